@@ -1,0 +1,1 @@
+//! Realistic payloads (filled in below).

@@ -1,0 +1,1 @@
+//! Trace and span identifiers, trace flags, trace state and span context.

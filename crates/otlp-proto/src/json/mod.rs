@@ -1,0 +1,1 @@
+//! OTLP/JSON (placeholder until the JSON mapping lands).

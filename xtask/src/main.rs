@@ -1,0 +1,36 @@
+//! `cargo xtask`: see the crate docs of the `xtask` library for the commands.
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  codegen [--check]   regenerate crates/otlp-proto/src/generated (or fail if it is stale)
+  tidy                check the repository rules (layering, metadata, docs)
+  test                run every test of the project (what CI runs)
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let root = xtask::workspace_root();
+    let result = match args.as_slice() {
+        ["codegen"] => xtask::codegen::write(&root),
+        ["codegen", "--check"] => xtask::codegen::check(&root),
+        ["tidy"] => xtask::tidy::check(&root),
+        ["test", rest @ ..] => xtask::run_tests::run(&root, rest),
+        ["help" | "--help" | "-h"] | [] => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => Err(format!("unknown command {args:?}\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! `cargo xtask test`: the one command that runs every test of the project.
+//!
+//! CI (`.ci/run`) calls exactly this. Steps run in order and all of them run even when one
+//! fails, so a single CI run reports every failure; the closing line sums the test counts of
+//! every `cargo test` invocation.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::Result;
+
+/// One step of the run: a cargo invocation and why it is there.
+struct Step {
+    why: &'static str,
+    args: &'static [&'static str],
+}
+
+const STEPS: &[Step] = &[
+    Step {
+        why: "otlp-proto builds prost-only, with only gRPC stubs and with only OTLP/JSON",
+        args: &["check", "--quiet", "--package", "otlp-proto", "--no-default-features"],
+    },
+    Step {
+        why: "otlp-proto with the gRPC stubs alone",
+        args: &["check", "--quiet", "--package", "otlp-proto", "--no-default-features", "--features", "grpc"],
+    },
+    Step {
+        why: "otlp-proto with OTLP/JSON alone",
+        args: &["check", "--quiet", "--package", "otlp-proto", "--no-default-features", "--features", "json"],
+    },
+    Step {
+        why: "unit, integration, property, differential and repository-rule tests; benches run once as tests",
+        args: &["test", "--workspace", "--all-features", "--all-targets", "--no-fail-fast"],
+    },
+    Step {
+        why: "documentation examples",
+        args: &["test", "--workspace", "--all-features", "--doc", "--no-fail-fast"],
+    },
+];
+
+/// Runs every step; `extra` is passed on to the `cargo test` steps (e.g. a test name filter).
+pub fn run(root: &Path, extra: &[&str]) -> Result {
+    let mut passed = 0u64;
+    let mut failed = 0u64;
+    let mut failed_steps = Vec::new();
+    for step in STEPS {
+        println!("\n==> cargo {} ({})", step.args.join(" "), step.why);
+        let mut command = Command::new(env!("CARGO"));
+        command.args(step.args).current_dir(root);
+        if step.args.first() == Some(&"test") && !extra.is_empty() {
+            command.arg("--").args(extra);
+        }
+        let outcome = run_counting(&mut command)?;
+        passed += outcome.passed;
+        failed += outcome.failed;
+        if !outcome.success {
+            failed_steps.push(format!("cargo {}", step.args.join(" ")));
+        }
+    }
+    println!();
+    println!("tests: {passed} passed, {failed} failed");
+    if failed_steps.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("failed steps:\n  {}", failed_steps.join("\n  ")))
+    }
+}
+
+struct Outcome {
+    success: bool,
+    passed: u64,
+    failed: u64,
+}
+
+/// Runs a command, echoing its standard output and adding up libtest's `test result:` lines.
+fn run_counting(command: &mut Command) -> Result<Outcome> {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("starting {command:?}: {e}"))?;
+    let mut outcome = Outcome { success: false, passed: 0, failed: 0 };
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(std::io::Result::ok) {
+            println!("{line}");
+            if let Some(summary) = line.strip_prefix("test result: ") {
+                outcome.passed += count_before(summary, " passed");
+                outcome.failed += count_before(summary, " failed");
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| format!("waiting for {command:?}: {e}"))?;
+    outcome.success = status.success();
+    Ok(outcome)
+}
+
+/// In `ok. 12 passed; 0 failed; ...`, the number before `label`.
+fn count_before(summary: &str, label: &str) -> u64 {
+    summary
+        .split(';')
+        .find(|part| part.contains(label))
+        .and_then(|part| part.split_whitespace().rev().nth(1))
+        .and_then(|number| number.parse().ok())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_before;
+
+    #[test]
+    fn reads_libtest_summary() {
+        let summary = "ok. 12 passed; 3 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s";
+        assert_eq!(count_before(summary, " passed"), 12);
+        assert_eq!(count_before(summary, " failed"), 3);
+    }
+}
