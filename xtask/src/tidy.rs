@@ -248,3 +248,53 @@ fn check_maps(root: &Path, problems: &mut Vec<String>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::check_layering;
+    use serde_json::json;
+
+    fn package(name: &str, dependencies: &[(&str, &str)]) -> serde_json::Value {
+        json!({
+            "name": name,
+            "manifest_path": format!("/repo/crates/{name}/Cargo.toml"),
+            "dependencies": dependencies
+                .iter()
+                .map(|(dep, kind)| json!({ "name": dep, "kind": kind }))
+                .collect::<Vec<_>>(),
+        })
+    }
+
+    fn problems(packages: Vec<serde_json::Value>) -> Vec<String> {
+        let mut problems = Vec::new();
+        check_layering(&json!({ "packages": packages }), &mut problems);
+        problems
+    }
+
+    #[test]
+    fn downward_edges_pass() {
+        let found = problems(vec![
+            package("otlp-proto", &[("prost", "normal")]),
+            package("otlp-model", &[("otlp-proto", "normal")]),
+            package("otlp-propagation", &[("otlp-model", "normal"), ("otlp-proto", "dev")]),
+        ]);
+        assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn upward_and_sideways_edges_fail() {
+        let found = problems(vec![
+            package("otlp-proto", &[("otlp-model", "dev")]),
+            package("otlp-model", &[("otlp-proto", "normal"), ("otlp-model", "normal")]),
+        ]);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].starts_with("otlp-proto depends on otlp-model (dev)"), "{found:?}");
+    }
+
+    #[test]
+    fn unknown_crate_under_crates_fails() {
+        let found = problems(vec![package("otlp-mystery", &[])]);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].contains("not in the layer table"));
+    }
+}
