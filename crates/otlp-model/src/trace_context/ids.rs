@@ -217,8 +217,22 @@ macro_rules! id_type {
     };
 }
 
-id_type!(TraceId, what = "trace id", bytes = 16, hex = 32, int = u128, to_int = to_u128);
-id_type!(SpanId, what = "span id", bytes = 8, hex = 16, int = u64, to_int = to_u64);
+id_type!(
+    TraceId,
+    what = "trace id",
+    bytes = 16,
+    hex = 32,
+    int = u128,
+    to_int = to_u128
+);
+id_type!(
+    SpanId,
+    what = "span id",
+    bytes = 8,
+    hex = 16,
+    int = u64,
+    to_int = to_u64
+);
 
 #[cfg(test)]
 mod tests {
@@ -339,14 +353,23 @@ mod tests {
     fn from_str_accepts_upper_and_mixed_case() {
         let id: TraceId = TRACE_HEX.parse().unwrap();
         assert_eq!(TRACE_HEX.to_uppercase().parse::<TraceId>(), Ok(id));
-        assert_eq!("4Bf92F3577b34DA6a3ce929d0e0e4736".parse::<TraceId>(), Ok(id));
+        assert_eq!(
+            "4Bf92F3577b34DA6a3ce929d0e0e4736".parse::<TraceId>(),
+            Ok(id)
+        );
         let id: SpanId = SPAN_HEX.parse().unwrap();
         assert_eq!(SPAN_HEX.to_uppercase().parse::<SpanId>(), Ok(id));
     }
 
     #[test]
     fn from_str_wrong_length() {
-        for s in ["", "0", &TRACE_HEX[..31], &format!("{TRACE_HEX}0"), SPAN_HEX] {
+        for s in [
+            "",
+            "0",
+            &TRACE_HEX[..31],
+            &format!("{TRACE_HEX}0"),
+            SPAN_HEX,
+        ] {
             assert_eq!(
                 s.parse::<TraceId>(),
                 Err(IdError::WrongLength {

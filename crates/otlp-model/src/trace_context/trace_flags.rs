@@ -2,8 +2,7 @@
 
 use core::fmt;
 
-/// OTLP `SPAN_FLAGS_TRACE_FLAGS_MASK`: bits 0-7 of `Span.flags` hold the W3C trace flags.
-const OTLP_TRACE_FLAGS_MASK: u32 = 0x0000_00FF;
+// OTLP `SPAN_FLAGS_TRACE_FLAGS_MASK` (0xFF): bits 0-7 of `Span.flags` hold the W3C trace flags.
 /// OTLP `SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK`: bit 8 says whether bit 9 is known.
 const OTLP_HAS_IS_REMOTE: u32 = 0x0000_0100;
 /// OTLP `SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK`: bit 9 says whether the parent/link is remote.
@@ -92,8 +91,9 @@ impl TraceFlags {
     /// not say. Bits 10-31 are reserved and ignored.
     #[must_use]
     pub const fn from_otlp_span_flags(flags: u32) -> (Self, Option<bool>) {
-        // The mask makes the truncation exact.
-        let trace_flags = Self((flags & OTLP_TRACE_FLAGS_MASK) as u8);
+        // `SPAN_FLAGS_TRACE_FLAGS_MASK`: bits 0-7 are the least significant byte.
+        let [trace_flags, ..] = flags.to_le_bytes();
+        let trace_flags = Self(trace_flags);
         let is_remote = if flags & OTLP_HAS_IS_REMOTE != 0 {
             Some(flags & OTLP_IS_REMOTE != 0)
         } else {
@@ -190,10 +190,19 @@ mod tests {
         assert_eq!(sampled.to_otlp_span_flags(false), 0x101);
         assert_eq!(sampled.to_otlp_span_flags(true), 0x301);
         assert_eq!(TraceFlags::default().to_otlp_span_flags(false), 0x100);
-        assert_eq!(TraceFlags::from_otlp_span_flags(0), (TraceFlags::default(), None));
+        assert_eq!(
+            TraceFlags::from_otlp_span_flags(0),
+            (TraceFlags::default(), None)
+        );
         assert_eq!(TraceFlags::from_otlp_span_flags(0x01), (sampled, None));
-        assert_eq!(TraceFlags::from_otlp_span_flags(0x101), (sampled, Some(false)));
-        assert_eq!(TraceFlags::from_otlp_span_flags(0x301), (sampled, Some(true)));
+        assert_eq!(
+            TraceFlags::from_otlp_span_flags(0x101),
+            (sampled, Some(false))
+        );
+        assert_eq!(
+            TraceFlags::from_otlp_span_flags(0x301),
+            (sampled, Some(true))
+        );
         // IS_REMOTE without HAS_IS_REMOTE means "unknown".
         assert_eq!(TraceFlags::from_otlp_span_flags(0x201), (sampled, None));
         // Reserved high bits are ignored.

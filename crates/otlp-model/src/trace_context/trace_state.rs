@@ -184,6 +184,7 @@ impl TraceState {
     }
 
     /// Iterates over `(key, value)` pairs, left-most (newest) first.
+    #[must_use]
     pub fn iter(&self) -> TraceStateIter<'_> {
         TraceStateIter {
             inner: self.slice().iter(),
@@ -221,7 +222,9 @@ impl Member {
             });
         }
         if !is_valid_value(value) {
-            return Err(TraceStateError::InvalidValue { key: key.to_owned() });
+            return Err(TraceStateError::InvalidValue {
+                key: key.to_owned(),
+            });
         }
         Ok(Self {
             key: key.into(),
@@ -313,7 +316,9 @@ fn is_key_char(c: u8) -> bool {
 /// Checks one key part: `first` for its first byte, [`is_key_char`] for the rest, `max` bytes.
 fn is_key_part(part: &[u8], max: usize, first: fn(&u8) -> bool) -> bool {
     match part.split_first() {
-        Some((head, tail)) => part.len() <= max && first(head) && tail.iter().all(|&c| is_key_char(c)),
+        Some((head, tail)) => {
+            part.len() <= max && first(head) && tail.iter().all(|&c| is_key_char(c))
+        }
         None => false,
     }
 }
@@ -348,4 +353,331 @@ fn truncate(s: &str, max: usize) -> &str {
         end -= 1;
     }
     s.get(..end).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn state(members: &[(&str, &str)]) -> TraceState {
+        TraceState::from_members(members.iter().copied()).unwrap()
+    }
+
+    fn invalid_key(key: &str) -> TraceStateError {
+        TraceStateError::InvalidKey {
+            key: key.to_owned(),
+        }
+    }
+
+    #[test]
+    fn empty() {
+        let s = TraceState::new();
+        assert!(s.is_empty());
+        assert_eq!(s.len(), 0);
+        assert_eq!(s.get("a"), None);
+        assert_eq!(s.iter().next(), None);
+        assert_eq!(s.to_string(), "");
+        assert_eq!(s, TraceState::default());
+        assert_eq!(
+            TraceState::from_members(Vec::<(&str, &str)>::new()),
+            Ok(s.clone())
+        );
+        assert_eq!(s.remove("a"), s);
+        assert_eq!(format!("{s:?}"), "TraceState({})");
+    }
+
+    #[test]
+    fn from_members_keeps_order_and_formats() {
+        let s = state(&[("rojo", "00f067aa0ba902b7"), ("congo", "t61rcWkgMzE")]);
+        assert_eq!(s.len(), 2);
+        assert!(!s.is_empty());
+        assert_eq!(s.get("rojo"), Some("00f067aa0ba902b7"));
+        assert_eq!(s.get("congo"), Some("t61rcWkgMzE"));
+        assert_eq!(s.get("missing"), None);
+        assert_eq!(s.to_string(), "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE");
+        assert_eq!(
+            format!("{s:?}"),
+            r#"TraceState({"rojo": "00f067aa0ba902b7", "congo": "t61rcWkgMzE"})"#
+        );
+        let keys: Vec<&str> = (&s).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["rojo", "congo"]);
+        assert_eq!(s.iter().next_back(), Some(("congo", "t61rcWkgMzE")));
+        assert_eq!(s.iter().len(), 2);
+        // Owned strings work as well as borrowed ones.
+        let owned = vec![(String::from("rojo"), String::from("00f067aa0ba902b7"))];
+        assert_eq!(TraceState::from_members(owned).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn insert_adds_to_front() {
+        let s = state(&[("a", "1"), ("b", "2")]);
+        let t = s.insert("c", "3").unwrap();
+        assert_eq!(t.to_string(), "c=3,a=1,b=2");
+        // The original is unchanged.
+        assert_eq!(s.to_string(), "a=1,b=2");
+        assert_eq!(
+            TraceState::new().insert("x", "y").unwrap().to_string(),
+            "x=y"
+        );
+    }
+
+    #[test]
+    fn update_moves_to_front() {
+        let s = state(&[("a", "1"), ("b", "2"), ("c", "3")]);
+        let t = s.insert("c", "30").unwrap();
+        assert_eq!(t.to_string(), "c=30,a=1,b=2");
+        let t = t.insert("b", "2").unwrap();
+        assert_eq!(t.to_string(), "b=2,c=30,a=1");
+        let t = t.insert("b", "20").unwrap();
+        assert_eq!(t.to_string(), "b=20,c=30,a=1");
+        assert_eq!(t.len(), 3);
+    }
+
+    #[test]
+    fn insert_invalid_is_an_error() {
+        let s = state(&[("a", "1")]);
+        assert_eq!(s.insert("A", "1"), Err(invalid_key("A")));
+        assert_eq!(
+            s.insert("a", "x,y"),
+            Err(TraceStateError::InvalidValue { key: "a".into() })
+        );
+    }
+
+    #[test]
+    fn insert_into_full_state_drops_right_most() {
+        let members: Vec<(String, String)> = (0..32)
+            .map(|i| (format!("k{i}"), format!("v{i}")))
+            .collect();
+        let s = TraceState::from_members(members.iter().map(|(k, v)| (k, v))).unwrap();
+        assert_eq!(s.len(), 32);
+        let t = s.insert("new", "x").unwrap();
+        assert_eq!(t.len(), 32);
+        assert_eq!(t.iter().next(), Some(("new", "x")));
+        assert_eq!(t.get("k31"), None);
+        assert_eq!(t.get("k30"), Some("v30"));
+        // Updating an existing key of a full state keeps every member.
+        let u = s.insert("k31", "y").unwrap();
+        assert_eq!(u.len(), 32);
+        assert_eq!(u.iter().next(), Some(("k31", "y")));
+        assert_eq!(u.get("k30"), Some("v30"));
+    }
+
+    #[test]
+    fn remove() {
+        let s = state(&[("a", "1"), ("b", "2"), ("c", "3")]);
+        assert_eq!(s.remove("b").to_string(), "a=1,c=3");
+        assert_eq!(s.remove("missing"), s);
+        assert_eq!(s.remove("a").remove("b").remove("c"), TraceState::new());
+        assert!(s.remove("a").remove("b").remove("c").members.is_none());
+    }
+
+    #[test]
+    fn clone_shares_storage() {
+        let s = state(&[("a", "1")]);
+        let t = s.clone();
+        match (&s.members, &t.members) {
+            (Some(a), Some(b)) => assert!(Arc::ptr_eq(a, b)),
+            _ => panic!("expected shared storage"),
+        }
+    }
+
+    #[test]
+    fn duplicate_keys_rejected() {
+        assert_eq!(
+            TraceState::from_members([("a", "1"), ("b", "2"), ("a", "3")]),
+            Err(TraceStateError::DuplicateKey { key: "a".into() })
+        );
+        assert_eq!(
+            TraceState::from_members([("t@s", "1"), ("t@s", "1")]),
+            Err(TraceStateError::DuplicateKey { key: "t@s".into() })
+        );
+    }
+
+    #[test]
+    fn member_count_limit() {
+        let members: Vec<(String, &str)> = (0..33).map(|i| (format!("k{i}"), "v")).collect();
+        let ok = TraceState::from_members(members[..32].iter().cloned()).unwrap();
+        assert_eq!(ok.len(), 32);
+        assert_eq!(
+            TraceState::from_members(members.iter().cloned()),
+            Err(TraceStateError::TooManyMembers { max: 32 })
+        );
+        // An endless iterator is not read past the 33rd member.
+        let endless = (0..).map(|i| (format!("k{i}"), "v"));
+        assert_eq!(
+            TraceState::from_members(endless),
+            Err(TraceStateError::TooManyMembers { max: 32 })
+        );
+    }
+
+    #[test]
+    fn simple_key_boundaries() {
+        for ok in ["a", "z", "a0", "a_-*/", "abc/def", "a1*2_3-4"] {
+            assert!(is_valid_key(ok), "{ok:?}");
+        }
+        let k255 = format!("a{}", "b".repeat(254));
+        let k256 = format!("a{}", "b".repeat(255));
+        let k257 = format!("a{}", "b".repeat(256));
+        assert_eq!(k256.len(), 256);
+        assert!(is_valid_key(&k255));
+        assert!(is_valid_key(&k256));
+        assert!(!is_valid_key(&k257));
+        for bad in [
+            "", "A", "0a", "_a", "*", "/a", "aB", "a b", "a=b", "a,b", "a.b", "é", "a\0",
+        ] {
+            assert!(!is_valid_key(bad), "{bad:?}");
+        }
+        assert_eq!(TraceState::new().insert(&k256, "v").unwrap().len(), 1);
+        assert_eq!(
+            TraceState::new().insert(&k257, "v"),
+            Err(invalid_key(&k257[..256]))
+        );
+    }
+
+    #[test]
+    fn multi_tenant_key_boundaries() {
+        for ok in ["t@s", "0@s", "9t@s9", "tenant_-*/@sys_-*/", "a@b0"] {
+            assert!(is_valid_key(ok), "{ok:?}");
+        }
+        let t241 = format!("t{}", "0".repeat(240));
+        let t242 = format!("t{}", "0".repeat(241));
+        let s14 = format!("s{}", "1".repeat(13));
+        let s15 = format!("s{}", "1".repeat(14));
+        assert!(is_valid_key(&format!("{t241}@s")));
+        assert!(!is_valid_key(&format!("{t242}@s")));
+        assert!(is_valid_key(&format!("t@{s14}")));
+        assert!(!is_valid_key(&format!("t@{s15}")));
+        // The longest multi-tenant key: 241 + 1 + 14 = 256 bytes.
+        let longest = format!("{t241}@{s14}");
+        assert_eq!(longest.len(), 256);
+        assert!(is_valid_key(&longest));
+        for bad in [
+            "@s", "t@", "@", "T@s", "t@S", "t@0s", "_t@s", "t@s@x", "t@@s", "t@_s",
+        ] {
+            assert!(!is_valid_key(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn value_boundaries() {
+        let v256 = "x".repeat(256);
+        let v257 = "x".repeat(257);
+        assert!(is_valid_value("x"));
+        assert!(is_valid_value(&v256));
+        assert!(!is_valid_value(&v257));
+        assert!(
+            is_valid_value(" x"),
+            "leading space is allowed by the grammar"
+        );
+        assert!(is_valid_value("a b"));
+        assert!(is_valid_value(
+            "!\"#$%&'()*+-./0123456789:;<>?@AZ[\\]^_`az{|}~"
+        ));
+        for bad in [
+            "", " ", "x ", "a,b", "a=b", "a\tb", "a\u{7f}", "é", "a\nb", "\0",
+        ] {
+            assert!(!is_valid_value(bad), "{bad:?}");
+        }
+        assert_eq!(
+            TraceState::from_members([("a", "x ")]),
+            Err(TraceStateError::InvalidValue { key: "a".into() })
+        );
+        assert_eq!(
+            TraceState::from_members([("a", v256.as_str())])
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            TraceState::from_members([("a", v257.as_str())]),
+            Err(TraceStateError::InvalidValue { key: "a".into() })
+        );
+    }
+
+    #[test]
+    fn invalid_key_error_is_bounded() {
+        let long = "é".repeat(1000);
+        match TraceState::from_members([(long.as_str(), "v")]) {
+            Err(TraceStateError::InvalidKey { key }) => {
+                assert!(key.len() <= 256);
+                assert!(long.starts_with(&key));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn error_messages() {
+        assert_eq!(
+            invalid_key("A").to_string(),
+            r#"invalid tracestate key "A""#
+        );
+        assert_eq!(
+            TraceStateError::InvalidValue { key: "a".into() }.to_string(),
+            r#"invalid tracestate value for key "a""#
+        );
+        assert_eq!(
+            TraceStateError::TooManyMembers { max: 32 }.to_string(),
+            "too many tracestate list-members: at most 32 are allowed"
+        );
+        assert_eq!(
+            TraceStateError::DuplicateKey { key: "a".into() }.to_string(),
+            r#"duplicate tracestate key "a""#
+        );
+    }
+
+    /// Keys and values built mostly from characters near the grammar's edges.
+    fn near_key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z0-9_*/@A-Z -]{0,20}",
+            "[a-z][a-z0-9_*/-]{0,300}",
+            "[a-z0-9][a-z0-9_*/-]{0,250}@[a-z][a-z0-9_*/-]{0,15}",
+            any::<String>(),
+        ]
+    }
+
+    fn near_value() -> impl Strategy<Value = String> {
+        prop_oneof!["[ -~]{0,260}", "[ ,=a]{0,5}", any::<String>()]
+    }
+
+    proptest! {
+        #[test]
+        fn from_members_never_panics(
+            members in proptest::collection::vec((near_key(), near_value()), 0..40)
+        ) {
+            match TraceState::from_members(members.iter().map(|(k, v)| (k, v))) {
+                Ok(state) => {
+                    prop_assert!(state.len() <= 32);
+                    prop_assert_eq!(state.len(), members.len());
+                    for ((k, v), (sk, sv)) in members.iter().zip(state.iter()) {
+                        prop_assert_eq!(k.as_str(), sk);
+                        prop_assert_eq!(v.as_str(), sv);
+                        prop_assert!(is_valid_key(k) && is_valid_value(v));
+                    }
+                    // Display output is a comma list of exactly those members.
+                    let text = state.to_string();
+                    prop_assert_eq!(text.split(',').count(), state.len().max(1));
+                }
+                Err(TraceStateError::TooManyMembers { max }) => {
+                    prop_assert_eq!(max, 32);
+                    prop_assert!(members.len() > 32);
+                }
+                Err(_) => {}
+            }
+        }
+
+        #[test]
+        fn insert_never_panics_and_puts_first(key in near_key(), value in near_value()) {
+            let base = state(&[("a", "1"), ("b", "2")]);
+            match base.insert(&key, &value) {
+                Ok(s) => {
+                    prop_assert_eq!(s.iter().next(), Some((key.as_str(), value.as_str())));
+                    prop_assert_eq!(s.get(&key), Some(value.as_str()));
+                    prop_assert_eq!(s.iter().filter(|(k, _)| *k == key).count(), 1);
+                }
+                Err(_) => prop_assert!(!is_valid_key(&key) || !is_valid_value(&value)),
+            }
+        }
+    }
 }
