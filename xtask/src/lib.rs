@@ -1,9 +1,10 @@
-//! Repository automation for otlp-rs: `cargo xtask codegen [--check] | tidy | test`.
+//! Repository automation for otlp-rs: `cargo xtask codegen [--check] | tidy | test | peers`.
 //!
 //! This crate is never a dependency of another crate; it reads the workspace from the outside
 //! (files, `cargo metadata`) and may depend on anything.
 
 pub mod codegen;
+pub mod peers;
 pub mod run_tests;
 pub mod tidy;
 

