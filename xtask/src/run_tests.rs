@@ -40,7 +40,13 @@ const STEPS: &[Step] = &[
 ];
 
 /// Runs every step; `extra` is passed on to the `cargo test` steps (e.g. a test name filter).
+///
+/// The interop peers are installed first (`cargo xtask peers`, idempotent); the test processes
+/// find them through the `OTLP_PEER_*` variables, and `OTLP_REQUIRE_PEERS=1` makes an interop
+/// test fail, rather than skip, when a peer is missing.
 pub fn run(root: &Path, extra: &[&str]) -> Result {
+    println!("==> installing the interop peers (cargo xtask peers)");
+    let peers = crate::peers::ensure(root)?;
     let mut passed = 0u64;
     let mut failed = 0u64;
     let mut failed_steps = Vec::new();
@@ -48,6 +54,7 @@ pub fn run(root: &Path, extra: &[&str]) -> Result {
         println!("\n==> cargo {} ({})", step.args.join(" "), step.why);
         let mut command = Command::new(env!("CARGO"));
         command.args(step.args).current_dir(root);
+        command.envs(peers.env()).env("OTLP_REQUIRE_PEERS", "1");
         if step.args.first() == Some(&"test") && !extra.is_empty() {
             command.arg("--").args(extra);
         }
