@@ -1,0 +1,346 @@
+//! Content encodings shared by exporters and receivers: gzip, deflate, zstd and brotli.
+//!
+//! The type [`Compression`] is always compiled; each codec is behind a feature (`gzip` gives
+//! gzip and deflate, `zstd`, `brotli`). [`Compression::is_available`] tells which are compiled
+//! in; the others fail with [`CompressionError::Unavailable`].
+//!
+//! [`decompress`] is the receiver's guard against compression bombs: it streams the decoder's
+//! output into a buffer and stops as soon as the output would exceed the caller's limit, so a
+//! 1 GiB bomb costs at most `limit + 1` bytes (plus the buffer's amortised growth) and the time
+//! to inflate that much, never the full expansion. zstd windows are capped at 8 MiB
+//! (`window_log_max(23)`, the limit RFC 9659 sets for the `zstd` content coding), so a frame
+//! cannot make the decoder allocate a large window either.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A content encoding (HTTP `Content-Encoding`, gRPC `grpc-encoding`).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Compression {
+    /// No compression (`identity`).
+    #[default]
+    None,
+    /// gzip (RFC 1952), feature `gzip`.
+    Gzip,
+    /// deflate: the zlib format (RFC 1950) as HTTP and gRPC define it, feature `gzip`. Raw
+    /// deflate (RFC 1951) is also accepted on input, as browsers and Go's receivers do.
+    Deflate,
+    /// Zstandard (RFC 8878), feature `zstd`.
+    Zstd,
+    /// Brotli (RFC 7932), HTTP token `br`, feature `brotli`. Not a gRPC encoding.
+    Brotli,
+}
+
+impl Compression {
+    /// Every variant, in a fixed order.
+    pub const ALL: [Compression; 5] = [
+        Compression::None,
+        Compression::Gzip,
+        Compression::Deflate,
+        Compression::Zstd,
+        Compression::Brotli,
+    ];
+
+    /// The encoding named by a `Content-Encoding` or `grpc-encoding` token (case-insensitive,
+    /// surrounding whitespace ignored): `identity`, `gzip` (and its alias `x-gzip`), `deflate`,
+    /// `zstd`, `br`. `None` for any other token.
+    pub fn from_token(token: &str) -> Option<Compression> {
+        let token = token.trim();
+        let eq = |name: &str| token.eq_ignore_ascii_case(name);
+        if eq("identity") {
+            Some(Compression::None)
+        } else if eq("gzip") || eq("x-gzip") {
+            Some(Compression::Gzip)
+        } else if eq("deflate") {
+            Some(Compression::Deflate)
+        } else if eq("zstd") {
+            Some(Compression::Zstd)
+        } else if eq("br") {
+            Some(Compression::Brotli)
+        } else {
+            None
+        }
+    }
+
+    /// The HTTP `Content-Encoding` token; `None` for no compression.
+    pub const fn http_token(self) -> Option<&'static str> {
+        match self {
+            Compression::None => None,
+            Compression::Gzip => Some("gzip"),
+            Compression::Deflate => Some("deflate"),
+            Compression::Zstd => Some("zstd"),
+            Compression::Brotli => Some("br"),
+        }
+    }
+
+    /// The `grpc-encoding` token; `None` for no compression and for brotli, which is not a
+    /// gRPC encoding.
+    pub const fn grpc_token(self) -> Option<&'static str> {
+        match self {
+            Compression::None | Compression::Brotli => None,
+            Compression::Gzip => Some("gzip"),
+            Compression::Deflate => Some("deflate"),
+            Compression::Zstd => Some("zstd"),
+        }
+    }
+
+    /// The configuration name: `none`, `gzip`, `deflate`, `zstd`, `brotli`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Deflate => "deflate",
+            Compression::Zstd => "zstd",
+            Compression::Brotli => "brotli",
+        }
+    }
+
+    /// Whether this encoding's codec is compiled in (no compression always is).
+    pub const fn is_available(self) -> bool {
+        match self {
+            Compression::None => true,
+            Compression::Gzip | Compression::Deflate => cfg!(feature = "gzip"),
+            Compression::Zstd => cfg!(feature = "zstd"),
+            Compression::Brotli => cfg!(feature = "brotli"),
+        }
+    }
+}
+
+impl fmt::Display for Compression {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A configuration value that names no [`Compression`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown compression `{value}`; valid values: none, gzip, deflate, zstd, brotli (or br)")]
+pub struct ParseCompressionError {
+    /// The value given.
+    pub value: String,
+}
+
+impl FromStr for Compression {
+    type Err = ParseCompressionError;
+
+    /// Parses a configuration value (case-insensitive): `none`, `gzip`, `deflate`, `zstd`,
+    /// `brotli` or `br`.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        let trimmed = value.trim();
+        Compression::ALL
+            .into_iter()
+            .find(|c| trimmed.eq_ignore_ascii_case(c.name()))
+            .or_else(|| trimmed.eq_ignore_ascii_case("br").then_some(Compression::Brotli))
+            .ok_or_else(|| ParseCompressionError { value: value.to_owned() })
+    }
+}
+
+/// Why data could not be compressed or decompressed.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum CompressionError {
+    /// The codec is not compiled in (its cargo feature is off).
+    #[error("{0} compression is not available (its cargo feature is off)")]
+    Unavailable(Compression),
+    /// The decompressed data would be larger than the limit; decompression stopped there.
+    #[error("decompressed data exceeds the limit of {limit} bytes")]
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The compressed data is corrupt or truncated (or, when compressing, the encoder failed).
+    #[error("corrupt compressed data: {0}")]
+    Corrupt(std::io::Error),
+}
+
+/// Compresses `data`. Levels are chosen for exporters (fast, decent ratio): gzip and deflate
+/// level 6, zstd level 3, brotli quality 5 with a 4 MiB window.
+pub fn compress(compression: Compression, data: &[u8]) -> Result<Vec<u8>, CompressionError> {
+    match compression {
+        Compression::None => Ok(data.to_vec()),
+        #[cfg(feature = "gzip")]
+        Compression::Gzip => {
+            use std::io::Write;
+            let mut encoder = flate2::write::GzEncoder::new(
+                Vec::with_capacity(data.len() / 4 + 64),
+                flate2::Compression::default(),
+            );
+            encoder.write_all(data).map_err(CompressionError::Corrupt)?;
+            encoder.finish().map_err(CompressionError::Corrupt)
+        }
+        #[cfg(feature = "gzip")]
+        Compression::Deflate => {
+            use std::io::Write;
+            let mut encoder = flate2::write::ZlibEncoder::new(
+                Vec::with_capacity(data.len() / 4 + 64),
+                flate2::Compression::default(),
+            );
+            encoder.write_all(data).map_err(CompressionError::Corrupt)?;
+            encoder.finish().map_err(CompressionError::Corrupt)
+        }
+        #[cfg(feature = "zstd")]
+        Compression::Zstd => zstd::bulk::compress(data, 3).map_err(CompressionError::Corrupt),
+        #[cfg(feature = "brotli")]
+        Compression::Brotli => {
+            use std::io::Write;
+            let mut out = Vec::with_capacity(data.len() / 4 + 64);
+            {
+                let mut encoder = brotli::CompressorWriter::new(&mut out, 4096, 5, 22);
+                encoder.write_all(data).map_err(CompressionError::Corrupt)?;
+                encoder.flush().map_err(CompressionError::Corrupt)?;
+            }
+            Ok(out)
+        }
+        #[allow(unreachable_patterns)]
+        other => Err(CompressionError::Unavailable(other)),
+    }
+}
+
+/// Decompresses `data`, failing with [`CompressionError::TooLarge`] as soon as the output
+/// would exceed `limit` bytes: the decoder is streamed, so a bomb is never inflated in memory.
+/// Concatenated gzip members and zstd frames are decoded as one stream.
+pub fn decompress(
+    compression: Compression,
+    data: &[u8],
+    limit: usize,
+) -> Result<Vec<u8>, CompressionError> {
+    match compression {
+        Compression::None => {
+            if data.len() > limit {
+                Err(CompressionError::TooLarge { limit })
+            } else {
+                Ok(data.to_vec())
+            }
+        }
+        #[cfg(feature = "gzip")]
+        Compression::Gzip => read_limited(flate2::read::MultiGzDecoder::new(data), data, limit),
+        #[cfg(feature = "gzip")]
+        Compression::Deflate => {
+            if looks_like_zlib(data) {
+                read_limited(flate2::read::ZlibDecoder::new(data), data, limit)
+            } else {
+                read_limited(flate2::read::DeflateDecoder::new(data), data, limit)
+            }
+        }
+        #[cfg(feature = "zstd")]
+        Compression::Zstd => {
+            let mut decoder =
+                zstd::stream::read::Decoder::with_buffer(data).map_err(CompressionError::Corrupt)?;
+            decoder.window_log_max(ZSTD_WINDOW_LOG_MAX).map_err(CompressionError::Corrupt)?;
+            read_limited(decoder, data, limit)
+        }
+        #[cfg(feature = "brotli")]
+        Compression::Brotli => read_limited(brotli::Decompressor::new(data, 4096), data, limit),
+        #[allow(unreachable_patterns)]
+        other => Err(CompressionError::Unavailable(other)),
+    }
+}
+
+/// The largest zstd window a receiver accepts: 8 MiB, RFC 9659's limit for `zstd` content.
+#[cfg(feature = "zstd")]
+const ZSTD_WINDOW_LOG_MAX: u32 = 23;
+
+/// Whether `data` starts with a valid zlib header (RFC 1950: CM = 8, header checksum).
+#[cfg(feature = "gzip")]
+fn looks_like_zlib(data: &[u8]) -> bool {
+    match data {
+        [cmf, flg, ..] => cmf & 0x0f == 8 && ((u16::from(*cmf) << 8) | u16::from(*flg)) % 31 == 0,
+        _ => false,
+    }
+}
+
+/// Reads `reader` to its end, keeping at most `limit + 1` bytes.
+#[cfg(any(feature = "gzip", feature = "zstd", feature = "brotli"))]
+fn read_limited(
+    reader: impl std::io::Read,
+    input: &[u8],
+    limit: usize,
+) -> Result<Vec<u8>, CompressionError> {
+    use std::io::Read;
+    // A guess at the output size, never above the limit: typical OTLP payloads compress 4-10x.
+    let mut out = Vec::with_capacity(input.len().saturating_mul(4).min(limit).max(64));
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    reader.take(cap).read_to_end(&mut out).map_err(CompressionError::Corrupt)?;
+    if out.len() > limit {
+        return Err(CompressionError::TooLarge { limit });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip() {
+        for c in Compression::ALL {
+            if let Some(token) = c.http_token() {
+                assert_eq!(Compression::from_token(token), Some(c));
+                assert_eq!(Compression::from_token(&token.to_uppercase()), Some(c));
+            }
+            if let Some(token) = c.grpc_token() {
+                assert_eq!(Compression::from_token(token), Some(c));
+            }
+            assert_eq!(c.name().parse::<Compression>().unwrap(), c);
+        }
+        assert_eq!(Compression::from_token(" identity "), Some(Compression::None));
+        assert_eq!(Compression::from_token("x-gzip"), Some(Compression::Gzip));
+        assert_eq!(Compression::from_token("brotli"), None);
+        assert_eq!(Compression::from_token("snappy"), None);
+        assert_eq!(Compression::Brotli.grpc_token(), None);
+        assert_eq!(Compression::None.http_token(), None);
+        assert_eq!("BR".parse::<Compression>().unwrap(), Compression::Brotli);
+        let error = "lz4".parse::<Compression>().unwrap_err();
+        assert!(error.to_string().contains("none, gzip, deflate, zstd, brotli"), "{error}");
+    }
+
+    #[test]
+    fn round_trip_every_available_codec() {
+        let data: Vec<u8> = (0..100_000u32).flat_map(|i| (i % 251).to_le_bytes()).collect();
+        for c in Compression::ALL {
+            if !c.is_available() {
+                assert!(matches!(compress(c, &data), Err(CompressionError::Unavailable(_))));
+                continue;
+            }
+            let packed = compress(c, &data).unwrap();
+            assert_eq!(decompress(c, &packed, data.len()).unwrap(), data, "{c}");
+            assert!(
+                matches!(
+                    decompress(c, &packed, data.len() - 1),
+                    Err(CompressionError::TooLarge { limit }) if limit == data.len() - 1
+                ),
+                "{c}"
+            );
+            assert_eq!(decompress(c, &compress(c, b"").unwrap(), 0).unwrap(), b"");
+        }
+    }
+
+    #[test]
+    fn corrupt_input_is_an_error() {
+        for c in [Compression::Gzip, Compression::Deflate, Compression::Zstd, Compression::Brotli] {
+            if !c.is_available() {
+                continue;
+            }
+            let packed = compress(c, &[7u8; 10_000]).unwrap();
+            let truncated = &packed[..packed.len() / 2];
+            assert!(
+                matches!(decompress(c, truncated, 1 << 20), Err(CompressionError::Corrupt(_))),
+                "{c}"
+            );
+            let garbage = [0xffu8; 64];
+            assert!(decompress(c, &garbage, 1 << 20).is_err(), "{c}");
+        }
+    }
+
+    #[cfg(feature = "gzip")]
+    #[test]
+    fn raw_deflate_is_accepted_too() {
+        use std::io::Write;
+        let mut encoder =
+            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(b"hello hello hello").unwrap();
+        let raw = encoder.finish().unwrap();
+        assert_eq!(decompress(Compression::Deflate, &raw, 100).unwrap(), b"hello hello hello");
+    }
+}

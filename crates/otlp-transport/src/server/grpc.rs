@@ -1,0 +1,139 @@
+//! OTLP/gRPC on hyper's HTTP/2: unary Export calls, errors as trailers-only responses.
+
+use std::net::SocketAddr;
+
+use http::{HeaderMap, HeaderValue, Method, Request, Response, header};
+use hyper::body::Incoming;
+
+use super::decode::{self, ContentType};
+use super::limits::BodyReader;
+use super::{Endpoint, ReplyBody, Transport, log_refusal};
+use crate::grpc_wire::{
+    self, FRAME_HEADER_LEN, FrameError, GRPC_ACCEPT_ENCODING, GRPC_ENCODING, GRPC_MESSAGE,
+    GRPC_STATUS, GRPC_STATUS_DETAILS_BIN, GrpcCode,
+};
+use crate::status::ServerError;
+use crate::{Compression, PartialSuccess, Signal};
+
+/// Answers one gRPC request.
+pub(crate) async fn handle(
+    endpoint: &Endpoint,
+    request: Request<Incoming>,
+    peer: Option<SocketAddr>,
+) -> Response<ReplyBody> {
+    match process(endpoint, request, peer).await {
+        Ok((signal, partial)) => {
+            let message = decode::encode_response(signal, ContentType::Grpc, partial);
+            let mut trailers = HeaderMap::new();
+            trailers.insert(GRPC_STATUS, GrpcCode::Ok.header_value());
+            let body = ReplyBody::new(grpc_wire::encode_frame(&message, false), Some(trailers));
+            let mut response = Response::new(body);
+            grpc_headers(response.headers_mut());
+            response
+        }
+        Err(error) => error_response(&error),
+    }
+}
+
+async fn process(
+    endpoint: &Endpoint,
+    request: Request<Incoming>,
+    peer: Option<SocketAddr>,
+) -> Result<(Signal, Option<PartialSuccess>), ServerError> {
+    let (parts, body) = request.into_parts();
+    endpoint.authenticate(&parts.headers)?;
+    let signal = Signal::from_grpc_path(parts.uri.path())
+        .ok_or_else(|| ServerError::NotFound { path: parts.uri.path().to_owned() })?;
+    if parts.method != Method::POST {
+        return Err(ServerError::MethodNotAllowed { method: parts.method.to_string() });
+    }
+    let content_type = super::http_header_str(&parts.headers, header::CONTENT_TYPE.as_str());
+    let format = decode::parse_content_type(content_type)?;
+    let encoding = parts.headers.get(GRPC_ENCODING).map(|v| v.to_str().unwrap_or("?"));
+    let compression = decode::parse_encoding(format, encoding)?;
+    let limits = endpoint.limits;
+    let permit = endpoint.shared.concurrency.try_acquire()?;
+
+    let timeout = endpoint.shared.body_timeout;
+    let read = async {
+        let mut reader = BodyReader::new(body);
+        let header_cap = limits.max_compressed_size.max(limits.max_request_size);
+        let header_cap = header_cap.saturating_add(FRAME_HEADER_LEN);
+        reader.fill(FRAME_HEADER_LEN, header_cap).await?;
+        let Some(header) = reader.buffered().first_chunk::<FRAME_HEADER_LEN>() else {
+            // No message at all (an empty body) is an empty request; a partial header is not.
+            return if reader.buffered().is_empty() {
+                Ok((reader.read_to_end(0).await?, None))
+            } else {
+                Err(ServerError::Framing(FrameError::Truncated {
+                    expected: FRAME_HEADER_LEN,
+                    actual: reader.buffered().len(),
+                }))
+            };
+        };
+        // The size check on the frame header, before the message is read.
+        let header = decode::check_frame_header(*header, compression, &limits)?;
+        let length = header.length as usize;
+        let admitted = endpoint.admit(signal, length)?;
+        let frame_len = FRAME_HEADER_LEN + length;
+        reader.reserve_total(frame_len);
+        let bytes = reader.read_to_end(frame_len).await.map_err(|error| match error {
+            ServerError::TooLarge { .. } => ServerError::Framing(FrameError::TrailingData),
+            other => other,
+        })?;
+        Ok((bytes, Some(admitted)))
+    };
+    let (bytes, admitted) = tokio::time::timeout(timeout, read)
+        .await
+        .map_err(|_| ServerError::BodyTimeout(timeout))??;
+    let admitted = match admitted {
+        Some(admitted) => admitted,
+        None => endpoint.admit(signal, 0)?,
+    };
+    let request_size = bytes.len();
+    let decoded = decode::decode_request(signal, content_type, encoding, bytes, &limits)?;
+    debug_assert!(decoded.compression == compression || compression == Compression::None);
+    let context = endpoint.context(Transport::Grpc, &decoded, request_size, peer, &parts.headers);
+    let partial = endpoint.execute(decoded, context, permit, admitted).await?;
+    Ok((signal, partial))
+}
+
+/// The headers of every gRPC response.
+fn grpc_headers(headers: &mut HeaderMap) {
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(grpc_wire::GRPC_CONTENT_TYPE));
+    headers.insert(GRPC_ACCEPT_ENCODING, HeaderValue::from_static(accepted_encodings()));
+}
+
+/// The `grpc-accept-encoding` this build offers.
+const fn accepted_encodings() -> &'static str {
+    match (cfg!(feature = "gzip"), cfg!(feature = "zstd")) {
+        (true, true) => "gzip,deflate,zstd,identity",
+        (true, false) => "gzip,deflate,identity",
+        (false, true) => "zstd,identity",
+        (false, false) => "identity",
+    }
+}
+
+/// A trailers-only error response: HTTP 200 with `grpc-status`, the percent-encoded
+/// `grpc-message`, and for a retry delay a `google.rpc.Status` with `RetryInfo` in
+/// `grpc-status-details-bin`.
+pub(crate) fn error_response(error: &ServerError) -> Response<ReplyBody> {
+    let code = error.grpc_code();
+    let message = error.to_string();
+    let mut response = Response::new(ReplyBody::default());
+    let headers = response.headers_mut();
+    grpc_headers(headers);
+    headers.insert(GRPC_STATUS, code.header_value());
+    if let Ok(value) = HeaderValue::from_str(&grpc_wire::percent_encode_message(&message)) {
+        headers.insert(GRPC_MESSAGE, value);
+    }
+    if let Some(delay) = error.retry_after() {
+        let details = grpc_wire::status_details_with_retry_delay(code, &message, delay);
+        if let Ok(value) = HeaderValue::from_str(&grpc_wire::encode_status_details_header(&details))
+        {
+            headers.insert(GRPC_STATUS_DETAILS_BIN, value);
+        }
+    }
+    log_refusal(error, code);
+    response
+}

@@ -1,0 +1,218 @@
+//! What the application plugs into a receiver: the export handler and the admission hook.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use otlp_proto::collector::logs::v1::ExportLogsServiceRequest;
+use otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest;
+use otlp_proto::collector::profiles::v1development::ExportProfilesServiceRequest;
+use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
+
+use super::decode::{AnyExportRequest, ContentType};
+use crate::status::Refusal;
+use crate::{Compression, PartialSuccess, Signal};
+
+/// The protocol a request arrived over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Transport {
+    /// OTLP/gRPC.
+    Grpc,
+    /// OTLP/HTTP (protobuf or JSON).
+    Http,
+}
+
+/// What the receiver knows about a request besides its data.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RequestContext {
+    /// The request's signal.
+    pub signal: Signal,
+    /// The protocol it arrived over.
+    pub transport: Transport,
+    /// Its body format.
+    pub content_type: ContentType,
+    /// Its content encoding.
+    pub compression: Compression,
+    /// The client's address.
+    pub peer_addr: Option<SocketAddr>,
+    /// Bytes read off the wire (compressed, with gRPC framing).
+    pub request_size: usize,
+    /// Bytes of the decompressed message.
+    pub decoded_size: usize,
+    /// The decompressed, validated protobuf message (protobuf and gRPC requests; `None` for
+    /// JSON): forward it without re-encoding when nothing changed the data.
+    pub protobuf: Option<Bytes>,
+    /// The request headers (gRPC metadata), when `include_metadata` is on.
+    pub metadata: Option<Arc<http::HeaderMap>>,
+    /// The client's timeout (`grpc-timeout`), if it sent one.
+    pub timeout: Option<std::time::Duration>,
+}
+
+impl RequestContext {
+    /// A context with nothing known but the signal and transport (for testing handlers).
+    pub fn new(signal: Signal, transport: Transport) -> RequestContext {
+        RequestContext {
+            signal,
+            transport,
+            content_type: match transport {
+                Transport::Grpc => ContentType::Grpc,
+                Transport::Http => ContentType::Protobuf,
+            },
+            compression: Compression::None,
+            peer_addr: None,
+            request_size: 0,
+            decoded_size: 0,
+            protobuf: None,
+            metadata: None,
+            timeout: None,
+        }
+    }
+}
+
+/// Receives decoded Export requests. One method per signal; each defaults to refusing with
+/// "signal not supported" (UNIMPLEMENTED / 404), so implement only the signals you accept.
+///
+/// Return `Ok(None)` for full success, `Ok(Some(partial))` to tell the sender some items were
+/// rejected (OTLP partial success), or a [`Refusal`]. Answer success only once the data is
+/// safe (queued or written): the receiver acknowledges exactly what the handler returns. A
+/// handler runs in its own task: a sender that disconnects does not cancel it, and a panic is
+/// answered INTERNAL / 500. Empty requests (no resource entries) are answered success without
+/// calling the handler.
+#[async_trait::async_trait]
+pub trait ExportHandler: Send + Sync + 'static {
+    /// Handles an Export request for traces.
+    async fn export_traces(
+        &self,
+        request: ExportTraceServiceRequest,
+        context: RequestContext,
+    ) -> Result<Option<PartialSuccess>, Refusal> {
+        let _ = (request, context);
+        Err(Refusal::unsupported(Signal::Traces))
+    }
+
+    /// Handles an Export request for metrics.
+    async fn export_metrics(
+        &self,
+        request: ExportMetricsServiceRequest,
+        context: RequestContext,
+    ) -> Result<Option<PartialSuccess>, Refusal> {
+        let _ = (request, context);
+        Err(Refusal::unsupported(Signal::Metrics))
+    }
+
+    /// Handles an Export request for logs.
+    async fn export_logs(
+        &self,
+        request: ExportLogsServiceRequest,
+        context: RequestContext,
+    ) -> Result<Option<PartialSuccess>, Refusal> {
+        let _ = (request, context);
+        Err(Refusal::unsupported(Signal::Logs))
+    }
+
+    /// Handles an Export request for profiles.
+    async fn export_profiles(
+        &self,
+        request: ExportProfilesServiceRequest,
+        context: RequestContext,
+    ) -> Result<Option<PartialSuccess>, Refusal> {
+        let _ = (request, context);
+        Err(Refusal::unsupported(Signal::Profiles))
+    }
+}
+
+#[async_trait::async_trait]
+impl<T: ExportHandler + ?Sized> ExportHandler for Arc<T> {
+    async fn export_traces(
+        &self,
+        request: ExportTraceServiceRequest,
+        context: RequestContext,
+    ) -> Result<Option<PartialSuccess>, Refusal> {
+        (**self).export_traces(request, context).await
+    }
+    async fn export_metrics(
+        &self,
+        request: ExportMetricsServiceRequest,
+        context: RequestContext,
+    ) -> Result<Option<PartialSuccess>, Refusal> {
+        (**self).export_metrics(request, context).await
+    }
+    async fn export_logs(
+        &self,
+        request: ExportLogsServiceRequest,
+        context: RequestContext,
+    ) -> Result<Option<PartialSuccess>, Refusal> {
+        (**self).export_logs(request, context).await
+    }
+    async fn export_profiles(
+        &self,
+        request: ExportProfilesServiceRequest,
+        context: RequestContext,
+    ) -> Result<Option<PartialSuccess>, Refusal> {
+        (**self).export_profiles(request, context).await
+    }
+}
+
+/// Calls the handler method of the request's signal.
+pub(crate) async fn dispatch(
+    handler: &dyn ExportHandler,
+    request: AnyExportRequest,
+    context: RequestContext,
+) -> Result<Option<PartialSuccess>, Refusal> {
+    match request {
+        AnyExportRequest::Traces(request) => handler.export_traces(request, context).await,
+        AnyExportRequest::Metrics(request) => handler.export_metrics(request, context).await,
+        AnyExportRequest::Logs(request) => handler.export_logs(request, context).await,
+        AnyExportRequest::Profiles(request) => handler.export_profiles(request, context).await,
+    }
+}
+
+/// What an admission hook returns for an admitted request: optionally a guard (a memory
+/// reservation, a permit) that the receiver holds until the handler has returned.
+#[derive(Default)]
+pub struct Admitted {
+    guard: Option<Box<dyn Send + Sync>>,
+}
+
+impl Admitted {
+    /// Admitted, with nothing to hold.
+    pub fn new() -> Admitted {
+        Admitted { guard: None }
+    }
+
+    /// Admitted; `guard` is dropped once the request is done (after the handler returned, or
+    /// when the request fails later).
+    pub fn with_guard(guard: impl Send + Sync + 'static) -> Admitted {
+        Admitted { guard: Some(Box::new(guard)) }
+    }
+}
+
+impl std::fmt::Debug for Admitted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Admitted").field("guard", &self.guard.is_some()).finish()
+    }
+}
+
+/// Admission before work: decides from the signal and the encoded body size whether to take
+/// a request, before the receiver reads, decompresses or decodes it (design.md: the Go
+/// Collector's memory limiter can only refuse after decoding, collector issue #8632).
+///
+/// Called with the size announced by the gRPC frame header or the HTTP `Content-Length`, so
+/// before the body is read; for an HTTP body without `Content-Length` (chunked), with the size
+/// read once the capped body is in, still before decompression and decoding. A refusal is
+/// answered as the [`Refusal`] says (a retryable one: UNAVAILABLE + RetryInfo / 503 or 429 +
+/// Retry-After). Keep it fast and non-blocking: it runs on the connection's task.
+pub trait Admission: Send + Sync + 'static {
+    /// Admits or refuses a request of `signal` whose body is `encoded_size` bytes on the wire.
+    fn admit(&self, signal: Signal, encoded_size: usize) -> Result<Admitted, Refusal>;
+}
+
+impl<F> Admission for F
+where
+    F: Fn(Signal, usize) -> Result<Admitted, Refusal> + Send + Sync + 'static,
+{
+    fn admit(&self, signal: Signal, encoded_size: usize) -> Result<Admitted, Refusal> {
+        self(signal, encoded_size)
+    }
+}

@@ -1,0 +1,85 @@
+//! OTLP/HTTP: protobuf and JSON bodies at the signals' paths, answered in the request's format.
+
+use std::net::SocketAddr;
+
+use http::{Method, Request, Response, header};
+use hyper::body::Incoming;
+
+use super::decode::{self, ContentType};
+use super::limits::BodyReader;
+use super::{Endpoint, ReplyBody, Transport, http_error_response, http_header_str};
+use crate::status::ServerError;
+use crate::{PartialSuccess, Signal};
+
+/// Answers one OTLP/HTTP request.
+pub(crate) async fn handle(
+    endpoint: &Endpoint,
+    request: Request<Incoming>,
+    peer: Option<SocketAddr>,
+) -> Response<ReplyBody> {
+    let content_type = http_header_str(request.headers(), header::CONTENT_TYPE.as_str()).to_owned();
+    // Errors are answered in the request's format when it is JSON, else in protobuf.
+    let answer_format = match decode::parse_content_type(&content_type) {
+        Ok(ContentType::Json) => ContentType::Json,
+        _ => ContentType::Protobuf,
+    };
+    match process(endpoint, request, peer, &content_type).await {
+        Ok((signal, format, partial)) => {
+            let body = decode::encode_response(signal, format, partial);
+            let mut response = Response::new(ReplyBody::new(body, None));
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, header::HeaderValue::from_static(format.as_str()));
+            response
+        }
+        Err(error) => http_error_response(answer_format, &error),
+    }
+}
+
+async fn process(
+    endpoint: &Endpoint,
+    request: Request<Incoming>,
+    peer: Option<SocketAddr>,
+    content_type: &str,
+) -> Result<(Signal, ContentType, Option<PartialSuccess>), ServerError> {
+    let (parts, body) = request.into_parts();
+    endpoint.authenticate(&parts.headers)?;
+    let signal = Signal::from_http_path(parts.uri.path())
+        .ok_or_else(|| ServerError::NotFound { path: parts.uri.path().to_owned() })?;
+    if parts.method != Method::POST {
+        return Err(ServerError::MethodNotAllowed { method: parts.method.to_string() });
+    }
+    let format = decode::parse_content_type(content_type)?;
+    if format == ContentType::Grpc {
+        return Err(ServerError::UnsupportedContentType { content_type: content_type.into() });
+    }
+    let encoding = parts.headers.get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap_or("?"));
+    let compression = decode::parse_encoding(format, encoding)?;
+    let limits = endpoint.limits;
+    let cap = limits.wire_cap(compression != crate::Compression::None);
+    let announced = http_body::Body::size_hint(&body).exact();
+    if let Some(length) = announced
+        && usize::try_from(length).map_or(true, |length| length > cap)
+    {
+        return Err(ServerError::TooLarge { limit: cap });
+    }
+    let permit = endpoint.shared.concurrency.try_acquire()?;
+    let mut admitted = match announced.and_then(|n| usize::try_from(n).ok()) {
+        Some(length) => Some(endpoint.admit(signal, length)?),
+        None => None,
+    };
+    let read = BodyReader::new(body).read_to_end(cap);
+    let bytes = tokio::time::timeout(endpoint.shared.body_timeout, read)
+        .await
+        .map_err(|_| ServerError::BodyTimeout(endpoint.shared.body_timeout))??;
+    let admitted = match admitted.take() {
+        Some(admitted) => admitted,
+        None => endpoint.admit(signal, bytes.len())?,
+    };
+    let request_size = bytes.len();
+    let decoded = decode::decode_request(signal, content_type, encoding, bytes, &limits)?;
+    let context = endpoint.context(Transport::Http, &decoded, request_size, peer, &parts.headers);
+    let format = decoded.content_type;
+    let partial = endpoint.execute(decoded, context, permit, admitted).await?;
+    Ok((signal, format, partial))
+}

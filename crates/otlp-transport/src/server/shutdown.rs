@@ -1,0 +1,293 @@
+//! Listening, connection handling and graceful shutdown.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use super::auth::BearerAuth;
+use super::config::{EndpointConfig, ReceiverConfig};
+use super::limits::ConcurrencyLimit;
+use super::{Admission, Endpoint, EndpointKind, ExportHandler, ReceiverError, Shared};
+
+/// How [`RunningReceiver::shutdown`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShutdownOutcome {
+    /// Every in-flight request finished and every connection closed within the deadline.
+    Drained,
+    /// The deadline passed first; the remaining connections were closed abruptly.
+    DeadlineExceeded,
+}
+
+/// A serving receiver. Dropping it stops serving at once; [`RunningReceiver::shutdown`] stops
+/// gracefully.
+#[derive(Debug)]
+pub struct RunningReceiver {
+    grpc_addr: Option<SocketAddr>,
+    http_addr: Option<SocketAddr>,
+    stop: watch::Sender<Option<Instant>>,
+    listeners: JoinSet<ShutdownOutcome>,
+    concurrency: ConcurrencyLimit,
+    max_concurrent_requests: usize,
+}
+
+impl RunningReceiver {
+    /// The address the gRPC endpoint listens on (the real port when configured with port 0).
+    pub fn grpc_local_addr(&self) -> Option<SocketAddr> {
+        self.grpc_addr
+    }
+
+    /// The address the HTTP endpoint listens on (the real port when configured with port 0).
+    pub fn http_local_addr(&self) -> Option<SocketAddr> {
+        self.http_addr
+    }
+
+    /// Requests being handled now (holding a concurrency permit).
+    pub fn in_flight_requests(&self) -> usize {
+        self.max_concurrent_requests.saturating_sub(self.concurrency.available())
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish (HTTP/2 `GOAWAY`, HTTP/1
+    /// connections closed after their current response), and returns once every connection
+    /// closed or `deadline` passed, whichever is first; connections still open then are
+    /// dropped.
+    pub async fn shutdown(mut self, deadline: Duration) -> ShutdownOutcome {
+        let at = Instant::now() + deadline;
+        self.stop.send_replace(Some(at));
+        let mut outcome = ShutdownOutcome::Drained;
+        while let Some(result) = self.listeners.join_next().await {
+            if !matches!(result, Ok(ShutdownOutcome::Drained)) {
+                outcome = ShutdownOutcome::DeadlineExceeded;
+            }
+        }
+        outcome
+    }
+}
+
+/// Binds the endpoints and spawns their accept loops.
+pub(crate) async fn start(
+    config: ReceiverConfig,
+    handler: Arc<dyn ExportHandler>,
+    admission: Option<Arc<dyn Admission>>,
+) -> Result<RunningReceiver, ReceiverError> {
+    validate(&config)?;
+    let concurrency =
+        ConcurrencyLimit::new(config.max_concurrent_requests, config.overload_retry_after);
+    let shared = Arc::new(Shared {
+        handler,
+        admission,
+        auth: config.bearer_token.as_deref().map(BearerAuth::new),
+        concurrency: concurrency.clone(),
+        body_timeout: config.body_timeout,
+        include_metadata: config.include_metadata,
+    });
+    let connections = Arc::new(Semaphore::new(config.max_connections));
+    let (stop, _) = watch::channel(None);
+    let mut listeners = JoinSet::new();
+    let mut addrs = [None, None];
+    let endpoints = [(EndpointKind::Grpc, config.grpc), (EndpointKind::Http, config.http)];
+    for (slot, (kind, endpoint)) in addrs.iter_mut().zip(endpoints) {
+        let Some(EndpointConfig { addr, limits }) = endpoint else { continue };
+        let tls = tls_acceptor(&config, kind)?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| ReceiverError::Bind { addr, source })?;
+        let local = listener.local_addr().map_err(|source| ReceiverError::Bind { addr, source })?;
+        *slot = Some(local);
+        let endpoint = Arc::new(Endpoint { shared: Arc::clone(&shared), kind, limits });
+        let accept = AcceptLoop {
+            listener,
+            endpoint,
+            tls,
+            connections: Arc::clone(&connections),
+            handshake_timeout: config.handshake_timeout,
+        };
+        listeners.spawn(accept.run(stop.subscribe()));
+        tracing::info!(%local, ?kind, "OTLP receiver listening");
+    }
+    Ok(RunningReceiver {
+        grpc_addr: addrs[0],
+        http_addr: addrs[1],
+        stop,
+        listeners,
+        concurrency,
+        max_concurrent_requests: config.max_concurrent_requests,
+    })
+}
+
+fn validate(config: &ReceiverConfig) -> Result<(), ReceiverError> {
+    let error = |message: &str| Err(ReceiverError::Config(message.into()));
+    if config.grpc.is_none() && config.http.is_none() {
+        return error("no endpoint configured (set `grpc` or `http`)");
+    }
+    if config.grpc.is_some() && !cfg!(feature = "grpc") {
+        return error("a gRPC endpoint needs the `grpc` feature");
+    }
+    if config.http.is_some() && !cfg!(feature = "http") {
+        return error("an HTTP endpoint needs the `http` feature");
+    }
+    if config.tls.is_some() && !cfg!(feature = "tls") {
+        return error("TLS needs the `tls` feature");
+    }
+    if config.max_concurrent_requests == 0 || config.max_connections == 0 {
+        return error("max_concurrent_requests and max_connections must be at least 1");
+    }
+    for endpoint in [&config.grpc, &config.http].into_iter().flatten() {
+        if endpoint.limits.max_request_size == 0 || endpoint.limits.max_compressed_size == 0 {
+            return error("size limits must be at least 1 byte");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(feature = "tls")]
+type TlsAcceptor = tokio_rustls::TlsAcceptor;
+/// Without the `tls` feature there is no acceptor (an uninhabited type).
+#[cfg(not(feature = "tls"))]
+#[derive(Clone)]
+enum TlsAcceptor {}
+
+#[cfg(feature = "tls")]
+fn tls_acceptor(
+    config: &ReceiverConfig,
+    kind: EndpointKind,
+) -> Result<Option<TlsAcceptor>, ReceiverError> {
+    let Some(tls) = &config.tls else { return Ok(None) };
+    let alpn: &[&[u8]] = match kind {
+        EndpointKind::Grpc => &[b"h2"],
+        EndpointKind::Http => &[b"h2", b"http/1.1"],
+    };
+    Ok(Some(tokio_rustls::TlsAcceptor::from(super::tls::server_config(tls, alpn)?)))
+}
+
+#[cfg(not(feature = "tls"))]
+fn tls_acceptor(
+    _config: &ReceiverConfig,
+    _kind: EndpointKind,
+) -> Result<Option<TlsAcceptor>, ReceiverError> {
+    Ok(None)
+}
+
+struct AcceptLoop {
+    listener: TcpListener,
+    endpoint: Arc<Endpoint>,
+    tls: Option<TlsAcceptor>,
+    connections: Arc<Semaphore>,
+    handshake_timeout: Duration,
+}
+
+impl AcceptLoop {
+    async fn run(self, mut stop: watch::Receiver<Option<Instant>>) -> ShutdownOutcome {
+        let graceful = GracefulShutdown::new();
+        let mut tasks = JoinSet::new();
+        let builder = Arc::new(self.connection_builder());
+        let deadline = loop {
+            let (stream, peer) = tokio::select! {
+                biased;
+                _ = stop.changed() => break stop_deadline(&stop),
+                accepted = self.listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        // Out of file descriptors and the like: back off briefly, keep serving.
+                        tracing::warn!(%error, "accepting a connection failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+            };
+            // A connection slot before serving it, and before accepting the next: at the
+            // bound, this loop holds one accepted socket and the rest wait in the backlog.
+            let permit = tokio::select! {
+                biased;
+                _ = stop.changed() => break stop_deadline(&stop),
+                permit = Arc::clone(&self.connections).acquire_owned() => match permit {
+                    Ok(permit) => permit,
+                    Err(_) => break Instant::now(),
+                },
+            };
+            while tasks.try_join_next().is_some() {}
+            let connection = Connection {
+                endpoint: Arc::clone(&self.endpoint),
+                builder: Arc::clone(&builder),
+                watcher: graceful.watcher(),
+                _permit: permit,
+                peer,
+            };
+            tasks.spawn(connection.serve(stream, self.tls.clone(), self.handshake_timeout));
+        };
+        drop(self.listener);
+        let drained = tokio::time::timeout_at(deadline, graceful.shutdown()).await.is_ok();
+        tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
+        if drained { ShutdownOutcome::Drained } else { ShutdownOutcome::DeadlineExceeded }
+    }
+
+    fn connection_builder(&self) -> auto::Builder<TokioExecutor> {
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.handshake_timeout)
+            .keep_alive(true);
+        builder.http2().timer(TokioTimer::new());
+        if self.endpoint.kind == EndpointKind::Grpc { builder.http2_only() } else { builder }
+    }
+}
+
+/// The deadline sent by `shutdown`; a dropped sender means now.
+fn stop_deadline(stop: &watch::Receiver<Option<Instant>>) -> Instant {
+    stop.borrow().unwrap_or_else(Instant::now)
+}
+
+struct Connection {
+    endpoint: Arc<Endpoint>,
+    builder: Arc<auto::Builder<TokioExecutor>>,
+    watcher: Watcher,
+    _permit: OwnedSemaphorePermit,
+    peer: SocketAddr,
+}
+
+impl Connection {
+    async fn serve(self, stream: TcpStream, tls: Option<TlsAcceptor>, handshake: Duration) {
+        let _ = stream.set_nodelay(true);
+        match tls {
+            None => self.serve_io(TokioIo::new(stream)).await,
+            #[cfg(feature = "tls")]
+            Some(acceptor) => {
+                match tokio::time::timeout(handshake, acceptor.accept(stream)).await {
+                    Ok(Ok(stream)) => self.serve_io(TokioIo::new(stream)).await,
+                    Ok(Err(error)) => tracing::debug!(%error, peer = %self.peer, "TLS handshake failed"),
+                    Err(_) => tracing::debug!(peer = %self.peer, "TLS handshake timed out"),
+                }
+            }
+            #[cfg(not(feature = "tls"))]
+            Some(never) => {
+                let _ = handshake;
+                match never {}
+            }
+        }
+    }
+
+    async fn serve_io<I>(self, io: TokioIo<I>)
+    where
+        I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let Connection { endpoint, builder, watcher, _permit, peer } = self;
+        let service = hyper::service::service_fn(move |request| {
+            let endpoint = Arc::clone(&endpoint);
+            async move { Ok::<_, Infallible>(endpoint.serve(request, Some(peer)).await) }
+        });
+        let connection = builder.serve_connection(io, service);
+        if let Err(error) = watcher.watch(connection.into_owned()).await {
+            tracing::debug!(%error, %peer, "connection ended with an error");
+        }
+    }
+}
