@@ -1,0 +1,168 @@
+//! `otlp-collector`: the otlp-rs collector binary — an OpenTelemetry Collector compatible
+//! process that reads otelcol-style YAML, runs the receivers, processors, exporters and
+//! extensions of `otlp-pipeline` (the built-in set, `otlp_pipeline::components::builtin()`),
+//! and drains them on SIGTERM/SIGINT.
+//!
+//! It is the top of the workspace: it depends on `otlp-pipeline` (and through it on every
+//! lower crate), and nothing may depend on it — it is a binary with no library target. A
+//! program that needs a collector with its own components builds one from `otlp-pipeline`
+//! (see `docs/custom-collector.md` and `examples/custom_collector.rs`).
+//!
+//! # Running
+//!
+//! ```text
+//! cargo run --release -p otlp-collector                     # the embedded default configuration
+//! otlp-collector --config collector.yaml                    # one file
+//! otlp-collector --config base.yaml --config prod.yaml      # merged in order, like otelcol
+//! otlp-collector --config c.yaml --set exporters::debug::verbosity=detailed
+//! otlp-collector validate --config c.yaml                   # check, start nothing
+//! otlp-collector components                                 # the component types built in
+//! otlp-collector print-default-config                       # the embedded configuration
+//! ```
+//!
+//! The embedded default configuration (`src/default_config.yaml`) receives OTLP on
+//! localhost:4317 (gRPC) and localhost:4318 (HTTP) for traces, metrics and logs and sends it
+//! through `memory_limiter` and `batch` to the `debug` exporter, which logs what arrives.
+//!
+//! # Exit status
+//!
+//! - `0`: clean shutdown after SIGTERM/SIGINT (everything acknowledged was exported), or a
+//!   successful `validate`, `--help`, `--version`;
+//! - `1`: invalid command line or configuration — every error is printed as
+//!   `error: FILE: LOCATION: PROBLEM`, and nothing was started (no port opened);
+//! - `2`: a runtime failure — a component could not start (a port in use), failed while
+//!   running, or did not finish by the shutdown deadline, or a second signal forced the exit.
+//!
+//! # Logs
+//!
+//! Through `tracing`, to stderr, at `service.telemetry.logs.level` (default `info`);
+//! `RUST_LOG` overrides it with any `tracing-subscriber` filter (`RUST_LOG=debug`,
+//! `RUST_LOG=info,otlp_pipeline=debug`).
+
+mod cli;
+mod config;
+mod logging;
+mod run;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser as _;
+use clap::error::ErrorKind;
+use otlp_pipeline::Registry;
+
+use crate::cli::{Cli, Command};
+
+/// The process exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Exit {
+    /// 0: a clean shutdown or a successful command.
+    Clean = 0,
+    /// 1: the command line or the configuration is invalid; nothing was started.
+    Config = 1,
+    /// 2: running failed.
+    Runtime = 2,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        ExitCode::from(exit as u8)
+    }
+}
+
+/// The components this binary knows: the built-in set.
+fn registry() -> Registry {
+    otlp_pipeline::components::builtin()
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return match error.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => Exit::Clean,
+                _ => Exit::Config,
+            }
+            .into();
+        }
+    };
+    match cli.command {
+        Some(Command::PrintDefaultConfig) => {
+            print!("{}", config::DEFAULT_CONFIG);
+            return Exit::Clean.into();
+        }
+        Some(Command::Components) => {
+            print!("{}", config::components(&registry()));
+            return Exit::Clean.into();
+        }
+        Some(Command::Validate) | None => {}
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("otlp-collector")
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("otlp-collector: cannot start the async runtime: {error}");
+            return Exit::Runtime.into();
+        }
+    };
+    let exit = runtime.block_on(async_main(cli));
+    // Tasks still running (connections past the deadline, a forced exit) are abandoned.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    exit.into()
+}
+
+async fn async_main(cli: Cli) -> Exit {
+    // First, so that a signal during loading or startup leads to a drain, not a kill.
+    let mut signals = match run::Signals::install() {
+        Ok(signals) => signals,
+        Err(error) => {
+            eprintln!("otlp-collector: cannot install the signal handlers: {error}");
+            return Exit::Runtime;
+        }
+    };
+    let sources = match config::sources(&cli.config) {
+        Ok(sources) => sources,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Exit::Config;
+        }
+    };
+    let registry = registry();
+    let validated = match config::load(&sources, &registry) {
+        Ok(validated) => validated,
+        Err(errors) => {
+            config::print_errors(&errors);
+            return Exit::Config;
+        }
+    };
+
+    if matches!(cli.command, Some(Command::Validate)) {
+        // Building creates every component (the factories' own checks) and opens nothing.
+        let resources = otlp_pipeline::components::resources();
+        if let Err(errors) = otlp_pipeline::Pipelines::build_with(&validated, resources) {
+            config::print_errors(&errors);
+            return Exit::Config;
+        }
+        for warning in validated.warnings() {
+            eprintln!("warning: {warning}");
+        }
+        print!("{}", config::summary(&sources, &validated));
+        return Exit::Clean;
+    }
+
+    let filter = logging::init(validated.telemetry().logs.level);
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        config = %config::describe(&sources),
+        log_filter = %filter,
+        "starting otlp-collector"
+    );
+    for warning in validated.warnings() {
+        tracing::warn!(%warning, "configuration warning");
+    }
+    run::run(&validated, cli.shutdown_timeout, &mut signals).await
+}

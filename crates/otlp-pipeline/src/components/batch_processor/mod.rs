@@ -1,0 +1,382 @@
+//! The `batch` processor, on `otlp-batch`'s in-memory [`BatchQueue`]: requests are merged (by
+//! resource and scope) into batches of `send_batch_size` items, sent after `timeout` at the
+//! latest, and split at `send_batch_max_size`.
+//!
+//! # Acknowledgement
+//!
+//! As in otelcol, `consume` acknowledges once the request is **enqueued**: the queue is
+//! bounded (items and bytes) and backpressured, so a full queue refuses new data with a
+//! retryable error (the sender retries) rather than dropping it. What happens after:
+//!
+//! - the next stage accepts the batch: done (with a `sending_queue` downstream, that stage
+//!   now owns the delivery);
+//! - the next stage refuses **retryably** (a full exporter queue, a memory limiter): the batch
+//!   stays here and is retried with backoff (200 ms, growing to 5 s, until shutdown), holding
+//!   its room in the queue — so a stalled destination turns into backpressure at the
+//!   receivers instead of loss. (otelcol drops it; this is the one deliberate difference.)
+//! - the next stage refuses **permanently**: the batch is dropped, logged and counted in
+//!   `otelcol_processor_batch_failed_items_total`;
+//! - shutdown: what is queued is flushed to the next stage; what is still refused at the
+//!   deadline is counted as failed.
+//!
+//! Batches lose the per-request [`Context`](crate::Context) (client address, metadata), as
+//! otelcol's batch processor does without `metadata_keys`. Keys: `send_batch_size` (8192; 0:
+//! only the timeout sends), `send_batch_max_size` (0: no cap; must be ≥ `send_batch_size`),
+//! `timeout` (200 ms), `metadata_keys` (not supported: an error when set),
+//! `metadata_cardinality_limit` (accepted, ignored).
+
+#[cfg(test)]
+mod tests;
+
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use otlp_batch::{
+    BATCH_SIZE_BOUNDS, BatchExporter, BatchQueue, BatchQueueConfig, Batchable, EnqueueError,
+    ExportFailure, OverflowPolicy, PartialSuccess, QueueConfig, RetryConfig, StorageConfig,
+};
+use otlp_proto::collector::logs::v1::ExportLogsServiceRequest;
+use otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest;
+use otlp_proto::collector::profiles::v1development::ExportProfilesServiceRequest;
+use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
+use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
+
+use crate::Signal;
+use crate::component::{Consumer, Host, Processor, ProcessorContext, SignalSet};
+use crate::config::{ComponentId, ConfigError, duration};
+use crate::data::{Payload, Telemetry};
+use crate::error::{BoxError, ConsumeError};
+use crate::factory::{ComponentConfig, FnFactory};
+use crate::telemetry::{HistogramValue, Kind, Metrics, Registration};
+
+/// Concurrent deliveries to the next stage (batches may reach it out of order).
+pub const CONSUMERS: usize = 2;
+
+/// `processors: batch:`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BatchProcessorConfig {
+    /// Send as soon as this many items wait (0: only on `timeout`).
+    pub send_batch_size: u32,
+    /// Never send more items at once (0: no cap).
+    pub send_batch_max_size: u32,
+    /// Send after this long at the latest.
+    #[serde(with = "duration")]
+    pub timeout: Duration,
+    /// Not supported: batching per client metadata.
+    pub metadata_keys: Vec<String>,
+    /// Accepted, ignored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata_cardinality_limit: Option<u32>,
+}
+
+impl Default for BatchProcessorConfig {
+    fn default() -> Self {
+        BatchProcessorConfig {
+            send_batch_size: 8192,
+            send_batch_max_size: 0,
+            timeout: Duration::from_millis(200),
+            metadata_keys: Vec::new(),
+            metadata_cardinality_limit: None,
+        }
+    }
+}
+
+impl ComponentConfig for BatchProcessorConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.send_batch_max_size > 0 && self.send_batch_max_size < self.send_batch_size {
+            return Err(ConfigError::bad_value(
+                "send_batch_max_size",
+                "send_batch_max_size must be greater or equal to send_batch_size",
+            ));
+        }
+        if !self.metadata_keys.is_empty() {
+            return Err(ConfigError::bad_value(
+                "metadata_keys",
+                "batching by client metadata is not supported (remove metadata_keys)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl BatchProcessorConfig {
+    /// The queue configuration this batch processor runs with.
+    pub fn queue_config(&self) -> BatchQueueConfig {
+        let size = if self.send_batch_size == 0 {
+            usize::MAX / 4
+        } else {
+            self.send_batch_size as usize
+        };
+        let default = QueueConfig::default();
+        BatchQueueConfig {
+            batch: otlp_batch::BatchConfig {
+                send_batch_size: size,
+                send_batch_max_size: self.send_batch_max_size as usize,
+                send_batch_max_bytes: 0,
+                timeout: self.timeout,
+            },
+            queue: QueueConfig {
+                capacity_items: default
+                    .capacity_items
+                    .max((self.send_batch_size as usize).saturating_mul(4)),
+                num_consumers: CONSUMERS,
+                overflow: OverflowPolicy::Backpressure,
+                // The next stage bounds its own work; abandoning a call would duplicate data.
+                export_timeout: Duration::ZERO,
+                ..default
+            },
+            retry: RetryConfig {
+                enabled: true,
+                initial_interval: Duration::from_millis(200),
+                max_interval: Duration::from_secs(5),
+                multiplier: 1.5,
+                randomization_factor: 0.5,
+                max_elapsed_time: Duration::ZERO,
+            },
+            storage: StorageConfig::Memory,
+        }
+    }
+}
+
+/// Hands batches to the next consumer of the pipeline.
+struct NextStage<R> {
+    id: ComponentId,
+    next: Arc<dyn Consumer>,
+    request: PhantomData<fn() -> R>,
+}
+
+#[async_trait]
+impl<R> BatchExporter<R> for NextStage<R>
+where
+    R: Batchable + Into<Payload>,
+{
+    async fn export(&self, batch: &R) -> Result<Option<PartialSuccess>, ExportFailure> {
+        // The queue keeps the batch for retries, so the pipeline gets a copy.
+        match self.next.consume(Telemetry::new(batch.clone())).await {
+            Ok(()) => Ok(None),
+            Err(error) if error.is_retryable() => {
+                let failure = ExportFailure::retryable(&error);
+                Err(match error.retry_after() {
+                    Some(delay) => failure.with_retry_after(delay),
+                    None => failure,
+                })
+            }
+            Err(error) => {
+                tracing::warn!(processor = %self.id, items = batch.item_count(), %error, "the next stage rejected a batch; dropped");
+                Err(ExportFailure::permanent(&error))
+            }
+        }
+    }
+}
+
+enum AnyQueue {
+    Traces(BatchQueue<ExportTraceServiceRequest>),
+    Metrics(BatchQueue<ExportMetricsServiceRequest>),
+    Logs(BatchQueue<ExportLogsServiceRequest>),
+    Profiles(BatchQueue<ExportProfilesServiceRequest>),
+}
+
+fn refusal<R>(error: EnqueueError<R>) -> ConsumeError {
+    match error {
+        EnqueueError::TooLarge { .. } => ConsumeError::permanent(format!("batch: {error}")),
+        other => ConsumeError::retryable(format!("batch: {other}"))
+            .with_retry_after(Duration::from_secs(1)),
+    }
+}
+
+/// The `batch` processor (one instance per pipeline).
+pub struct BatchProcessor {
+    id: ComponentId,
+    signal: Signal,
+    config: BatchQueueConfig,
+    next: Arc<dyn Consumer>,
+    metrics: Arc<Metrics>,
+    queue: OnceLock<AnyQueue>,
+    registrations: Mutex<Vec<Registration>>,
+}
+
+impl BatchProcessor {
+    /// A batch processor for the pipeline of `ctx` (its queue starts at start).
+    pub fn new(
+        ctx: ProcessorContext,
+        config: &BatchProcessorConfig,
+    ) -> Result<BatchProcessor, ConfigError> {
+        let queue_config = config.queue_config();
+        queue_config
+            .validate()
+            .map_err(|e| ConfigError::bad_value("", e))?;
+        let metrics = Metrics::from_resources(&ctx.resources);
+        Ok(BatchProcessor {
+            signal: ctx.signal(),
+            id: ctx.id,
+            config: queue_config,
+            next: ctx.next,
+            metrics,
+            queue: OnceLock::new(),
+            registrations: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn spawn<R>(&self) -> Result<BatchQueue<R>, otlp_batch::BuildError>
+    where
+        R: Batchable + Into<Payload>,
+    {
+        let next: Arc<dyn BatchExporter<R>> = Arc::new(NextStage::<R> {
+            id: self.id.clone(),
+            next: Arc::clone(&self.next),
+            request: PhantomData,
+        });
+        BatchQueue::spawn(self.config.clone(), next)
+    }
+
+    fn register(
+        &self,
+        batcher: Arc<otlp_batch::BatcherMetrics>,
+        queue: Arc<otlp_batch::QueueMetrics>,
+    ) {
+        let labels = [("processor", self.id.as_str())];
+        let mut registrations = self
+            .registrations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let b = Arc::clone(&batcher);
+        registrations.push(self.metrics.register_histogram(
+            "otelcol_processor_batch_batch_send_size",
+            "Number of units in the batch [alpha]",
+            &labels,
+            move || {
+                let snapshot = b.snapshot();
+                let mut cumulative = 0u64;
+                let buckets = BATCH_SIZE_BOUNDS
+                    .iter()
+                    .zip(&snapshot.size_buckets)
+                    .map(|(bound, count)| {
+                        cumulative += count;
+                        (*bound as f64, cumulative)
+                    })
+                    .collect();
+                HistogramValue {
+                    buckets,
+                    count: snapshot.batches,
+                    sum: snapshot.batch_items_sum as f64,
+                }
+            },
+        ));
+        let b = Arc::clone(&batcher);
+        registrations.push(self.metrics.register_fn(
+            Kind::Counter,
+            "otelcol_processor_batch_batch_size_trigger_send_total",
+            "Number of times the batch was sent due to a size trigger [alpha]",
+            &labels,
+            move || b.snapshot().size_triggered as f64,
+        ));
+        let b = batcher;
+        registrations.push(self.metrics.register_fn(
+            Kind::Counter,
+            "otelcol_processor_batch_timeout_trigger_send_total",
+            "Number of times the batch was sent due to a timeout trigger [alpha]",
+            &labels,
+            move || b.snapshot().timeout_triggered as f64,
+        ));
+        registrations.push(self.metrics.register_fn(
+            Kind::Counter,
+            "otelcol_processor_batch_failed_items_total",
+            "Number of items accepted by the batch processor that the next stage rejected for good or that were still refused at shutdown. [otlp-rs]",
+            &labels,
+            move || queue.snapshot().failed_items as f64,
+        ));
+    }
+}
+
+#[async_trait]
+impl Consumer for BatchProcessor {
+    async fn consume(&self, data: Telemetry) -> Result<(), ConsumeError> {
+        let Some(queue) = self.queue.get() else {
+            return Err(ConsumeError::retryable(
+                "the batch processor is not started",
+            ));
+        };
+        match (queue, data.into_payload()) {
+            (AnyQueue::Traces(q), Payload::Traces(r)) => q.try_enqueue(r).map_err(refusal),
+            (AnyQueue::Metrics(q), Payload::Metrics(r)) => q.try_enqueue(r).map_err(refusal),
+            (AnyQueue::Logs(q), Payload::Logs(r)) => q.try_enqueue(r).map_err(refusal),
+            (AnyQueue::Profiles(q), Payload::Profiles(r)) => q.try_enqueue(r).map_err(refusal),
+            (_, payload) => Err(ConsumeError::permanent(format!(
+                "batch processor of a {} pipeline got {}",
+                self.signal,
+                payload.signal()
+            ))),
+        }
+    }
+
+    fn mutates_data(&self) -> bool {
+        // Batches are new requests built from moved (or, when shared, copied) data.
+        true
+    }
+}
+
+#[async_trait]
+impl Processor for BatchProcessor {
+    async fn start(&self, _host: &Host) -> Result<(), BoxError> {
+        let queue = match self.signal {
+            Signal::Traces => AnyQueue::Traces(self.spawn()?),
+            Signal::Metrics => AnyQueue::Metrics(self.spawn()?),
+            Signal::Logs => AnyQueue::Logs(self.spawn()?),
+            Signal::Profiles => AnyQueue::Profiles(self.spawn()?),
+        };
+        let (batcher, queue_metrics) = match &queue {
+            AnyQueue::Traces(q) => (q.batcher_metrics(), q.queue_metrics()),
+            AnyQueue::Metrics(q) => (q.batcher_metrics(), q.queue_metrics()),
+            AnyQueue::Logs(q) => (q.batcher_metrics(), q.queue_metrics()),
+            AnyQueue::Profiles(q) => (q.batcher_metrics(), q.queue_metrics()),
+        };
+        self.register(batcher, queue_metrics);
+        self.queue
+            .set(queue)
+            .map_err(|_| "the batch processor was already started")?;
+        Ok(())
+    }
+
+    async fn shutdown(&self, deadline: Instant) -> Result<(), BoxError> {
+        let Some(queue) = self.queue.get() else {
+            return Ok(());
+        };
+        let deadline = deadline.into_std();
+        let result = match queue {
+            AnyQueue::Traces(q) => q.shutdown(deadline).await,
+            AnyQueue::Metrics(q) => q.shutdown(deadline).await,
+            AnyQueue::Logs(q) => q.shutdown(deadline).await,
+            AnyQueue::Profiles(q) => q.shutdown(deadline).await,
+        };
+        match result {
+            Ok(_) | Err(otlp_batch::DrainError::Closed) => Ok(()),
+            Err(otlp_batch::DrainError::Failed(report)) => {
+                tracing::warn!(processor = %self.id, %report, "some batches were rejected by the next stage");
+                Ok(())
+            }
+            Err(error) => Err(format!("batch processor: {error}").into()),
+        }
+    }
+}
+
+impl std::fmt::Debug for BatchProcessor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchProcessor")
+            .field("id", &self.id)
+            .field("signal", &self.signal)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The `batch` factory.
+pub fn factory() -> impl crate::ProcessorFactory {
+    FnFactory::processor(
+        "batch",
+        SignalSet::ALL,
+        |ctx, config: BatchProcessorConfig| Ok(Box::new(BatchProcessor::new(ctx, &config)?)),
+    )
+}

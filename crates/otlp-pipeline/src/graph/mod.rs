@@ -1,0 +1,484 @@
+//! The running graph: [`Pipelines`] built from a [`ValidatedConfig`], started and shut down
+//! as one.
+//!
+//! # Shape (otelcol's)
+//!
+//! ```text
+//!                        ┌─ pipeline traces/a: entry → proc₁ → proc₂ → fan-out ─┬→ exporter x
+//! receiver r ─ fan-out ──┤                                                      └→ exporter y
+//!  (one per id)          └─ pipeline traces/b: entry → fan-out ─────────────────┬→ exporter y
+//!                                                                                └→ exporter z
+//! ```
+//!
+//! - a **receiver** is built once per id; for each signal it gets the entry of the one
+//!   pipeline that lists it, or a [`FanOut`] over several;
+//! - **processors** are built once per pipeline that lists them (two pipelines with `batch`
+//!   get two batchers);
+//! - an **exporter** is built once per id and shared by every pipeline that lists it;
+//! - a pipeline with several exporters ends in a [`FanOut`]; with one, in the exporter.
+//!
+//! Every component is wrapped in a node that names it on errors that do not name a component
+//! yet, so the sender learns which exporter refused; per-component self-telemetry
+//! (`otelcol_exporter_sent_spans`, ...) belongs in the same node.
+//!
+//! # Order
+//!
+//! [`Pipelines::start`]: extensions (in `service.extensions` order), exporters, processors
+//! (each pipeline from its last processor to its first), receivers — nothing receives data
+//! before what is downstream of it runs. [`Pipelines::shutdown`]: the reverse — receivers
+//! (all at once) stop accepting, processors flush (pipelines at once, each from its first
+//! processor to its last, so a flush lands in a processor that still runs), exporters drain
+//! (all at once), extensions stop (in reverse order); every call is bounded by the one
+//! deadline.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_trait::async_trait;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::component::{
+    ComponentKind, Consumer, Exporter, ExporterContext, Extension, ExtensionContext, Host,
+    NextConsumers, Processor, ProcessorContext, Receiver, ReceiverContext, Resources, SignalSet,
+};
+use crate::config::{ComponentId, ConfigError, ConfigErrors, PipelineId, ValidatedConfig};
+use crate::data::Telemetry;
+use crate::error::{BoxError, ConsumeError, DeadlineExceeded, FatalError, LifecycleError, Phase, ShutdownErrors};
+use crate::Signal;
+
+mod fanout;
+
+pub use fanout::FanOut;
+use fanout::{BoxFuture, join_all};
+
+/// A component in the graph, with whether its start was attempted (only those are shut
+/// down).
+struct Member<T: ?Sized> {
+    id: ComponentId,
+    component: Arc<T>,
+    started: AtomicBool,
+}
+
+impl<T: ?Sized> Member<T> {
+    fn new(id: ComponentId, component: Arc<T>) -> Member<T> {
+        Member { id, component, started: AtomicBool::new(false) }
+    }
+
+    fn mark_started(&self) {
+        self.started.store(true, Ordering::SeqCst);
+    }
+
+    fn was_started(&self) -> bool {
+        self.started.load(Ordering::SeqCst)
+    }
+}
+
+struct PipelineNodes {
+    id: PipelineId,
+    /// In pipeline order: data flows first to last.
+    processors: Vec<Member<dyn Processor>>,
+    entry: Arc<dyn Consumer>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Built,
+    Started,
+    Stopped,
+}
+
+/// The components of a configuration, wired: built by [`Pipelines::build`] (nothing is
+/// opened), then [`start`](Pipelines::start)ed and [`shutdown`](Pipelines::shutdown). See the
+/// [module documentation](self) for the shape and the order.
+pub struct Pipelines {
+    host: Host,
+    fatal: tokio::sync::Mutex<mpsc::UnboundedReceiver<FatalError>>,
+    extensions: Vec<Member<dyn Extension>>,
+    exporters: Vec<Member<dyn Exporter>>,
+    pipelines: Vec<PipelineNodes>,
+    receivers: Vec<Member<dyn Receiver>>,
+    receiver_consumers: BTreeMap<ComponentId, NextConsumers>,
+    fanouts: Vec<Arc<FanOut>>,
+    state: Mutex<State>,
+}
+
+/// Names the component on errors that name none.
+struct Node {
+    id: ComponentId,
+    inner: Arc<dyn Consumer>,
+}
+
+#[async_trait]
+impl Consumer for Node {
+    async fn consume(&self, data: Telemetry) -> Result<(), ConsumeError> {
+        self.inner.consume(data).await.map_err(|e| e.or_component(&self.id))
+    }
+
+    fn mutates_data(&self) -> bool {
+        self.inner.mutates_data()
+    }
+}
+
+/// The first consumer of a pipeline: checks the signal and reports whether anything in the
+/// pipeline writes (otelcol's "capabilities" node), so the receiver's fan-out knows whether
+/// the pipeline needs its own copy.
+struct PipelineEntry {
+    id: PipelineId,
+    first: Arc<dyn Consumer>,
+    mutates: bool,
+}
+
+#[async_trait]
+impl Consumer for PipelineEntry {
+    async fn consume(&self, data: Telemetry) -> Result<(), ConsumeError> {
+        if data.signal() != self.id.signal() {
+            return Err(ConsumeError::permanent(format!(
+                "pipeline \"{}\" does not accept {}",
+                self.id,
+                data.signal()
+            )));
+        }
+        self.first.consume(data).await
+    }
+
+    fn mutates_data(&self) -> bool {
+        self.mutates
+    }
+}
+
+fn fan_in(consumers: Vec<Arc<dyn Consumer>>, fanouts: &mut Vec<Arc<FanOut>>) -> Option<Arc<dyn Consumer>> {
+    if consumers.len() <= 1 {
+        return consumers.into_iter().next();
+    }
+    let fanout = Arc::new(FanOut::new(consumers));
+    fanouts.push(fanout.clone());
+    Some(fanout)
+}
+
+impl Pipelines {
+    /// Builds every component the configuration uses, with no shared resources.
+    pub fn build(config: &ValidatedConfig) -> Result<Pipelines, ConfigErrors> {
+        Pipelines::build_with(config, Resources::default())
+    }
+
+    /// Builds every component the configuration uses; factories and components see
+    /// `resources`. Opens nothing (factories must not); fails with every factory error, each
+    /// naming the file and the component.
+    pub fn build_with(config: &ValidatedConfig, resources: Resources) -> Result<Pipelines, ConfigErrors> {
+        let cfg = &config.config;
+        let mut errors: Vec<ConfigError> = Vec::new();
+        let locate = |error: ConfigError, kind: ComponentKind, id: &ComponentId| {
+            let origin = cfg.section(kind).get(id).map(|e| e.origin.clone()).unwrap_or_default();
+            error.locate(&origin, &[kind.section().to_owned(), id.to_string()])
+        };
+        let value_of = |kind: ComponentKind, id: &ComponentId| {
+            cfg.section(kind).get(id).map(|e| e.config.clone()).unwrap_or_default()
+        };
+
+        let mut extensions = Vec::new();
+        for (id, factory) in &config.extensions {
+            let ctx = ExtensionContext::new(id.clone()).with_resources(resources.clone());
+            match factory.create(ctx, value_of(ComponentKind::Extension, id)) {
+                Ok(extension) => extensions.push(Member::new(id.clone(), Arc::from(extension))),
+                Err(error) => errors.push(locate(error, ComponentKind::Extension, id)),
+            }
+        }
+
+        let mut exporter_signals: BTreeMap<&ComponentId, SignalSet> = BTreeMap::new();
+        for (pipeline_id, pipeline) in &cfg.service.pipelines {
+            for id in &pipeline.exporters {
+                exporter_signals.entry(id).or_default().insert(pipeline_id.signal());
+            }
+        }
+        let mut exporters = Vec::new();
+        let mut exporter_nodes: BTreeMap<ComponentId, Arc<dyn Consumer>> = BTreeMap::new();
+        for (id, factory) in &config.exporters {
+            let signals = exporter_signals.get(id).copied().unwrap_or_default();
+            let ctx = ExporterContext::new(id.clone(), signals).with_resources(resources.clone());
+            match factory.create(ctx, value_of(ComponentKind::Exporter, id)) {
+                Ok(exporter) => {
+                    let exporter: Arc<dyn Exporter> = Arc::from(exporter);
+                    let node = Arc::new(Node { id: id.clone(), inner: exporter.clone() });
+                    exporter_nodes.insert(id.clone(), node);
+                    exporters.push(Member::new(id.clone(), exporter));
+                }
+                Err(error) => errors.push(locate(error, ComponentKind::Exporter, id)),
+            }
+        }
+
+        let mut fanouts = Vec::new();
+        let mut pipelines = Vec::new();
+        'pipelines: for (pipeline_id, pipeline) in &cfg.service.pipelines {
+            let ends: Vec<Arc<dyn Consumer>> =
+                pipeline.exporters.iter().filter_map(|id| exporter_nodes.get(id).cloned()).collect();
+            if ends.len() != pipeline.exporters.len() {
+                continue; // an exporter failed to build; its error is recorded
+            }
+            let Some(mut next) = fan_in(ends, &mut fanouts) else { continue };
+            let mut mutates = next.mutates_data();
+            let mut processors = Vec::new();
+            for id in pipeline.processors.iter().rev() {
+                let Some(factory) = config.processors.get(id) else { continue 'pipelines };
+                let ctx = ProcessorContext::new(id.clone(), pipeline_id.clone(), next.clone())
+                    .with_resources(resources.clone());
+                match factory.create(ctx, value_of(ComponentKind::Processor, id)) {
+                    Ok(processor) => {
+                        let processor: Arc<dyn Processor> = Arc::from(processor);
+                        mutates |= processor.mutates_data();
+                        next = Arc::new(Node { id: id.clone(), inner: processor.clone() });
+                        processors.push(Member::new(id.clone(), processor));
+                    }
+                    Err(error) => {
+                        let error = error.map_message(|m| format!("in pipeline \"{pipeline_id}\": {m}"));
+                        errors.push(locate(error, ComponentKind::Processor, id));
+                        continue 'pipelines;
+                    }
+                }
+            }
+            processors.reverse();
+            let entry = Arc::new(PipelineEntry { id: pipeline_id.clone(), first: next, mutates });
+            pipelines.push(PipelineNodes { id: pipeline_id.clone(), processors, entry });
+        }
+
+        let mut receivers = Vec::new();
+        let mut receiver_consumers = BTreeMap::new();
+        for (id, factory) in &config.receivers {
+            let mut next = NextConsumers::new();
+            for signal in Signal::ALL {
+                let entries: Vec<Arc<dyn Consumer>> = pipelines
+                    .iter()
+                    .filter(|p| p.id.signal() == signal)
+                    .filter(|p| cfg.service.pipelines.get(&p.id).is_some_and(|c| c.receivers.contains(id)))
+                    .map(|p| p.entry.clone())
+                    .collect();
+                if let Some(consumer) = fan_in(entries, &mut fanouts) {
+                    next.set(signal, consumer);
+                }
+            }
+            let ctx = ReceiverContext::new(id.clone(), next.clone()).with_resources(resources.clone());
+            match factory.create(ctx, value_of(ComponentKind::Receiver, id)) {
+                Ok(receiver) => {
+                    receivers.push(Member::new(id.clone(), Arc::from(receiver)));
+                    receiver_consumers.insert(id.clone(), next);
+                }
+                Err(error) => errors.push(locate(error, ComponentKind::Receiver, id)),
+            }
+        }
+
+        if !errors.is_empty() {
+            return Err(ConfigErrors(errors));
+        }
+        let (host, fatal) = Host::new(
+            extensions.iter().map(|m: &Member<dyn Extension>| (m.id.clone(), m.component.clone())).collect(),
+            resources,
+        );
+        Ok(Pipelines {
+            host,
+            fatal: tokio::sync::Mutex::new(fatal),
+            extensions,
+            exporters,
+            pipelines,
+            receivers,
+            receiver_consumers,
+            fanouts,
+            state: Mutex::new(State::Built),
+        })
+    }
+
+    fn transition(&self, from: State, to: State) -> bool {
+        let Ok(mut state) = self.state.lock() else { return false };
+        if *state == from {
+            *state = to;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Starts everything: extensions, exporters, processors, receivers. Stops at the first
+    /// failure and returns it; then call [`shutdown`](Self::shutdown), which stops what was
+    /// started. Calling `start` again (or after shutdown) does nothing.
+    pub async fn start(&self) -> Result<(), LifecycleError> {
+        if !self.transition(State::Built, State::Started) {
+            return Ok(());
+        }
+        let failed = |kind, id: &ComponentId, pipeline: Option<&PipelineId>, source: BoxError| LifecycleError {
+            phase: Phase::Start,
+            kind,
+            id: id.clone(),
+            pipeline: pipeline.cloned(),
+            source,
+        };
+        for m in &self.extensions {
+            tracing::debug!(extension = %m.id, "starting");
+            m.mark_started();
+            m.component.start(&self.host).await.map_err(|e| failed(ComponentKind::Extension, &m.id, None, e))?;
+        }
+        for m in &self.exporters {
+            tracing::debug!(exporter = %m.id, "starting");
+            m.mark_started();
+            m.component.start(&self.host).await.map_err(|e| failed(ComponentKind::Exporter, &m.id, None, e))?;
+        }
+        for pipeline in &self.pipelines {
+            for m in pipeline.processors.iter().rev() {
+                tracing::debug!(processor = %m.id, pipeline = %pipeline.id, "starting");
+                m.mark_started();
+                m.component
+                    .start(&self.host)
+                    .await
+                    .map_err(|e| failed(ComponentKind::Processor, &m.id, Some(&pipeline.id), e))?;
+            }
+        }
+        for m in &self.receivers {
+            tracing::debug!(receiver = %m.id, "starting");
+            m.mark_started();
+            m.component.start(&self.host).await.map_err(|e| failed(ComponentKind::Receiver, &m.id, None, e))?;
+        }
+        Ok(())
+    }
+
+    /// Shuts down every component whose start was attempted, receivers first and extensions
+    /// last, each bounded by `deadline`. Every component is asked even when others fail or
+    /// time out; the failures are returned together. Calling it again does nothing.
+    pub async fn shutdown(&self, deadline: Instant) -> Result<(), ShutdownErrors> {
+        let was_started = self.transition(State::Started, State::Stopped);
+        if !was_started && !self.transition(State::Built, State::Stopped) {
+            return Ok(());
+        }
+        let mut errors = Vec::new();
+
+        let receivers: Vec<BoxFuture<'_, Result<(), LifecycleError>>> = self
+            .receivers
+            .iter()
+            .filter(|m| m.was_started())
+            .map(|m| stop(ComponentKind::Receiver, &m.id, None, deadline, m.component.shutdown(deadline)))
+            .collect();
+        errors.extend(join_all(receivers).await.into_iter().filter_map(Result::err));
+
+        let processors: Vec<BoxFuture<'_, Vec<LifecycleError>>> = self
+            .pipelines
+            .iter()
+            .map(|pipeline| -> BoxFuture<'_, Vec<LifecycleError>> {
+                Box::pin(async move {
+                    let mut errors = Vec::new();
+                    for m in pipeline.processors.iter().filter(|m| m.was_started()) {
+                        let fut = m.component.shutdown(deadline);
+                        if let Err(e) = stop(ComponentKind::Processor, &m.id, Some(&pipeline.id), deadline, fut).await {
+                            errors.push(e);
+                        }
+                    }
+                    errors
+                })
+            })
+            .collect();
+        errors.extend(join_all(processors).await.into_iter().flatten());
+
+        let exporters: Vec<BoxFuture<'_, Result<(), LifecycleError>>> = self
+            .exporters
+            .iter()
+            .filter(|m| m.was_started())
+            .map(|m| stop(ComponentKind::Exporter, &m.id, None, deadline, m.component.shutdown(deadline)))
+            .collect();
+        errors.extend(join_all(exporters).await.into_iter().filter_map(Result::err));
+
+        for m in self.extensions.iter().rev().filter(|m| m.was_started()) {
+            let fut = m.component.shutdown(deadline);
+            if let Err(e) = stop(ComponentKind::Extension, &m.id, None, deadline, fut).await {
+                errors.push(e);
+            }
+        }
+
+        if errors.is_empty() { Ok(()) } else { Err(ShutdownErrors(errors)) }
+    }
+
+    /// Waits for a component to report a fatal error after start (through
+    /// [`Host::report_fatal`]); the collector then shuts down and exits non-zero. Pending
+    /// forever when none does.
+    pub async fn fatal_error(&self) -> FatalError {
+        let mut fatal = self.fatal.lock().await;
+        match fatal.recv().await {
+            Some(error) => error,
+            // Unreachable while `self.host` holds a sender; wait like "no error ever".
+            None => std::future::pending().await,
+        }
+    }
+
+    /// The host components were started with.
+    pub fn host(&self) -> &Host {
+        &self.host
+    }
+
+    /// The pipelines, in id order.
+    pub fn pipeline_ids(&self) -> impl Iterator<Item = &PipelineId> {
+        self.pipelines.iter().map(|p| &p.id)
+    }
+
+    /// The first consumer of a pipeline: data given to it goes through the pipeline's
+    /// processors and exporters, as if a receiver of the pipeline had received it.
+    pub fn pipeline(&self, id: &PipelineId) -> Option<Arc<dyn Consumer>> {
+        self.pipelines.iter().find(|p| &p.id == id).map(|p| p.entry.clone())
+    }
+
+    /// The consumers a receiver was built with.
+    pub fn receiver_consumers(&self, id: &ComponentId) -> Option<&NextConsumers> {
+        self.receiver_consumers.get(id)
+    }
+
+    /// The receivers built, in id order.
+    pub fn receiver_ids(&self) -> impl Iterator<Item = &ComponentId> {
+        self.receivers.iter().map(|m| &m.id)
+    }
+
+    /// The exporters built, in id order.
+    pub fn exporter_ids(&self) -> impl Iterator<Item = &ComponentId> {
+        self.exporters.iter().map(|m| &m.id)
+    }
+
+    /// The extensions built, in start order.
+    pub fn extension_ids(&self) -> impl Iterator<Item = &ComponentId> {
+        self.extensions.iter().map(|m| &m.id)
+    }
+
+    /// Deep copies made by all fan-outs of the graph so far (see [`FanOut`]).
+    pub fn deep_copies(&self) -> u64 {
+        self.fanouts.iter().map(|f| f.deep_copies()).sum()
+    }
+}
+
+/// One component's shutdown, bounded by the deadline, as a lifecycle result.
+fn stop<'a>(
+    kind: ComponentKind,
+    id: &'a ComponentId,
+    pipeline: Option<&'a PipelineId>,
+    deadline: Instant,
+    shutdown: BoxFuture<'a, Result<(), BoxError>>,
+) -> BoxFuture<'a, Result<(), LifecycleError>> {
+    Box::pin(async move {
+        tracing::debug!(%kind, %id, "shutting down");
+        let result = match tokio::time::timeout_at(deadline, shutdown).await {
+            Ok(result) => result,
+            Err(_) => Err(Box::new(DeadlineExceeded) as BoxError),
+        };
+        result.map_err(|source| LifecycleError {
+            phase: Phase::Shutdown,
+            kind,
+            id: id.clone(),
+            pipeline: pipeline.cloned(),
+            source,
+        })
+    })
+}
+
+impl std::fmt::Debug for Pipelines {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipelines")
+            .field("extensions", &self.extension_ids().collect::<Vec<_>>())
+            .field("receivers", &self.receiver_ids().collect::<Vec<_>>())
+            .field("pipelines", &self.pipeline_ids().collect::<Vec<_>>())
+            .field("exporters", &self.exporter_ids().collect::<Vec<_>>())
+            .finish()
+    }
+}

@@ -1,0 +1,189 @@
+//! Receivers, processors, exporters and extensions wired by an OpenTelemetry Collector
+//! (otelcol) style configuration.
+//!
+//! This crate is the collector's core: it reads the YAML users already run with the Go
+//! Collector, checks it against the registered components, builds the graph of receivers,
+//! pipelines and exporters, and runs it. The components themselves are plug-ins built by
+//! factories registered under their type names, so a program adds its own component exactly
+//! the way the built-in ones are added.
+//!
+//! # Map
+//!
+//! | Module | What |
+//! |---|---|
+//! | [`data`] | [`Telemetry`]: one OTLP request ([`Payload`], shared copy-on-write) and its [`Context`] |
+//! | [`component`] | the traits [`Consumer`], [`Receiver`], [`Processor`], [`Exporter`], [`Extension`]; [`Host`], the `*Context` types, [`NextConsumers`], [`Resources`] |
+//! | [`factory`] | the factory traits, and [`FnFactory`](factory::FnFactory) for components with a serde config |
+//! | [`registry`] | [`Registry`]: factories by kind and type name, with aliases |
+//! | [`config`] | [`Config`] loading (several sources, `${env:VAR}`, merging), ids, [`validate`] |
+//! | [`graph`] | [`Pipelines`]: build, start, shutdown; [`FanOut`](graph::FanOut) |
+//! | [`error`] | [`ConsumeError`] (data path), lifecycle errors |
+//! | [`processors`] | the data processors (attributes, resource, filter, probabilistic_sampler) as plain transformations |
+//! | [`components`] | the built-in components and [`components::builtin()`], the registry of all of them |
+//! | [`telemetry`] | self-telemetry: otelcol-named counters, gauges and histograms, served as Prometheus text |
+//!
+//! # The life of a configuration
+//!
+//! ```text
+//! Config::load(sources)      read, substitute ${env:VAR}, merge    → Config
+//! config::validate(&c, &reg) types, values, pipelines, signals     → ValidatedConfig | every error
+//! Pipelines::build(&valid)   factories create components; no port opens
+//! pipelines.start()          extensions → exporters → processors → receivers
+//! pipelines.shutdown(dl)     receivers → processors → exporters → extensions, by the deadline
+//! ```
+//!
+//! Every failure before `start` is a [`ConfigErrors`] naming the file, the component and the
+//! problem, so a bad configuration stops the process before any port opens.
+//!
+//! # Decisions
+//!
+//! - **Data** moves as the protobuf request types, behind an `Arc`: read-only consumers share
+//!   one request, writers copy (copy-on-write). A fan-out copies eagerly only for consumers
+//!   that declare [`Consumer::mutates_data`] — the last writer gets the original when no
+//!   reader shares it — so N read-only exporters cost no copy ([`graph::FanOut`]).
+//! - **Errors** go back to the receiver unchanged: [`ConsumeError`] is retryable (UNAVAILABLE
+//!   / 503) or permanent (INVALID_ARGUMENT / 400), converts into the transport's `Refusal`,
+//!   and names the component. A fan-out's errors merge **retryable-wins** (the sender retries
+//!   rather than lose data a destination would take a moment later).
+//! - **Acknowledgement**: `consume` returns `Ok` only when the data is safe (delivered or in a
+//!   queue that will deliver it).
+//!
+//! # Dependencies
+//!
+//! Only crates below it in the workspace: `otlp-proto`, `otlp-model`, `otlp-propagation`,
+//! `otlp-transport`, `otlp-batch`. Never `otlp-collector` (the binary sits on top of this
+//! crate). The built-in components (`otlp` receiver and exporter, `otlphttp`, `batch`,
+//! `memory_limiter`, `debug`, `file`, the extensions) come as a registry from
+//! `components::builtin()`; [`Registry::default`] is empty.
+//!
+//! # Features
+//!
+//! None yet (`default = []`).
+//!
+//! # Example
+//!
+//! A pipeline from YAML with two tiny custom components: a receiver that sends some spans
+//! when it starts, and an exporter that counts them.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::sync::atomic::{AtomicUsize, Ordering};
+//!
+//! use otlp_model::builders::{SpanBuilder, TracesBuilder};
+//! use otlp_pipeline::factory::{ComponentConfig, FnFactory};
+//! use otlp_pipeline::{
+//!     BoxError, Config, ConsumeError, Consumer, Exporter, Host, NextConsumers, Pipelines,
+//!     Receiver, Registry, Signal, SignalSet, Telemetry, config,
+//! };
+//! use serde::{Deserialize, Serialize};
+//! use tokio::time::{Duration, Instant};
+//!
+//! // The receiver: `generate: {spans: N}`.
+//! #[derive(Default, Deserialize, Serialize)]
+//! #[serde(deny_unknown_fields, default)]
+//! struct GenerateConfig {
+//!     spans: usize,
+//! }
+//! impl ComponentConfig for GenerateConfig {}
+//!
+//! struct Generate {
+//!     next: NextConsumers,
+//!     spans: usize,
+//! }
+//!
+//! #[async_trait::async_trait]
+//! impl Receiver for Generate {
+//!     async fn start(&self, _host: &Host) -> Result<(), BoxError> {
+//!         let spans = (0..self.spans).map(|i| SpanBuilder::new(format!("span {i}")));
+//!         let request = TracesBuilder::new().spans(spans).build();
+//!         self.next.consume(Telemetry::new(request)).await?;
+//!         Ok(())
+//!     }
+//!     async fn shutdown(&self, _deadline: Instant) -> Result<(), BoxError> {
+//!         Ok(())
+//!     }
+//! }
+//!
+//! // The exporter: adds the spans it receives to a counter shared through `Resources`.
+//! #[derive(Default, Deserialize, Serialize)]
+//! #[serde(deny_unknown_fields)]
+//! struct CountConfig {}
+//! impl ComponentConfig for CountConfig {}
+//!
+//! struct Count(Arc<AtomicUsize>);
+//!
+//! #[async_trait::async_trait]
+//! impl Consumer for Count {
+//!     async fn consume(&self, data: Telemetry) -> Result<(), ConsumeError> {
+//!         self.0.fetch_add(data.item_count(), Ordering::Relaxed);
+//!         Ok(())
+//!     }
+//! }
+//! impl Exporter for Count {}
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut registry = Registry::default();
+//! registry.register_receiver(FnFactory::receiver("generate", Signal::Traces, |ctx, config: GenerateConfig| {
+//!     Ok(Box::new(Generate { next: ctx.next, spans: config.spans }))
+//! }))?;
+//! registry.register_exporter(FnFactory::exporter("count", SignalSet::ALL, |ctx, _: CountConfig| {
+//!     let counter = ctx.resources.get::<AtomicUsize>().unwrap_or_default();
+//!     Ok(Box::new(Count(counter)))
+//! }))?;
+//!
+//! let yaml = r#"
+//! receivers:
+//!   generate:
+//!     spans: ${env:SPANS:-3}
+//! exporters:
+//!   count:
+//!   count/second:
+//! service:
+//!   pipelines:
+//!     traces:
+//!       receivers: [generate]
+//!       exporters: [count, count/second]
+//! "#;
+//! let config = Config::from_yaml("example.yaml", yaml)?;
+//! let validated = config::validate(&config, &registry)?;
+//!
+//! let counter = Arc::new(AtomicUsize::new(0));
+//! let resources = otlp_pipeline::Resources::new().with(counter.clone());
+//! let pipelines = Pipelines::build_with(&validated, resources)?;
+//! pipelines.start().await?;
+//! pipelines.shutdown(Instant::now() + Duration::from_secs(5)).await?;
+//!
+//! // Three spans, fanned out to two read-only exporters: counted twice, copied never.
+//! assert_eq!(counter.load(Ordering::Relaxed), 6);
+//! assert_eq!(pipelines.deep_copies(), 0);
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod component;
+pub mod components;
+pub mod config;
+pub mod data;
+pub mod error;
+pub mod factory;
+pub mod graph;
+pub mod processors;
+pub mod registry;
+pub mod telemetry;
+
+pub use otlp_transport::Signal;
+
+pub use component::{
+    ComponentKind, Consumer, Exporter, ExporterContext, Extension, ExtensionContext, Host,
+    NextConsumers, Processor, ProcessorContext, Receiver, ReceiverContext, Resources, SignalSet,
+};
+pub use config::{
+    ComponentId, Config, ConfigError, ConfigErrors, ConfigSource, PipelineId, ValidatedConfig,
+    validate,
+};
+pub use data::{ClientInfo, Context, Metadata, Payload, Telemetry};
+pub use error::{BoxError, ConsumeError, ErrorKind, FatalError, LifecycleError, ShutdownErrors};
+pub use factory::{ExporterFactory, ExtensionFactory, Factory, ProcessorFactory, ReceiverFactory};
+pub use graph::Pipelines;
+pub use registry::{Registry, RegistryError};
