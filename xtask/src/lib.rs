@@ -3,6 +3,7 @@
 //! This crate is never a dependency of another crate; it reads the workspace from the outside
 //! (files, `cargo metadata`) and may depend on anything.
 
+pub mod bench;
 pub mod codegen;
 pub mod peers;
 pub mod run_tests;

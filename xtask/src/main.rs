@@ -10,6 +10,9 @@ commands:
   tidy                check the repository rules (layering, metadata, docs)
   test                run every test of the project (what CI runs)
   peers               install the interop peers (OpenTelemetry Python, rotel, otelcol-contrib) into target/peers
+  bench [--quick] [--no-criterion] [--repeats N] [--duration S]
+                      criterion suite, then loadgen -> collector -> sink for otlp-collector and rotel
+                      (writes docs/benchmarks.md and docs/benchmarks.svg; --quick: target/bench-quick.md)
 ";
 
 fn main() -> ExitCode {
@@ -22,6 +25,7 @@ fn main() -> ExitCode {
         ["tidy"] => xtask::tidy::check(&root),
         ["test", rest @ ..] => xtask::run_tests::run(&root, rest),
         ["peers"] => xtask::peers::install(&root),
+        ["bench", rest @ ..] => xtask::bench::run(&root, rest),
         ["help" | "--help" | "-h"] | [] => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

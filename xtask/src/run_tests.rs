@@ -2,7 +2,7 @@
 //!
 //! CI (`.ci/run`) calls exactly this. Steps run in order and all of them run even when one
 //! fails, so a single CI run reports every failure; the closing line sums the test counts of
-//! every `cargo test` invocation.
+//! every `cargo test` invocation, plus one for the `cargo xtask bench --quick` smoke run.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -63,6 +63,18 @@ pub fn run(root: &Path, extra: &[&str]) -> Result {
         failed += outcome.failed;
         if !outcome.success {
             failed_steps.push(format!("cargo {}", step.args.join(" ")));
+        }
+    }
+    // The end-to-end benchmark harness, smoke version: loadgen → otlp-collector and rotel →
+    // sink for a few seconds each. It checks that the harness works and nothing is lost, never
+    // that a speed was reached.
+    println!("\n==> cargo xtask bench --quick (end-to-end harness smoke run: zero spans lost)");
+    match crate::bench::run(root, &["--quick"]) {
+        Ok(()) => passed += 1,
+        Err(message) => {
+            eprintln!("bench --quick: {message}");
+            failed += 1;
+            failed_steps.push("cargo xtask bench --quick".to_owned());
         }
     }
     println!();
