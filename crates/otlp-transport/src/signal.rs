@@ -130,7 +130,7 @@ pub trait ExportRequest: prost::Message + Default + Clone + Send + Sync + 'stati
 }
 
 macro_rules! export_request {
-    ($request:ty, $response:ty, $partial:ident, $signal:expr, $count:expr, $rejected:ident) => {
+    ($request:ty, $response:ident, $partial:ident, $signal:expr, $count:expr, $rejected:ident) => {
         impl ExportRequest for $request {
             type Response = $response;
             const SIGNAL: Signal = $signal;
@@ -151,35 +151,16 @@ macro_rules! export_request {
             }
 
             fn response(partial: Option<PartialSuccess>) -> Self::Response {
-                <$response>::default_with(partial.map(|partial| $partial {
-                    $rejected: partial.rejected_items,
-                    error_message: partial.error_message,
-                }))
+                $response {
+                    partial_success: partial.map(|partial| $partial {
+                        $rejected: partial.rejected_items,
+                        error_message: partial.error_message,
+                    }),
+                }
             }
         }
     };
 }
-
-/// Builds a response from an optional partial success (the generated types have no
-/// constructor of their own).
-trait DefaultWith<P> {
-    fn default_with(partial: Option<P>) -> Self;
-}
-
-macro_rules! default_with {
-    ($response:ty, $partial:ty) => {
-        impl DefaultWith<$partial> for $response {
-            fn default_with(partial_success: Option<$partial>) -> Self {
-                Self { partial_success }
-            }
-        }
-    };
-}
-
-default_with!(ExportTraceServiceResponse, ExportTracePartialSuccess);
-default_with!(ExportMetricsServiceResponse, ExportMetricsPartialSuccess);
-default_with!(ExportLogsServiceResponse, ExportLogsPartialSuccess);
-default_with!(ExportProfilesServiceResponse, ExportProfilesPartialSuccess);
 
 export_request!(
     ExportTraceServiceRequest,
