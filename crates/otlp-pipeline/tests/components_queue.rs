@@ -168,21 +168,28 @@ async fn full_queue_refuses_retryably_then_delivers_everything_acknowledged() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn persistent_queue_survives_a_restart_with_the_destination_down() {
     let directory = tempfile::tempdir().unwrap();
-    let sink = Sink::start(false).await;
+    // The first run sends to a destination that never accepts, the second to one that does.
+    // Two destinations rather than one switched on: an export abandoned at the first run's
+    // shutdown deadline may still be in the destination's hands, and accepting it there
+    // would be a (permitted, at-least-once) duplicate of what the second run redelivers.
+    let down = Sink::start(false).await;
+    let sink = Sink::start(true).await;
     let queue = "      storage: file_storage/queue\n";
     let extensions = format!(
         "extensions:\n  file_storage/queue:\n    directory: {}\n    create_directory: true\n",
         directory.path().join("storage").display()
     );
-    let yaml = queued_yaml(
-        &sink.grpc.to_string(),
-        queue,
-        &extensions,
-        "file_storage/queue",
-    );
+    let yaml = |destination: &Sink| {
+        queued_yaml(
+            &destination.grpc.to_string(),
+            queue,
+            &extensions,
+            "file_storage/queue",
+        )
+    };
 
     // First run: the destination is down; every acknowledged item is on disk.
-    let first = Collector::start(&yaml).await;
+    let first = Collector::start(&yaml(&down)).await;
     let grpc = client(Protocol::Grpc, first.addr("otlp", "grpc"));
     let http = client(Protocol::HttpJson, first.addr("otlp", "http"));
     for i in 0..4 {
@@ -191,13 +198,13 @@ async fn persistent_queue_survives_a_restart_with_the_destination_down() {
             .expect("persisted");
     }
     http.export(&logs(5)).await.expect("persisted");
-    assert!(eventually(|| sink.state.refused.load(std::sync::atomic::Ordering::SeqCst) >= 1).await);
+    assert!(eventually(|| down.state.refused.load(std::sync::atomic::Ordering::SeqCst) >= 1).await);
     // Shut down with the destination still down: the deadline passes, the items stay on disk.
     first
         .shutdown(Duration::from_millis(300))
         .await
         .expect("persisted items are not an error");
-    assert_eq!(sink.count(Signal::Traces), 0);
+    assert_eq!(down.count(Signal::Traces), 0);
     assert!(
         directory
             .path()
@@ -206,16 +213,20 @@ async fn persistent_queue_survives_a_restart_with_the_destination_down() {
     );
     assert!(directory.path().join("storage/exporter_otlp_logs").is_dir());
 
-    // Second run with the destination up: what was acknowledged before is delivered.
-    sink.set_up(true);
-    let second = Collector::start(&yaml).await;
+    // Second run, the destination up: what was acknowledged before is delivered.
+    let second = Collector::start(&yaml(&sink)).await;
     assert_eq!(sink.wait_for(Signal::Traces, 12).await, 12);
     assert_eq!(sink.wait_for(Signal::Logs, 5).await, 5);
     let names = sink.state.span_names.lock().unwrap().clone();
-    assert_eq!(names.len(), 12, "{names:?}");
+    let expected: std::collections::BTreeSet<String> = (0..4)
+        .flat_map(|i| (0..3).map(move |j| format!("before{i}-{j}")))
+        .collect();
+    assert_eq!(names, expected);
     second.shutdown(Duration::from_secs(5)).await.unwrap();
     // Nothing is delivered twice: every record was acknowledged before the second shutdown.
     assert_eq!(sink.count(Signal::Traces), 12);
+    assert_eq!(sink.count(Signal::Logs), 5);
+    down.stop().await;
     sink.stop().await;
 }
 
