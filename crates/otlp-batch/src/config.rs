@@ -80,7 +80,9 @@ pub struct QueueConfig {
     pub overflow: OverflowPolicy,
     /// Time limit of one export attempt (default 5 s, the otelcol exporter `timeout`). An
     /// attempt that takes longer is abandoned and retried as
-    /// [`FailureKind::Timeout`](crate::FailureKind::Timeout). Zero: no limit.
+    /// [`FailureKind::Timeout`](crate::FailureKind::Timeout). Zero: no limit, and each batch
+    /// is moved into its attempt
+    /// ([`BatchExporter::export_owned`](crate::BatchExporter::export_owned)) instead of lent.
     pub export_timeout: Duration,
 }
 

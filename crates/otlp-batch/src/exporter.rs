@@ -27,6 +27,22 @@ use otlp_transport::{ExportRequest, PartialSuccess};
 pub trait BatchExporter<R: ExportRequest>: Send + Sync + 'static {
     /// Exports one batch.
     async fn export(&self, batch: &R) -> Result<Option<PartialSuccess>, ExportFailure>;
+
+    /// Exports one batch the exporter may take for itself, for an exporter that would
+    /// otherwise have to copy it (a pipeline stage handing it on by value). On failure it
+    /// hands the batch back ([`NotExported::batch`]) when it still has it, so the queue
+    /// retries without ever having kept a copy; a retryable failure without the batch is
+    /// settled as given up (whoever kept the batch answers for it).
+    ///
+    /// The queue calls this instead of [`export`](Self::export) when its `export_timeout` is
+    /// zero: an attempt abandoned at a timeout would take the batch with it. The default
+    /// borrows through `export` and always hands the batch back.
+    async fn export_owned(&self, batch: R) -> Result<Option<PartialSuccess>, NotExported<R>> {
+        match self.export(&batch).await {
+            Ok(partial) => Ok(partial),
+            Err(failure) => Err(NotExported { failure, batch: Some(batch) }),
+        }
+    }
 }
 
 #[async_trait]
@@ -34,6 +50,20 @@ impl<R: ExportRequest, E: BatchExporter<R> + ?Sized> BatchExporter<R> for Arc<E>
     async fn export(&self, batch: &R) -> Result<Option<PartialSuccess>, ExportFailure> {
         (**self).export(batch).await
     }
+
+    async fn export_owned(&self, batch: R) -> Result<Option<PartialSuccess>, NotExported<R>> {
+        (**self).export_owned(batch).await
+    }
+}
+
+/// A failed [`BatchExporter::export_owned`]: why, and the batch when the exporter still has
+/// it.
+#[derive(Debug)]
+pub struct NotExported<R> {
+    /// Why nothing was accepted.
+    pub failure: ExportFailure,
+    /// The batch, handed back for a retry; `None` when the exporter no longer has it.
+    pub batch: Option<R>,
 }
 
 /// Whether a failed export may succeed if tried again.

@@ -177,7 +177,7 @@ pub use config::{
     BatchConfig, BatchQueueConfig, ConfigError, FsyncPolicy, OverflowPolicy, PersistentConfig, QueueConfig,
     RetryConfig, StorageConfig,
 };
-pub use exporter::{BatchExporter, ExportFailure, FailureKind};
+pub use exporter::{BatchExporter, ExportFailure, FailureKind, NotExported};
 pub use metrics::{BATCH_SIZE_BOUNDS, BatcherMetrics, BatcherSnapshot, QueueMetrics, QueueSnapshot, Trigger};
 pub use otlp_transport::{ExportRequest, PartialSuccess, Signal};
 pub use queue::{BatchQueue, Receipt};

@@ -28,7 +28,7 @@ use tokio::time::Instant;
 
 use crate::config::{ComponentId, PipelineId};
 use crate::data::Telemetry;
-use crate::error::{BoxError, ConsumeError, FatalError};
+use crate::error::{BoxError, ConsumeError, FatalError, Refused};
 use crate::Signal;
 
 /// Something data is handed to: a processor, an exporter, a fan-out, a pipeline.
@@ -38,6 +38,20 @@ pub trait Consumer: Send + Sync + 'static {
     /// will deliver it; never "accepted, to be dropped later". An error goes back to the
     /// sender (see [`ConsumeError`]).
     async fn consume(&self, data: Telemetry) -> Result<(), ConsumeError>;
+
+    /// [`consume`](Self::consume), handing the data back with a refusal, for a caller that
+    /// retries a refused request (the batch processor) and so would otherwise have to keep a
+    /// deep copy of everything it hands on.
+    ///
+    /// The default keeps a shared reference (an `Arc` increment, see [`Telemetry`]) and
+    /// returns it with any error. A consumer that takes the payload for itself (a queue
+    /// moving it out with [`Telemetry::into_payload`], which copies a shared payload)
+    /// overrides this to move it and give back what it took when it refuses; a forwarding
+    /// consumer passes the call on.
+    async fn consume_or_return(&self, data: Telemetry) -> Result<(), Refused> {
+        let kept = data.clone();
+        self.consume(data).await.map_err(|error| Refused { error, data: Some(kept) })
+    }
 
     /// `true` when this consumer changes the data it receives (or passes it, changed, to the
     /// next one). The fan-out gives such consumers their own copy and lets read-only ones

@@ -110,6 +110,29 @@ impl From<ExportProfilesServiceRequest> for Payload {
     }
 }
 
+/// The request inside a [`Payload`] of its signal; the payload back otherwise.
+macro_rules! request_from_payload {
+    ($($variant:ident => $request:ty),* $(,)?) => {$(
+        impl TryFrom<Payload> for $request {
+            type Error = Payload;
+
+            fn try_from(payload: Payload) -> Result<Self, Payload> {
+                match payload {
+                    Payload::$variant(request) => Ok(request),
+                    other => Err(other),
+                }
+            }
+        }
+    )*};
+}
+
+request_from_payload! {
+    Traces => ExportTraceServiceRequest,
+    Metrics => ExportMetricsServiceRequest,
+    Logs => ExportLogsServiceRequest,
+    Profiles => ExportProfilesServiceRequest,
+}
+
 /// Per-request information that travels with the data: who sent it.
 ///
 /// Cheap to clone (an `Option<Arc>`). Receivers fill it in (the client address always, the

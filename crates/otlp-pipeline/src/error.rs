@@ -41,6 +41,17 @@ pub struct ConsumeError {
     merged: bool,
 }
 
+/// A refusal from [`Consumer::consume_or_return`](crate::Consumer::consume_or_return): the
+/// error, and the data when the consumer can hand it back.
+#[derive(Debug)]
+pub struct Refused {
+    /// Why the data was not accepted.
+    pub error: ConsumeError,
+    /// The data, handed back unchanged; `None` when the consumer no longer has it (it was
+    /// consumed and failed further on, where it was counted).
+    pub data: Option<crate::data::Telemetry>,
+}
+
 impl ConsumeError {
     /// A retryable error without a suggested delay.
     pub fn retryable(message: impl Into<String>) -> ConsumeError {

@@ -183,7 +183,9 @@ pub use config::{
     validate,
 };
 pub use data::{ClientInfo, Context, Metadata, Payload, Telemetry};
-pub use error::{BoxError, ConsumeError, ErrorKind, FatalError, LifecycleError, ShutdownErrors};
+pub use error::{
+    BoxError, ConsumeError, ErrorKind, FatalError, LifecycleError, Refused, ShutdownErrors,
+};
 pub use factory::{ExporterFactory, ExtensionFactory, Factory, ProcessorFactory, ReceiverFactory};
 pub use graph::Pipelines;
 pub use registry::{Registry, RegistryError};

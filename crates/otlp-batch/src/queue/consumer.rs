@@ -7,7 +7,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::batchable::{Batchable, merge_all};
-use crate::exporter::{ExportFailure, FailureKind};
+use crate::exporter::{ExportFailure, FailureKind, NotExported};
 use crate::queue::shared::{Batch, Payload, Settlement, Shared, Step};
 
 /// The consumer task: runs until the queue is closed and drained, or cancelled.
@@ -76,7 +76,10 @@ async fn export_batch<R: Batchable>(
     }
     let requests = merge_all(requests);
     let mut settlement = Settlement::default();
-    for request in &requests {
+    // Each request is moved into its export (and handed back for a retry), so it is freed
+    // before the batch settles: once settled its room is offered to producers again, so the
+    // memory must be gone by then.
+    for request in requests {
         let items = request.item_count() as u64;
         match export_with_retry(shared, request, cancel, rng).await {
             None => return, // cancelled: shutdown settled the batch
@@ -93,16 +96,18 @@ async fn export_batch<R: Batchable>(
             }
         }
     }
-    // Free the batch before settling: once settled its room is offered to producers again,
-    // so the memory must be gone by then.
-    drop(requests);
     shared.settle(batch.id, settlement);
 }
 
 /// One request's export with the retry policy; `None` when shutdown cancelled it.
+///
+/// Without an `export_timeout` the request is moved into each attempt
+/// ([`BatchExporter::export_owned`](crate::BatchExporter::export_owned)) and handed back for
+/// the next; with one it is lent ([`export`](crate::BatchExporter::export)), because an
+/// attempt abandoned at the timeout would take it along.
 async fn export_with_retry<R: Batchable>(
     shared: &Shared<R>,
-    request: &R,
+    mut request: R,
     cancel: &mut watch::Receiver<bool>,
     rng: &mut Jitter,
 ) -> Option<Result<Option<otlp_transport::PartialSuccess>, ExportFailure>> {
@@ -111,22 +116,35 @@ async fn export_with_retry<R: Batchable>(
     let started = Instant::now();
     let mut interval = retry.initial_interval;
     loop {
-        let attempt = async {
-            if export_timeout.is_zero() {
-                shared.exporter.export(request).await
-            } else {
-                match tokio::time::timeout(export_timeout, shared.exporter.export(request)).await {
-                    Ok(result) => result,
-                    Err(_) => Err(ExportFailure::new(
-                        FailureKind::Timeout,
-                        format_args!("no answer within export_timeout ({export_timeout:?})"),
-                    )),
+        let result = if export_timeout.is_zero() {
+            let attempt = shared.exporter.export_owned(request);
+            let outcome = tokio::select! {
+                outcome = attempt => outcome,
+                () = cancelled(cancel) => return None,
+            };
+            match outcome {
+                Ok(partial) => return Some(Ok(partial.filter(|p| !p.is_empty()))),
+                Err(NotExported { failure, batch: Some(batch) }) => {
+                    request = batch;
+                    Err(failure)
                 }
+                Err(NotExported { failure, batch: None }) if failure.is_retryable() => {
+                    return Some(Err(ExportFailure::gave_up(
+                        &failure,
+                        "the exporter kept the batch it could not deliver, so it cannot be retried",
+                    )));
+                }
+                Err(NotExported { failure, batch: None }) => return Some(Err(failure)),
             }
-        };
-        let result = tokio::select! {
-            result = attempt => result,
-            () = cancelled(cancel) => return None,
+        } else {
+            let attempt = tokio::time::timeout(export_timeout, shared.exporter.export(&request));
+            tokio::select! {
+                result = attempt => result.unwrap_or_else(|_| Err(ExportFailure::new(
+                    FailureKind::Timeout,
+                    format_args!("no answer within export_timeout ({export_timeout:?})"),
+                ))),
+                () = cancelled(cancel) => return None,
+            }
         };
         let failure = match result {
             Ok(partial) => return Some(Ok(partial.filter(|p| !p.is_empty()))),

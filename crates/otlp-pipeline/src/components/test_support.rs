@@ -27,6 +27,9 @@ pub(crate) struct Probe {
     pub(crate) received: Mutex<Vec<Telemetry>>,
     pub(crate) script: Mutex<VecDeque<ConsumeError>>,
     pub(crate) calls: Mutex<usize>,
+    /// Where each call's spans lived in memory (traces only): equal addresses across calls
+    /// mean the same request came back, not a copy.
+    pub(crate) addresses: Mutex<Vec<usize>>,
     pub(crate) notify: Notify,
 }
 
@@ -74,6 +77,12 @@ impl Probe {
 impl Consumer for Probe {
     async fn consume(&self, data: Telemetry) -> Result<(), ConsumeError> {
         *self.calls.lock().unwrap() += 1;
+        if let Some(traces) = data.traces() {
+            self.addresses
+                .lock()
+                .unwrap()
+                .push(traces.resource_spans.as_ptr() as usize);
+        }
         let scripted = self.script.lock().unwrap().pop_front();
         if let Some(error) = scripted {
             self.notify.notify_waiters();

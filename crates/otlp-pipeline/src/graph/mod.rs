@@ -46,7 +46,7 @@ use crate::component::{
 };
 use crate::config::{ComponentId, ConfigError, ConfigErrors, PipelineId, ValidatedConfig};
 use crate::data::Telemetry;
-use crate::error::{BoxError, ConsumeError, DeadlineExceeded, FatalError, LifecycleError, Phase, ShutdownErrors};
+use crate::error::{BoxError, ConsumeError, DeadlineExceeded, FatalError, LifecycleError, Phase, Refused, ShutdownErrors};
 use crate::Signal;
 
 mod fanout;
@@ -117,6 +117,13 @@ impl Consumer for Node {
         self.inner.consume(data).await.map_err(|e| e.or_component(&self.id))
     }
 
+    async fn consume_or_return(&self, data: Telemetry) -> Result<(), Refused> {
+        self.inner.consume_or_return(data).await.map_err(|refused| Refused {
+            error: refused.error.or_component(&self.id),
+            data: refused.data,
+        })
+    }
+
     fn mutates_data(&self) -> bool {
         self.inner.mutates_data()
     }
@@ -131,17 +138,28 @@ struct PipelineEntry {
     mutates: bool,
 }
 
+impl PipelineEntry {
+    fn wrong_signal(&self, data: &Telemetry) -> Option<ConsumeError> {
+        (data.signal() != self.id.signal()).then(|| {
+            ConsumeError::permanent(format!("pipeline \"{}\" does not accept {}", self.id, data.signal()))
+        })
+    }
+}
+
 #[async_trait]
 impl Consumer for PipelineEntry {
     async fn consume(&self, data: Telemetry) -> Result<(), ConsumeError> {
-        if data.signal() != self.id.signal() {
-            return Err(ConsumeError::permanent(format!(
-                "pipeline \"{}\" does not accept {}",
-                self.id,
-                data.signal()
-            )));
+        if let Some(error) = self.wrong_signal(&data) {
+            return Err(error);
         }
         self.first.consume(data).await
+    }
+
+    async fn consume_or_return(&self, data: Telemetry) -> Result<(), Refused> {
+        if let Some(error) = self.wrong_signal(&data) {
+            return Err(Refused { error, data: Some(data) });
+        }
+        self.first.consume_or_return(data).await
     }
 
     fn mutates_data(&self) -> bool {

@@ -35,7 +35,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use otlp_batch::{
     BATCH_SIZE_BOUNDS, BatchExporter, BatchQueue, BatchQueueConfig, Batchable, EnqueueError,
-    ExportFailure, OverflowPolicy, PartialSuccess, QueueConfig, RetryConfig, StorageConfig,
+    ExportFailure, NotExported, OverflowPolicy, PartialSuccess, QueueConfig, RetryConfig,
+    StorageConfig,
 };
 use otlp_proto::collector::logs::v1::ExportLogsServiceRequest;
 use otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -48,7 +49,7 @@ use crate::Signal;
 use crate::component::{Consumer, Host, Processor, ProcessorContext, SignalSet};
 use crate::config::{ComponentId, ConfigError, duration};
 use crate::data::{Payload, Telemetry};
-use crate::error::{BoxError, ConsumeError};
+use crate::error::{BoxError, ConsumeError, Refused};
 use crate::factory::{ComponentConfig, FnFactory};
 use crate::telemetry::{HistogramValue, Kind, Metrics, Registration};
 
@@ -149,26 +150,43 @@ struct NextStage<R> {
     request: PhantomData<fn() -> R>,
 }
 
+impl<R: Batchable> NextStage<R> {
+    /// The queue's view of the next stage's refusal.
+    fn failure(&self, error: &ConsumeError, items: usize) -> ExportFailure {
+        if error.is_retryable() {
+            let failure = ExportFailure::retryable(error);
+            return match error.retry_after() {
+                Some(delay) => failure.with_retry_after(delay),
+                None => failure,
+            };
+        }
+        tracing::warn!(processor = %self.id, items, %error, "the next stage rejected a batch; dropped");
+        ExportFailure::permanent(error)
+    }
+}
+
 #[async_trait]
 impl<R> BatchExporter<R> for NextStage<R>
 where
-    R: Batchable + Into<Payload>,
+    R: Batchable + Into<Payload> + TryFrom<Payload>,
 {
     async fn export(&self, batch: &R) -> Result<Option<PartialSuccess>, ExportFailure> {
-        // The queue keeps the batch for retries, so the pipeline gets a copy.
         match self.next.consume(Telemetry::new(batch.clone())).await {
             Ok(()) => Ok(None),
-            Err(error) if error.is_retryable() => {
-                let failure = ExportFailure::retryable(&error);
-                Err(match error.retry_after() {
-                    Some(delay) => failure.with_retry_after(delay),
-                    None => failure,
-                })
-            }
-            Err(error) => {
-                tracing::warn!(processor = %self.id, items = batch.item_count(), %error, "the next stage rejected a batch; dropped");
-                Err(ExportFailure::permanent(&error))
-            }
+            Err(error) => Err(self.failure(&error, batch.item_count())),
+        }
+    }
+
+    /// The queue's path (its `export_timeout` is zero): the batch moves on, and comes back
+    /// with a refusal, so no copy is kept for the retry.
+    async fn export_owned(&self, batch: R) -> Result<Option<PartialSuccess>, NotExported<R>> {
+        let items = batch.item_count();
+        match self.next.consume_or_return(Telemetry::new(batch)).await {
+            Ok(()) => Ok(None),
+            Err(Refused { error, data }) => Err(NotExported {
+                failure: self.failure(&error, items),
+                batch: data.and_then(|data| R::try_from(data.into_payload()).ok()),
+            }),
         }
     }
 }
@@ -223,7 +241,7 @@ impl BatchProcessor {
 
     fn spawn<R>(&self) -> Result<BatchQueue<R>, otlp_batch::BuildError>
     where
-        R: Batchable + Into<Payload>,
+        R: Batchable + Into<Payload> + TryFrom<Payload>,
     {
         let next: Arc<dyn BatchExporter<R>> = Arc::new(NextStage::<R> {
             id: self.id.clone(),

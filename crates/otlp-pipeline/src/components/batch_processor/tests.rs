@@ -93,6 +93,11 @@ async fn retries_retryable_refusals_of_the_next_stage() {
     batch.consume(Telemetry::new(traces(3))).await.unwrap();
     assert_eq!(probe.wait_items(3).await, 3, "delivered after two refusals");
     assert_eq!(probe.calls(), 3);
+    let addresses = probe.addresses.lock().unwrap().clone();
+    assert!(
+        addresses.iter().all(|a| *a == addresses[0]),
+        "the batch is handed on and back for each retry, never copied: {addresses:?}"
+    );
     batch
         .shutdown(Instant::now() + Duration::from_secs(2))
         .await

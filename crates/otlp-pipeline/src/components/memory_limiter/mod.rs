@@ -45,7 +45,7 @@ pub use config::MemoryLimiterConfig;
 use crate::component::{Consumer, Host, Processor, ProcessorContext, Resources, SignalSet};
 use crate::config::ComponentId;
 use crate::data::Telemetry;
-use crate::error::{BoxError, ConsumeError};
+use crate::error::{BoxError, ConsumeError, Refused};
 use crate::factory::FnFactory;
 use crate::telemetry::{Counter, Metrics, item_unit, item_words};
 
@@ -349,6 +349,18 @@ impl MemoryLimiterProcessor {
         }
     }
 
+    /// The refusal for `data` while the limiter refuses (counted), `None` otherwise.
+    fn refusal(&self, data: &Telemetry) -> Option<ConsumeError> {
+        if !self.limiter.refusing() {
+            return None;
+        }
+        self.refused.add(data.item_count() as u64);
+        Some(
+            ConsumeError::retryable(self.limiter.refusal_message())
+                .with_retry_after(self.limiter.interval),
+        )
+    }
+
     /// `true` while the limiter refuses data.
     pub fn is_refusing(&self) -> bool {
         self.limiter.refusing()
@@ -358,12 +370,20 @@ impl MemoryLimiterProcessor {
 #[async_trait]
 impl Consumer for MemoryLimiterProcessor {
     async fn consume(&self, data: Telemetry) -> Result<(), ConsumeError> {
-        if self.limiter.refusing() {
-            self.refused.add(data.item_count() as u64);
-            return Err(ConsumeError::retryable(self.limiter.refusal_message())
-                .with_retry_after(self.limiter.interval));
+        if let Some(error) = self.refusal(&data) {
+            return Err(error);
         }
         self.next.consume(data).await
+    }
+
+    async fn consume_or_return(&self, data: Telemetry) -> Result<(), Refused> {
+        match self.refusal(&data) {
+            Some(error) => Err(Refused {
+                error,
+                data: Some(data),
+            }),
+            None => self.next.consume_or_return(data).await,
+        }
     }
 
     fn mutates_data(&self) -> bool {

@@ -59,7 +59,7 @@ use crate::components::common::parse_id;
 use crate::components::file_storage::FileStorage;
 use crate::config::{ComponentId, ConfigError};
 use crate::data::{Payload, Telemetry};
-use crate::error::{BoxError, ConsumeError};
+use crate::error::{BoxError, ConsumeError, Refused};
 use crate::factory::FnFactory;
 use crate::telemetry::{Counter, Kind, Metrics, Registration, item_unit, item_words};
 
@@ -268,6 +268,8 @@ struct NotQueued {
     retryable: bool,
     message: String,
     counted_as: Counted,
+    /// The request, when the queue handed it back (it was refused before being accepted).
+    request: Option<Payload>,
 }
 
 enum Counted {
@@ -276,16 +278,17 @@ enum Counted {
     AlreadyCounted,
 }
 
-fn enqueue_error<R>(error: EnqueueError<R>) -> NotQueued {
+fn enqueue_error<R: Into<Payload>>(error: EnqueueError<R>) -> NotQueued {
     let retryable = !matches!(error, EnqueueError::TooLarge { .. });
     NotQueued {
         retryable,
         message: error.to_string(),
         counted_as: Counted::EnqueueFailed,
+        request: error.into_request().map(Into::into),
     }
 }
 
-async fn put<R: Batchable>(
+async fn put<R: Batchable + Into<Payload>>(
     queue: &BatchQueue<R>,
     request: R,
     settings: &QueueSettings,
@@ -309,6 +312,7 @@ async fn put<R: Batchable>(
                 retryable: failure.kind() != FailureKind::Permanent,
                 message: failure.to_string(),
                 counted_as: Counted::AlreadyCounted,
+                request: None,
             }),
             _ => Ok(()),
         };
@@ -366,6 +370,7 @@ impl AnyQueue {
                 retryable: false,
                 message: format!("no queue for {}", payload.signal()),
                 counted_as: Counted::EnqueueFailed,
+                request: Some(payload),
             }),
         }
     }
@@ -469,7 +474,7 @@ impl OtlpExporterComponent {
         &self.client
     }
 
-    async fn export_now(&self, data: Telemetry) -> Result<(), ConsumeError> {
+    async fn export_now(&self, data: &Telemetry) -> Result<(), ConsumeError> {
         let signal = data.signal();
         let items = data.item_count() as u64;
         let counters = &self.counters[index(signal)];
@@ -524,11 +529,18 @@ fn consume_error(error: &ExportError) -> ConsumeError {
     }
 }
 
-#[async_trait]
-impl Consumer for OtlpExporterComponent {
-    async fn consume(&self, data: Telemetry) -> Result<(), ConsumeError> {
+impl OtlpExporterComponent {
+    /// Puts `data` into the sending queue (or, without one, exports it now); a refusal
+    /// carries the data back when it was not taken.
+    async fn accept(&self, data: Telemetry) -> Result<(), Refused> {
         let Some(settings) = &self.queue else {
-            return self.export_now(data).await;
+            return match self.export_now(&data).await {
+                Ok(()) => Ok(()),
+                Err(error) => Err(Refused {
+                    error,
+                    data: Some(data),
+                }),
+            };
         };
         let signal = data.signal();
         let items = data.item_count() as u64;
@@ -538,26 +550,48 @@ impl Consumer for OtlpExporterComponent {
             .and_then(|queues| queues[index(signal)].clone());
         let Some(queue) = queue else {
             self.counters[index(signal)].enqueue_failed.add(items);
-            return Err(if self.queues.get().is_some() {
+            let error = if self.queues.get().is_some() {
                 ConsumeError::permanent(format!("no pipeline of this exporter carries {signal}"))
             } else {
                 ConsumeError::retryable("the exporter is not started")
+            };
+            return Err(Refused {
+                error,
+                data: Some(data),
             });
         };
-        match queue.put(data.into_payload(), settings).await {
+        let (payload, context) = data.into_parts();
+        match queue.put(payload, settings).await {
             Ok(()) => Ok(()),
             Err(not_queued) => {
                 if let Counted::EnqueueFailed = not_queued.counted_as {
                     self.counters[index(signal)].enqueue_failed.add(items);
                 }
                 let message = format!("sending queue: {}", not_queued.message);
-                Err(if not_queued.retryable {
+                let error = if not_queued.retryable {
                     ConsumeError::retryable(message).with_retry_after(FULL_RETRY_AFTER)
                 } else {
                     ConsumeError::permanent(message)
-                })
+                };
+                let data = not_queued
+                    .request
+                    .map(|payload| Telemetry::new(payload).with_context(context));
+                Err(Refused { error, data })
             }
         }
+    }
+}
+
+#[async_trait]
+impl Consumer for OtlpExporterComponent {
+    async fn consume(&self, data: Telemetry) -> Result<(), ConsumeError> {
+        self.accept(data).await.map_err(|refused| refused.error)
+    }
+
+    /// Moves the payload into the queue and hands it back when the queue refuses it, so a
+    /// batch processor in front keeps no copy for its retry.
+    async fn consume_or_return(&self, data: Telemetry) -> Result<(), Refused> {
+        self.accept(data).await
     }
 }
 

@@ -181,3 +181,34 @@ async fn with_a_queue_consume_before_start_is_refused_retryably() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn refused_requests_are_handed_back_uncopied() {
+    let address = |data: &Telemetry| data.traces().unwrap().resource_spans.as_ptr() as usize;
+    // A queue of four items, its destination unreachable: the first request fills it.
+    let config = grpc("endpoint: 127.0.0.1:9\ntls:\n  insecure: true\nsending_queue:\n  sizer: items\n  queue_size: 4").unwrap();
+    let exporter = OtlpExporterComponent::grpc(ctx(), config).unwrap();
+    exporter.start(&Host::empty()).await.unwrap();
+    exporter
+        .consume_or_return(Telemetry::new(traces(4)))
+        .await
+        .unwrap();
+    let request = Telemetry::new(traces(2));
+    let at = address(&request);
+    let refused = exporter.consume_or_return(request).await.unwrap_err();
+    assert!(refused.error.is_retryable(), "{}", refused.error);
+    let back = refused.data.expect("the queue hands the request back");
+    assert_eq!(back.item_count(), 2);
+    assert_eq!(address(&back), at, "moved out and back, not copied");
+    exporter.shutdown(Instant::now()).await.ok();
+
+    // Without a queue the caller's data was only lent to the transport.
+    let config = grpc("endpoint: 127.0.0.1:9\ntls:\n  insecure: true\nsending_queue:\n  enabled: false\nretry_on_failure:\n  enabled: false").unwrap();
+    let exporter = OtlpExporterComponent::grpc(ctx(), config).unwrap();
+    exporter.start(&Host::empty()).await.unwrap();
+    let request = Telemetry::new(traces(3));
+    let at = address(&request);
+    let refused = exporter.consume_or_return(request).await.unwrap_err();
+    assert_eq!(refused.data.map(|d| address(&d)), Some(at));
+    exporter.shutdown(Instant::now()).await.unwrap();
+}
