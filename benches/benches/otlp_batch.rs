@@ -16,6 +16,13 @@
 //!   `pipeline/wall` is the same run timed by the wall clock.
 //! - `merge_key/*`: the cost of the resource-group key used by merging past eight groups
 //!   (structural hash) against hashing the encoded resource.
+//! - `forwarding/*`: the design hint, measured. From 40 received
+//!   `ExportTraceServiceRequest`s of 100 spans (their protobuf bytes) to the bytes of one
+//!   4000-span batch to send: `decode_merge_encode` is what the collector does today (prost
+//!   decode, `merge_all`, encode); `concatenate` appends the received bytes (a request is one
+//!   repeated field, so the concatenation is a valid encoding of the union: checked before
+//!   timing); `scan_and_concatenate` adds the shallow walk a receiver would still need to count
+//!   spans and validate the framing without building any object.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -165,5 +172,124 @@ fn merge_key(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, enqueue, pipeline, merge_key);
+/// Reads a protobuf varint at `*at`; `None` when the bytes end or it runs past 10 bytes.
+fn varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..70).step_by(7) {
+        let byte = *bytes.get(*at)?;
+        *at += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// Calls `each(field, body)` for every length-delimited field of a message, skipping the
+/// others; `None` on malformed framing.
+fn fields<'a>(message: &'a [u8], mut each: impl FnMut(u64, &'a [u8]) -> Option<()>) -> Option<()> {
+    let mut at = 0;
+    while at < message.len() {
+        let key = varint(message, &mut at)?;
+        match key & 7 {
+            0 => {
+                varint(message, &mut at)?;
+            }
+            1 => at = at.checked_add(8)?,
+            5 => at = at.checked_add(4)?,
+            2 => {
+                let len = usize::try_from(varint(message, &mut at)?).ok()?;
+                let end = at.checked_add(len).filter(|end| *end <= message.len())?;
+                each(key >> 3, &message[at..end])?;
+                at = end;
+            }
+            _ => return None,
+        }
+    }
+    (at == message.len()).then_some(())
+}
+
+/// Spans in an encoded `ExportTraceServiceRequest`, counted without decoding them
+/// (request.1 ResourceSpans → .2 ScopeSpans → .2 Span).
+fn count_spans(request: &[u8]) -> Option<usize> {
+    let mut spans = 0;
+    fields(request, |field, resource_spans| {
+        if field != 1 {
+            return Some(());
+        }
+        fields(resource_spans, |field, scope_spans| {
+            if field != 2 {
+                return Some(());
+            }
+            fields(scope_spans, |field, _span| {
+                spans += usize::from(field == 2);
+                Some(())
+            })
+        })
+    })?;
+    Some(spans)
+}
+
+fn forwarding(c: &mut Criterion) {
+    use prost::Message;
+    const REQUESTS: usize = 40;
+    let received: Vec<Vec<u8>> =
+        (0..REQUESTS as u64).map(|seed| traces_request(seed, 4, SPANS_PER_REQUEST).encode_to_vec()).collect();
+    let total: usize = received.iter().map(Vec::len).sum();
+
+    let decode_merge_encode = || {
+        let requests: Vec<ExportTraceServiceRequest> = received
+            .iter()
+            .map(|bytes| ExportTraceServiceRequest::decode(bytes.as_slice()).unwrap_or_else(|e| panic!("decode: {e}")))
+            .collect();
+        let merged = otlp_batch::merge_all(requests);
+        merged.iter().map(Message::encode_to_vec).collect::<Vec<_>>()
+    };
+    let concatenate = || {
+        let mut out = Vec::with_capacity(total);
+        for bytes in &received {
+            out.extend_from_slice(bytes);
+        }
+        out
+    };
+    let scan_and_concatenate = || {
+        let mut spans = 0;
+        let mut out = Vec::with_capacity(total);
+        for bytes in &received {
+            spans += count_spans(bytes).unwrap_or_else(|| panic!("malformed request"));
+            out.extend_from_slice(bytes);
+        }
+        (spans, out)
+    };
+
+    // The shortcut must deliver the same spans as the full path.
+    let concatenated = ExportTraceServiceRequest::decode(concatenate().as_slice()).unwrap_or_else(|e| panic!("{e}"));
+    let merged: Vec<ExportTraceServiceRequest> = decode_merge_encode()
+        .iter()
+        .map(|bytes| ExportTraceServiceRequest::decode(bytes.as_slice()).unwrap_or_else(|e| panic!("{e}")))
+        .collect();
+    let spans_of = |requests: &[&ExportTraceServiceRequest]| {
+        let mut ids: Vec<Vec<u8>> = requests
+            .iter()
+            .flat_map(|r| &r.resource_spans)
+            .flat_map(|rs| &rs.scope_spans)
+            .flat_map(|ss| &ss.spans)
+            .map(|span| span.span_id.clone())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(spans_of(&[&concatenated]), spans_of(&merged.iter().collect::<Vec<_>>()));
+    assert_eq!(scan_and_concatenate().0, REQUESTS * SPANS_PER_REQUEST);
+
+    let mut group = c.benchmark_group("forwarding");
+    group.throughput(Throughput::Elements((REQUESTS * SPANS_PER_REQUEST) as u64));
+    group.bench_function("decode_merge_encode", |b| b.iter(|| black_box(decode_merge_encode())));
+    group.bench_function("concatenate", |b| b.iter(|| black_box(concatenate())));
+    group.bench_function("scan_and_concatenate", |b| b.iter(|| black_box(scan_and_concatenate())));
+    group.finish();
+}
+
+criterion_group!(benches, enqueue, pipeline, merge_key, forwarding);
 criterion_main!(benches);

@@ -53,6 +53,11 @@ use otlp_pipeline::Registry;
 
 use crate::cli::{Cli, Command};
 
+/// The global allocator (feature `mimalloc`, on by default; see `Cargo.toml`).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The process exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Exit {
