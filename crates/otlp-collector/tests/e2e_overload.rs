@@ -9,7 +9,7 @@
 //!   each, decoded at most ~4×). We allow 64 MiB of growth over the idle collector: holding the
 //!   offered load would take over 180 MB.
 //! - **the memory limiter**: the recommended pipeline `memory_limiter → batch → otlp` whose
-//!   batch processor (an in-memory queue of up to 262 144 items / 256 MiB) and sending queue
+//!   batch processor (an in-memory queue of up to 262 144 items / 64 MiB) and sending queue
 //!   together exceed the `limit_mib: 96` budget. Offered ≈ 225 MB; the limiter refuses above
 //!   its soft limit (80 MiB) and its admission hook refuses before a request is read above
 //!   the hard limit, so the resident set may reach the hard limit plus what is in flight

@@ -5,8 +5,9 @@
 //! # Acknowledgement
 //!
 //! As in otelcol, `consume` acknowledges once the request is **enqueued**: the queue is
-//! bounded (items and bytes) and backpressured, so a full queue refuses new data with a
-//! retryable error (the sender retries) rather than dropping it. What happens after:
+//! bounded (items, and [`QUEUE_BYTES`] of encoded data) and backpressured: a full queue holds
+//! the sender's request for up to [`ENQUEUE_WAIT`] and then refuses it with a retryable error
+//! (the sender retries) rather than dropping it. What happens after:
 //!
 //! - the next stage accepts the batch: done (with a `sending_queue` downstream, that stage
 //!   now owns the delivery);
@@ -14,6 +15,10 @@
 //!   stays here and is retried with backoff (200 ms, growing to 5 s, until shutdown), holding
 //!   its room in the queue — so a stalled destination turns into backpressure at the
 //!   receivers instead of loss. (otelcol drops it; this is the one deliberate difference.)
+//!   The batch is handed on by value and comes back with the refusal
+//!   ([`Consumer::consume_or_return`]), so keeping it for the retry costs no copy; a stage
+//!   that refuses retryably without handing it back (an exporter with `wait_for_result` whose
+//!   own retries gave up) has counted it already, and it is settled here as failed.
 //! - the next stage refuses **permanently**: the batch is dropped, logged and counted in
 //!   `otelcol_processor_batch_failed_items_total`;
 //! - shutdown: what is queued is flushed to the next stage; what is still refused at the
@@ -55,6 +60,17 @@ use crate::telemetry::{HistogramValue, Kind, Metrics, Registration};
 
 /// Concurrent deliveries to the next stage (batches may reach it out of order).
 pub const CONSUMERS: usize = 2;
+
+/// The queue's bound in encoded bytes. The queue holds the batches being formed and those on
+/// their way to the next stage, not a backlog (the exporter's sending queue is the backlog),
+/// so it is kept well under the sending queue's 256 MiB; it is above the receivers' largest
+/// default request (20 MiB over HTTP), so no default-sized request is too large for it.
+pub const QUEUE_BYTES: usize = 64 << 20;
+
+/// How long `consume` waits for room in a full queue before refusing retryably: the sender's
+/// request is held (backpressure, as otelcol's batch processor blocks its receivers) rather
+/// than answered UNAVAILABLE at once.
+pub const ENQUEUE_WAIT: Duration = Duration::from_secs(1);
 
 /// `processors: batch:`.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -124,6 +140,7 @@ impl BatchProcessorConfig {
                 capacity_items: default
                     .capacity_items
                     .max((self.send_batch_size as usize).saturating_mul(4)),
+                capacity_bytes: QUEUE_BYTES,
                 num_consumers: CONSUMERS,
                 overflow: OverflowPolicy::Backpressure,
                 // The next stage bounds its own work; abandoning a call would duplicate data.
@@ -318,11 +335,16 @@ impl Consumer for BatchProcessor {
                 "the batch processor is not started",
             ));
         };
+        let until = std::time::Instant::now() + ENQUEUE_WAIT;
         match (queue, data.into_payload()) {
-            (AnyQueue::Traces(q), Payload::Traces(r)) => q.try_enqueue(r).map_err(refusal),
-            (AnyQueue::Metrics(q), Payload::Metrics(r)) => q.try_enqueue(r).map_err(refusal),
-            (AnyQueue::Logs(q), Payload::Logs(r)) => q.try_enqueue(r).map_err(refusal),
-            (AnyQueue::Profiles(q), Payload::Profiles(r)) => q.try_enqueue(r).map_err(refusal),
+            (AnyQueue::Traces(q), Payload::Traces(r)) => q.enqueue(r, until).await.map_err(refusal),
+            (AnyQueue::Metrics(q), Payload::Metrics(r)) => {
+                q.enqueue(r, until).await.map_err(refusal)
+            }
+            (AnyQueue::Logs(q), Payload::Logs(r)) => q.enqueue(r, until).await.map_err(refusal),
+            (AnyQueue::Profiles(q), Payload::Profiles(r)) => {
+                q.enqueue(r, until).await.map_err(refusal)
+            }
             (_, payload) => Err(ConsumeError::permanent(format!(
                 "batch processor of a {} pipeline got {}",
                 self.signal,

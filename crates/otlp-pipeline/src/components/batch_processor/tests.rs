@@ -154,3 +154,30 @@ async fn shutdown_flushes() {
         )
     );
 }
+
+#[tokio::test]
+async fn a_full_queue_holds_the_sender_until_there_is_room() {
+    // The next stage refuses once (retried after ~200 ms, well inside ENQUEUE_WAIT).
+    let probe = Probe::failing([ConsumeError::retryable("queue full")]);
+    let (mut batch, _) = processor("timeout: 1ms", probe.clone());
+    batch.config.queue.capacity_items = 10;
+    assert_eq!(batch.config.queue.capacity_bytes, QUEUE_BYTES);
+    let batch = Arc::new(batch);
+    batch.start(&Host::empty()).await.unwrap();
+    batch.consume(Telemetry::new(traces(10))).await.unwrap();
+    assert!(eventually(|| probe.calls() >= 1).await, "the full batch went out and was refused");
+    // The queue is full until the retry succeeds: this request waits instead of being refused.
+    let waiting = {
+        let batch = Arc::clone(&batch);
+        tokio::spawn(async move { batch.consume(Telemetry::new(traces(2))).await })
+    };
+    waiting
+        .await
+        .unwrap()
+        .expect("accepted once the retried batch made room");
+    assert_eq!(probe.wait_items(12).await, 12);
+    batch
+        .shutdown(Instant::now() + Duration::from_secs(2))
+        .await
+        .unwrap();
+}
