@@ -28,7 +28,7 @@ use otlp_proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use otlp_transport::ExportRequest;
 use prost::Message;
 
-mod sealed {
+pub(crate) mod sealed {
     pub trait Sealed {}
     impl Sealed for super::ExportTraceServiceRequest {}
     impl Sealed for super::ExportMetricsServiceRequest {}

@@ -159,6 +159,7 @@
 
 mod batchable;
 mod config;
+mod encoded;
 mod exporter;
 mod metrics;
 #[cfg(feature = "persistent")]
@@ -171,6 +172,7 @@ mod transport;
 /// Re-exported so an exporter can be written without depending on `async-trait` directly.
 pub use async_trait::async_trait;
 pub use batchable::{Batchable, merge_all};
+pub use encoded::Encoded;
 #[doc(hidden)]
 pub use batchable::{resource_key_encoded, resource_key_structural};
 pub use config::{

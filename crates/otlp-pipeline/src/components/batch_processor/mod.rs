@@ -145,7 +145,6 @@ impl BatchProcessorConfig {
                 overflow: OverflowPolicy::Backpressure,
                 // The next stage bounds its own work; abandoning a call would duplicate data.
                 export_timeout: Duration::ZERO,
-                ..default
             },
             retry: RetryConfig {
                 enabled: true,

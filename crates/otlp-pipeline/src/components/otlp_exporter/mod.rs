@@ -35,7 +35,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use otlp_batch::{
     BatchConfig, BatchExporter, BatchQueue, BatchQueueConfig, Batchable, Delivery, DrainError,
-    EnqueueError, FailureKind, FsyncPolicy, OverflowPolicy, PersistentConfig, QueueConfig,
+    Encoded, EnqueueError, FailureKind, FsyncPolicy, OverflowPolicy, PersistentConfig, QueueConfig,
     RetryConfig as QueueRetry, StorageConfig,
 };
 use otlp_proto::collector::logs::v1::ExportLogsServiceRequest;
@@ -254,13 +254,23 @@ fn queue_settings(settings: &Settings) -> Result<Option<QueueSettings>, ConfigEr
     }))
 }
 
-/// One queue per signal.
+/// One queue per signal. Requests wait in it encoded ([`Encoded`]): that is how they leave,
+/// it takes a fraction of the memory of the decoded tree, and a retry re-sends the same bytes.
 #[derive(Clone)]
 enum AnyQueue {
-    Traces(BatchQueue<ExportTraceServiceRequest>),
-    Metrics(BatchQueue<ExportMetricsServiceRequest>),
-    Logs(BatchQueue<ExportLogsServiceRequest>),
-    Profiles(BatchQueue<ExportProfilesServiceRequest>),
+    Traces(BatchQueue<Encoded<ExportTraceServiceRequest>>),
+    Metrics(BatchQueue<Encoded<ExportMetricsServiceRequest>>),
+    Logs(BatchQueue<Encoded<ExportLogsServiceRequest>>),
+    Profiles(BatchQueue<Encoded<ExportProfilesServiceRequest>>),
+}
+
+/// `data`'s request encoded: the bytes it was received as when it carries them (nobody
+/// changed it since), else a fresh encoding.
+fn encoded<R: Batchable>(data: &Telemetry, request: &R) -> Encoded<R> {
+    match data.encoded() {
+        Some(protobuf) => Encoded::from_protobuf(protobuf.to_vec(), data.item_count()),
+        None => Encoded::new(request),
+    }
 }
 
 /// Why a request did not get into the queue (or, waiting for the result, was not exported).
@@ -268,8 +278,6 @@ struct NotQueued {
     retryable: bool,
     message: String,
     counted_as: Counted,
-    /// The request, when the queue handed it back (it was refused before being accepted).
-    request: Option<Payload>,
 }
 
 enum Counted {
@@ -278,17 +286,16 @@ enum Counted {
     AlreadyCounted,
 }
 
-fn enqueue_error<R: Into<Payload>>(error: EnqueueError<R>) -> NotQueued {
+fn enqueue_error<R>(error: EnqueueError<R>) -> NotQueued {
     let retryable = !matches!(error, EnqueueError::TooLarge { .. });
     NotQueued {
         retryable,
         message: error.to_string(),
         counted_as: Counted::EnqueueFailed,
-        request: error.into_request().map(Into::into),
     }
 }
 
-async fn put<R: Batchable + Into<Payload>>(
+async fn put<R: Batchable>(
     queue: &BatchQueue<R>,
     request: R,
     settings: &QueueSettings,
@@ -312,7 +319,6 @@ async fn put<R: Batchable + Into<Payload>>(
                 retryable: failure.kind() != FailureKind::Permanent,
                 message: failure.to_string(),
                 counted_as: Counted::AlreadyCounted,
-                request: None,
             }),
             _ => Ok(()),
         };
@@ -360,17 +366,18 @@ impl AnyQueue {
         }
     }
 
-    async fn put(&self, payload: Payload, settings: &QueueSettings) -> Result<(), NotQueued> {
-        match (self, payload) {
-            (AnyQueue::Traces(q), Payload::Traces(r)) => put(q, r, settings).await,
-            (AnyQueue::Metrics(q), Payload::Metrics(r)) => put(q, r, settings).await,
-            (AnyQueue::Logs(q), Payload::Logs(r)) => put(q, r, settings).await,
-            (AnyQueue::Profiles(q), Payload::Profiles(r)) => put(q, r, settings).await,
+    async fn put(&self, data: &Telemetry, settings: &QueueSettings) -> Result<(), NotQueued> {
+        match (self, data.payload()) {
+            (AnyQueue::Traces(q), Payload::Traces(r)) => put(q, encoded(data, r), settings).await,
+            (AnyQueue::Metrics(q), Payload::Metrics(r)) => put(q, encoded(data, r), settings).await,
+            (AnyQueue::Logs(q), Payload::Logs(r)) => put(q, encoded(data, r), settings).await,
+            (AnyQueue::Profiles(q), Payload::Profiles(r)) => {
+                put(q, encoded(data, r), settings).await
+            }
             (_, payload) => Err(NotQueued {
                 retryable: false,
                 message: format!("no queue for {}", payload.signal()),
                 counted_as: Counted::EnqueueFailed,
-                request: Some(payload),
             }),
         }
     }
@@ -560,22 +567,24 @@ impl OtlpExporterComponent {
                 data: Some(data),
             });
         };
-        let (payload, context) = data.into_parts();
-        match queue.put(payload, settings).await {
+        match queue.put(&data, settings).await {
             Ok(()) => Ok(()),
             Err(not_queued) => {
-                if let Counted::EnqueueFailed = not_queued.counted_as {
-                    self.counters[index(signal)].enqueue_failed.add(items);
-                }
                 let message = format!("sending queue: {}", not_queued.message);
                 let error = if not_queued.retryable {
                     ConsumeError::retryable(message).with_retry_after(FULL_RETRY_AFTER)
                 } else {
                     ConsumeError::permanent(message)
                 };
-                let data = not_queued
-                    .request
-                    .map(|payload| Telemetry::new(payload).with_context(context));
+                // Refused at the queue: the data is still the caller's. Accepted and then
+                // failed (`wait_for_result`): it was the queue's, and is counted there.
+                let data = match not_queued.counted_as {
+                    Counted::EnqueueFailed => {
+                        self.counters[index(signal)].enqueue_failed.add(items);
+                        Some(data)
+                    }
+                    Counted::AlreadyCounted => None,
+                };
                 Err(Refused { error, data })
             }
         }
@@ -588,8 +597,8 @@ impl Consumer for OtlpExporterComponent {
         self.accept(data).await.map_err(|refused| refused.error)
     }
 
-    /// Moves the payload into the queue and hands it back when the queue refuses it, so a
-    /// batch processor in front keeps no copy for its retry.
+    /// Encodes the payload into the queue and hands the caller's data back when the queue
+    /// refuses it, so a batch processor in front keeps no copy for its retry.
     async fn consume_or_return(&self, data: Telemetry) -> Result<(), Refused> {
         self.accept(data).await
     }

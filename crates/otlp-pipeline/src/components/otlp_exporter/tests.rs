@@ -212,3 +212,71 @@ async fn refused_requests_are_handed_back_uncopied() {
     assert_eq!(refused.data.map(|d| address(&d)), Some(at));
     exporter.shutdown(Instant::now()).await.unwrap();
 }
+
+/// A destination that keeps the protobuf bytes of every traces request.
+#[derive(Default)]
+struct RawSink(std::sync::Mutex<Vec<bytes::Bytes>>, tokio::sync::Notify);
+
+#[async_trait]
+impl otlp_transport::server::ExportHandler for RawSink {
+    async fn export_traces(
+        &self,
+        _request: ExportTraceServiceRequest,
+        context: otlp_transport::server::RequestContext,
+    ) -> Result<Option<otlp_transport::PartialSuccess>, otlp_transport::status::Refusal> {
+        self.0.lock().unwrap().extend(context.protobuf);
+        self.1.notify_waiters();
+        Ok(None)
+    }
+}
+
+#[tokio::test]
+async fn the_queue_sends_the_bytes_it_received() {
+    let sink = Arc::new(RawSink::default());
+    let running = otlp_transport::server::Receiver::new(Arc::clone(&sink))
+        .grpc("127.0.0.1:0".parse().unwrap())
+        .start()
+        .await
+        .unwrap();
+    let endpoint = running.grpc_local_addr().unwrap();
+    let config = grpc(&format!(
+        "endpoint: {endpoint}\ntls:\n  insecure: true\ncompression: none"
+    ))
+    .unwrap();
+    let exporter = OtlpExporterComponent::grpc(ctx(), config).unwrap();
+    exporter.start(&Host::empty()).await.unwrap();
+
+    // As received: the request followed by a field this schema does not know (number 15).
+    // A decode and re-encode would drop that field; forwarding the received bytes keeps it.
+    let request = traces(3);
+    let mut received = prost::Message::encode_to_vec(&request);
+    received.extend_from_slice(&[0x7a, 0x02, b'h', b'i']);
+    let arrived = |n: usize| {
+        let sink = Arc::clone(&sink);
+        async move {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+            while sink.0.lock().unwrap().len() < n && tokio::time::Instant::now() < deadline {
+                let _ = tokio::time::timeout(Duration::from_millis(50), sink.1.notified()).await;
+            }
+            sink.0.lock().unwrap().clone()
+        }
+    };
+    let data = Telemetry::new(request.clone()).with_encoded(received.clone().into());
+    exporter.consume(data).await.unwrap();
+    assert_eq!(
+        arrived(1).await,
+        vec![received],
+        "the received bytes, unknown field and all"
+    );
+    // Without received bytes the request is encoded.
+    exporter
+        .consume(Telemetry::new(request.clone()))
+        .await
+        .unwrap();
+    assert_eq!(arrived(2).await[1], prost::Message::encode_to_vec(&request));
+    exporter
+        .shutdown(Instant::now() + Duration::from_secs(5))
+        .await
+        .unwrap();
+    let _ = running.shutdown(Duration::from_secs(1)).await;
+}

@@ -1,0 +1,263 @@
+//! [`Encoded`]: an Export request kept as its protobuf encoding.
+//!
+//! A queue in front of a network exporter holds data that will leave as protobuf bytes anyway.
+//! Held decoded, a realistic span costs several times its encoded size in small heap objects
+//! (strings, attribute vectors); held encoded, it costs its encoded size in one buffer, and a
+//! retry sends the same bytes without encoding them again. `Encoded<R>` is such a request: it
+//! is a [`Batchable`] [`ExportRequest`] like `R`, so a `BatchQueue<Encoded<R>>` and the
+//! transport's exporter take it unchanged.
+//!
+//! - Merging concatenates: an Export request is one repeated field, so the concatenation of
+//!   two encodings is the encoding of their union (resource groups are not combined, which
+//!   the receiver cannot tell from a request that listed the same resource twice). Profiles,
+//!   whose dictionary is one message the leaves index into, merge decoded.
+//! - Splitting (a request over the queue's caps) decodes, splits and encodes again: the rare
+//!   path.
+//! - The item count is taken when the request is built from a decoded one, or counted from
+//!   the bytes (a walk over field headers, no decoding) when it is read back from disk.
+
+use std::marker::PhantomData;
+use std::sync::OnceLock;
+
+use prost::bytes::{Buf, BufMut};
+use otlp_transport::{ExportRequest, Signal};
+use prost::Message;
+use prost::encoding::{DecodeContext, WireType};
+
+use crate::batchable::Batchable;
+
+/// An Export request of type `R`, held as its protobuf encoding. See the [module
+/// documentation](self).
+pub struct Encoded<R> {
+    bytes: Vec<u8>,
+    items: OnceLock<usize>,
+    request: PhantomData<fn() -> R>,
+}
+
+impl<R: ExportRequest> Encoded<R> {
+    /// Encodes `request`.
+    pub fn new(request: &R) -> Self {
+        let items = OnceLock::new();
+        let _ = items.set(request.item_count());
+        Self { bytes: request.encode_to_vec(), items, request: PhantomData }
+    }
+
+    /// Takes bytes that are the protobuf encoding of an `R` holding `items` items (a
+    /// receiver's validated message). The caller vouches for both; nothing is checked.
+    pub fn from_protobuf(bytes: impl Into<Vec<u8>>, items: usize) -> Self {
+        let items_cell = OnceLock::new();
+        let _ = items_cell.set(items);
+        Self { bytes: bytes.into(), items: items_cell, request: PhantomData }
+    }
+
+    /// The protobuf encoding.
+    pub fn as_protobuf(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The encoding, owned.
+    pub fn into_protobuf(self) -> Vec<u8> {
+        self.bytes
+    }
+
+    /// Decodes the request.
+    pub fn decode_request(&self) -> Result<R, prost::DecodeError> {
+        R::decode(self.bytes.as_slice())
+    }
+}
+
+impl<R> Clone for Encoded<R> {
+    fn clone(&self) -> Self {
+        Self { bytes: self.bytes.clone(), items: self.items.clone(), request: PhantomData }
+    }
+}
+
+impl<R> Default for Encoded<R> {
+    fn default() -> Self {
+        Self { bytes: Vec::new(), items: OnceLock::new(), request: PhantomData }
+    }
+}
+
+impl<R> std::fmt::Debug for Encoded<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Encoded").field("bytes", &self.bytes.len()).field("items", &self.items.get()).finish()
+    }
+}
+
+impl<R> PartialEq for Encoded<R> {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+impl<R: ExportRequest> Message for Encoded<R> {
+    fn encode_raw(&self, buf: &mut impl BufMut) {
+        buf.put_slice(&self.bytes);
+    }
+
+    /// Keeps every length-delimited field as it was encoded (an Export request has no other
+    /// kind); skips anything else.
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        wire_type: WireType,
+        buf: &mut impl Buf,
+        ctx: DecodeContext,
+    ) -> Result<(), prost::DecodeError> {
+        if wire_type != WireType::LengthDelimited {
+            return prost::encoding::skip_field(wire_type, tag, buf, ctx);
+        }
+        let mut body = Vec::new();
+        prost::encoding::bytes::merge(wire_type, &mut body, buf, ctx)?;
+        prost::encoding::encode_key(tag, wire_type, &mut self.bytes);
+        prost::encoding::encode_varint(body.len() as u64, &mut self.bytes);
+        self.bytes.extend_from_slice(&body);
+        self.items = OnceLock::new();
+        Ok(())
+    }
+
+    fn encoded_len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.items = OnceLock::new();
+    }
+}
+
+impl<R: ExportRequest> ExportRequest for Encoded<R> {
+    type Response = R::Response;
+    const SIGNAL: Signal = R::SIGNAL;
+
+    fn item_count(&self) -> usize {
+        *self.items.get_or_init(|| count_items(R::SIGNAL, &self.bytes))
+    }
+
+    fn partial_success(response: &Self::Response) -> Option<otlp_transport::PartialSuccess> {
+        R::partial_success(response)
+    }
+
+    fn response(partial: Option<otlp_transport::PartialSuccess>) -> Self::Response {
+        R::response(partial)
+    }
+}
+
+impl<R: Batchable> crate::batchable::sealed::Sealed for Encoded<R> {}
+
+impl<R: Batchable> Batchable for Encoded<R> {
+    fn absorb(&mut self, other: Self) -> Result<(), Self> {
+        if other.bytes.is_empty() {
+            return Ok(());
+        }
+        if R::SIGNAL == Signal::Profiles && !self.bytes.is_empty() {
+            let (Ok(mut mine), Ok(theirs)) = (self.decode_request(), other.decode_request()) else {
+                return Err(other);
+            };
+            return match mine.absorb(theirs) {
+                Ok(()) => {
+                    *self = Self::new(&mine);
+                    Ok(())
+                }
+                Err(_) => Err(other),
+            };
+        }
+        let items = match (self.items.get(), other.items.get()) {
+            (Some(a), Some(b)) => Some(a + b),
+            _ => None,
+        };
+        self.bytes.extend_from_slice(&other.bytes);
+        self.items = OnceLock::new();
+        if let Some(items) = items {
+            let _ = self.items.set(items);
+        }
+        Ok(())
+    }
+
+    fn split(self, max_items: usize, max_bytes: usize) -> Vec<Self> {
+        let within = (max_items == 0 || self.item_count() <= max_items)
+            && (max_bytes == 0 || self.bytes.len() <= max_bytes);
+        if within {
+            return vec![self];
+        }
+        match self.decode_request() {
+            Ok(request) => request.split(max_items, max_bytes).iter().map(Self::new).collect(),
+            // Bytes that do not decode cannot be split; they travel whole (the queue never
+            // drops data to honour a cap).
+            Err(_) => vec![self],
+        }
+    }
+}
+
+/// Reads a varint at `*at`; `None` when the bytes end first or it is longer than 10 bytes.
+fn varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..70).step_by(7) {
+        let byte = *bytes.get(*at)?;
+        *at += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// Calls `each(field number, body)` for every length-delimited field of `message`; stops at
+/// the first malformed field.
+fn each_message_field<'a>(message: &'a [u8], mut each: impl FnMut(u64, &'a [u8])) {
+    let mut at = 0;
+    while at < message.len() {
+        let Some(key) = varint(message, &mut at) else { return };
+        let skip = match key & 7 {
+            0 => varint(message, &mut at).map(|_| 0),
+            1 => Some(8),
+            5 => Some(4),
+            2 => varint(message, &mut at).and_then(|len| usize::try_from(len).ok()),
+            _ => None,
+        };
+        let Some(end) = skip.and_then(|len| at.checked_add(len)).filter(|end| *end <= message.len()) else {
+            return;
+        };
+        if key & 7 == 2 {
+            each(key >> 3, &message[at..end]);
+        }
+        at = end;
+    }
+}
+
+/// Items of an encoded Export request of `signal`, from the field headers: request.1 (the
+/// resource groups) → .2 (the scope groups) → .2 (spans, metrics, log records, profiles);
+/// for metrics, the data points of each metric's data (gauge 5, sum 7, histogram 9,
+/// exponential histogram 10, summary 11; their data points are field 1).
+fn count_items(signal: Signal, request: &[u8]) -> usize {
+    let mut items = 0;
+    each_message_field(request, |field, resource_group| {
+        if field != 1 {
+            return;
+        }
+        each_message_field(resource_group, |field, scope_group| {
+            if field != 2 {
+                return;
+            }
+            each_message_field(scope_group, |field, leaf| {
+                if field != 2 {
+                    return;
+                }
+                if signal != Signal::Metrics {
+                    items += 1;
+                    return;
+                }
+                each_message_field(leaf, |field, data| {
+                    if matches!(field, 5 | 7 | 9 | 10 | 11) {
+                        each_message_field(data, |field, _point| items += usize::from(field == 1));
+                    }
+                });
+            });
+        });
+    });
+    items
+}
+
+#[cfg(test)]
+mod tests;
