@@ -10,6 +10,9 @@
 //!   with a **retryable** error (the sender gets UNAVAILABLE / 503 and retries; nothing is
 //!   dropped silently); `blocking: true` waits for room up to `timeout` first. With
 //!   `wait_for_result: true` the sender is answered only once the data was exported.
+//!   Requests wait in the queue encoded (`otlp_batch::Encoded`): protobuf bytes received
+//!   unchanged are queued as they arrived, anything else is encoded once at enqueue, and the
+//!   decoded request is freed then.
 //! - **Without it** (`sending_queue.enabled: false`): `consume` exports in the caller's task
 //!   (with the transport's retries per `retry_on_failure`) and returns the outcome: the
 //!   sender's request waits for the destination. Protobuf bytes received unchanged are sent as
