@@ -21,8 +21,8 @@
 //!   4000-span batch to send: `decode_merge_encode` is what the collector does today (prost
 //!   decode, `merge_all`, encode); `concatenate` appends the received bytes (a request is one
 //!   repeated field, so the concatenation is a valid encoding of the union: checked before
-//!   timing); `scan_and_concatenate` adds the shallow walk a receiver would still need to count
-//!   spans and validate the framing without building any object.
+//!   timing); `scan_and_concatenate` adds the walk over field headers that counts the spans
+//!   without building any object (`Encoded::count_items`, what the queue uses).
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use otlp_batch::{BatchExporter, BatchQueue, BatchQueueConfig, ExportFailure, PartialSuccess};
+use otlp_batch::{BatchExporter, BatchQueue, BatchQueueConfig, Encoded, ExportFailure, PartialSuccess};
 use otlp_benches::payloads::traces_request;
 use otlp_model::views::TracesView;
 use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
@@ -172,65 +172,6 @@ fn merge_key(c: &mut Criterion) {
     group.finish();
 }
 
-/// Reads a protobuf varint at `*at`; `None` when the bytes end or it runs past 10 bytes.
-fn varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
-    let mut value = 0u64;
-    for shift in (0..70).step_by(7) {
-        let byte = *bytes.get(*at)?;
-        *at += 1;
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte < 0x80 {
-            return Some(value);
-        }
-    }
-    None
-}
-
-/// Calls `each(field, body)` for every length-delimited field of a message, skipping the
-/// others; `None` on malformed framing.
-fn fields<'a>(message: &'a [u8], mut each: impl FnMut(u64, &'a [u8]) -> Option<()>) -> Option<()> {
-    let mut at = 0;
-    while at < message.len() {
-        let key = varint(message, &mut at)?;
-        match key & 7 {
-            0 => {
-                varint(message, &mut at)?;
-            }
-            1 => at = at.checked_add(8)?,
-            5 => at = at.checked_add(4)?,
-            2 => {
-                let len = usize::try_from(varint(message, &mut at)?).ok()?;
-                let end = at.checked_add(len).filter(|end| *end <= message.len())?;
-                each(key >> 3, &message[at..end])?;
-                at = end;
-            }
-            _ => return None,
-        }
-    }
-    (at == message.len()).then_some(())
-}
-
-/// Spans in an encoded `ExportTraceServiceRequest`, counted without decoding them
-/// (request.1 ResourceSpans → .2 ScopeSpans → .2 Span).
-fn count_spans(request: &[u8]) -> Option<usize> {
-    let mut spans = 0;
-    fields(request, |field, resource_spans| {
-        if field != 1 {
-            return Some(());
-        }
-        fields(resource_spans, |field, scope_spans| {
-            if field != 2 {
-                return Some(());
-            }
-            fields(scope_spans, |field, _span| {
-                spans += usize::from(field == 2);
-                Some(())
-            })
-        })
-    })?;
-    Some(spans)
-}
-
 fn forwarding(c: &mut Criterion) {
     use prost::Message;
     const REQUESTS: usize = 40;
@@ -257,7 +198,7 @@ fn forwarding(c: &mut Criterion) {
         let mut spans = 0;
         let mut out = Vec::with_capacity(total);
         for bytes in &received {
-            spans += count_spans(bytes).unwrap_or_else(|| panic!("malformed request"));
+            spans += Encoded::<ExportTraceServiceRequest>::count_items(bytes);
             out.extend_from_slice(bytes);
         }
         (spans, out)

@@ -64,6 +64,12 @@ impl<R: ExportRequest> Encoded<R> {
     pub fn decode_request(&self) -> Result<R, prost::DecodeError> {
         R::decode(self.bytes.as_slice())
     }
+
+    /// Items in `protobuf`, the encoding of an `R`, counted from its field headers without
+    /// decoding anything; malformed bytes count what can be read before the fault.
+    pub fn count_items(protobuf: &[u8]) -> usize {
+        count_items(R::SIGNAL, protobuf)
+    }
 }
 
 impl<R> Clone for Encoded<R> {

@@ -188,6 +188,6 @@ fn splitting_over_the_caps_decodes_and_keeps_every_item() {
 fn malformed_bytes_count_what_can_be_read() {
     let mut bytes = traces("a", 0..3).encode_to_vec();
     bytes.truncate(bytes.len() - 5);
-    assert!(count_items(Signal::Traces, &bytes) < 3);
+    assert!(Encoded::<ExportTraceServiceRequest>::count_items(&bytes) < 3);
     assert_eq!(count_items(Signal::Traces, &[0xff, 0xff]), 0);
 }
