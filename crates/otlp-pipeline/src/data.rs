@@ -17,7 +17,7 @@
 //! net for a consumer that writes without declaring it.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use otlp_proto::collector::logs::v1::ExportLogsServiceRequest;
@@ -254,17 +254,106 @@ impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for Metadata {
 ///
 /// `Clone` is cheap (it shares the payload); use [`Telemetry::deep_clone`] for an unshared
 /// copy. See the [module documentation](self) for the sharing rules.
+///
+/// A telemetry value may also be built from protobuf bytes alone
+/// ([`from_protobuf`](Self::from_protobuf)): the payload is then decoded the first time
+/// someone reads it, and a stage that only forwards (a batch processor concatenating
+/// requests, an exporter sending the bytes) never decodes it.
 #[derive(Debug, Clone)]
 pub struct Telemetry {
-    payload: Arc<Payload>,
+    body: Arc<Body>,
     context: Context,
+}
+
+/// The request: decoded, encoded, or both (then they agree).
+#[derive(Debug, Clone)]
+struct Body {
+    signal: Signal,
+    decoded: OnceLock<Payload>,
     encoded: Option<Bytes>,
+    items: OnceLock<usize>,
+}
+
+impl Body {
+    fn decoded(payload: Payload) -> Body {
+        Body {
+            signal: payload.signal(),
+            decoded: OnceLock::from(payload),
+            encoded: None,
+            items: OnceLock::new(),
+        }
+    }
+
+    fn payload(&self) -> &Payload {
+        self.decoded.get_or_init(|| decode(self.signal, self.encoded.as_deref().unwrap_or_default()))
+    }
+
+    fn into_payload(self) -> Payload {
+        match self.decoded.into_inner() {
+            Some(payload) => payload,
+            None => decode(self.signal, self.encoded.as_deref().unwrap_or_default()),
+        }
+    }
+
+    fn item_count(&self) -> usize {
+        *self.items.get_or_init(|| match (self.decoded.get(), &self.encoded) {
+            (Some(payload), _) => payload.item_count(),
+            (None, Some(protobuf)) => count_items(self.signal, protobuf),
+            (None, None) => 0,
+        })
+    }
+}
+
+/// Decodes the protobuf of a `signal` request. The bytes a [`Telemetry`] carries decode by
+/// contract (the transport decoded them before, or they concatenate such bytes); should they
+/// not, the fault is logged and the payload is empty rather than the process brought down.
+fn decode(signal: Signal, protobuf: &[u8]) -> Payload {
+    use prost::Message as _;
+    let decoded = match signal {
+        Signal::Traces => ExportTraceServiceRequest::decode(protobuf).map(Payload::from),
+        Signal::Metrics => ExportMetricsServiceRequest::decode(protobuf).map(Payload::from),
+        Signal::Logs => ExportLogsServiceRequest::decode(protobuf).map(Payload::from),
+        Signal::Profiles => ExportProfilesServiceRequest::decode(protobuf).map(Payload::from),
+    };
+    decoded.unwrap_or_else(|error| {
+        tracing::error!(%signal, %error, bytes = protobuf.len(), "carried protobuf does not decode; the request is empty");
+        match signal {
+            Signal::Traces => Payload::Traces(ExportTraceServiceRequest::default()),
+            Signal::Metrics => Payload::Metrics(ExportMetricsServiceRequest::default()),
+            Signal::Logs => Payload::Logs(ExportLogsServiceRequest::default()),
+            Signal::Profiles => Payload::Profiles(ExportProfilesServiceRequest::default()),
+        }
+    })
+}
+
+/// Items of the protobuf of a `signal` request, from its field headers.
+fn count_items(signal: Signal, protobuf: &[u8]) -> usize {
+    use otlp_batch::Encoded;
+    match signal {
+        Signal::Traces => Encoded::<ExportTraceServiceRequest>::count_items(protobuf),
+        Signal::Metrics => Encoded::<ExportMetricsServiceRequest>::count_items(protobuf),
+        Signal::Logs => Encoded::<ExportLogsServiceRequest>::count_items(protobuf),
+        Signal::Profiles => Encoded::<ExportProfilesServiceRequest>::count_items(protobuf),
+    }
 }
 
 impl Telemetry {
     /// Telemetry for `payload` with an empty context.
     pub fn new(payload: impl Into<Payload>) -> Telemetry {
-        Telemetry { payload: Arc::new(payload.into()), context: Context::default(), encoded: None }
+        Telemetry { body: Arc::new(Body::decoded(payload.into())), context: Context::default() }
+    }
+
+    /// Telemetry for the protobuf encoding of a `signal` Export request, decoded only when
+    /// someone reads the payload. The caller guarantees that the bytes decode; `items`, when
+    /// known, saves counting them (otherwise they are counted from the field headers).
+    pub fn from_protobuf(signal: Signal, protobuf: Bytes, items: Option<usize>) -> Telemetry {
+        let body = Body {
+            signal,
+            decoded: OnceLock::new(),
+            encoded: Some(protobuf),
+            items: items.map_or_else(OnceLock::new, OnceLock::from),
+        };
+        Telemetry { body: Arc::new(body), context: Context::default() }
     }
 
     /// Attaches the payload's protobuf encoding as it was received (the transport's
@@ -274,14 +363,20 @@ impl Telemetry {
     /// decodes to the payload.
     #[must_use]
     pub fn with_encoded(mut self, protobuf: Bytes) -> Telemetry {
-        self.encoded = Some(protobuf);
+        Arc::make_mut(&mut self.body).encoded = Some(protobuf);
         self
     }
 
     /// The payload's protobuf encoding, when it was attached and nobody has written to the
     /// payload since.
     pub fn encoded(&self) -> Option<&Bytes> {
-        self.encoded.as_ref()
+        self.body.encoded.as_ref()
+    }
+
+    /// `true` once the payload exists decoded (always for [`new`](Self::new); for
+    /// [`from_protobuf`](Self::from_protobuf) once someone read it).
+    pub fn is_decoded(&self) -> bool {
+        self.body.decoded.get().is_some()
     }
 
     /// Sets the context.
@@ -293,34 +388,43 @@ impl Telemetry {
 
     /// The signal of the payload.
     pub fn signal(&self) -> Signal {
-        self.payload.signal()
+        self.body.signal
     }
 
-    /// Items in the payload (see [`Payload::item_count`]).
+    /// Items in the payload (see [`Payload::item_count`]), counted once.
     pub fn item_count(&self) -> usize {
-        self.payload.item_count()
+        self.body.item_count()
     }
 
-    /// The payload, read-only.
+    /// The payload, read-only (decoded now if it was carried encoded only).
     pub fn payload(&self) -> &Payload {
-        &self.payload
+        self.body.payload()
     }
 
     /// The payload, writable. Copies it first when it is shared with another consumer
     /// (copy-on-write), so a write never shows through to anyone else.
     pub fn payload_mut(&mut self) -> &mut Payload {
-        self.encoded = None;
-        Arc::make_mut(&mut self.payload)
+        let body = Arc::make_mut(&mut self.body);
+        if body.decoded.get().is_none() {
+            let payload = decode(body.signal, body.encoded.as_deref().unwrap_or_default());
+            body.decoded = OnceLock::from(payload);
+        }
+        body.encoded = None;
+        body.items = OnceLock::new();
+        match body.decoded.get_mut() {
+            Some(payload) => payload,
+            None => unreachable!("decoded just above"),
+        }
     }
 
     /// The payload, owned: moved out when this is the only reference, copied otherwise.
     pub fn into_payload(self) -> Payload {
-        Arc::unwrap_or_clone(self.payload)
+        Arc::unwrap_or_clone(self.body).into_payload()
     }
 
     /// The payload (owned, as [`into_payload`](Self::into_payload)) and the context.
     pub fn into_parts(self) -> (Payload, Context) {
-        (Arc::unwrap_or_clone(self.payload), self.context)
+        (Arc::unwrap_or_clone(self.body).into_payload(), self.context)
     }
 
     /// The request context.
@@ -336,26 +440,22 @@ impl Telemetry {
     /// `true` when another [`Telemetry`] shares this payload, so that
     /// [`payload_mut`](Self::payload_mut) would copy it.
     pub fn is_shared(&self) -> bool {
-        Arc::strong_count(&self.payload) > 1 || Arc::weak_count(&self.payload) > 0
+        Arc::strong_count(&self.body) > 1 || Arc::weak_count(&self.body) > 0
     }
 
     /// An unshared copy of the payload (a deep clone) with the same context.
     pub fn deep_clone(&self) -> Telemetry {
-        Telemetry {
-            payload: Arc::new((*self.payload).clone()),
-            context: self.context.clone(),
-            encoded: self.encoded.clone(),
-        }
+        Telemetry { body: Arc::new((*self.body).clone()), context: self.context.clone() }
     }
 
     /// `true` when `a` and `b` share one payload allocation (no copy was made between them).
     pub fn same_payload(a: &Telemetry, b: &Telemetry) -> bool {
-        Arc::ptr_eq(&a.payload, &b.payload)
+        Arc::ptr_eq(&a.body, &b.body)
     }
 
     /// The spans, when this is a traces payload.
     pub fn traces(&self) -> Option<&ExportTraceServiceRequest> {
-        match &*self.payload {
+        match self.payload_of(Signal::Traces)? {
             Payload::Traces(r) => Some(r),
             _ => None,
         }
@@ -363,7 +463,7 @@ impl Telemetry {
 
     /// The metrics, when this is a metrics payload.
     pub fn metrics(&self) -> Option<&ExportMetricsServiceRequest> {
-        match &*self.payload {
+        match self.payload_of(Signal::Metrics)? {
             Payload::Metrics(r) => Some(r),
             _ => None,
         }
@@ -371,7 +471,7 @@ impl Telemetry {
 
     /// The log records, when this is a logs payload.
     pub fn logs(&self) -> Option<&ExportLogsServiceRequest> {
-        match &*self.payload {
+        match self.payload_of(Signal::Logs)? {
             Payload::Logs(r) => Some(r),
             _ => None,
         }
@@ -379,10 +479,44 @@ impl Telemetry {
 
     /// The profiles, when this is a profiles payload.
     pub fn profiles(&self) -> Option<&ExportProfilesServiceRequest> {
-        match &*self.payload {
+        match self.payload_of(Signal::Profiles)? {
             Payload::Profiles(r) => Some(r),
             _ => None,
         }
+    }
+
+    /// The request as [`otlp_batch::Encoded`] for a queue: the bytes it carries when it
+    /// carries them (no decoding), else a fresh encoding; `None` for another signal.
+    pub fn to_encoded<R: SignalRequest>(&self) -> Option<otlp_batch::Encoded<R>> {
+        if self.signal() != R::SIGNAL {
+            return None;
+        }
+        match self.encoded() {
+            Some(protobuf) => Some(otlp_batch::Encoded::from_protobuf(protobuf.to_vec(), self.item_count())),
+            None => R::of(self).map(otlp_batch::Encoded::new),
+        }
+    }
+
+    /// [`to_encoded`](Self::to_encoded), consuming: the carried bytes are moved, not copied,
+    /// when nobody shares them.
+    pub fn into_encoded<R: SignalRequest>(self) -> Result<otlp_batch::Encoded<R>, Telemetry> {
+        if self.signal() != R::SIGNAL {
+            return Err(self);
+        }
+        if self.encoded().is_none() {
+            return self.to_encoded().ok_or(self);
+        }
+        let items = self.item_count();
+        let body = Arc::unwrap_or_clone(self.body);
+        match body.encoded {
+            Some(protobuf) => Ok(otlp_batch::Encoded::from_protobuf(Vec::from(protobuf), items)),
+            None => unreachable!("checked above"),
+        }
+    }
+
+    /// The payload when it is of `signal` (never decodes one of another signal).
+    fn payload_of(&self, signal: Signal) -> Option<&Payload> {
+        (self.signal() == signal).then(|| self.payload())
     }
 
     /// The spans, writable (copy-on-write), when this is a traces payload; never copies a
@@ -431,6 +565,36 @@ impl Telemetry {
     }
 }
 
+/// An Export request type that a [`Telemetry`] of its signal carries.
+pub trait SignalRequest: otlp_batch::Batchable + Into<Payload> {
+    /// The request of `data`, when it is of this signal (decoded if needed).
+    fn of(data: &Telemetry) -> Option<&Self>;
+}
+
+impl SignalRequest for ExportTraceServiceRequest {
+    fn of(data: &Telemetry) -> Option<&Self> {
+        data.traces()
+    }
+}
+
+impl SignalRequest for ExportMetricsServiceRequest {
+    fn of(data: &Telemetry) -> Option<&Self> {
+        data.metrics()
+    }
+}
+
+impl SignalRequest for ExportLogsServiceRequest {
+    fn of(data: &Telemetry) -> Option<&Self> {
+        data.logs()
+    }
+}
+
+impl SignalRequest for ExportProfilesServiceRequest {
+    fn of(data: &Telemetry) -> Option<&Self> {
+        data.profiles()
+    }
+}
+
 impl<P: Into<Payload>> From<P> for Telemetry {
     fn from(payload: P) -> Self {
         Telemetry::new(payload)
@@ -458,6 +622,32 @@ mod tests {
         assert!(b.encoded().is_some(), "the other copy keeps it");
         assert_eq!(b.traces().map(|t| t.resource_spans.len()), Some(0));
         assert_eq!(a.traces().map(|t| t.resource_spans.len()), Some(1));
+    }
+
+    #[test]
+    fn protobuf_only_telemetry_decodes_when_read() {
+        use prost::Message as _;
+        let request = ExportTraceServiceRequest {
+            resource_spans: vec![Default::default(), Default::default()],
+        };
+        let bytes = Bytes::from(request.encode_to_vec());
+        let mut a = Telemetry::from_protobuf(Signal::Traces, bytes.clone(), None);
+        assert!(!a.is_decoded());
+        assert_eq!(a.item_count(), 0, "counted from the bytes: no spans");
+        let b = a.clone();
+        assert!(a.metrics().is_none() && !a.is_decoded(), "another signal's accessor decodes nothing");
+        assert_eq!(a.traces(), Some(&request));
+        assert!(a.is_decoded() && b.is_decoded(), "clones share the decoded payload");
+        assert_eq!(a.encoded(), Some(&bytes), "reading keeps the bytes");
+        a.traces_mut().expect("traces").resource_spans.truncate(1);
+        assert!(a.encoded().is_none() && b.encoded().is_some());
+        assert_eq!(b.into_payload(), Payload::Traces(request));
+        // Never decoded: moved out by decoding.
+        let c = Telemetry::from_protobuf(Signal::Logs, Bytes::new(), Some(0));
+        assert!(matches!(c.into_payload(), Payload::Logs(l) if l.resource_logs.is_empty()));
+        // Bytes that do not decode give an empty payload, not a panic.
+        let d = Telemetry::from_protobuf(Signal::Traces, Bytes::from_static(&[0xff]), None);
+        assert_eq!(d.traces().map(|t| t.resource_spans.len()), Some(0));
     }
 
     #[test]

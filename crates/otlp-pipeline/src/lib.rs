@@ -182,7 +182,7 @@ pub use config::{
     ComponentId, Config, ConfigError, ConfigErrors, ConfigSource, PipelineId, ValidatedConfig,
     validate,
 };
-pub use data::{ClientInfo, Context, Metadata, Payload, Telemetry};
+pub use data::{ClientInfo, Context, Metadata, Payload, SignalRequest, Telemetry};
 pub use error::{
     BoxError, ConsumeError, ErrorKind, FatalError, LifecycleError, Refused, ShutdownErrors,
 };

@@ -27,8 +27,8 @@ pub(crate) struct Probe {
     pub(crate) received: Mutex<Vec<Telemetry>>,
     pub(crate) script: Mutex<VecDeque<ConsumeError>>,
     pub(crate) calls: Mutex<usize>,
-    /// Where each call's spans lived in memory (traces only): equal addresses across calls
-    /// mean the same request came back, not a copy.
+    /// Where each call's request lived in memory (its carried bytes, or the decoded spans):
+    /// equal addresses across calls mean the same request came back, not a copy.
     pub(crate) addresses: Mutex<Vec<usize>>,
     pub(crate) notify: Notify,
 }
@@ -77,12 +77,11 @@ impl Probe {
 impl Consumer for Probe {
     async fn consume(&self, data: Telemetry) -> Result<(), ConsumeError> {
         *self.calls.lock().unwrap() += 1;
-        if let Some(traces) = data.traces() {
-            self.addresses
-                .lock()
-                .unwrap()
-                .push(traces.resource_spans.as_ptr() as usize);
-        }
+        let address = match data.encoded() {
+            Some(protobuf) => Some(protobuf.as_ptr() as usize),
+            None => data.traces().map(|t| t.resource_spans.as_ptr() as usize),
+        };
+        self.addresses.lock().unwrap().extend(address);
         let scripted = self.script.lock().unwrap().pop_front();
         if let Some(error) = scripted {
             self.notify.notify_waiters();

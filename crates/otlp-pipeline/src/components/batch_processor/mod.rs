@@ -38,10 +38,12 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use bytes::Bytes;
+use otlp_batch::ExportRequest as _;
 use otlp_batch::{
-    BATCH_SIZE_BOUNDS, BatchExporter, BatchQueue, BatchQueueConfig, Batchable, EnqueueError,
-    ExportFailure, NotExported, OverflowPolicy, PartialSuccess, QueueConfig, RetryConfig,
-    StorageConfig,
+    BATCH_SIZE_BOUNDS, BatchExporter, BatchQueue, BatchQueueConfig, Batchable, Encoded,
+    EnqueueError, ExportFailure, NotExported, OverflowPolicy, PartialSuccess, QueueConfig,
+    RetryConfig, StorageConfig,
 };
 use otlp_proto::collector::logs::v1::ExportLogsServiceRequest;
 use otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -53,7 +55,7 @@ use tokio::time::Instant;
 use crate::Signal;
 use crate::component::{Consumer, Host, Processor, ProcessorContext, SignalSet};
 use crate::config::{ComponentId, ConfigError, duration};
-use crate::data::{Payload, Telemetry};
+use crate::data::{SignalRequest, Telemetry};
 use crate::error::{BoxError, ConsumeError, Refused};
 use crate::factory::{ComponentConfig, FnFactory};
 use crate::telemetry::{HistogramValue, Kind, Metrics, Registration};
@@ -182,36 +184,62 @@ impl<R: Batchable> NextStage<R> {
 }
 
 #[async_trait]
-impl<R> BatchExporter<R> for NextStage<R>
-where
-    R: Batchable + Into<Payload> + TryFrom<Payload>,
-{
-    async fn export(&self, batch: &R) -> Result<Option<PartialSuccess>, ExportFailure> {
-        match self.next.consume(Telemetry::new(batch.clone())).await {
+impl<R: SignalRequest> BatchExporter<Encoded<R>> for NextStage<R> {
+    async fn export(&self, batch: &Encoded<R>) -> Result<Option<PartialSuccess>, ExportFailure> {
+        let items = batch.item_count();
+        let data = Telemetry::from_protobuf(
+            R::SIGNAL,
+            Bytes::copy_from_slice(batch.as_protobuf()),
+            Some(items),
+        );
+        match self.next.consume(data).await {
             Ok(()) => Ok(None),
-            Err(error) => Err(self.failure(&error, batch.item_count())),
+            Err(error) => Err(self.failure(&error, items)),
         }
     }
 
-    /// The queue's path (its `export_timeout` is zero): the batch moves on, and comes back
-    /// with a refusal, so no copy is kept for the retry.
-    async fn export_owned(&self, batch: R) -> Result<Option<PartialSuccess>, NotExported<R>> {
+    /// The queue's path (its `export_timeout` is zero): the batch's bytes move on, and come
+    /// back with a refusal, so no copy is kept for the retry.
+    async fn export_owned(
+        &self,
+        batch: Encoded<R>,
+    ) -> Result<Option<PartialSuccess>, NotExported<Encoded<R>>> {
         let items = batch.item_count();
-        match self.next.consume_or_return(Telemetry::new(batch)).await {
+        let data =
+            Telemetry::from_protobuf(R::SIGNAL, Bytes::from(batch.into_protobuf()), Some(items));
+        match self.next.consume_or_return(data).await {
             Ok(()) => Ok(None),
             Err(Refused { error, data }) => Err(NotExported {
                 failure: self.failure(&error, items),
-                batch: data.and_then(|data| R::try_from(data.into_payload()).ok()),
+                batch: data.and_then(|data| data.into_encoded().ok()),
             }),
         }
     }
 }
 
+/// One queue per signal, of encoded requests: batching concatenates them.
 enum AnyQueue {
-    Traces(BatchQueue<ExportTraceServiceRequest>),
-    Metrics(BatchQueue<ExportMetricsServiceRequest>),
-    Logs(BatchQueue<ExportLogsServiceRequest>),
-    Profiles(BatchQueue<ExportProfilesServiceRequest>),
+    Traces(BatchQueue<Encoded<ExportTraceServiceRequest>>),
+    Metrics(BatchQueue<Encoded<ExportMetricsServiceRequest>>),
+    Logs(BatchQueue<Encoded<ExportLogsServiceRequest>>),
+    Profiles(BatchQueue<Encoded<ExportProfilesServiceRequest>>),
+}
+
+/// Enqueues `data` (as its carried bytes, or encoded now) into `queue`, waiting until `until`
+/// for room.
+async fn enqueue<R: SignalRequest>(
+    queue: &BatchQueue<Encoded<R>>,
+    data: &Telemetry,
+    until: std::time::Instant,
+) -> Result<(), ConsumeError> {
+    let Some(request) = data.to_encoded::<R>() else {
+        return Err(ConsumeError::permanent(format!(
+            "batch processor of a {} pipeline got {}",
+            R::SIGNAL,
+            data.signal()
+        )));
+    };
+    queue.enqueue(request, until).await.map_err(refusal)
 }
 
 fn refusal<R>(error: EnqueueError<R>) -> ConsumeError {
@@ -255,11 +283,8 @@ impl BatchProcessor {
         })
     }
 
-    fn spawn<R>(&self) -> Result<BatchQueue<R>, otlp_batch::BuildError>
-    where
-        R: Batchable + Into<Payload> + TryFrom<Payload>,
-    {
-        let next: Arc<dyn BatchExporter<R>> = Arc::new(NextStage::<R> {
+    fn spawn<R: SignalRequest>(&self) -> Result<BatchQueue<Encoded<R>>, otlp_batch::BuildError> {
+        let next: Arc<dyn BatchExporter<Encoded<R>>> = Arc::new(NextStage::<R> {
             id: self.id.clone(),
             next: Arc::clone(&self.next),
             request: PhantomData,
@@ -335,26 +360,18 @@ impl Consumer for BatchProcessor {
             ));
         };
         let until = std::time::Instant::now() + ENQUEUE_WAIT;
-        match (queue, data.into_payload()) {
-            (AnyQueue::Traces(q), Payload::Traces(r)) => q.enqueue(r, until).await.map_err(refusal),
-            (AnyQueue::Metrics(q), Payload::Metrics(r)) => {
-                q.enqueue(r, until).await.map_err(refusal)
-            }
-            (AnyQueue::Logs(q), Payload::Logs(r)) => q.enqueue(r, until).await.map_err(refusal),
-            (AnyQueue::Profiles(q), Payload::Profiles(r)) => {
-                q.enqueue(r, until).await.map_err(refusal)
-            }
-            (_, payload) => Err(ConsumeError::permanent(format!(
-                "batch processor of a {} pipeline got {}",
-                self.signal,
-                payload.signal()
-            ))),
+        match queue {
+            AnyQueue::Traces(q) => enqueue(q, &data, until).await,
+            AnyQueue::Metrics(q) => enqueue(q, &data, until).await,
+            AnyQueue::Logs(q) => enqueue(q, &data, until).await,
+            AnyQueue::Profiles(q) => enqueue(q, &data, until).await,
         }
     }
 
     fn mutates_data(&self) -> bool {
-        // Batches are new requests built from moved (or, when shared, copied) data.
-        true
+        // Batches are new requests: the data is encoded (or its received bytes copied) into
+        // the queue, so a shared payload is never written to.
+        false
     }
 }
 

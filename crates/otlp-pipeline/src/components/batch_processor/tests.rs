@@ -47,14 +47,39 @@ async fn merges_requests_and_acknowledges_once_enqueued() {
         "not started: retryable refusal"
     );
     batch.start(&Host::empty()).await.unwrap();
-    for _ in 0..3 {
-        batch.consume(Telemetry::new(traces(2))).await.unwrap();
-    }
+    // Two requests as decoded, one as received bytes.
+    let received_bytes = bytes::Bytes::from(prost::Message::encode_to_vec(&traces(2)));
+    batch.consume(Telemetry::new(traces(2))).await.unwrap();
+    batch
+        .consume(Telemetry::new(traces(2)).with_encoded(received_bytes.clone()))
+        .await
+        .unwrap();
+    batch.consume(Telemetry::new(traces(2))).await.unwrap();
     assert_eq!(probe.wait_items(6).await, 6);
     let received = probe.received.lock().unwrap().clone();
     assert_eq!(received.len(), 1, "one batch of six");
+    let batch_bytes = received[0]
+        .encoded()
+        .expect("a batch travels encoded")
+        .clone();
+    assert!(
+        !received[0].is_decoded(),
+        "counting its items decoded nothing"
+    );
+    // The batch is the three requests' encodings, concatenated (as otelcol appends resource
+    // groups; equal resources are not combined).
+    let encoded = prost::Message::encode_to_vec(&traces(2));
+    assert_eq!(batch_bytes.len(), 3 * encoded.len());
+    assert_eq!(
+        &batch_bytes[encoded.len()..2 * encoded.len()],
+        &received_bytes[..]
+    );
     let merged = received[0].traces().unwrap();
-    assert_eq!(merged.resource_spans.len(), 1, "one resource");
+    assert_eq!(
+        merged.resource_spans.len(),
+        3,
+        "one resource group per request"
+    );
     assert_eq!(merged.span_count(), 6);
     assert!(
         eventually(|| {
@@ -165,7 +190,10 @@ async fn a_full_queue_holds_the_sender_until_there_is_room() {
     let batch = Arc::new(batch);
     batch.start(&Host::empty()).await.unwrap();
     batch.consume(Telemetry::new(traces(10))).await.unwrap();
-    assert!(eventually(|| probe.calls() >= 1).await, "the full batch went out and was refused");
+    assert!(
+        eventually(|| probe.calls() >= 1).await,
+        "the full batch went out and was refused"
+    );
     // The queue is full until the retry succeeds: this request waits instead of being refused.
     let waiting = {
         let batch = Arc::clone(&batch);

@@ -61,7 +61,7 @@ use crate::component::{Consumer, Exporter, ExporterContext, Host, SignalSet};
 use crate::components::common::parse_id;
 use crate::components::file_storage::FileStorage;
 use crate::config::{ComponentId, ConfigError};
-use crate::data::{Payload, Telemetry};
+use crate::data::{Payload, SignalRequest, Telemetry};
 use crate::error::{BoxError, ConsumeError, Refused};
 use crate::factory::FnFactory;
 use crate::telemetry::{Counter, Kind, Metrics, Registration, item_unit, item_words};
@@ -267,13 +267,13 @@ enum AnyQueue {
     Profiles(BatchQueue<Encoded<ExportProfilesServiceRequest>>),
 }
 
-/// `data`'s request encoded: the bytes it was received as when it carries them (nobody
-/// changed it since), else a fresh encoding.
-fn encoded<R: Batchable>(data: &Telemetry, request: &R) -> Encoded<R> {
-    match data.encoded() {
-        Some(protobuf) => Encoded::from_protobuf(protobuf.to_vec(), data.item_count()),
-        None => Encoded::new(request),
-    }
+/// `data`'s request encoded for the queue ([`Telemetry::to_encoded`]).
+fn encoded<R: SignalRequest>(data: &Telemetry) -> Result<Encoded<R>, NotQueued> {
+    data.to_encoded().ok_or_else(|| NotQueued {
+        retryable: false,
+        message: format!("no queue for {}", data.signal()),
+        counted_as: Counted::EnqueueFailed,
+    })
 }
 
 /// Why a request did not get into the queue (or, waiting for the result, was not exported).
@@ -370,18 +370,11 @@ impl AnyQueue {
     }
 
     async fn put(&self, data: &Telemetry, settings: &QueueSettings) -> Result<(), NotQueued> {
-        match (self, data.payload()) {
-            (AnyQueue::Traces(q), Payload::Traces(r)) => put(q, encoded(data, r), settings).await,
-            (AnyQueue::Metrics(q), Payload::Metrics(r)) => put(q, encoded(data, r), settings).await,
-            (AnyQueue::Logs(q), Payload::Logs(r)) => put(q, encoded(data, r), settings).await,
-            (AnyQueue::Profiles(q), Payload::Profiles(r)) => {
-                put(q, encoded(data, r), settings).await
-            }
-            (_, payload) => Err(NotQueued {
-                retryable: false,
-                message: format!("no queue for {}", payload.signal()),
-                counted_as: Counted::EnqueueFailed,
-            }),
+        match self {
+            AnyQueue::Traces(q) => put(q, encoded(data)?, settings).await,
+            AnyQueue::Metrics(q) => put(q, encoded(data)?, settings).await,
+            AnyQueue::Logs(q) => put(q, encoded(data)?, settings).await,
+            AnyQueue::Profiles(q) => put(q, encoded(data)?, settings).await,
         }
     }
 
