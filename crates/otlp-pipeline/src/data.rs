@@ -11,6 +11,15 @@
 //! writes can never change what another consumer sees: sharing is safe by construction, not by
 //! convention.
 //!
+//! # Decoded on demand
+//!
+//! A [`Telemetry`] holds its request decoded, as protobuf bytes, or both (they then agree).
+//! Receivers attach the bytes they decoded ([`Telemetry::with_encoded`]); the batch processor
+//! emits batches as bytes only ([`Telemetry::from_protobuf`]). The payload is decoded the
+//! first time anyone reads it, once, and shared by every clone; a write drops the bytes. So
+//! a pipeline that only forwards (receiver → batch → exporter) never builds a decoded batch,
+//! and a processor that looks inside pays for the decode it needs.
+//!
 //! The [fan-out](crate::graph::FanOut) still copies *eagerly* for consumers that declare
 //! [`mutates_data`](crate::Consumer::mutates_data), the way the Go Collector's fan-out does,
 //! so copies happen at one predictable place and can be counted; copy-on-write is the safety

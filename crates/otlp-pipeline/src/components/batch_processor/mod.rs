@@ -1,6 +1,16 @@
-//! The `batch` processor, on `otlp-batch`'s in-memory [`BatchQueue`]: requests are merged (by
-//! resource and scope) into batches of `send_batch_size` items, sent after `timeout` at the
-//! latest, and split at `send_batch_max_size`.
+//! The `batch` processor, on `otlp-batch`'s in-memory [`BatchQueue`] of encoded requests
+//! ([`Encoded`]): requests are appended into batches of `send_batch_size` items, sent after
+//! `timeout` at the latest, and split at `send_batch_max_size`.
+//!
+//! # Batching at the byte level
+//!
+//! A request enters the queue as the protobuf bytes it was received as (when nothing changed
+//! it) or encoded once; a batch is the concatenation of its requests' bytes (an Export
+//! request is one repeated field, so that is the encoding of their union — the resource
+//! groups are appended, as otelcol's batch processor appends them, not combined), and it goes
+//! on as a [`Telemetry`] carrying those bytes, decoded only if a later stage reads it. An
+//! exporter behind it queues and sends the bytes as they are. Only a request over
+//! `send_batch_max_size` is decoded, split and encoded again.
 //!
 //! # Acknowledgement
 //!
