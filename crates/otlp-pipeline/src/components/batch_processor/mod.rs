@@ -265,6 +265,8 @@ pub struct BatchProcessor {
     id: ComponentId,
     signal: Signal,
     config: BatchQueueConfig,
+    /// How long `consume` waits for room ([`ENQUEUE_WAIT`]).
+    enqueue_wait: Duration,
     next: Arc<dyn Consumer>,
     metrics: Arc<Metrics>,
     queue: OnceLock<AnyQueue>,
@@ -286,6 +288,7 @@ impl BatchProcessor {
             signal: ctx.signal(),
             id: ctx.id,
             config: queue_config,
+            enqueue_wait: ENQUEUE_WAIT,
             next: ctx.next,
             metrics,
             queue: OnceLock::new(),
@@ -369,7 +372,7 @@ impl Consumer for BatchProcessor {
                 "the batch processor is not started",
             ));
         };
-        let until = std::time::Instant::now() + ENQUEUE_WAIT;
+        let until = std::time::Instant::now() + self.enqueue_wait;
         match queue {
             AnyQueue::Traces(q) => enqueue(q, &data, until).await,
             AnyQueue::Metrics(q) => enqueue(q, &data, until).await,

@@ -182,9 +182,12 @@ async fn shutdown_flushes() {
 
 #[tokio::test]
 async fn a_full_queue_holds_the_sender_until_there_is_room() {
-    // The next stage refuses once (retried after ~200 ms, well inside ENQUEUE_WAIT).
+    // The next stage refuses once (retried after ~200 ms); the wait is long enough for any
+    // scheduling delay, and the test ends as soon as room is made.
     let probe = Probe::failing([ConsumeError::retryable("queue full")]);
     let (mut batch, _) = processor("timeout: 1ms", probe.clone());
+    assert_eq!(batch.enqueue_wait, ENQUEUE_WAIT);
+    batch.enqueue_wait = Duration::from_secs(30);
     batch.config.queue.capacity_items = 10;
     assert_eq!(batch.config.queue.capacity_bytes, QUEUE_BYTES);
     let batch = Arc::new(batch);
