@@ -371,62 +371,10 @@ pub fn run_collector(args: &[&str]) -> (Option<i32>, String, String) {
 // Peers
 // ---------------------------------------------------------------------------------------------
 
-/// An interop peer installed by `cargo xtask peers` into `target/peers`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Peer {
-    /// The Python venv's interpreter (OpenTelemetry Python SDK and its OTLP exporters).
-    Python,
-    /// `rotel-agent`, an OTLP collector written in Rust.
-    Rotel,
-    /// `otelcol-contrib` (cut-down: filelog receiver, otlphttp exporter).
-    Otelcol,
-}
-
-impl Peer {
-    pub const fn env_var(self) -> &'static str {
-        match self {
-            Peer::Python => "OTLP_PEER_PYTHON",
-            Peer::Rotel => "OTLP_PEER_ROTEL",
-            Peer::Otelcol => "OTLP_PEER_OTELCOL",
-        }
-    }
-}
-
-/// `target/peers/peers.env` of this workspace.
-pub fn peers_env_file() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/peers/peers.env")
-}
-
-/// The peer's path from its variable, else from `target/peers/peers.env`.
-pub fn locate(peer: Peer) -> Option<PathBuf> {
-    let from_env = std::env::var_os(peer.env_var())
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from);
-    let from_file = || {
-        let text = std::fs::read_to_string(peers_env_file()).ok()?;
-        text.lines().find_map(|line| {
-            let (key, value) = line.trim().split_once('=')?;
-            (key.trim() == peer.env_var()).then(|| PathBuf::from(value.trim().trim_matches('"')))
-        })
-    };
-    from_env.or_else(from_file).filter(|path| path.is_file())
-}
-
-/// The peer's path; `None` after printing a skip notice, or a panic under
-/// `OTLP_REQUIRE_PEERS=1` (set by `cargo xtask test`).
-pub fn require(peer: Peer) -> Option<PathBuf> {
-    if let Some(path) = locate(peer) {
-        return Some(path);
-    }
-    assert!(
-        !std::env::var("OTLP_REQUIRE_PEERS").is_ok_and(|v| v == "1"),
-        "peer {peer:?} not installed: {} is unset and {} does not name it; run `cargo xtask peers`",
-        peer.env_var(),
-        peers_env_file().display()
-    );
-    println!("skipping: peer {peer:?} not installed (run cargo xtask peers)");
-    None
-}
+#[path = "../../../otlp-transport/tests/interop_support/peers.rs"]
+mod peers;
+#[allow(unused_imports)] // each test binary uses its own subset
+pub use peers::{Peer, locate, peers_env_file, require};
 
 /// Returns early from the test when the peer is missing (see [`require`]).
 #[macro_export]

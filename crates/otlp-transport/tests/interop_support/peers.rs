@@ -1,0 +1,84 @@
+//! Finding the interop peers installed by `cargo xtask peers`: from `OTLP_PEER_*`, else from
+//! `target/peers/peers.env`; a missing peer skips the test, or fails it under
+//! `OTLP_REQUIRE_PEERS=1` (set by `cargo xtask test`). Shared by the transport's interop tests
+//! and the collector's end-to-end tests (included there by path).
+
+use std::path::{Path, PathBuf};
+
+/// An interop peer installed by `cargo xtask peers` into `target/peers`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peer {
+    /// The Python venv's interpreter (OpenTelemetry Python SDK and its OTLP exporters).
+    Python,
+    /// `rotel-agent`, an OTLP collector written in Rust.
+    Rotel,
+    /// `otelcol-contrib` (filelog receiver, otlphttp exporter).
+    Otelcol,
+}
+
+impl Peer {
+    pub const fn env_var(self) -> &'static str {
+        match self {
+            Peer::Python => "OTLP_PEER_PYTHON",
+            Peer::Rotel => "OTLP_PEER_ROTEL",
+            Peer::Otelcol => "OTLP_PEER_OTELCOL",
+        }
+    }
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Peer::Python => "python (OpenTelemetry Python SDK)",
+            Peer::Rotel => "rotel-agent",
+            Peer::Otelcol => "otelcol-contrib",
+        }
+    }
+}
+
+/// `target/peers/peers.env` of this workspace.
+pub fn peers_env_file() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/peers/peers.env")
+}
+
+/// The peer's path from its environment variable, else from `target/peers/peers.env`; `None`
+/// when neither names an existing file.
+pub fn locate(peer: Peer) -> Option<PathBuf> {
+    let from_env = std::env::var_os(peer.env_var())
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    let from_file = || {
+        let text = std::fs::read_to_string(peers_env_file()).ok()?;
+        text.lines().find_map(|line| {
+            let (key, value) = line.trim().split_once('=')?;
+            (key.trim() == peer.env_var()).then(|| PathBuf::from(value.trim().trim_matches('"')))
+        })
+    };
+    from_env.or_else(from_file).filter(|path| path.is_file())
+}
+
+/// The peer's path, or `None` after printing a skip notice. With `OTLP_REQUIRE_PEERS=1` (set by
+/// `cargo xtask test`) a missing peer is a failure instead.
+pub fn require(peer: Peer) -> Option<PathBuf> {
+    if let Some(path) = locate(peer) {
+        return Some(path);
+    }
+    if std::env::var("OTLP_REQUIRE_PEERS").is_ok_and(|v| v == "1") {
+        let why = match std::env::var(peer.env_var()) {
+            Ok(value) if !value.is_empty() => format!("{}={value} names no file", peer.env_var()),
+            _ => format!(
+                "{} is unset and {} does not name an existing file for it",
+                peer.env_var(),
+                peers_env_file().display()
+            ),
+        };
+        panic!(
+            "peer {} not installed: {why}; run `cargo xtask peers` (OTLP_REQUIRE_PEERS=1 makes \
+             a missing peer a failure instead of a skip)",
+            peer.name()
+        );
+    }
+    println!(
+        "skipping: peer {} not installed (run cargo xtask peers)",
+        peer.name()
+    );
+    None
+}
