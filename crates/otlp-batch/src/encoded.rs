@@ -19,7 +19,7 @@
 use std::marker::PhantomData;
 use std::sync::OnceLock;
 
-use prost::bytes::{Buf, BufMut};
+use prost::bytes::{Buf, BufMut, Bytes};
 use otlp_transport::{ExportRequest, Signal};
 use prost::Message;
 use prost::encoding::{DecodeContext, WireType};
@@ -29,7 +29,7 @@ use crate::batchable::Batchable;
 /// An Export request of type `R`, held as its protobuf encoding. See the [module
 /// documentation](self).
 pub struct Encoded<R> {
-    bytes: Vec<u8>,
+    bytes: Bytes,
     items: OnceLock<usize>,
     request: PhantomData<fn() -> R>,
 }
@@ -39,12 +39,13 @@ impl<R: ExportRequest> Encoded<R> {
     pub fn new(request: &R) -> Self {
         let items = OnceLock::new();
         let _ = items.set(request.item_count());
-        Self { bytes: request.encode_to_vec(), items, request: PhantomData }
+        Self { bytes: request.encode_to_vec().into(), items, request: PhantomData }
     }
 
     /// Takes bytes that are the protobuf encoding of an `R` holding `items` items (a
-    /// receiver's validated message). The caller vouches for both; nothing is checked.
-    pub fn from_protobuf(bytes: impl Into<Vec<u8>>, items: usize) -> Self {
+    /// receiver's validated message), without copying them. The caller vouches for both;
+    /// nothing is checked.
+    pub fn from_protobuf(bytes: impl Into<Bytes>, items: usize) -> Self {
         let items_cell = OnceLock::new();
         let _ = items_cell.set(items);
         Self { bytes: bytes.into(), items: items_cell, request: PhantomData }
@@ -55,14 +56,14 @@ impl<R: ExportRequest> Encoded<R> {
         &self.bytes
     }
 
-    /// The encoding, owned.
-    pub fn into_protobuf(self) -> Vec<u8> {
+    /// The encoding, owned (shared, not copied).
+    pub fn into_protobuf(self) -> Bytes {
         self.bytes
     }
 
     /// Decodes the request.
     pub fn decode_request(&self) -> Result<R, prost::DecodeError> {
-        R::decode(self.bytes.as_slice())
+        R::decode(self.bytes.as_ref())
     }
 
     /// Items in `protobuf`, the encoding of an `R`, counted from its field headers without
@@ -80,7 +81,7 @@ impl<R> Clone for Encoded<R> {
 
 impl<R> Default for Encoded<R> {
     fn default() -> Self {
-        Self { bytes: Vec::new(), items: OnceLock::new(), request: PhantomData }
+        Self { bytes: Bytes::new(), items: OnceLock::new(), request: PhantomData }
     }
 }
 
@@ -115,9 +116,11 @@ impl<R: ExportRequest> Message for Encoded<R> {
         }
         let mut body = Vec::new();
         prost::encoding::bytes::merge(wire_type, &mut body, buf, ctx)?;
-        prost::encoding::encode_key(tag, wire_type, &mut self.bytes);
-        prost::encoding::encode_varint(body.len() as u64, &mut self.bytes);
-        self.bytes.extend_from_slice(&body);
+        let mut bytes = Vec::from(std::mem::take(&mut self.bytes));
+        prost::encoding::encode_key(tag, wire_type, &mut bytes);
+        prost::encoding::encode_varint(body.len() as u64, &mut bytes);
+        bytes.extend_from_slice(&body);
+        self.bytes = bytes.into();
         self.items = OnceLock::new();
         Ok(())
     }
@@ -127,7 +130,7 @@ impl<R: ExportRequest> Message for Encoded<R> {
     }
 
     fn clear(&mut self) {
-        self.bytes.clear();
+        self.bytes = Bytes::new();
         self.items = OnceLock::new();
     }
 }
@@ -172,7 +175,11 @@ impl<R: Batchable> Batchable for Encoded<R> {
             (Some(a), Some(b)) => Some(a + b),
             _ => None,
         };
-        self.bytes.extend_from_slice(&other.bytes);
+        // In place when this request owns its buffer alone (the usual case: the batch being
+        // built); a shared buffer is copied once.
+        let mut bytes = Vec::from(std::mem::take(&mut self.bytes));
+        bytes.extend_from_slice(&other.bytes);
+        self.bytes = bytes.into();
         self.items = OnceLock::new();
         if let Some(items) = items {
             let _ = self.items.set(items);

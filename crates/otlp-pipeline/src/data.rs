@@ -495,32 +495,25 @@ impl Telemetry {
     }
 
     /// The request as [`otlp_batch::Encoded`] for a queue: the bytes it carries when it
-    /// carries them (no decoding), else a fresh encoding; `None` for another signal.
+    /// carries them (shared: no decoding, no copy), else a fresh encoding; `None` for another
+    /// signal.
     pub fn to_encoded<R: SignalRequest>(&self) -> Option<otlp_batch::Encoded<R>> {
         if self.signal() != R::SIGNAL {
             return None;
         }
         match self.encoded() {
-            Some(protobuf) => Some(otlp_batch::Encoded::from_protobuf(protobuf.to_vec(), self.item_count())),
+            Some(protobuf) => Some(otlp_batch::Encoded::from_protobuf(protobuf.clone(), self.item_count())),
             None => R::of(self).map(otlp_batch::Encoded::new),
         }
     }
 
-    /// [`to_encoded`](Self::to_encoded), consuming: the carried bytes are moved, not copied,
-    /// when nobody shares them.
+    /// [`to_encoded`](Self::to_encoded), consuming (the request comes back as the error
+    /// when it is of another signal).
     pub fn into_encoded<R: SignalRequest>(self) -> Result<otlp_batch::Encoded<R>, Telemetry> {
         if self.signal() != R::SIGNAL {
             return Err(self);
         }
-        if self.encoded().is_none() {
-            return self.to_encoded().ok_or(self);
-        }
-        let items = self.item_count();
-        let body = Arc::unwrap_or_clone(self.body);
-        match body.encoded {
-            Some(protobuf) => Ok(otlp_batch::Encoded::from_protobuf(Vec::from(protobuf), items)),
-            None => unreachable!("checked above"),
-        }
+        self.to_encoded().ok_or(self)
     }
 
     /// The payload when it is of `signal` (never decodes one of another signal).

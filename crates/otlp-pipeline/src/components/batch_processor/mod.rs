@@ -48,7 +48,6 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use bytes::Bytes;
 use otlp_batch::ExportRequest as _;
 use otlp_batch::{
     BATCH_SIZE_BOUNDS, BatchExporter, BatchQueue, BatchQueueConfig, Batchable, Encoded,
@@ -197,11 +196,7 @@ impl<R: Batchable> NextStage<R> {
 impl<R: SignalRequest> BatchExporter<Encoded<R>> for NextStage<R> {
     async fn export(&self, batch: &Encoded<R>) -> Result<Option<PartialSuccess>, ExportFailure> {
         let items = batch.item_count();
-        let data = Telemetry::from_protobuf(
-            R::SIGNAL,
-            Bytes::copy_from_slice(batch.as_protobuf()),
-            Some(items),
-        );
+        let data = Telemetry::from_protobuf(R::SIGNAL, batch.clone().into_protobuf(), Some(items));
         match self.next.consume(data).await {
             Ok(()) => Ok(None),
             Err(error) => Err(self.failure(&error, items)),
@@ -215,8 +210,7 @@ impl<R: SignalRequest> BatchExporter<Encoded<R>> for NextStage<R> {
         batch: Encoded<R>,
     ) -> Result<Option<PartialSuccess>, NotExported<Encoded<R>>> {
         let items = batch.item_count();
-        let data =
-            Telemetry::from_protobuf(R::SIGNAL, Bytes::from(batch.into_protobuf()), Some(items));
+        let data = Telemetry::from_protobuf(R::SIGNAL, batch.into_protobuf(), Some(items));
         match self.next.consume_or_return(data).await {
             Ok(()) => Ok(None),
             Err(Refused { error, data }) => Err(NotExported {
