@@ -36,6 +36,10 @@ pub(crate) async fn handle(
     }
 }
 
+/// How much of a body refused before it was read is still read and dropped (as Go's
+/// `net/http` does after a handler that did not read it).
+const DISCARD_ON_REFUSAL: usize = 256 << 10;
+
 async fn process(
     endpoint: &Endpoint,
     request: Request<Incoming>,
@@ -63,10 +67,20 @@ async fn process(
     {
         return Err(ServerError::TooLarge { limit: cap });
     }
-    let permit = endpoint.shared.concurrency.try_acquire()?;
-    let mut admitted = match announced.and_then(|n| usize::try_from(n).ok()) {
-        Some(length) => Some(endpoint.admit(signal, length)?),
-        None => None,
+    let admission = endpoint.shared.concurrency.try_acquire().and_then(|permit| {
+        match announced.and_then(|n| usize::try_from(n).ok()) {
+            Some(length) => Ok((permit, Some(endpoint.admit(signal, length)?))),
+            None => Ok((permit, None)),
+        }
+    });
+    let (permit, mut admitted) = match admission {
+        Ok(admission) => admission,
+        Err(error) => {
+            // Refused before reading: read the (small) rest so the client gets the answer.
+            let discard = BodyReader::new(body).discard(DISCARD_ON_REFUSAL);
+            let _ = tokio::time::timeout(endpoint.shared.body_timeout, discard).await;
+            return Err(error);
+        }
     };
     let read = BodyReader::new(body).read_to_end(cap);
     let bytes = tokio::time::timeout(endpoint.shared.body_timeout, read)

@@ -92,6 +92,26 @@ where
         Ok(())
     }
 
+    /// Reads and drops the body, up to `limit` bytes: a request refused before its body was
+    /// read gets its answer on a connection still in step, so an HTTP/1.1 client reads the
+    /// refusal instead of a reset while it is still sending (Go's `net/http` discards up to
+    /// 256 KiB the same way). Returns `false` when more remained, or the body failed.
+    pub(crate) async fn discard(mut self, limit: usize) -> bool {
+        let mut seen = 0usize;
+        loop {
+            match self.body.frame().await {
+                None => return true,
+                Some(Err(_)) => return false,
+                Some(Ok(frame)) => {
+                    seen = seen.saturating_add(frame.data_ref().map_or(0, Bytes::len));
+                    if seen > limit {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+
     /// Reads the rest of the body (at most `cap` bytes in all) and returns all of it.
     pub(crate) async fn read_to_end(mut self, cap: usize) -> Result<Bytes, ServerError> {
         self.fill(usize::MAX, cap).await?;
@@ -118,6 +138,12 @@ mod tests {
         reader.fill(3, 100).await.unwrap();
         assert_eq!(reader.buffered(), b"abcd");
         assert_eq!(&reader.read_to_end(100).await.unwrap()[..], b"abcdef");
+    }
+
+    #[tokio::test]
+    async fn discards_a_bounded_body() {
+        assert!(BodyReader::new(Chunks(vec!["ef", "cd", "ab"])).discard(6).await);
+        assert!(!BodyReader::new(Chunks(vec!["ef", "cd", "ab"])).discard(5).await);
     }
 
     #[test]
