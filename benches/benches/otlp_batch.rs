@@ -30,7 +30,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use otlp_batch::{BatchExporter, BatchQueue, BatchQueueConfig, Encoded, ExportFailure, PartialSuccess};
+use otlp_batch::{
+    BatchExporter, BatchQueue, BatchQueueConfig, Encoded, ExportFailure, PartialSuccess,
+};
 use otlp_benches::payloads::traces_request;
 use otlp_model::views::TracesView;
 use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
@@ -41,8 +43,12 @@ struct Sink(AtomicU64);
 
 #[otlp_batch::async_trait]
 impl BatchExporter<ExportTraceServiceRequest> for Sink {
-    async fn export(&self, batch: &ExportTraceServiceRequest) -> Result<Option<PartialSuccess>, ExportFailure> {
-        self.0.fetch_add(batch.span_count() as u64, Ordering::Relaxed);
+    async fn export(
+        &self,
+        batch: &ExportTraceServiceRequest,
+    ) -> Result<Option<PartialSuccess>, ExportFailure> {
+        self.0
+            .fetch_add(batch.span_count() as u64, Ordering::Relaxed);
         Ok(None)
     }
 }
@@ -51,7 +57,8 @@ fn queue(consumers: usize) -> (BatchQueue<ExportTraceServiceRequest>, Arc<Sink>)
     let sink = Arc::new(Sink::default());
     let mut config = BatchQueueConfig::default();
     config.queue.num_consumers = consumers;
-    let queue = BatchQueue::spawn_dedicated(config, sink.clone()).unwrap_or_else(|e| panic!("starting the queue: {e}"));
+    let queue = BatchQueue::spawn_dedicated(config, sink.clone())
+        .unwrap_or_else(|e| panic!("starting the queue: {e}"));
     (queue, sink)
 }
 
@@ -65,7 +72,11 @@ fn process_cpu() -> Duration {
     if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
         for task in tasks.flatten() {
             if let Ok(stat) = std::fs::read_to_string(task.path().join("schedstat")) {
-                total += stat.split_whitespace().next().and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
+                total += stat
+                    .split_whitespace()
+                    .next()
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .unwrap_or(0);
             }
         }
     }
@@ -73,7 +84,8 @@ fn process_cpu() -> Duration {
 }
 
 fn enqueue(c: &mut Criterion) {
-    let requests: Vec<ExportTraceServiceRequest> = (0..1024).map(|seed| traces_request(seed, 1, 1)).collect();
+    let requests: Vec<ExportTraceServiceRequest> =
+        (0..1024).map(|seed| traces_request(seed, 1, 1)).collect();
     let mut group = c.benchmark_group("enqueue");
     group.throughput(Throughput::Elements(1));
     group.bench_function("clone_only", |b| {
@@ -122,12 +134,15 @@ const SPANS_PER_REQUEST: usize = 100;
 const REQUESTS_PER_ITER: usize = 100;
 
 fn pipeline(c: &mut Criterion) {
-    let requests: Vec<ExportTraceServiceRequest> =
-        (0..REQUESTS_PER_ITER as u64).map(|seed| traces_request(seed, 4, SPANS_PER_REQUEST)).collect();
+    let requests: Vec<ExportTraceServiceRequest> = (0..REQUESTS_PER_ITER as u64)
+        .map(|seed| traces_request(seed, 4, SPANS_PER_REQUEST))
+        .collect();
     let (queue, sink) = queue(1);
     let mut group = c.benchmark_group("pipeline");
     group.sample_size(20);
-    group.throughput(Throughput::Elements((SPANS_PER_REQUEST * REQUESTS_PER_ITER) as u64));
+    group.throughput(Throughput::Elements(
+        (SPANS_PER_REQUEST * REQUESTS_PER_ITER) as u64,
+    ));
     // Each iteration clones its 100 requests first, untimed (a receiver would have decoded
     // them, an application built them), then enqueues them and flushes: the flush returns
     // once the consumer has merged, exported and dropped every batch, so the timed section
@@ -143,15 +158,22 @@ fn pipeline(c: &mut Criterion) {
                     panic!("enqueue: {e}");
                 }
             }
-            queue.flush_blocking(far()).unwrap_or_else(|e| panic!("flush: {e}"));
+            queue
+                .flush_blocking(far())
+                .unwrap_or_else(|e| panic!("flush: {e}"));
             spent += clock().saturating_sub(start);
         }
-        assert_eq!(sink.0.load(Ordering::Relaxed) - before, iters * (SPANS_PER_REQUEST * REQUESTS_PER_ITER) as u64);
+        assert_eq!(
+            sink.0.load(Ordering::Relaxed) - before,
+            iters * (SPANS_PER_REQUEST * REQUESTS_PER_ITER) as u64
+        );
         spent
     };
     let epoch = Instant::now();
     group.bench_function("cpu", |b| b.iter_custom(|iters| run(iters, &process_cpu)));
-    group.bench_function("wall", |b| b.iter_custom(|iters| run(iters, &|| epoch.elapsed())));
+    group.bench_function("wall", |b| {
+        b.iter_custom(|iters| run(iters, &|| epoch.elapsed()))
+    });
     group.finish();
     queue.shutdown_blocking(far()).ok();
 }
@@ -161,7 +183,9 @@ fn merge_key(c: &mut Criterion) {
     let group_of = &request.resource_spans[0];
     let mut scratch = Vec::new();
     let mut group = c.benchmark_group("merge_key");
-    group.bench_function("structural_hash", |b| b.iter(|| otlp_batch::resource_key_structural(black_box(group_of))));
+    group.bench_function("structural_hash", |b| {
+        b.iter(|| otlp_batch::resource_key_structural(black_box(group_of)))
+    });
     group.bench_function("encoded_hash", |b| {
         b.iter(|| otlp_batch::resource_key_encoded(black_box(group_of), &mut scratch))
     });
@@ -175,17 +199,24 @@ fn merge_key(c: &mut Criterion) {
 fn forwarding(c: &mut Criterion) {
     use prost::Message;
     const REQUESTS: usize = 40;
-    let received: Vec<Vec<u8>> =
-        (0..REQUESTS as u64).map(|seed| traces_request(seed, 4, SPANS_PER_REQUEST).encode_to_vec()).collect();
+    let received: Vec<Vec<u8>> = (0..REQUESTS as u64)
+        .map(|seed| traces_request(seed, 4, SPANS_PER_REQUEST).encode_to_vec())
+        .collect();
     let total: usize = received.iter().map(Vec::len).sum();
 
     let decode_merge_encode = || {
         let requests: Vec<ExportTraceServiceRequest> = received
             .iter()
-            .map(|bytes| ExportTraceServiceRequest::decode(bytes.as_slice()).unwrap_or_else(|e| panic!("decode: {e}")))
+            .map(|bytes| {
+                ExportTraceServiceRequest::decode(bytes.as_slice())
+                    .unwrap_or_else(|e| panic!("decode: {e}"))
+            })
             .collect();
         let merged = otlp_batch::merge_all(requests);
-        merged.iter().map(Message::encode_to_vec).collect::<Vec<_>>()
+        merged
+            .iter()
+            .map(Message::encode_to_vec)
+            .collect::<Vec<_>>()
     };
     let concatenate = || {
         let mut out = Vec::with_capacity(total);
@@ -205,10 +236,13 @@ fn forwarding(c: &mut Criterion) {
     };
 
     // The shortcut must deliver the same spans as the full path.
-    let concatenated = ExportTraceServiceRequest::decode(concatenate().as_slice()).unwrap_or_else(|e| panic!("{e}"));
+    let concatenated = ExportTraceServiceRequest::decode(concatenate().as_slice())
+        .unwrap_or_else(|e| panic!("{e}"));
     let merged: Vec<ExportTraceServiceRequest> = decode_merge_encode()
         .iter()
-        .map(|bytes| ExportTraceServiceRequest::decode(bytes.as_slice()).unwrap_or_else(|e| panic!("{e}")))
+        .map(|bytes| {
+            ExportTraceServiceRequest::decode(bytes.as_slice()).unwrap_or_else(|e| panic!("{e}"))
+        })
         .collect();
     let spans_of = |requests: &[&ExportTraceServiceRequest]| {
         let mut ids: Vec<Vec<u8>> = requests
@@ -221,14 +255,21 @@ fn forwarding(c: &mut Criterion) {
         ids.sort();
         ids
     };
-    assert_eq!(spans_of(&[&concatenated]), spans_of(&merged.iter().collect::<Vec<_>>()));
+    assert_eq!(
+        spans_of(&[&concatenated]),
+        spans_of(&merged.iter().collect::<Vec<_>>())
+    );
     assert_eq!(scan_and_concatenate().0, REQUESTS * SPANS_PER_REQUEST);
 
     let mut group = c.benchmark_group("forwarding");
     group.throughput(Throughput::Elements((REQUESTS * SPANS_PER_REQUEST) as u64));
-    group.bench_function("decode_merge_encode", |b| b.iter(|| black_box(decode_merge_encode())));
+    group.bench_function("decode_merge_encode", |b| {
+        b.iter(|| black_box(decode_merge_encode()))
+    });
     group.bench_function("concatenate", |b| b.iter(|| black_box(concatenate())));
-    group.bench_function("scan_and_concatenate", |b| b.iter(|| black_box(scan_and_concatenate())));
+    group.bench_function("scan_and_concatenate", |b| {
+        b.iter(|| black_box(scan_and_concatenate()))
+    });
     group.finish();
 }
 

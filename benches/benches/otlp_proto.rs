@@ -62,7 +62,11 @@ fn json(c: &mut Criterion) {
     let mut group = c.benchmark_group("json");
     group.throughput(Throughput::Bytes(text.len() as u64));
     group.bench_function(BenchmarkId::new("encode", "otlp-proto"), |b| {
-        b.iter(|| otlp_proto::json::to_vec(black_box(&ours)).map(|v| v.len()).ok())
+        b.iter(|| {
+            otlp_proto::json::to_vec(black_box(&ours))
+                .map(|v| v.len())
+                .ok()
+        })
     });
     group.bench_function(BenchmarkId::new("encode", "opentelemetry-proto"), |b| {
         b.iter(|| serde_json::to_vec(black_box(&peer)).map(|v| v.len()).ok())

@@ -46,10 +46,20 @@ impl SplitMix64 {
 }
 
 const SERVICES: &[&str] = &["checkout", "cart", "payment", "shipping", "frontend", "ads"];
-const ROUTES: &[&str] = &["/api/cart", "/api/checkout", "/api/products/{id}", "/health", "/api/ads"];
+const ROUTES: &[&str] = &[
+    "/api/cart",
+    "/api/checkout",
+    "/api/products/{id}",
+    "/health",
+    "/api/ads",
+];
 
 fn kv(key: &str, value: Value) -> KeyValue {
-    KeyValue { key: key.to_owned(), value: Some(AnyValue { value: Some(value) }), ..Default::default() }
+    KeyValue {
+        key: key.to_owned(),
+        value: Some(AnyValue { value: Some(value) }),
+        ..Default::default()
+    }
 }
 
 fn string(value: &str) -> Value {
@@ -63,9 +73,15 @@ pub fn resource(service: usize) -> Resource {
         attributes: vec![
             kv("service.name", string(name)),
             kv("service.version", string("1.42.0")),
-            kv("service.instance.id", string(&format!("{name}-7d9f8b6c5-x2k4q"))),
+            kv(
+                "service.instance.id",
+                string(&format!("{name}-7d9f8b6c5-x2k4q")),
+            ),
             kv("deployment.environment.name", string("production")),
-            kv("host.name", string("ip-10-0-12-34.eu-west-1.compute.internal")),
+            kv(
+                "host.name",
+                string("ip-10-0-12-34.eu-west-1.compute.internal"),
+            ),
             kv("telemetry.sdk.language", string("rust")),
         ],
         ..Default::default()
@@ -90,7 +106,10 @@ pub fn span(rng: &mut SplitMix64, trace_id: Vec<u8>, parent: Vec<u8>) -> Span {
         attributes: vec![
             kv("http.request.method", string("GET")),
             kv("http.route", string(route)),
-            kv("http.response.status_code", Value::IntValue(if failed { 500 } else { 200 })),
+            kv(
+                "http.response.status_code",
+                Value::IntValue(if failed { 500 } else { 200 }),
+            ),
             kv("url.scheme", string("https")),
             kv("server.address", string("shop.example.com")),
             kv("server.port", Value::IntValue(443)),
@@ -98,10 +117,15 @@ pub fn span(rng: &mut SplitMix64, trace_id: Vec<u8>, parent: Vec<u8>) -> Span {
             kv("db.system.name", string("postgresql")),
             kv(
                 "db.query.text",
-                string("SELECT id, name, price, currency FROM products WHERE category_id = $1 ORDER BY price LIMIT 20"),
+                string(
+                    "SELECT id, name, price, currency FROM products WHERE category_id = $1 ORDER BY price LIMIT 20",
+                ),
             ),
             kv("app.cache.hit", Value::BoolValue(rng.below(2) == 0)),
-            kv("app.request.size_ratio", Value::DoubleValue((rng.below(1000) as f64) / 1000.0)),
+            kv(
+                "app.request.size_ratio",
+                Value::DoubleValue((rng.below(1000) as f64) / 1000.0),
+            ),
         ],
         events: vec![span::Event {
             time_unix_nano: start + duration / 2,
@@ -110,8 +134,16 @@ pub fn span(rng: &mut SplitMix64, trace_id: Vec<u8>, parent: Vec<u8>) -> Span {
             dropped_attributes_count: 0,
         }],
         status: Some(Status {
-            code: if failed { status::StatusCode::Error } else { status::StatusCode::Ok } as i32,
-            message: if failed { "upstream returned 500".into() } else { String::new() },
+            code: if failed {
+                status::StatusCode::Error
+            } else {
+                status::StatusCode::Ok
+            } as i32,
+            message: if failed {
+                "upstream returned 500".into()
+            } else {
+                String::new()
+            },
         }),
         ..Default::default()
     }
@@ -172,6 +204,10 @@ mod tests {
             .map(|ss| ss.spans.len())
             .sum();
         assert_eq!(spans, 100);
-        assert_eq!(traces_request(7, 3, 100), request, "deterministic for a seed");
+        assert_eq!(
+            traces_request(7, 3, 100),
+            request,
+            "deterministic for a seed"
+        );
     }
 }

@@ -75,11 +75,22 @@ struct Scenario {
 
 impl Scenario {
     fn label(self) -> String {
-        let rate = if self.rate == 0 { "max rate".to_owned() } else { format!("{} spans/s", group(self.rate as f64, 0)) };
-        format!("{rate}, {}", if self.gzip { "gzip" } else { "no compression" })
+        let rate = if self.rate == 0 {
+            "max rate".to_owned()
+        } else {
+            format!("{} spans/s", group(self.rate as f64, 0))
+        };
+        format!(
+            "{rate}, {}",
+            if self.gzip { "gzip" } else { "no compression" }
+        )
     }
     fn short(self) -> String {
-        let rate = if self.rate == 0 { "max".to_owned() } else { format!("{}k", self.rate / 1000) };
+        let rate = if self.rate == 0 {
+            "max".to_owned()
+        } else {
+            format!("{}k", self.rate / 1000)
+        };
         format!("{rate} {}", if self.gzip { "gzip" } else { "none" })
     }
 }
@@ -104,7 +115,12 @@ struct Options {
 }
 
 fn parse(args: &[&str]) -> Result<Options> {
-    let mut options = Options { quick: false, criterion: true, repeats: 3, duration: 10.0 };
+    let mut options = Options {
+        quick: false,
+        criterion: true,
+        repeats: 3,
+        duration: 10.0,
+    };
     let mut explicit = (None, None);
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
@@ -113,13 +129,27 @@ fn parse(args: &[&str]) -> Result<Options> {
             "--no-criterion" => options.criterion = false,
             "--repeats" => {
                 let value = iter.next().ok_or("--repeats needs a value")?;
-                explicit.0 = Some(value.parse::<usize>().map_err(|e| format!("--repeats: {e}"))?.max(1));
+                explicit.0 = Some(
+                    value
+                        .parse::<usize>()
+                        .map_err(|e| format!("--repeats: {e}"))?
+                        .max(1),
+                );
             }
             "--duration" => {
                 let value = iter.next().ok_or("--duration needs a value")?;
-                explicit.1 = Some(value.parse::<f64>().map_err(|e| format!("--duration: {e}"))?.max(2.0));
+                explicit.1 = Some(
+                    value
+                        .parse::<f64>()
+                        .map_err(|e| format!("--duration: {e}"))?
+                        .max(2.0),
+                );
             }
-            other => return Err(format!("bench: unknown argument {other:?} (expected --quick, --no-criterion, --repeats N, --duration SECONDS)")),
+            other => {
+                return Err(format!(
+                    "bench: unknown argument {other:?} (expected --quick, --no-criterion, --repeats N, --duration SECONDS)"
+                ));
+            }
         }
     }
     if options.quick {
@@ -147,7 +177,10 @@ pub fn run(root: &Path, args: &[&str]) -> Result {
     eprintln!("bench: building otlp-collector, loadgen and sink (release)");
     // Two invocations, so that the bench binaries' features do not change the collector's build.
     cargo(root, &["build", "--release", "-p", "otlp-collector"])?;
-    cargo(root, &["build", "--release", "-p", "otlp-benches", "--bins"])?;
+    cargo(
+        root,
+        &["build", "--release", "-p", "otlp-benches", "--bins"],
+    )?;
     let peers = crate::peers::ensure(root)?;
     let release = root.join("target/release");
     let bins = Bins {
@@ -161,7 +194,10 @@ pub fn run(root: &Path, args: &[&str]) -> Result {
     fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
 
     let scenarios: Vec<Scenario> = if options.quick {
-        vec![Scenario { rate: FIXED_RATE, gzip: false }]
+        vec![Scenario {
+            rate: FIXED_RATE,
+            gzip: false,
+        }]
     } else {
         [FIXED_RATE, 0]
             .into_iter()
@@ -175,7 +211,11 @@ pub fn run(root: &Path, args: &[&str]) -> Result {
     for repeat in 1..=options.repeats {
         for &scenario in &scenarios {
             for &collector in &collectors {
-                progress(done, total, &format!("{} {} #{repeat}", collector.name(), scenario.short()));
+                progress(
+                    done,
+                    total,
+                    &format!("{} {} #{repeat}", collector.name(), scenario.short()),
+                );
                 let dir = work.join(format!(
                     "{}-{}-{}",
                     collector.name(),
@@ -190,9 +230,16 @@ pub fn run(root: &Path, args: &[&str]) -> Result {
                     sample.peak_rss_mib,
                     sample.lost,
                     sample.acked,
-                    if sample.failed > 0 { format!(", {} failed requests", sample.failed) } else { String::new() }
+                    if sample.failed > 0 {
+                        format!(", {} failed requests", sample.failed)
+                    } else {
+                        String::new()
+                    }
                 );
-                results.entry((scenario, collector)).or_default().push(sample);
+                results
+                    .entry((scenario, collector))
+                    .or_default()
+                    .push(sample);
                 done += 1;
             }
         }
@@ -224,7 +271,10 @@ pub fn run(root: &Path, args: &[&str]) -> Result {
             }
         }
         if !problems.is_empty() {
-            return Err(format!("bench --quick: spans lost or not delivered:\n  {}", problems.join("\n  ")));
+            return Err(format!(
+                "bench --quick: spans lost or not delivered:\n  {}",
+                problems.join("\n  ")
+            ));
         }
     } else {
         let docs = root.join("docs/benchmarks.md");
@@ -243,7 +293,11 @@ fn cargo(root: &Path, args: &[&str]) -> Result {
         .current_dir(root)
         .status()
         .map_err(|e| format!("cargo {}: {e}", args.join(" ")))?;
-    if status.success() { Ok(()) } else { Err(format!("cargo {} failed: {status}", args.join(" "))) }
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("cargo {} failed: {status}", args.join(" ")))
+    }
 }
 
 fn write(path: &Path, contents: &str) -> Result {
@@ -253,7 +307,11 @@ fn write(path: &Path, contents: &str) -> Result {
 fn progress(done: usize, total: usize, what: &str) {
     const WIDTH: usize = 24;
     let filled = WIDTH * done / total.max(1);
-    eprintln!("[{}{}] {done}/{total} {what}", "#".repeat(filled), ".".repeat(WIDTH - filled));
+    eprintln!(
+        "[{}{}] {done}/{total} {what}",
+        "#".repeat(filled),
+        ".".repeat(WIDTH - filled)
+    );
 }
 
 struct Bins {
@@ -283,7 +341,11 @@ impl Guard {
             .spawn()
             .map_err(|e| format!("{name}: {e}"))?;
         let stdin = child.stdin.take();
-        Ok(Guard { name: name.to_owned(), child, stdin })
+        Ok(Guard {
+            name: name.to_owned(),
+            child,
+            stdin,
+        })
     }
 
     fn pid(&self) -> u32 {
@@ -294,8 +356,17 @@ impl Guard {
         match self.child.try_wait() {
             Ok(None) => Ok(()),
             status => {
-                let log = fs::read_to_string(dir.join(format!("{}.err", self.name))).unwrap_or_default();
-                let tail: String = log.lines().rev().take(10).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+                let log =
+                    fs::read_to_string(dir.join(format!("{}.err", self.name))).unwrap_or_default();
+                let tail: String = log
+                    .lines()
+                    .rev()
+                    .take(10)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect::<Vec<_>>()
+                    .join("\n");
                 Err(format!("{} exited early ({status:?}):\n{tail}", self.name))
             }
         }
@@ -324,27 +395,45 @@ fn wait_listening(guard: &mut Guard, addr: SocketAddr, dir: &Path) -> Result {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    Err(format!("{} did not listen on {addr} within 20 s", guard.name))
+    Err(format!(
+        "{} did not listen on {addr} within 20 s",
+        guard.name
+    ))
 }
 
 fn sink_count(path: &Path) -> Option<u64> {
-    fs::read_to_string(path).ok()?.split_whitespace().next()?.parse().ok()
+    fs::read_to_string(path)
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// CPU ticks (utime + stime) of a process.
 fn cpu_ticks(pid: u32) -> Result<u64> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|e| format!("/proc/{pid}/stat: {e}"))?;
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map_err(|e| format!("/proc/{pid}/stat: {e}"))?;
     // Fields after the command name (which is in parentheses and may hold spaces).
-    let rest = stat.rsplit_once(')').map(|(_, rest)| rest).ok_or("bad /proc stat")?;
+    let rest = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .ok_or("bad /proc stat")?;
     let fields: Vec<&str> = rest.split_whitespace().collect();
     // rest starts at field 3 (state); utime is field 14, stime field 15.
-    let get = |i: usize| fields.get(i - 3).and_then(|v| v.parse::<u64>().ok()).ok_or("bad /proc stat field");
+    let get = |i: usize| {
+        fields
+            .get(i - 3)
+            .and_then(|v| v.parse::<u64>().ok())
+            .ok_or("bad /proc stat field")
+    };
     Ok(get(14)? + get(15)?)
 }
 
 /// Peak resident set size, in KiB.
 fn peak_rss_kib(pid: u32) -> Result<u64> {
-    let status = fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| format!("/proc/{pid}/status: {e}"))?;
+    let status = fs::read_to_string(format!("/proc/{pid}/status"))
+        .map_err(|e| format!("/proc/{pid}/status: {e}"))?;
     status
         .lines()
         .find_map(|line| line.strip_prefix("VmHWM:"))
@@ -352,7 +441,14 @@ fn peak_rss_kib(pid: u32) -> Result<u64> {
         .ok_or_else(|| "no VmHWM".to_owned())
 }
 
-fn start_collector(bins: &Bins, collector: Collector, gzip: bool, grpc: SocketAddr, sink: SocketAddr, dir: &Path) -> Result<Guard> {
+fn start_collector(
+    bins: &Bins,
+    collector: Collector,
+    gzip: bool,
+    grpc: SocketAddr,
+    sink: SocketAddr,
+    dir: &Path,
+) -> Result<Guard> {
     let compression = if gzip { "gzip" } else { "none" };
     let command = match collector {
         Collector::Ours => {
@@ -417,12 +513,21 @@ service:
     Ok(guard)
 }
 
-fn run_case(bins: &Bins, collector: Collector, scenario: Scenario, duration: f64, dir: &Path) -> Result<Sample> {
+fn run_case(
+    bins: &Bins,
+    collector: Collector,
+    scenario: Scenario,
+    duration: f64,
+    dir: &Path,
+) -> Result<Sample> {
     fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let sink_addr = free_addr()?;
     let count_file = dir.join("sink.count");
     let mut sink_command = Command::new(&bins.sink);
-    sink_command.args(["--grpc", &sink_addr.to_string()]).arg("--count-file").arg(&count_file);
+    sink_command
+        .args(["--grpc", &sink_addr.to_string()])
+        .arg("--count-file")
+        .arg(&count_file);
     let mut sink = Guard::spawn("sink", sink_command, dir)?;
     let deadline = Instant::now() + Duration::from_secs(10);
     while sink_count(&count_file).is_none() {
@@ -457,8 +562,12 @@ fn run_case(bins: &Bins, collector: Collector, scenario: Scenario, duration: f64
             window_start = sink_count(&count_file).map(|count| (Instant::now(), count));
         }
         match loadgen.child.try_wait() {
-            Ok(Some(status)) if status.success() => break (Instant::now(), sink_count(&count_file).unwrap_or(0)),
-            Ok(Some(status)) => return Err(format!("loadgen failed: {status}; see {}", dir.display())),
+            Ok(Some(status)) if status.success() => {
+                break (Instant::now(), sink_count(&count_file).unwrap_or(0));
+            }
+            Ok(Some(status)) => {
+                return Err(format!("loadgen failed: {status}; see {}", dir.display()));
+            }
             Ok(None) => {}
             Err(e) => return Err(format!("loadgen: {e}")),
         }
@@ -468,7 +577,8 @@ fn run_case(bins: &Bins, collector: Collector, scenario: Scenario, duration: f64
         server.check_alive(dir)?;
     };
     let summary_text = fs::read_to_string(dir.join("loadgen.out")).map_err(|e| e.to_string())?;
-    let summary: Value = serde_json::from_str(summary_text.trim()).map_err(|e| format!("loadgen summary {summary_text:?}: {e}"))?;
+    let summary: Value = serde_json::from_str(summary_text.trim())
+        .map_err(|e| format!("loadgen summary {summary_text:?}: {e}"))?;
     let acked = summary["acked_spans"].as_u64().unwrap_or(0);
     let failed = summary["failed_requests"].as_u64().unwrap_or(0);
 
@@ -476,7 +586,10 @@ fn run_case(bins: &Bins, collector: Collector, scenario: Scenario, duration: f64
     // (bounded at 30 s).
     let drain_deadline = Instant::now() + Duration::from_secs(30);
     let (mut last, mut last_change) = (sink_count(&count_file).unwrap_or(0), Instant::now());
-    while last < acked && last_change.elapsed() < Duration::from_secs(2) && Instant::now() < drain_deadline {
+    while last < acked
+        && last_change.elapsed() < Duration::from_secs(2)
+        && Instant::now() < drain_deadline
+    {
         std::thread::sleep(Duration::from_millis(50));
         let now = sink_count(&count_file).unwrap_or(last);
         if now != last {
@@ -491,7 +604,10 @@ fn run_case(bins: &Bins, collector: Collector, scenario: Scenario, duration: f64
     let received = sink_count(&count_file).unwrap_or(last);
 
     let (window_t, window_n) = window_start.unwrap_or((start, 0));
-    let window = window_end.0.saturating_duration_since(window_t).as_secs_f64();
+    let window = window_end
+        .0
+        .saturating_duration_since(window_t)
+        .as_secs_f64();
     let sink_rate = if window > 0.2 {
         window_end.1.saturating_sub(window_n) as f64 / window
     } else {
@@ -500,7 +616,11 @@ fn run_case(bins: &Bins, collector: Collector, scenario: Scenario, duration: f64
     let cpu_seconds = cpu_after.saturating_sub(cpu_before) as f64 / TICKS_PER_SECOND;
     Ok(Sample {
         sink_rate,
-        cpu_per_million: if received > 0 { cpu_seconds / (received as f64 / 1e6) } else { f64::NAN },
+        cpu_per_million: if received > 0 {
+            cpu_seconds / (received as f64 / 1e6)
+        } else {
+            f64::NAN
+        },
         peak_rss_mib: rss as f64 / 1024.0,
         lost: acked as i64 - received as i64,
         acked,
@@ -523,12 +643,28 @@ fn environment(root: &Path, bins: &Bins) -> Vec<(String, String)> {
     let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
         .lines()
-        .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')).map(|(_, v)| v.trim().to_owned()))
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .and_then(|r| r.split_once(':'))
+                .map(|(_, v)| v.trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown CPU".to_owned());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
     let mem_gib = fs::read_to_string("/proc/meminfo")
         .ok()
-        .and_then(|m| m.lines().find_map(|l| l.strip_prefix("MemTotal:").map(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().unwrap_or(0.0))))
+        .and_then(|m| {
+            m.lines().find_map(|l| {
+                l.strip_prefix("MemTotal:").map(|v| {
+                    v.trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse::<f64>()
+                        .unwrap_or(0.0)
+                })
+            })
+        })
         .map(|kib| kib / 1024.0 / 1024.0)
         .unwrap_or(0.0);
     let commit = Command::new("git")
@@ -539,10 +675,29 @@ fn environment(root: &Path, bins: &Bins) -> Vec<(String, String)> {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default();
     vec![
-        ("machine".to_owned(), format!("{model}, {cores} cores, {mem_gib:.0} GiB, {} {}", std::env::consts::OS, std::env::consts::ARCH)),
-        ("rustc".to_owned(), command_line(Path::new("rustc"), &["-V"])),
-        ("otlp-collector".to_owned(), format!("{} (commit {commit}, release profile)", command_line(&bins.collector, &["--version"]))),
-        ("rotel".to_owned(), command_line(&bins.rotel, &["--version"])),
+        (
+            "machine".to_owned(),
+            format!(
+                "{model}, {cores} cores, {mem_gib:.0} GiB, {} {}",
+                std::env::consts::OS,
+                std::env::consts::ARCH
+            ),
+        ),
+        (
+            "rustc".to_owned(),
+            command_line(Path::new("rustc"), &["-V"]),
+        ),
+        (
+            "otlp-collector".to_owned(),
+            format!(
+                "{} (commit {commit}, release profile)",
+                command_line(&bins.collector, &["--version"])
+            ),
+        ),
+        (
+            "rotel".to_owned(),
+            command_line(&bins.rotel, &["--version"]),
+        ),
     ]
 }
 
@@ -559,7 +714,11 @@ fn median(values: &mut [f64]) -> f64 {
 fn stats(samples: &[Sample], figure: fn(&Sample) -> f64) -> (f64, f64, f64) {
     let mut values: Vec<f64> = samples.iter().map(figure).collect();
     let med = median(&mut values);
-    (med, values.first().copied().unwrap_or(f64::NAN), values.last().copied().unwrap_or(f64::NAN))
+    (
+        med,
+        values.first().copied().unwrap_or(f64::NAN),
+        values.last().copied().unwrap_or(f64::NAN),
+    )
 }
 
 /// `1234567.8` → `1 234 568` (thin grouping with spaces, as the rest of the document).
@@ -568,7 +727,9 @@ fn group(value: f64, decimals: usize) -> String {
         return "n/a".to_owned();
     }
     let text = format!("{value:.decimals$}");
-    let (int, frac) = text.split_once('.').map_or((text.as_str(), None), |(i, f)| (i, Some(f)));
+    let (int, frac) = text
+        .split_once('.')
+        .map_or((text.as_str(), None), |(i, f)| (i, Some(f)));
     let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -591,10 +752,30 @@ struct Figure {
 }
 
 const FIGURES: [Figure; 4] = [
-    Figure { name: "spans/s at the sink", unit: "spans/s", decimals: 0, get: |s| s.sink_rate },
-    Figure { name: "CPU-seconds per million spans", unit: "CPU-s/M", decimals: 2, get: |s| s.cpu_per_million },
-    Figure { name: "peak RSS", unit: "MiB", decimals: 1, get: |s| s.peak_rss_mib },
-    Figure { name: "spans lost", unit: "spans", decimals: 0, get: |s| s.lost as f64 },
+    Figure {
+        name: "spans/s at the sink",
+        unit: "spans/s",
+        decimals: 0,
+        get: |s| s.sink_rate,
+    },
+    Figure {
+        name: "CPU-seconds per million spans",
+        unit: "CPU-s/M",
+        decimals: 2,
+        get: |s| s.cpu_per_million,
+    },
+    Figure {
+        name: "peak RSS",
+        unit: "MiB",
+        decimals: 1,
+        get: |s| s.peak_rss_mib,
+    },
+    Figure {
+        name: "spans lost",
+        unit: "spans",
+        decimals: 0,
+        get: |s| s.lost as f64,
+    },
 ];
 
 fn report(
@@ -605,7 +786,11 @@ fn report(
     elapsed: f64,
 ) -> String {
     let mut out = String::new();
-    let command = if options.quick { "cargo xtask bench --quick".to_owned() } else { "cargo xtask bench".to_owned() };
+    let command = if options.quick {
+        "cargo xtask bench --quick".to_owned()
+    } else {
+        "cargo xtask bench".to_owned()
+    };
     let _ = writeln!(out, "## End to end: otlp-collector and rotel\n");
     let _ = writeln!(
         out,
@@ -637,12 +822,17 @@ fn report(
         let _ = writeln!(out, "- {key}: {value}");
     }
     let _ = writeln!(out);
-    let _ = writeln!(out, "| scenario | figure | otlp-collector | rotel | otlp-collector / rotel |");
+    let _ = writeln!(
+        out,
+        "| scenario | figure | otlp-collector | rotel | otlp-collector / rotel |"
+    );
     let _ = writeln!(out, "|---|---|---|---|---|");
     for &scenario in scenarios {
         for figure in &FIGURES {
             let cell = |collector| {
-                results.get(&(scenario, collector)).map(|samples| stats(samples, figure.get))
+                results
+                    .get(&(scenario, collector))
+                    .map(|samples| stats(samples, figure.get))
             };
             let (ours, theirs) = (cell(Collector::Ours), cell(Collector::Rotel));
             let show = |s: Option<(f64, f64, f64)>| match s {
@@ -656,7 +846,11 @@ fn report(
                 None => "n/a".to_owned(),
             };
             let ratio = match (ours, theirs) {
-                (Some((a, _, _)), Some((b, _, _))) if b != 0.0 && a.is_finite() && b.is_finite() => format!("{:.2}", a / b),
+                (Some((a, _, _)), Some((b, _, _)))
+                    if b != 0.0 && a.is_finite() && b.is_finite() =>
+                {
+                    format!("{:.2}", a / b)
+                }
                 _ => "–".to_owned(),
             };
             let _ = writeln!(
@@ -670,7 +864,10 @@ fn report(
             );
         }
     }
-    let _ = writeln!(out, "\nChart: [benchmarks.svg](benchmarks.svg) (same medians).");
+    let _ = writeln!(
+        out,
+        "\nChart: [benchmarks.svg](benchmarks.svg) (same medians)."
+    );
     out
 }
 
@@ -701,37 +898,100 @@ fn chart(scenarios: &[Scenario], results: &BTreeMap<(Scenario, Collector), Vec<S
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">"#
     );
     let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
-    let _ = writeln!(svg, r#"<text x="{LEFT}" y="20" font-size="14" font-weight="bold">End to end: otlp-collector vs rotel (medians)</text>"#);
+    let _ = writeln!(
+        svg,
+        r#"<text x="{LEFT}" y="20" font-size="14" font-weight="bold">End to end: otlp-collector vs rotel (medians)</text>"#
+    );
     for (i, (collector, color)) in colors.iter().enumerate() {
         let x = LEFT + 380.0 + i as f64 * 130.0;
-        let _ = writeln!(svg, r#"<rect x="{x}" y="10" width="12" height="12" fill="{color}"/><text x="{}" y="20">{}</text>"#, x + 16.0, collector.name());
+        let _ = writeln!(
+            svg,
+            r#"<rect x="{x}" y="10" width="12" height="12" fill="{color}"/><text x="{}" y="20">{}</text>"#,
+            x + 16.0,
+            collector.name()
+        );
     }
     for (p, figure) in figures.iter().enumerate() {
         let x0 = LEFT + PANEL_W * p as f64;
         let base = TOP + PANEL_H;
         let values: Vec<Vec<f64>> = scenarios
             .iter()
-            .map(|&s| colors.iter().map(|(c, _)| results.get(&(s, *c)).map_or(f64::NAN, |v| stats(v, figure.get).0)).collect())
+            .map(|&s| {
+                colors
+                    .iter()
+                    .map(|(c, _)| {
+                        results
+                            .get(&(s, *c))
+                            .map_or(f64::NAN, |v| stats(v, figure.get).0)
+                    })
+                    .collect()
+            })
             .collect();
-        let max = values.iter().flatten().copied().filter(|v| v.is_finite()).fold(0.0, f64::max).max(1e-9);
-        let _ = writeln!(svg, r#"<text x="{}" y="{}" font-weight="bold">{} ({})</text>"#, x0 + 10.0, TOP - 12.0, figure.name, figure.unit);
-        let _ = writeln!(svg, r##"<line x1="{}" y1="{base}" x2="{}" y2="{base}" stroke="#333"/>"##, x0 + 5.0, x0 + PANEL_W - 15.0);
+        let max = values
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|v| v.is_finite())
+            .fold(0.0, f64::max)
+            .max(1e-9);
+        let _ = writeln!(
+            svg,
+            r#"<text x="{}" y="{}" font-weight="bold">{} ({})</text>"#,
+            x0 + 10.0,
+            TOP - 12.0,
+            figure.name,
+            figure.unit
+        );
+        let _ = writeln!(
+            svg,
+            r##"<line x1="{}" y1="{base}" x2="{}" y2="{base}" stroke="#333"/>"##,
+            x0 + 5.0,
+            x0 + PANEL_W - 15.0
+        );
         let group_w = (PANEL_W - 30.0) / scenarios.len().max(1) as f64;
         let bar_w = (group_w - 12.0) / colors.len() as f64;
         for (g, scenario) in scenarios.iter().enumerate() {
             let gx = x0 + 10.0 + group_w * g as f64;
             for (b, (_, color)) in colors.iter().enumerate() {
                 let value = values[g][b];
-                let h = if value.is_finite() { (value / max * (PANEL_H - 20.0)).max(0.0) } else { 0.0 };
+                let h = if value.is_finite() {
+                    (value / max * (PANEL_H - 20.0)).max(0.0)
+                } else {
+                    0.0
+                };
                 let bx = gx + 6.0 + bar_w * b as f64;
-                let _ = writeln!(svg, r#"<rect x="{bx:.1}" y="{:.1}" width="{:.1}" height="{h:.1}" fill="{color}"/>"#, base - h, bar_w - 2.0);
-                let label = if figure.decimals == 0 && value >= 10_000.0 { format!("{:.0}k", value / 1000.0) } else { group(value, figure.decimals.min(1)) };
-                let _ = writeln!(svg, r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="9">{label}</text>"#, bx + (bar_w - 2.0) / 2.0, base - h - 3.0);
+                let _ = writeln!(
+                    svg,
+                    r#"<rect x="{bx:.1}" y="{:.1}" width="{:.1}" height="{h:.1}" fill="{color}"/>"#,
+                    base - h,
+                    bar_w - 2.0
+                );
+                let label = if figure.decimals == 0 && value >= 10_000.0 {
+                    format!("{:.0}k", value / 1000.0)
+                } else {
+                    group(value, figure.decimals.min(1))
+                };
+                let _ = writeln!(
+                    svg,
+                    r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="9">{label}</text>"#,
+                    bx + (bar_w - 2.0) / 2.0,
+                    base - h - 3.0
+                );
             }
-            let _ = writeln!(svg, r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="10">{}</text>"#, gx + group_w / 2.0, base + 14.0, scenario.short());
+            let _ = writeln!(
+                svg,
+                r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="10">{}</text>"#,
+                gx + group_w / 2.0,
+                base + 14.0,
+                scenario.short()
+            );
         }
     }
-    let _ = writeln!(svg, r##"<text x="{LEFT}" y="{}" font-size="10" fill="#555">20k = 20 000 spans/s open loop; max = closed loop, 8 requests in flight; none/gzip = compression. Lower is better for CPU and RSS.</text>"##, height - 20.0);
+    let _ = writeln!(
+        svg,
+        r##"<text x="{LEFT}" y="{}" font-size="10" fill="#555">20k = 20 000 spans/s open loop; max = closed loop, 8 requests in flight; none/gzip = compression. Lower is better for CPU and RSS.</text>"##,
+        height - 20.0
+    );
     let _ = writeln!(svg, "</svg>");
     svg
 }
@@ -758,7 +1018,10 @@ mod tests {
     fn replaces_only_the_marked_section() {
         let doc = "# A\n\ntext\n<!-- e2e:start -->\nold\n<!-- e2e:end -->\ntail\n";
         let new = replace_section(doc, "new\n");
-        assert_eq!(new, "# A\n\ntext\n<!-- e2e:start -->\nnew\n<!-- e2e:end -->\ntail\n");
+        assert_eq!(
+            new,
+            "# A\n\ntext\n<!-- e2e:start -->\nnew\n<!-- e2e:end -->\ntail\n"
+        );
         let appended = replace_section("# A\n", "new\n");
         assert_eq!(appended, "# A\n<!-- e2e:start -->\nnew\n<!-- e2e:end -->\n");
     }

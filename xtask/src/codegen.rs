@@ -24,7 +24,9 @@ pub fn proto_files(root: &Path) -> Result<Vec<PathBuf>> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result {
         let entries = fs::read_dir(dir).map_err(|e| format!("reading {}: {e}", dir.display()))?;
         for entry in entries {
-            let path = entry.map_err(|e| format!("reading {}: {e}", dir.display()))?.path();
+            let path = entry
+                .map_err(|e| format!("reading {}: {e}", dir.display()))?
+                .path();
             if path.is_dir() {
                 walk(&path, out)?;
             } else if path.extension().is_some_and(|ext| ext == "proto") {
@@ -114,7 +116,8 @@ pub fn write(root: &Path) -> Result {
     for (name, contents) in &files {
         let path = out.join(name);
         if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|e| format!("creating {}: {e}", parent.display()))?;
+            fs::create_dir_all(parent)
+                .map_err(|e| format!("creating {}: {e}", parent.display()))?;
         }
         fs::write(&path, contents).map_err(|e| format!("writing {}: {e}", path.display()))?;
     }

@@ -19,23 +19,57 @@ struct Step {
 const STEPS: &[Step] = &[
     Step {
         why: "otlp-proto builds prost-only, with only gRPC stubs and with only OTLP/JSON",
-        args: &["check", "--quiet", "--package", "otlp-proto", "--no-default-features"],
+        args: &[
+            "check",
+            "--quiet",
+            "--package",
+            "otlp-proto",
+            "--no-default-features",
+        ],
     },
     Step {
         why: "otlp-proto with the gRPC stubs alone",
-        args: &["check", "--quiet", "--package", "otlp-proto", "--no-default-features", "--features", "grpc"],
+        args: &[
+            "check",
+            "--quiet",
+            "--package",
+            "otlp-proto",
+            "--no-default-features",
+            "--features",
+            "grpc",
+        ],
     },
     Step {
         why: "otlp-proto with OTLP/JSON alone",
-        args: &["check", "--quiet", "--package", "otlp-proto", "--no-default-features", "--features", "json"],
+        args: &[
+            "check",
+            "--quiet",
+            "--package",
+            "otlp-proto",
+            "--no-default-features",
+            "--features",
+            "json",
+        ],
     },
     Step {
         why: "unit, integration, property, differential and repository-rule tests; benches run once as tests",
-        args: &["test", "--workspace", "--all-features", "--all-targets", "--no-fail-fast"],
+        args: &[
+            "test",
+            "--workspace",
+            "--all-features",
+            "--all-targets",
+            "--no-fail-fast",
+        ],
     },
     Step {
         why: "documentation examples",
-        args: &["test", "--workspace", "--all-features", "--doc", "--no-fail-fast"],
+        args: &[
+            "test",
+            "--workspace",
+            "--all-features",
+            "--doc",
+            "--no-fail-fast",
+        ],
     },
 ];
 
@@ -98,9 +132,16 @@ fn run_counting(command: &mut Command) -> Result<Outcome> {
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("starting {command:?}: {e}"))?;
-    let mut outcome = Outcome { success: false, passed: 0, failed: 0 };
+    let mut outcome = Outcome {
+        success: false,
+        passed: 0,
+        failed: 0,
+    };
     if let Some(stdout) = child.stdout.take() {
-        for line in BufReader::new(stdout).lines().map_while(std::io::Result::ok) {
+        for line in BufReader::new(stdout)
+            .lines()
+            .map_while(std::io::Result::ok)
+        {
             println!("{line}");
             if let Some(summary) = line.strip_prefix("test result: ") {
                 outcome.passed += count_before(summary, " passed");
@@ -108,7 +149,9 @@ fn run_counting(command: &mut Command) -> Result<Outcome> {
             }
         }
     }
-    let status = child.wait().map_err(|e| format!("waiting for {command:?}: {e}"))?;
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for {command:?}: {e}"))?;
     outcome.success = status.success();
     Ok(outcome)
 }
@@ -129,7 +172,8 @@ mod tests {
 
     #[test]
     fn reads_libtest_summary() {
-        let summary = "ok. 12 passed; 3 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s";
+        let summary =
+            "ok. 12 passed; 3 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s";
         assert_eq!(count_before(summary, " passed"), 12);
         assert_eq!(count_before(summary, " failed"), 3);
     }

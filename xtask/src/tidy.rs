@@ -34,7 +34,13 @@ pub const LIGHT_CRATES: &[(&str, &[&str])] = &[
     ("otlp-propagation", &["tokio", "hyper"]),
 ];
 
-const INHERITED: &[&str] = &["version", "edition", "rust-version", "license", "repository"];
+const INHERITED: &[&str] = &[
+    "version",
+    "edition",
+    "rust-version",
+    "license",
+    "repository",
+];
 
 /// Runs every rule and reports all violations at once.
 pub fn check(root: &Path) -> Result {
@@ -48,7 +54,11 @@ pub fn check(root: &Path) -> Result {
         println!("tidy: all repository rules hold");
         Ok(())
     } else {
-        Err(format!("tidy found {} problem(s):\n  {}", problems.len(), problems.join("\n  ")))
+        Err(format!(
+            "tidy found {} problem(s):\n  {}",
+            problems.len(),
+            problems.join("\n  ")
+        ))
     }
 }
 
@@ -59,7 +69,10 @@ fn cargo_metadata(root: &Path) -> Result<Value> {
         .output()
         .map_err(|e| format!("running cargo metadata: {e}"))?;
     if !output.status.success() {
-        return Err(format!("cargo metadata failed: {}", String::from_utf8_lossy(&output.stderr)));
+        return Err(format!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
     }
     serde_json::from_slice(&output.stdout).map_err(|e| format!("parsing cargo metadata: {e}"))
 }
@@ -118,7 +131,15 @@ fn check_light_crates(root: &Path, problems: &mut Vec<String>) {
         // Default features and a prost-only build: what a user gets with `default-features = false`.
         for features in [&[][..], &["--no-default-features"][..]] {
             let output = Command::new(env!("CARGO"))
-                .args(["tree", "--package", name, "--edges", "normal", "--prefix", "none"])
+                .args([
+                    "tree",
+                    "--package",
+                    name,
+                    "--edges",
+                    "normal",
+                    "--prefix",
+                    "none",
+                ])
                 .args(features)
                 .current_dir(root)
                 .output();
@@ -142,7 +163,11 @@ fn check_light_crates(root: &Path, problems: &mut Vec<String>) {
                 if forbidden.contains(&dependency) {
                     problems.push(format!(
                         "{name} ({}) pulls in {dependency}; it must stay free of {}",
-                        if features.is_empty() { "default features" } else { "no default features" },
+                        if features.is_empty() {
+                            "default features"
+                        } else {
+                            "no default features"
+                        },
                         forbidden.join(", ")
                     ));
                 }
@@ -155,7 +180,9 @@ fn check_packages(root: &Path, metadata: &Value, problems: &mut Vec<String>) {
     for package in packages(metadata) {
         let name = str_of(package, "name");
         let manifest_path = Path::new(str_of(package, "manifest_path"));
-        let Some(dir) = manifest_path.parent() else { continue };
+        let Some(dir) = manifest_path.parent() else {
+            continue;
+        };
         let manifest = match fs::read_to_string(manifest_path) {
             Ok(text) => text,
             Err(e) => {
@@ -179,7 +206,9 @@ fn check_packages(root: &Path, metadata: &Value, problems: &mut Vec<String>) {
                 .and_then(toml::Value::as_bool)
                 == Some(true);
             if !inherited {
-                problems.push(format!("{name}: package.{key} must be `{key}.workspace = true`"));
+                problems.push(format!(
+                    "{name}: package.{key} must be `{key}.workspace = true`"
+                ));
             }
         }
         let lints_inherited = manifest
@@ -189,7 +218,9 @@ fn check_packages(root: &Path, metadata: &Value, problems: &mut Vec<String>) {
             .and_then(toml::Value::as_bool)
             == Some(true);
         if !lints_inherited {
-            problems.push(format!("{name}: Cargo.toml needs `[lints] workspace = true`"));
+            problems.push(format!(
+                "{name}: Cargo.toml needs `[lints] workspace = true`"
+            ));
         }
         if layer_of(name).is_none() {
             continue; // xtask and benches: tools, not published crates
@@ -241,9 +272,14 @@ fn check_maps(root: &Path, problems: &mut Vec<String>) {
             continue;
         }
         if !readme.contains(&format!("`{name}`")) {
-            problems.push(format!("README.md: the crate map does not mention `{name}`"));
+            problems.push(format!(
+                "README.md: the crate map does not mention `{name}`"
+            ));
         }
-        if !headings.keys().any(|heading| heading.contains(&format!("`{name}`"))) {
+        if !headings
+            .keys()
+            .any(|heading| heading.contains(&format!("`{name}`")))
+        {
             problems.push(format!("docs/ARCHITECTURE.md: no heading for `{name}`"));
         }
     }
@@ -276,7 +312,10 @@ mod tests {
         let found = problems(vec![
             package("otlp-proto", &[("prost", "normal")]),
             package("otlp-model", &[("otlp-proto", "normal")]),
-            package("otlp-propagation", &[("otlp-model", "normal"), ("otlp-proto", "dev")]),
+            package(
+                "otlp-propagation",
+                &[("otlp-model", "normal"), ("otlp-proto", "dev")],
+            ),
         ]);
         assert!(found.is_empty(), "{found:?}");
     }
@@ -285,10 +324,16 @@ mod tests {
     fn upward_and_sideways_edges_fail() {
         let found = problems(vec![
             package("otlp-proto", &[("otlp-model", "dev")]),
-            package("otlp-model", &[("otlp-proto", "normal"), ("otlp-model", "normal")]),
+            package(
+                "otlp-model",
+                &[("otlp-proto", "normal"), ("otlp-model", "normal")],
+            ),
         ]);
         assert_eq!(found.len(), 2, "{found:?}");
-        assert!(found[0].starts_with("otlp-proto depends on otlp-model (dev)"), "{found:?}");
+        assert!(
+            found[0].starts_with("otlp-proto depends on otlp-model (dev)"),
+            "{found:?}"
+        );
     }
 
     #[test]

@@ -38,7 +38,9 @@ fn stale_generated_code_is_reported() {
     }
 
     let root = xtask::workspace_root();
-    let scratch = root.join("target").join(format!("xtask-stale-check-{}", std::process::id()));
+    let scratch = root
+        .join("target")
+        .join(format!("xtask-stale-check-{}", std::process::id()));
     let _ = fs::remove_dir_all(&scratch);
     copy_dir(&root.join("proto"), &scratch.join("proto"));
     let generated = scratch.join(xtask::codegen::GENERATED_DIR);
@@ -52,7 +54,13 @@ fn stale_generated_code_is_reported() {
     let result = xtask::codegen::check(&scratch);
     let _ = fs::remove_dir_all(&scratch);
     let message = result.expect_err("a hand-edited generated file must be reported");
-    assert!(message.contains("stale: opentelemetry.proto.trace.v1.rs"), "{message}");
-    assert!(message.contains("not generated from proto/ any more: stray.rs"), "{message}");
+    assert!(
+        message.contains("stale: opentelemetry.proto.trace.v1.rs"),
+        "{message}"
+    );
+    assert!(
+        message.contains("not generated from proto/ any more: stray.rs"),
+        "{message}"
+    );
     assert!(message.contains("run `cargo xtask codegen`"), "{message}");
 }

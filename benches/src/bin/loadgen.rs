@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use clap::Parser;
 use otlp_benches::payloads::traces_request;
-use otlp_transport::client::{Compression, OtlpExporter, Protocol, RetryConfig};
 use otlp_transport::Signal;
+use otlp_transport::client::{Compression, OtlpExporter, Protocol, RetryConfig};
 use prost::Message;
 use tokio::sync::Semaphore;
 
@@ -85,10 +85,15 @@ impl Pool {
         let resources = resources.clamp(1, spans.max(1));
         let requests = (0..size.max(1))
             .map(|seed| {
-                Bytes::from(traces_request(0x5eed_0000 + seed as u64, resources, spans).encode_to_vec())
+                Bytes::from(
+                    traces_request(0x5eed_0000 + seed as u64, resources, spans).encode_to_vec(),
+                )
             })
             .collect();
-        Pool { requests, spans: spans as u64 }
+        Pool {
+            requests,
+            spans: spans as u64,
+        }
     }
 }
 
@@ -99,7 +104,9 @@ async fn send_one(exporter: &OtlpExporter, body: Bytes, spans: u64, stats: &Stat
         Ok(outcome) => {
             let rejected = outcome.rejected_items().max(0) as u64;
             stats.acked_requests.fetch_add(1, Ordering::Relaxed);
-            stats.acked_spans.fetch_add(spans.saturating_sub(rejected), Ordering::Relaxed);
+            stats
+                .acked_spans
+                .fetch_add(spans.saturating_sub(rejected), Ordering::Relaxed);
             stats.rejected_spans.fetch_add(rejected, Ordering::Relaxed);
         }
         Err(error) => {
@@ -111,7 +118,12 @@ async fn send_one(exporter: &OtlpExporter, body: Bytes, spans: u64, stats: &Stat
     }
 }
 
-async fn run(args: &Args, exporter: OtlpExporter, pool: Arc<Pool>, stats: Arc<Stats>) -> (Duration, u64) {
+async fn run(
+    args: &Args,
+    exporter: OtlpExporter,
+    pool: Arc<Pool>,
+    stats: Arc<Stats>,
+) -> (Duration, u64) {
     let duration = Duration::from_secs_f64(args.duration.max(0.0));
     let concurrency = args.concurrency.max(1);
     let start = Instant::now();

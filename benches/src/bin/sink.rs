@@ -57,7 +57,9 @@ impl ExportHandler for Count {
         request: ExportTraceServiceRequest,
         _context: RequestContext,
     ) -> Result<Option<PartialSuccess>, Refusal> {
-        self.0.spans.fetch_add(request.item_count() as u64, Ordering::Relaxed);
+        self.0
+            .spans
+            .fetch_add(request.item_count() as u64, Ordering::Relaxed);
         self.0.requests.fetch_add(1, Ordering::Relaxed);
         Ok(None)
     }
@@ -88,7 +90,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         // A benchmark sink takes whatever a collector batches (the default gRPC limit, 4 MiB,
         // would refuse a batch of 8192 realistic spans).
-        receiver.limits(Limits::uniform(256 << 20)).max_concurrent_requests(1024).start().await
+        receiver
+            .limits(Limits::uniform(256 << 20))
+            .max_concurrent_requests(1024)
+            .start()
+            .await
     })?;
     write_counts(&args.count_file, &counts)?;
 

@@ -148,8 +148,20 @@ macro_rules! shape {
 
 shape!(ResourceSpans, scope_spans, ScopeSpans, spans, Span);
 shape!(ResourceLogs, scope_logs, ScopeLogs, log_records, LogRecord);
-shape!(ResourceMetrics, scope_metrics, ScopeMetrics, metrics, Metric);
-shape!(ResourceProfiles, scope_profiles, ScopeProfiles, profiles, Profile);
+shape!(
+    ResourceMetrics,
+    scope_metrics,
+    ScopeMetrics,
+    metrics,
+    Metric
+);
+shape!(
+    ResourceProfiles,
+    scope_profiles,
+    ScopeProfiles,
+    profiles,
+    Profile
+);
 
 impl Leaf for Span {
     fn items(&self) -> usize {
@@ -229,7 +241,9 @@ impl Leaf for Metric {
         }
         match self.data.as_mut()? {
             metric::Data::Gauge(g) => {
-                split_points!(Gauge, g, |empty| otlp_proto::metrics::v1::Gauge { data_points: empty })
+                split_points!(Gauge, g, |empty| otlp_proto::metrics::v1::Gauge {
+                    data_points: empty
+                })
             }
             metric::Data::Sum(s) => split_points!(Sum, s, |empty| otlp_proto::metrics::v1::Sum {
                 data_points: empty,
@@ -251,7 +265,9 @@ impl Leaf for Metric {
                 })
             }
             metric::Data::Summary(s) => {
-                split_points!(Summary, s, |empty| otlp_proto::metrics::v1::Summary { data_points: empty })
+                split_points!(Summary, s, |empty| otlp_proto::metrics::v1::Summary {
+                    data_points: empty
+                })
             }
         }
     }
@@ -281,17 +297,23 @@ fn same_scope<S: ScopeGroup>(a: &S, b: &S) -> bool {
 impl GroupIndex {
     fn find<G: ResourceGroup>(&mut self, groups: &[G], group: &G) -> Option<usize> {
         if let Some(last) = self.last
-            && groups.get(last).is_some_and(|candidate| same_resource(candidate, group))
+            && groups
+                .get(last)
+                .is_some_and(|candidate| same_resource(candidate, group))
         {
             return Some(last);
         }
         if groups.len() <= LINEAR_LIMIT {
-            return groups.iter().position(|candidate| same_resource(candidate, group));
+            return groups
+                .iter()
+                .position(|candidate| same_resource(candidate, group));
         }
         let index = self.by_hash.get_or_insert_with(|| {
             let mut map: HashMap<u64, Vec<usize>> = HashMap::with_capacity(groups.len() * 2);
             for (position, candidate) in groups.iter().enumerate() {
-                map.entry(resource_hash(candidate)).or_default().push(position);
+                map.entry(resource_hash(candidate))
+                    .or_default()
+                    .push(position);
             }
             map
         });
@@ -306,7 +328,10 @@ impl GroupIndex {
         let position = groups.len() - 1;
         self.last = Some(position);
         if let Some(index) = self.by_hash.as_mut() {
-            index.entry(resource_hash(&groups[position])).or_default().push(position);
+            index
+                .entry(resource_hash(&groups[position]))
+                .or_default()
+                .push(position);
         }
     }
 }
@@ -323,7 +348,10 @@ fn merge_groups<G: ResourceGroup>(target: &mut Vec<G>, incoming: Vec<G>) {
                 index.last = Some(position);
                 let scopes = target[position].scopes_mut();
                 for mut scope in std::mem::take(group.scopes_mut()) {
-                    match scopes.iter_mut().find(|candidate| same_scope(*candidate, &scope)) {
+                    match scopes
+                        .iter_mut()
+                        .find(|candidate| same_scope(*candidate, &scope))
+                    {
                         Some(existing) => existing.leaves_mut().append(scope.leaves_mut()),
                         None => scopes.push(scope),
                     }
@@ -356,8 +384,16 @@ struct PartBuilder<G: ResourceGroup> {
 impl<G: ResourceGroup> PartBuilder<G> {
     fn new(max_items: usize, max_bytes: usize, fixed: usize) -> Self {
         Self {
-            max_items: if max_items == 0 { usize::MAX } else { max_items },
-            max_bytes: if max_bytes == 0 { usize::MAX } else { max_bytes },
+            max_items: if max_items == 0 {
+                usize::MAX
+            } else {
+                max_items
+            },
+            max_bytes: if max_bytes == 0 {
+                usize::MAX
+            } else {
+                max_bytes
+            },
             fixed,
             parts: Vec::new(),
             current: Vec::new(),
@@ -398,7 +434,9 @@ impl<G: ResourceGroup> PartBuilder<G> {
             self.resource_open = true;
             self.scope_open = false;
         }
-        let Some(resource) = self.current.last_mut() else { return };
+        let Some(resource) = self.current.last_mut() else {
+            return;
+        };
         if !self.scope_open {
             resource.scopes_mut().push(scope_shell.clone());
             self.scope_open = true;
@@ -525,7 +563,10 @@ impl Batchable for ExportProfilesServiceRequest {
         } else if self.dictionary != other.dictionary {
             return Err(other);
         }
-        merge_groups(&mut self.resource_profiles, std::mem::take(&mut other.resource_profiles));
+        merge_groups(
+            &mut self.resource_profiles,
+            std::mem::take(&mut other.resource_profiles),
+        );
         Ok(())
     }
 
@@ -533,11 +574,17 @@ impl Batchable for ExportProfilesServiceRequest {
         if within(self.item_count(), self.encoded_len(), max_items, max_bytes) {
             return vec![self];
         }
-        let fixed = self.dictionary.as_ref().map_or(0, |d| field_len(d.encoded_len()));
+        let fixed = self
+            .dictionary
+            .as_ref()
+            .map_or(0, |d| field_len(d.encoded_len()));
         let dictionary = self.dictionary;
         split_groups(self.resource_profiles, max_items, max_bytes, fixed)
             .into_iter()
-            .map(|resource_profiles| Self { resource_profiles, dictionary: dictionary.clone() })
+            .map(|resource_profiles| Self {
+                resource_profiles,
+                dictionary: dictionary.clone(),
+            })
             .collect()
     }
 }
@@ -656,7 +703,9 @@ mod tests {
     fn kv(key: &str, value: &str) -> KeyValue {
         KeyValue {
             key: key.into(),
-            value: Some(AnyValue { value: Some(any_value::Value::StringValue(value.into())) }),
+            value: Some(AnyValue {
+                value: Some(any_value::Value::StringValue(value.into())),
+            }),
             ..Default::default()
         }
     }
@@ -664,10 +713,22 @@ mod tests {
     fn traces(service: &str, scope: &str, ids: std::ops::Range<u8>) -> ExportTraceServiceRequest {
         ExportTraceServiceRequest {
             resource_spans: vec![ResourceSpans {
-                resource: Some(Resource { attributes: vec![kv("service.name", service)], ..Default::default() }),
+                resource: Some(Resource {
+                    attributes: vec![kv("service.name", service)],
+                    ..Default::default()
+                }),
                 scope_spans: vec![ScopeSpans {
-                    scope: Some(InstrumentationScope { name: scope.into(), ..Default::default() }),
-                    spans: ids.map(|id| Span { span_id: vec![id; 8], name: "x".repeat(40), ..Default::default() }).collect(),
+                    scope: Some(InstrumentationScope {
+                        name: scope.into(),
+                        ..Default::default()
+                    }),
+                    spans: ids
+                        .map(|id| Span {
+                            span_id: vec![id; 8],
+                            name: "x".repeat(40),
+                            ..Default::default()
+                        })
+                        .collect(),
                     schema_url: String::new(),
                 }],
                 schema_url: String::new(),
@@ -699,7 +760,9 @@ mod tests {
 
     #[test]
     fn merge_uses_the_hash_index_past_the_linear_limit() {
-        let parts: Vec<_> = (0..40u8).map(|i| traces(&format!("svc{}", i % 20), "s", i..i + 1)).collect();
+        let parts: Vec<_> = (0..40u8)
+            .map(|i| traces(&format!("svc{}", i % 20), "s", i..i + 1))
+            .collect();
         let merged = merge_all(parts);
         assert_eq!(merged.len(), 1);
         assert_eq!(merged[0].resource_spans.len(), 20);
@@ -715,10 +778,16 @@ mod tests {
         let mut request = traces("cart", "http", 0..5);
         request.absorb(traces("ads", "db", 5..10)).unwrap();
         let parts = request.clone().split(3, 0);
-        assert_eq!(parts.iter().map(|p| p.span_count()).collect::<Vec<_>>(), vec![3, 3, 3, 1]);
+        assert_eq!(
+            parts.iter().map(|p| p.span_count()).collect::<Vec<_>>(),
+            vec![3, 3, 3, 1]
+        );
         // The second part straddles both resources and keeps both wrappers.
         assert_eq!(parts[1].resource_spans.len(), 2);
-        assert_eq!(parts.iter().flat_map(ids).collect::<Vec<_>>(), ids(&request));
+        assert_eq!(
+            parts.iter().flat_map(ids).collect::<Vec<_>>(),
+            ids(&request)
+        );
         let merged = merge_all(parts);
         assert_eq!(merged, vec![request]);
     }
@@ -755,13 +824,32 @@ mod tests {
         };
         let request = ExportMetricsServiceRequest {
             resource_metrics: vec![ResourceMetrics {
-                resource: Some(Resource { attributes: vec![kv("service.name", "m")], ..Default::default() }),
+                resource: Some(Resource {
+                    attributes: vec![kv("service.name", "m")],
+                    ..Default::default()
+                }),
                 scope_metrics: vec![ScopeMetrics {
                     scope: None,
                     metrics: vec![
-                        Metric { name: "a".into(), data: Some(metric::Data::Gauge(Gauge { data_points: points(7) })), ..Default::default() },
-                        Metric { name: "b".into(), data: None, ..Default::default() },
-                        Metric { name: "c".into(), data: Some(metric::Data::Gauge(Gauge { data_points: points(3) })), ..Default::default() },
+                        Metric {
+                            name: "a".into(),
+                            data: Some(metric::Data::Gauge(Gauge {
+                                data_points: points(7),
+                            })),
+                            ..Default::default()
+                        },
+                        Metric {
+                            name: "b".into(),
+                            data: None,
+                            ..Default::default()
+                        },
+                        Metric {
+                            name: "c".into(),
+                            data: Some(metric::Data::Gauge(Gauge {
+                                data_points: points(3),
+                            })),
+                            ..Default::default()
+                        },
                     ],
                     schema_url: String::new(),
                 }],
@@ -770,8 +858,17 @@ mod tests {
         };
         assert_eq!(request.data_point_count(), 10);
         let parts = request.clone().split(4, 0);
-        assert_eq!(parts.iter().map(|p| p.data_point_count()).collect::<Vec<_>>(), vec![4, 4, 2]);
-        let names: Vec<String> = parts.iter().flat_map(|p| p.metrics().map(|m| m.name().to_owned())).collect();
+        assert_eq!(
+            parts
+                .iter()
+                .map(|p| p.data_point_count())
+                .collect::<Vec<_>>(),
+            vec![4, 4, 2]
+        );
+        let names: Vec<String> = parts
+            .iter()
+            .flat_map(|p| p.metrics().map(|m| m.name().to_owned()))
+            .collect();
         assert_eq!(names, ["a", "a", "b", "c", "c"]);
         let cap = request.encoded_len() / 3;
         for part in request.split(0, cap) {
@@ -784,14 +881,25 @@ mod tests {
         use otlp_proto::profiles::v1development::ProfilesDictionary;
         let make = |s: &str| ExportProfilesServiceRequest {
             resource_profiles: vec![ResourceProfiles {
-                scope_profiles: vec![ScopeProfiles { profiles: vec![Profile::default()], ..Default::default() }],
+                scope_profiles: vec![ScopeProfiles {
+                    profiles: vec![Profile::default()],
+                    ..Default::default()
+                }],
                 ..Default::default()
             }],
-            dictionary: Some(ProfilesDictionary { string_table: vec![s.into()], ..Default::default() }),
+            dictionary: Some(ProfilesDictionary {
+                string_table: vec![s.into()],
+                ..Default::default()
+            }),
         };
         let merged = merge_all(vec![make("a"), make("a"), make("b")]);
         assert_eq!(merged.len(), 2);
-        assert_eq!(merged[0].resource_profiles[0].scope_profiles[0].profiles.len(), 2);
+        assert_eq!(
+            merged[0].resource_profiles[0].scope_profiles[0]
+                .profiles
+                .len(),
+            2
+        );
         let parts = merged[0].clone().split(1, 0);
         assert_eq!(parts.len(), 2);
         assert!(parts.iter().all(|p| p.dictionary == merged[0].dictionary));

@@ -191,12 +191,24 @@ impl PersistentConfig {
     /// `file_storage` extension's directory: `exporter_<exporter id>_<signal>`, with
     /// characters other than ASCII letters, digits, `-` and `_` replaced by `_` (so
     /// `otlp/backend` becomes `exporter_otlp_backend_traces`).
-    pub fn queue_directory(storage_directory: impl Into<PathBuf>, exporter_id: &str, signal: Signal) -> PathBuf {
+    pub fn queue_directory(
+        storage_directory: impl Into<PathBuf>,
+        exporter_id: &str,
+        signal: Signal,
+    ) -> PathBuf {
         let id: String = exporter_id
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
-        storage_directory.into().join(format!("exporter_{id}_{}", signal.name()))
+        storage_directory
+            .into()
+            .join(format!("exporter_{id}_{}", signal.name()))
     }
 }
 
@@ -250,23 +262,33 @@ impl BatchQueueConfig {
         }
         let retry = &self.retry;
         if !(retry.multiplier.is_finite() && retry.multiplier >= 1.0) {
-            return Err(ConfigError::Retry("multiplier must be a finite number >= 1"));
+            return Err(ConfigError::Retry(
+                "multiplier must be a finite number >= 1",
+            ));
         }
         if !(0.0..=1.0).contains(&retry.randomization_factor) {
-            return Err(ConfigError::Retry("randomization_factor must be within 0..=1"));
+            return Err(ConfigError::Retry(
+                "randomization_factor must be within 0..=1",
+            ));
         }
         #[cfg(feature = "persistent")]
         if let StorageConfig::Persistent(persistent) = &self.storage {
             if persistent.segment_size < 4096 {
-                return Err(ConfigError::Persistent("segment_size must be at least 4096 bytes"));
+                return Err(ConfigError::Persistent(
+                    "segment_size must be at least 4096 bytes",
+                ));
             }
             if persistent.max_bytes < persistent.segment_size {
-                return Err(ConfigError::Persistent("max_bytes must be at least segment_size"));
+                return Err(ConfigError::Persistent(
+                    "max_bytes must be at least segment_size",
+                ));
             }
             if let FsyncPolicy::Every(interval) = persistent.fsync
                 && interval.is_zero()
             {
-                return Err(ConfigError::Persistent("fsync interval must be positive (or use Always)"));
+                return Err(ConfigError::Persistent(
+                    "fsync interval must be positive (or use Always)",
+                ));
             }
         }
         Ok(())

@@ -19,9 +19,9 @@
 use std::marker::PhantomData;
 use std::sync::OnceLock;
 
-use prost::bytes::{Buf, BufMut, Bytes};
 use otlp_transport::{ExportRequest, Signal};
 use prost::Message;
+use prost::bytes::{Buf, BufMut, Bytes};
 use prost::encoding::{DecodeContext, WireType};
 
 use crate::batchable::Batchable;
@@ -39,7 +39,11 @@ impl<R: ExportRequest> Encoded<R> {
     pub fn new(request: &R) -> Self {
         let items = OnceLock::new();
         let _ = items.set(request.item_count());
-        Self { bytes: request.encode_to_vec().into(), items, request: PhantomData }
+        Self {
+            bytes: request.encode_to_vec().into(),
+            items,
+            request: PhantomData,
+        }
     }
 
     /// Takes bytes that are the protobuf encoding of an `R` holding `items` items (a
@@ -48,7 +52,11 @@ impl<R: ExportRequest> Encoded<R> {
     pub fn from_protobuf(bytes: impl Into<Bytes>, items: usize) -> Self {
         let items_cell = OnceLock::new();
         let _ = items_cell.set(items);
-        Self { bytes: bytes.into(), items: items_cell, request: PhantomData }
+        Self {
+            bytes: bytes.into(),
+            items: items_cell,
+            request: PhantomData,
+        }
     }
 
     /// The protobuf encoding.
@@ -75,19 +83,30 @@ impl<R: ExportRequest> Encoded<R> {
 
 impl<R> Clone for Encoded<R> {
     fn clone(&self) -> Self {
-        Self { bytes: self.bytes.clone(), items: self.items.clone(), request: PhantomData }
+        Self {
+            bytes: self.bytes.clone(),
+            items: self.items.clone(),
+            request: PhantomData,
+        }
     }
 }
 
 impl<R> Default for Encoded<R> {
     fn default() -> Self {
-        Self { bytes: Bytes::new(), items: OnceLock::new(), request: PhantomData }
+        Self {
+            bytes: Bytes::new(),
+            items: OnceLock::new(),
+            request: PhantomData,
+        }
     }
 }
 
 impl<R> std::fmt::Debug for Encoded<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Encoded").field("bytes", &self.bytes.len()).field("items", &self.items.get()).finish()
+        f.debug_struct("Encoded")
+            .field("bytes", &self.bytes.len())
+            .field("items", &self.items.get())
+            .finish()
     }
 }
 
@@ -140,7 +159,9 @@ impl<R: ExportRequest> ExportRequest for Encoded<R> {
     const SIGNAL: Signal = R::SIGNAL;
 
     fn item_count(&self) -> usize {
-        *self.items.get_or_init(|| count_items(R::SIGNAL, &self.bytes))
+        *self
+            .items
+            .get_or_init(|| count_items(R::SIGNAL, &self.bytes))
     }
 
     fn partial_success(response: &Self::Response) -> Option<otlp_transport::PartialSuccess> {
@@ -194,7 +215,11 @@ impl<R: Batchable> Batchable for Encoded<R> {
             return vec![self];
         }
         match self.decode_request() {
-            Ok(request) => request.split(max_items, max_bytes).iter().map(Self::new).collect(),
+            Ok(request) => request
+                .split(max_items, max_bytes)
+                .iter()
+                .map(Self::new)
+                .collect(),
             // Bytes that do not decode cannot be split; they travel whole (the queue never
             // drops data to honour a cap).
             Err(_) => vec![self],
@@ -221,7 +246,9 @@ fn varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
 fn each_message_field<'a>(message: &'a [u8], mut each: impl FnMut(u64, &'a [u8])) {
     let mut at = 0;
     while at < message.len() {
-        let Some(key) = varint(message, &mut at) else { return };
+        let Some(key) = varint(message, &mut at) else {
+            return;
+        };
         let skip = match key & 7 {
             0 => varint(message, &mut at).map(|_| 0),
             1 => Some(8),
@@ -229,7 +256,10 @@ fn each_message_field<'a>(message: &'a [u8], mut each: impl FnMut(u64, &'a [u8])
             2 => varint(message, &mut at).and_then(|len| usize::try_from(len).ok()),
             _ => None,
         };
-        let Some(end) = skip.and_then(|len| at.checked_add(len)).filter(|end| *end <= message.len()) else {
+        let Some(end) = skip
+            .and_then(|len| at.checked_add(len))
+            .filter(|end| *end <= message.len())
+        else {
             return;
         };
         if key & 7 == 2 {

@@ -40,7 +40,10 @@ pub trait BatchExporter<R: ExportRequest>: Send + Sync + 'static {
     async fn export_owned(&self, batch: R) -> Result<Option<PartialSuccess>, NotExported<R>> {
         match self.export(&batch).await {
             Ok(partial) => Ok(partial),
-            Err(failure) => Err(NotExported { failure, batch: Some(batch) }),
+            Err(failure) => Err(NotExported {
+                failure,
+                batch: Some(batch),
+            }),
         }
     }
 }
@@ -105,7 +108,11 @@ impl ExportFailure {
 
     /// A failure of the given kind.
     pub fn new(kind: FailureKind, message: impl fmt::Display) -> Self {
-        Self { kind, message: message.to_string().into(), retry_after: None }
+        Self {
+            kind,
+            message: message.to_string().into(),
+            retry_after: None,
+        }
     }
 
     /// Asks the queue to wait at least `delay` before the next attempt (gRPC `RetryInfo`,

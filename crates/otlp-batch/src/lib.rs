@@ -172,15 +172,19 @@ mod transport;
 /// Re-exported so an exporter can be written without depending on `async-trait` directly.
 pub use async_trait::async_trait;
 pub use batchable::{Batchable, merge_all};
-pub use encoded::Encoded;
 #[doc(hidden)]
 pub use batchable::{resource_key_encoded, resource_key_structural};
 pub use config::{
-    BatchConfig, BatchQueueConfig, ConfigError, FsyncPolicy, OverflowPolicy, PersistentConfig, QueueConfig,
-    RetryConfig, StorageConfig,
+    BatchConfig, BatchQueueConfig, ConfigError, FsyncPolicy, OverflowPolicy, PersistentConfig,
+    QueueConfig, RetryConfig, StorageConfig,
 };
+pub use encoded::Encoded;
 pub use exporter::{BatchExporter, ExportFailure, FailureKind, NotExported};
-pub use metrics::{BATCH_SIZE_BOUNDS, BatcherMetrics, BatcherSnapshot, QueueMetrics, QueueSnapshot, Trigger};
+pub use metrics::{
+    BATCH_SIZE_BOUNDS, BatcherMetrics, BatcherSnapshot, QueueMetrics, QueueSnapshot, Trigger,
+};
 pub use otlp_transport::{ExportRequest, PartialSuccess, Signal};
 pub use queue::{BatchQueue, Receipt};
-pub use report::{BuildError, Delivery, DrainError, EnqueueError, FailureSummary, MAX_FAILURES_LISTED, Report};
+pub use report::{
+    BuildError, Delivery, DrainError, EnqueueError, FailureSummary, MAX_FAILURES_LISTED, Report,
+};

@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Upper bounds (inclusive) of the batch-size histogram buckets, in items; the otelcol batch
 /// processor's `batch_send_size` boundaries. A last bucket counts larger batches.
 pub const BATCH_SIZE_BOUNDS: [u64; 22] = [
-    10, 25, 50, 75, 100, 250, 500, 750, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10_000,
-    20_000, 30_000, 50_000, 100_000,
+    10, 25, 50, 75, 100, 250, 500, 750, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000,
+    10_000, 20_000, 30_000, 50_000, 100_000,
 ];
 
 /// Why a batch was sent.
@@ -30,7 +30,12 @@ pub enum Trigger {
 
 impl Trigger {
     /// Every trigger, in a fixed order.
-    pub const ALL: [Trigger; 4] = [Trigger::Size, Trigger::Timeout, Trigger::Flush, Trigger::Shutdown];
+    pub const ALL: [Trigger; 4] = [
+        Trigger::Size,
+        Trigger::Timeout,
+        Trigger::Flush,
+        Trigger::Shutdown,
+    ];
 
     /// A lower-case name for labels: `size`, `timeout`, `flush`, `shutdown`.
     pub const fn name(self) -> &'static str {

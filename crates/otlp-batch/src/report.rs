@@ -67,7 +67,11 @@ impl Report {
             summary.items += items;
             summary.batches += 1;
         } else if self.failures.len() < MAX_FAILURES_LISTED {
-            self.failures.push(FailureSummary { failure: failure.clone(), items, batches: 1 });
+            self.failures.push(FailureSummary {
+                failure: failure.clone(),
+                items,
+                batches: 1,
+            });
         } else {
             self.unlisted_failures += 1;
         }
@@ -81,7 +85,11 @@ impl Report {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} items exported, {} failed", self.exported_items, self.failed_items)?;
+        write!(
+            f,
+            "{} items exported, {} failed",
+            self.exported_items, self.failed_items
+        )?;
         if self.outstanding_items > 0 {
             write!(f, ", {} outstanding", self.outstanding_items)?;
         }
@@ -158,7 +166,10 @@ impl<R> EnqueueError<R> {
     /// `true` when trying again later may succeed (`Full`, `Closed` while a new queue may
     /// replace this one, `Storage`).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, EnqueueError::Full(_) | EnqueueError::Closed(_) | EnqueueError::Storage { .. })
+        matches!(
+            self,
+            EnqueueError::Full(_) | EnqueueError::Closed(_) | EnqueueError::Storage { .. }
+        )
     }
 
     /// The request, unless it was dropped.
@@ -179,10 +190,17 @@ impl<R> fmt::Display for EnqueueError<R> {
             EnqueueError::Full(_) => f.write_str("the queue is full"),
             EnqueueError::Closed(_) => f.write_str("the queue is shut down"),
             EnqueueError::TooLarge { items, bytes, .. } => {
-                write!(f, "the request ({items} items, {bytes} bytes) exceeds the queue's capacity")
+                write!(
+                    f,
+                    "the request ({items} items, {bytes} bytes) exceeds the queue's capacity"
+                )
             }
-            EnqueueError::Dropped { items } => write!(f, "the queue is full: {items} items dropped"),
-            EnqueueError::Storage { error, .. } => write!(f, "the persistent queue could not write: {error}"),
+            EnqueueError::Dropped { items } => {
+                write!(f, "the queue is full: {items} items dropped")
+            }
+            EnqueueError::Storage { error, .. } => {
+                write!(f, "the persistent queue could not write: {error}")
+            }
         }
     }
 }

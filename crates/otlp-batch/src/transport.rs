@@ -48,8 +48,14 @@ mod tests {
 
     #[test]
     fn transport_errors_map_to_failure_kinds() {
-        assert_eq!(failure(&ExportError::Timeout(Duration::from_secs(1))).kind(), FailureKind::Timeout);
-        assert_eq!(failure(&ExportError::InvalidResponse("x".into())).kind(), FailureKind::Permanent);
+        assert_eq!(
+            failure(&ExportError::Timeout(Duration::from_secs(1))).kind(),
+            FailureKind::Timeout
+        );
+        assert_eq!(
+            failure(&ExportError::InvalidResponse("x".into())).kind(),
+            FailureKind::Permanent
+        );
         let exhausted = ExportError::RetriesExhausted {
             attempts: 3,
             elapsed: Duration::from_secs(9),

@@ -10,7 +10,6 @@
 //! the queue down once it is empty.
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
-
 #![cfg(all(unix, feature = "persistent"))]
 
 mod common;
@@ -26,8 +25,8 @@ use std::time::Duration;
 
 use common::{deadline, ids, spans};
 use otlp_batch::{
-    BatchExporter, BatchQueue, BatchQueueConfig, ExportFailure, FsyncPolicy, PartialSuccess, PersistentConfig,
-    StorageConfig,
+    BatchExporter, BatchQueue, BatchQueueConfig, ExportFailure, FsyncPolicy, PartialSuccess,
+    PersistentConfig, StorageConfig,
 };
 use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
 
@@ -66,7 +65,10 @@ struct LogExporter {
 
 #[otlp_batch::async_trait]
 impl BatchExporter<ExportTraceServiceRequest> for LogExporter {
-    async fn export(&self, batch: &ExportTraceServiceRequest) -> Result<Option<PartialSuccess>, ExportFailure> {
+    async fn export(
+        &self,
+        batch: &ExportTraceServiceRequest,
+    ) -> Result<Option<PartialSuccess>, ExportFailure> {
         let call = self.calls.fetch_add(1, Ordering::Relaxed);
         if self.flaky && call % 7 == 3 {
             return Err(ExportFailure::retryable("flaky receiver"));
@@ -77,35 +79,52 @@ impl BatchExporter<ExportTraceServiceRequest> for LogExporter {
         for id in ids(batch) {
             lines.push_str(&format!("{} {id}\n", self.phase));
         }
-        (&self.log).write_all(lines.as_bytes()).map_err(ExportFailure::retryable)?;
+        (&self.log)
+            .write_all(lines.as_bytes())
+            .map_err(ExportFailure::retryable)?;
         Ok(None)
     }
 }
 
 fn exporter(dir: &Path, phase: char, flaky: bool) -> Arc<LogExporter> {
-    let mut log = OpenOptions::new().create(true).append(true).open(dir.join("exported.log")).unwrap();
+    let mut log = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("exported.log"))
+        .unwrap();
     // A line the previous process may have left half-written must not swallow ours.
     log.write_all(b"\n").unwrap();
-    Arc::new(LogExporter { log, phase, calls: AtomicUsize::new(0), flaky })
+    Arc::new(LogExporter {
+        log,
+        phase,
+        calls: AtomicUsize::new(0),
+        flaky,
+    })
 }
 
 /// The child process. Does nothing in a normal test run.
 #[test]
 fn child() {
-    let Ok(mode) = std::env::var(MODE) else { return };
+    let Ok(mode) = std::env::var(MODE) else {
+        return;
+    };
     let dir = PathBuf::from(std::env::var(DIR).unwrap());
     match mode.as_str() {
         "load" => {
-            let queue = BatchQueue::spawn_dedicated(config(&dir), exporter(&dir, 'L', true)).unwrap();
+            let queue =
+                BatchQueue::spawn_dedicated(config(&dir), exporter(&dir, 'L', true)).unwrap();
             let mut out = std::io::stdout().lock();
             for id in 0u64.. {
-                queue.enqueue_blocking(spans([id], "load"), deadline(30)).unwrap();
+                queue
+                    .enqueue_blocking(spans([id], "load"), deadline(30))
+                    .unwrap();
                 writeln!(out, "ACK {id}").unwrap();
                 out.flush().unwrap();
             }
         }
         "drain" => {
-            let queue = BatchQueue::spawn_dedicated(config(&dir), exporter(&dir, 'D', false)).unwrap();
+            let queue =
+                BatchQueue::spawn_dedicated(config(&dir), exporter(&dir, 'D', false)).unwrap();
             let recovered = queue.queue_metrics().snapshot();
             let report = queue.shutdown_blocking(deadline(20)).unwrap();
             println!(
@@ -145,12 +164,19 @@ fn kill_9_mid_load_then_restart_exports_every_acknowledged_item() {
             }
         }
     }
-    assert_eq!(acknowledged.len(), ACKS_BEFORE_KILL, "the child stopped early");
+    assert_eq!(
+        acknowledged.len(),
+        ACKS_BEFORE_KILL,
+        "the child stopped early"
+    );
     load.kill().unwrap(); // SIGKILL
     load.wait().unwrap();
     // Acknowledgements already in the pipe count too.
     for line in lines.map_while(Result::ok) {
-        if let Some(id) = line.rsplit_once("ACK ").and_then(|(_, id)| id.parse::<u64>().ok()) {
+        if let Some(id) = line
+            .rsplit_once("ACK ")
+            .and_then(|(_, id)| id.parse::<u64>().ok())
+        {
             acknowledged.push(id);
         }
     }
@@ -158,15 +184,22 @@ fn kill_9_mid_load_then_restart_exports_every_acknowledged_item() {
     let drain = child_command(dir.path(), "drain").output().unwrap();
     let stdout = String::from_utf8_lossy(&drain.stdout);
     assert!(drain.status.success(), "drain failed: {stdout}");
-    let summary = stdout.lines().find_map(|l| l.split_once("DRAINED ")).map(|(_, s)| s.to_owned()).unwrap_or_default();
+    let summary = stdout
+        .lines()
+        .find_map(|l| l.split_once("DRAINED "))
+        .map(|(_, s)| s.to_owned())
+        .unwrap_or_default();
 
     let log = std::fs::read_to_string(dir.path().join("exported.log")).unwrap();
     let mut before: HashMap<u64, usize> = HashMap::new();
     let mut after: HashMap<u64, usize> = HashMap::new();
     for line in log.lines() {
         let mut fields = line.split(' ');
-        let (Some(phase), Some(Ok(id)), None) = (fields.next(), fields.next().map(str::parse::<u64>), fields.next())
-        else {
+        let (Some(phase), Some(Ok(id)), None) = (
+            fields.next(),
+            fields.next().map(str::parse::<u64>),
+            fields.next(),
+        ) else {
             continue; // the blank separators, or a line cut by the kill
         };
         match phase {
@@ -176,16 +209,29 @@ fn kill_9_mid_load_then_restart_exports_every_acknowledged_item() {
         }
     }
 
-    let lost: Vec<u64> = acknowledged.iter().copied().filter(|id| !before.contains_key(id) && !after.contains_key(id)).collect();
+    let lost: Vec<u64> = acknowledged
+        .iter()
+        .copied()
+        .filter(|id| !before.contains_key(id) && !after.contains_key(id))
+        .collect();
     assert!(lost.is_empty(), "acknowledged but never exported: {lost:?}");
-    assert!(before.values().all(|&n| n == 1), "duplicates while the process was alive");
-    assert!(after.values().all(|&n| n == 1), "duplicates within the drain");
+    assert!(
+        before.values().all(|&n| n == 1),
+        "duplicates while the process was alive"
+    );
+    assert!(
+        after.values().all(|&n| n == 1),
+        "duplicates within the drain"
+    );
     let duplicates = after.keys().filter(|id| before.contains_key(id)).count();
     assert!(
         duplicates <= CONSUMERS * MAX_BATCH,
         "{duplicates} items exported both before the kill and after the restart; the window is {CONSUMERS} in-flight batches of at most {MAX_BATCH}"
     );
-    assert!(!after.is_empty(), "the kill left nothing queued on disk; the test proves nothing ({summary})");
+    assert!(
+        !after.is_empty(),
+        "the kill left nothing queued on disk; the test proves nothing ({summary})"
+    );
     eprintln!(
         "kill -9: {} acknowledged, {} exported before the kill, {} after the restart, {duplicates} duplicates; {summary}",
         acknowledged.len(),

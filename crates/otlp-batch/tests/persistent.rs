@@ -2,7 +2,6 @@
 //! after reopening, settled records are removed, the disk capacity pushes back.
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
-
 #![cfg(feature = "persistent")]
 
 mod common;
@@ -14,8 +13,8 @@ use std::time::Duration;
 
 use common::{Action, Scripted, deadline, fast_config, spans};
 use otlp_batch::{
-    BatchQueue, BatchQueueConfig, Delivery, DrainError, EnqueueError, FsyncPolicy, PersistentConfig, Signal,
-    StorageConfig,
+    BatchQueue, BatchQueueConfig, Delivery, DrainError, EnqueueError, FsyncPolicy,
+    PersistentConfig, Signal, StorageConfig,
 };
 use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
 
@@ -40,10 +39,20 @@ async fn what_shutdown_leaves_on_disk_is_exported_after_reopening() {
     let queue = Queue::spawn(config.clone(), hanging.clone()).unwrap();
     let mut receipts = Vec::new();
     for id in 0..30 {
-        receipts.push(queue.enqueue_tracked(spans([id], "cart"), deadline(5)).await.unwrap());
+        receipts.push(
+            queue
+                .enqueue_tracked(spans([id], "cart"), deadline(5))
+                .await
+                .unwrap(),
+        );
     }
-    let error = queue.shutdown(std::time::Instant::now() + Duration::from_millis(100)).await.unwrap_err();
-    let DrainError::DeadlineExceeded(report) = error else { panic!("{error:?}") };
+    let error = queue
+        .shutdown(std::time::Instant::now() + Duration::from_millis(100))
+        .await
+        .unwrap_err();
+    let DrainError::DeadlineExceeded(report) = error else {
+        panic!("{error:?}")
+    };
     assert_eq!((report.persisted_items, report.failed_items), (30, 0));
     for receipt in receipts {
         assert_eq!(receipt.wait().await, Delivery::Persisted);
@@ -64,13 +73,22 @@ async fn what_shutdown_leaves_on_disk_is_exported_after_reopening() {
 async fn settled_records_are_removed_and_not_exported_again() {
     let dir = tempfile::tempdir().unwrap();
     let config = persistent(dir.path(), FsyncPolicy::Always);
-    let exporter = Arc::new(Scripted::with([Action::Permanent, Action::Retryable, Action::Partial(1)]));
+    let exporter = Arc::new(Scripted::with([
+        Action::Permanent,
+        Action::Retryable,
+        Action::Partial(1),
+    ]));
     let queue = Queue::spawn(config.clone(), exporter.clone()).unwrap();
     for chunk in 0..20u64 {
-        queue.enqueue(spans(chunk * 5..chunk * 5 + 5, "cart"), deadline(5)).await.unwrap();
+        queue
+            .enqueue(spans(chunk * 5..chunk * 5 + 5, "cart"), deadline(5))
+            .await
+            .unwrap();
     }
     let error = queue.shutdown(deadline(5)).await.unwrap_err();
-    let DrainError::Failed(report) = error else { panic!("{error:?}") };
+    let DrainError::Failed(report) = error else {
+        panic!("{error:?}")
+    };
     assert_eq!(report.exported_items + report.failed_items, 100);
     drop(queue);
 
@@ -80,7 +98,10 @@ async fn settled_records_are_removed_and_not_exported_again() {
     queue.shutdown(deadline(5)).await.unwrap();
     assert!(again.exported().is_empty());
     let segments = std::fs::read_dir(dir.path().join("queue")).unwrap().count();
-    assert!(segments <= 2, "settled segments are deleted ({segments} files left)");
+    assert!(
+        segments <= 2,
+        "settled segments are deleted ({segments} files left)"
+    );
 }
 
 #[tokio::test]
@@ -114,10 +135,16 @@ fn exactly_once_across_clean_restarts_with_the_blocking_api() {
     config.queue.num_consumers = 3;
     let mut all = Vec::new();
     for round in 0..3u64 {
-        let exporter = Arc::new(Scripted::with([Action::Retryable, Action::Ok, Action::Retryable]));
+        let exporter = Arc::new(Scripted::with([
+            Action::Retryable,
+            Action::Ok,
+            Action::Retryable,
+        ]));
         let queue = Queue::spawn_dedicated(config.clone(), exporter.clone()).unwrap();
         for id in round * 100..round * 100 + 100 {
-            queue.enqueue_blocking(spans([id], "cart"), deadline(5)).unwrap();
+            queue
+                .enqueue_blocking(spans([id], "cart"), deadline(5))
+                .unwrap();
         }
         queue.shutdown_blocking(deadline(10)).unwrap();
         all.extend(exporter.exported());
@@ -128,6 +155,13 @@ fn exactly_once_across_clean_restarts_with_the_blocking_api() {
 
 #[test]
 fn the_collector_queue_directory_name() {
-    let dir = PersistentConfig::queue_directory("/var/lib/otelcol/file_storage", "otlp/backend", Signal::Traces);
-    assert_eq!(dir, Path::new("/var/lib/otelcol/file_storage/exporter_otlp_backend_traces"));
+    let dir = PersistentConfig::queue_directory(
+        "/var/lib/otelcol/file_storage",
+        "otlp/backend",
+        Signal::Traces,
+    );
+    assert_eq!(
+        dir,
+        Path::new("/var/lib/otelcol/file_storage/exporter_otlp_backend_traces")
+    );
 }

@@ -22,8 +22,14 @@ use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
 enum Op {
-    Enqueue { spans: u64, service: u8, tracked: bool },
-    TryEnqueue { spans: u64 },
+    Enqueue {
+        spans: u64,
+        service: u8,
+        tracked: bool,
+    },
+    TryEnqueue {
+        spans: u64,
+    },
     Flush,
     Script(Action),
 }
@@ -56,16 +62,26 @@ struct Setup {
 }
 
 fn setup() -> impl Strategy<Value = Setup> {
-    (1..20usize, proptest::option::of(0..10usize), 0..50u64, 1..4usize, 24..120usize, any::<bool>(), any::<bool>())
-        .prop_map(|(batch_size, max_extra, timeout_ms, consumers, capacity, give_up, persistent)| Setup {
-            batch_size,
-            max_extra,
-            timeout_ms,
-            consumers,
-            capacity,
-            give_up,
-            persistent,
-        })
+    (
+        1..20usize,
+        proptest::option::of(0..10usize),
+        0..50u64,
+        1..4usize,
+        24..120usize,
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(batch_size, max_extra, timeout_ms, consumers, capacity, give_up, persistent)| Setup {
+                batch_size,
+                max_extra,
+                timeout_ms,
+                consumers,
+                capacity,
+                give_up,
+                persistent,
+            },
+        )
 }
 
 async fn run(setup: Setup, ops: Vec<Op>) -> Result<(), TestCaseError> {
@@ -79,7 +95,11 @@ async fn run(setup: Setup, ops: Vec<Op>) -> Result<(), TestCaseError> {
     config.queue.export_timeout = Duration::from_secs(1);
     config.retry.initial_interval = Duration::from_millis(10);
     config.retry.max_interval = Duration::from_millis(100);
-    config.retry.max_elapsed_time = if setup.give_up { Duration::from_millis(150) } else { Duration::ZERO };
+    config.retry.max_elapsed_time = if setup.give_up {
+        Duration::from_millis(150)
+    } else {
+        Duration::ZERO
+    };
     #[cfg(feature = "persistent")]
     if setup.persistent {
         config.storage = otlp_batch::StorageConfig::Persistent(PersistentConfig {
@@ -90,7 +110,8 @@ async fn run(setup: Setup, ops: Vec<Op>) -> Result<(), TestCaseError> {
         });
     }
     let exporter = Arc::new(Scripted::default());
-    let queue: BatchQueue<ExportTraceServiceRequest> = BatchQueue::spawn(config, exporter.clone()).unwrap();
+    let queue: BatchQueue<ExportTraceServiceRequest> =
+        BatchQueue::spawn(config, exporter.clone()).unwrap();
 
     let far = || std::time::Instant::now() + Duration::from_secs(3600);
     let mut next_id = 0u64;
@@ -100,7 +121,11 @@ async fn run(setup: Setup, ops: Vec<Op>) -> Result<(), TestCaseError> {
     let mut take = |result: Result<otlp_batch::Report, DrainError>| -> Result<(), TestCaseError> {
         let report = match result {
             Ok(report) | Err(DrainError::Failed(report)) => report,
-            Err(other) => return Err(TestCaseError::fail(format!("drain did not finish: {other:?}"))),
+            Err(other) => {
+                return Err(TestCaseError::fail(format!(
+                    "drain did not finish: {other:?}"
+                )));
+            }
         };
         prop_assert_eq!(report.outstanding_items, 0);
         reported_exported += report.exported_items;
@@ -110,7 +135,11 @@ async fn run(setup: Setup, ops: Vec<Op>) -> Result<(), TestCaseError> {
 
     for op in ops {
         match op {
-            Op::Enqueue { spans: n, service, tracked } => {
+            Op::Enqueue {
+                spans: n,
+                service,
+                tracked,
+            } => {
                 let request_ids: Vec<u64> = (next_id..next_id + n).collect();
                 next_id += n;
                 let request = spans(request_ids.iter().copied(), &format!("svc{service}"));
@@ -157,23 +186,42 @@ async fn run(setup: Setup, ops: Vec<Op>) -> Result<(), TestCaseError> {
     let metrics = queue.queue_metrics().snapshot();
     let accepted_count = accepted.len() as u64;
     prop_assert_eq!(metrics.enqueued_items, accepted_count);
-    prop_assert_eq!(metrics.exported_items + metrics.failed_items, accepted_count, "every item settled once");
-    prop_assert_eq!(reported_exported + reported_failed, accepted_count, "every settlement reported once");
+    prop_assert_eq!(
+        metrics.exported_items + metrics.failed_items,
+        accepted_count,
+        "every item settled once"
+    );
+    prop_assert_eq!(
+        reported_exported + reported_failed,
+        accepted_count,
+        "every settlement reported once"
+    );
     prop_assert_eq!(metrics.size_items, 0);
 
     let exported = exporter.exported();
     let exported_set: HashSet<u64> = exported.iter().copied().collect();
-    prop_assert_eq!(exported.len(), exported_set.len(), "an acknowledged export happened twice");
+    prop_assert_eq!(
+        exported.len(),
+        exported_set.len(),
+        "an acknowledged export happened twice"
+    );
     let accepted_set: HashSet<u64> = accepted.iter().copied().collect();
     prop_assert!(exported_set.is_subset(&accepted_set));
-    prop_assert_eq!(exported.len() as u64, reported_exported + *exporter.rejected.lock().unwrap());
+    prop_assert_eq!(
+        exported.len() as u64,
+        reported_exported + *exporter.rejected.lock().unwrap()
+    );
 
     // Duplicates at the receiver only for attempts abandoned at export_timeout.
     let stalled: HashSet<u64> = exporter.stalled.lock().unwrap().iter().copied().collect();
     let mut seen = HashSet::new();
     for id in exporter.received() {
         if !seen.insert(id) {
-            prop_assert!(stalled.contains(&id), "id {} received twice outside the timeout window", id);
+            prop_assert!(
+                stalled.contains(&id),
+                "id {} received twice outside the timeout window",
+                id
+            );
         }
     }
 

@@ -26,10 +26,10 @@ use async_trait::async_trait;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use crate::Signal;
 use crate::config::{ComponentId, PipelineId};
 use crate::data::Telemetry;
 use crate::error::{BoxError, ConsumeError, FatalError, Refused};
-use crate::Signal;
 
 /// Something data is handed to: a processor, an exporter, a fan-out, a pipeline.
 #[async_trait]
@@ -50,7 +50,10 @@ pub trait Consumer: Send + Sync + 'static {
     /// consumer passes the call on.
     async fn consume_or_return(&self, data: Telemetry) -> Result<(), Refused> {
         let kept = data.clone();
-        self.consume(data).await.map_err(|error| Refused { error, data: Some(kept) })
+        self.consume(data).await.map_err(|error| Refused {
+            error,
+            data: Some(kept),
+        })
     }
 
     /// `true` when this consumer changes the data it receives (or passes it, changed, to the
@@ -186,8 +189,10 @@ impl SignalSet {
     /// No signal.
     pub const EMPTY: SignalSet = SignalSet(0);
     /// Traces, metrics and logs: what most components support.
-    pub const TRACES_METRICS_LOGS: SignalSet =
-        SignalSet::EMPTY.with(Signal::Traces).with(Signal::Metrics).with(Signal::Logs);
+    pub const TRACES_METRICS_LOGS: SignalSet = SignalSet::EMPTY
+        .with(Signal::Traces)
+        .with(Signal::Metrics)
+        .with(Signal::Logs);
     /// All four signals, profiles included.
     pub const ALL: SignalSet = SignalSet::TRACES_METRICS_LOGS.with(Signal::Profiles);
 
@@ -304,7 +309,9 @@ impl Resources {
 
 impl fmt::Debug for Resources {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Resources").field("len", &self.map.len()).finish()
+        f.debug_struct("Resources")
+            .field("len", &self.map.len())
+            .finish()
     }
 }
 
@@ -359,7 +366,10 @@ impl NextConsumers {
 
     /// The signals that have a consumer.
     pub fn signals(&self) -> SignalSet {
-        Signal::ALL.into_iter().filter(|s| self.get(*s).is_some()).collect()
+        Signal::ALL
+            .into_iter()
+            .filter(|s| self.get(*s).is_some())
+            .collect()
     }
 
     /// Hands `data` to the consumer of its signal; a permanent error when there is none.
@@ -367,14 +377,18 @@ impl NextConsumers {
         let signal = data.signal();
         match self.get(signal) {
             Some(consumer) => consumer.consume(data).await,
-            None => Err(ConsumeError::permanent(format!("no pipeline accepts {signal}"))),
+            None => Err(ConsumeError::permanent(format!(
+                "no pipeline accepts {signal}"
+            ))),
         }
     }
 }
 
 impl fmt::Debug for NextConsumers {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NextConsumers").field("signals", &self.signals()).finish()
+        f.debug_struct("NextConsumers")
+            .field("signals", &self.signals())
+            .finish()
     }
 }
 
@@ -393,7 +407,11 @@ pub struct ReceiverContext {
 impl ReceiverContext {
     /// A context for `id` sending to `next`, with no resources.
     pub fn new(id: ComponentId, next: NextConsumers) -> ReceiverContext {
-        ReceiverContext { id, next, resources: Resources::default() }
+        ReceiverContext {
+            id,
+            next,
+            resources: Resources::default(),
+        }
     }
 
     /// Sets the resources.
@@ -421,7 +439,12 @@ pub struct ProcessorContext {
 impl ProcessorContext {
     /// A context for `id` in `pipeline`, sending to `next`, with no resources.
     pub fn new(id: ComponentId, pipeline: PipelineId, next: Arc<dyn Consumer>) -> ProcessorContext {
-        ProcessorContext { id, pipeline, next, resources: Resources::default() }
+        ProcessorContext {
+            id,
+            pipeline,
+            next,
+            resources: Resources::default(),
+        }
     }
 
     /// Sets the resources.
@@ -461,7 +484,11 @@ pub struct ExporterContext {
 impl ExporterContext {
     /// A context for `id` receiving `signals`, with no resources.
     pub fn new(id: ComponentId, signals: impl Into<SignalSet>) -> ExporterContext {
-        ExporterContext { id, signals: signals.into(), resources: Resources::default() }
+        ExporterContext {
+            id,
+            signals: signals.into(),
+            resources: Resources::default(),
+        }
     }
 
     /// Sets the resources.
@@ -485,7 +512,10 @@ pub struct ExtensionContext {
 impl ExtensionContext {
     /// A context for `id`, with no resources.
     pub fn new(id: ComponentId) -> ExtensionContext {
-        ExtensionContext { id, resources: Resources::default() }
+        ExtensionContext {
+            id,
+            resources: Resources::default(),
+        }
     }
 
     /// Sets the resources.
@@ -521,7 +551,16 @@ impl Host {
         resources: Resources,
     ) -> (Host, mpsc::UnboundedReceiver<FatalError>) {
         let (fatal, fatal_rx) = mpsc::unbounded_channel();
-        (Host { inner: Arc::new(HostInner { extensions, resources, fatal }) }, fatal_rx)
+        (
+            Host {
+                inner: Arc::new(HostInner {
+                    extensions,
+                    resources,
+                    fatal,
+                }),
+            },
+            fatal_rx,
+        )
     }
 
     /// A host with no extension and no resources (fatal errors are dropped).
@@ -531,7 +570,11 @@ impl Host {
 
     /// The extension with this id, if `service.extensions` lists it.
     pub fn extension(&self, id: &ComponentId) -> Option<&Arc<dyn Extension>> {
-        self.inner.extensions.iter().find(|(k, _)| k == id).map(|(_, e)| e)
+        self.inner
+            .extensions
+            .iter()
+            .find(|(k, _)| k == id)
+            .map(|(_, e)| e)
     }
 
     /// The extension with this id, if it is listed and of type `T`.
@@ -554,7 +597,11 @@ impl Host {
     /// graph down when it sees this (see
     /// [`Pipelines::fatal_error`](crate::graph::Pipelines::fatal_error)).
     pub fn report_fatal(&self, kind: ComponentKind, id: ComponentId, error: impl Into<BoxError>) {
-        let error = FatalError { kind, id, source: error.into() };
+        let error = FatalError {
+            kind,
+            id,
+            source: error.into(),
+        };
         tracing::error!(%error, "component failed");
         // The receiving side lives as long as the graph; after that nobody is listening.
         let _ = self.inner.fatal.send(error);
@@ -563,8 +610,15 @@ impl Host {
 
 impl fmt::Debug for Host {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ids: Vec<String> = self.inner.extensions.iter().map(|(id, _)| id.to_string()).collect();
-        f.debug_struct("Host").field("extensions", &ids).finish_non_exhaustive()
+        let ids: Vec<String> = self
+            .inner
+            .extensions
+            .iter()
+            .map(|(id, _)| id.to_string())
+            .collect();
+        f.debug_struct("Host")
+            .field("extensions", &ids)
+            .finish_non_exhaustive()
     }
 }
 
@@ -586,14 +640,22 @@ mod tests {
         );
         assert_eq!(host.extension_as::<Storage>(&id).map(|s| s.0), Some(7));
         assert!(host.extension_as::<Other>(&id).is_none());
-        assert!(host.extension(&"file_storage".parse().expect("id")).is_none());
+        assert!(
+            host.extension(&"file_storage".parse().expect("id"))
+                .is_none()
+        );
     }
 
     #[test]
     fn resources_by_type() {
-        let resources = Resources::new().with(Arc::new(5_u64)).with(Arc::new(String::from("x")));
+        let resources = Resources::new()
+            .with(Arc::new(5_u64))
+            .with(Arc::new(String::from("x")));
         assert_eq!(resources.get::<u64>().as_deref(), Some(&5));
-        assert_eq!(resources.get::<String>().as_deref().map(String::as_str), Some("x"));
+        assert_eq!(
+            resources.get::<String>().as_deref().map(String::as_str),
+            Some("x")
+        );
         assert!(resources.get::<u32>().is_none());
     }
 

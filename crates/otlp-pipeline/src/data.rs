@@ -160,7 +160,9 @@ impl Context {
 
     /// A context carrying `client`.
     pub fn with_client(client: ClientInfo) -> Context {
-        Context { client: Some(Arc::new(client)) }
+        Context {
+            client: Some(Arc::new(client)),
+        }
     }
 
     /// The sender, when the receiver recorded it.
@@ -187,7 +189,10 @@ pub struct ClientInfo {
 impl ClientInfo {
     /// Client information with a peer address and no metadata.
     pub fn new(addr: Option<SocketAddr>) -> ClientInfo {
-        ClientInfo { addr, metadata: Metadata::default() }
+        ClientInfo {
+            addr,
+            metadata: Metadata::default(),
+        }
     }
 
     /// Sets the metadata.
@@ -225,9 +230,10 @@ impl Metadata {
     /// Appends a value; names are case-insensitive. Invalid names or values are ignored
     /// (they cannot have come from a request).
     pub fn append(&mut self, name: &str, value: &str) {
-        if let (Ok(name), Ok(value)) =
-            (http::HeaderName::from_bytes(name.as_bytes()), http::HeaderValue::from_str(value))
-        {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(value),
+        ) {
             Arc::make_mut(&mut self.headers).append(name, value);
         }
     }
@@ -239,7 +245,10 @@ impl Metadata {
 
     /// Every value of `name` that is valid text, in arrival order.
     pub fn get_all<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> + 'a {
-        self.headers.get_all(name).into_iter().filter_map(|v| v.to_str().ok())
+        self.headers
+            .get_all(name)
+            .into_iter()
+            .filter_map(|v| v.to_str().ok())
     }
 
     /// `true` when there is no entry.
@@ -294,7 +303,8 @@ impl Body {
     }
 
     fn payload(&self) -> &Payload {
-        self.decoded.get_or_init(|| decode(self.signal, self.encoded.as_deref().unwrap_or_default()))
+        self.decoded
+            .get_or_init(|| decode(self.signal, self.encoded.as_deref().unwrap_or_default()))
     }
 
     fn into_payload(self) -> Payload {
@@ -305,11 +315,13 @@ impl Body {
     }
 
     fn item_count(&self) -> usize {
-        *self.items.get_or_init(|| match (self.decoded.get(), &self.encoded) {
-            (Some(payload), _) => payload.item_count(),
-            (None, Some(protobuf)) => count_items(self.signal, protobuf),
-            (None, None) => 0,
-        })
+        *self
+            .items
+            .get_or_init(|| match (self.decoded.get(), &self.encoded) {
+                (Some(payload), _) => payload.item_count(),
+                (None, Some(protobuf)) => count_items(self.signal, protobuf),
+                (None, None) => 0,
+            })
     }
 }
 
@@ -349,7 +361,10 @@ fn count_items(signal: Signal, protobuf: &[u8]) -> usize {
 impl Telemetry {
     /// Telemetry for `payload` with an empty context.
     pub fn new(payload: impl Into<Payload>) -> Telemetry {
-        Telemetry { body: Arc::new(Body::decoded(payload.into())), context: Context::default() }
+        Telemetry {
+            body: Arc::new(Body::decoded(payload.into())),
+            context: Context::default(),
+        }
     }
 
     /// Telemetry for the protobuf encoding of a `signal` Export request, decoded only when
@@ -362,7 +377,10 @@ impl Telemetry {
             encoded: Some(protobuf),
             items: items.map_or_else(OnceLock::new, OnceLock::from),
         };
-        Telemetry { body: Arc::new(body), context: Context::default() }
+        Telemetry {
+            body: Arc::new(body),
+            context: Context::default(),
+        }
     }
 
     /// Attaches the payload's protobuf encoding as it was received (the transport's
@@ -454,7 +472,10 @@ impl Telemetry {
 
     /// An unshared copy of the payload (a deep clone) with the same context.
     pub fn deep_clone(&self) -> Telemetry {
-        Telemetry { body: Arc::new((*self.body).clone()), context: self.context.clone() }
+        Telemetry {
+            body: Arc::new((*self.body).clone()),
+            context: self.context.clone(),
+        }
     }
 
     /// `true` when `a` and `b` share one payload allocation (no copy was made between them).
@@ -502,7 +523,10 @@ impl Telemetry {
             return None;
         }
         match self.encoded() {
-            Some(protobuf) => Some(otlp_batch::Encoded::from_protobuf(protobuf.clone(), self.item_count())),
+            Some(protobuf) => Some(otlp_batch::Encoded::from_protobuf(
+                protobuf.clone(),
+                self.item_count(),
+            )),
             None => R::of(self).map(otlp_batch::Encoded::new),
         }
     }
@@ -616,9 +640,15 @@ mod tests {
         assert!(Telemetry::same_payload(&a, &b));
         assert!(a.encoded().is_some() && b.encoded().is_some());
         assert!(a.is_shared());
-        assert!(a.metrics_mut().is_none(), "another signal's accessor never copies");
+        assert!(
+            a.metrics_mut().is_none(),
+            "another signal's accessor never copies"
+        );
         assert!(Telemetry::same_payload(&a, &b));
-        a.traces_mut().expect("traces").resource_spans.push(Default::default());
+        a.traces_mut()
+            .expect("traces")
+            .resource_spans
+            .push(Default::default());
         assert!(!Telemetry::same_payload(&a, &b));
         assert!(a.encoded().is_none(), "a write drops the received encoding");
         assert!(b.encoded().is_some(), "the other copy keeps it");
@@ -637,9 +667,15 @@ mod tests {
         assert!(!a.is_decoded());
         assert_eq!(a.item_count(), 0, "counted from the bytes: no spans");
         let b = a.clone();
-        assert!(a.metrics().is_none() && !a.is_decoded(), "another signal's accessor decodes nothing");
+        assert!(
+            a.metrics().is_none() && !a.is_decoded(),
+            "another signal's accessor decodes nothing"
+        );
         assert_eq!(a.traces(), Some(&request));
-        assert!(a.is_decoded() && b.is_decoded(), "clones share the decoded payload");
+        assert!(
+            a.is_decoded() && b.is_decoded(),
+            "clones share the decoded payload"
+        );
         assert_eq!(a.encoded(), Some(&bytes), "reading keeps the bytes");
         a.traces_mut().expect("traces").resource_spans.truncate(1);
         assert!(a.encoded().is_none() && b.encoded().is_some());
@@ -661,10 +697,15 @@ mod tests {
 
     #[test]
     fn metadata_is_case_insensitive() {
-        let metadata: Metadata = [("X-Tenant", "a"), ("x-tenant", "b"), ("other", "c")].into_iter().collect();
+        let metadata: Metadata = [("X-Tenant", "a"), ("x-tenant", "b"), ("other", "c")]
+            .into_iter()
+            .collect();
         assert_eq!(metadata.get("x-TENANT"), Some("a"));
         assert_eq!(metadata.get_all("X-Tenant").collect::<Vec<_>>(), ["a", "b"]);
         let context = Context::with_client(ClientInfo::new(None).with_metadata(metadata));
-        assert_eq!(context.client().and_then(|c| c.metadata.get("other")), Some("c"));
+        assert_eq!(
+            context.client().and_then(|c| c.metadata.get("other")),
+            Some("c")
+        );
     }
 }

@@ -65,13 +65,20 @@ impl ConsumeError {
 
     /// A permanent error: the data is rejected.
     pub fn permanent(message: impl Into<String>) -> ConsumeError {
-        ConsumeError { kind: ErrorKind::Permanent, message: message.into(), component: None, merged: false }
+        ConsumeError {
+            kind: ErrorKind::Permanent,
+            message: message.into(),
+            component: None,
+            merged: false,
+        }
     }
 
     /// Sets the suggested retry delay (and makes the error retryable).
     #[must_use]
     pub fn with_retry_after(mut self, delay: Duration) -> ConsumeError {
-        self.kind = ErrorKind::Retryable { retry_after: Some(delay) };
+        self.kind = ErrorKind::Retryable {
+            retry_after: Some(delay),
+        };
         self
     }
 
@@ -142,7 +149,9 @@ impl ConsumeError {
         }
         let retryable = errors.iter().any(ConsumeError::is_retryable);
         let kind = if retryable {
-            ErrorKind::Retryable { retry_after: errors.iter().filter_map(|e| e.retry_after()).max() }
+            ErrorKind::Retryable {
+                retry_after: errors.iter().filter_map(|e| e.retry_after()).max(),
+            }
         } else {
             ErrorKind::Permanent
         };
@@ -150,8 +159,17 @@ impl ConsumeError {
             .iter()
             .find(|e| e.is_retryable() == retryable)
             .and_then(|e| e.component.clone());
-        let message = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-        Some(ConsumeError { kind, message, component, merged: true })
+        let message = errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        Some(ConsumeError {
+            kind,
+            message,
+            component,
+            merged: true,
+        })
     }
 }
 
@@ -174,9 +192,9 @@ impl From<ConsumeError> for otlp_transport::status::Refusal {
         use otlp_transport::status::Refusal;
         let message = error.to_string();
         match error.kind {
-            ErrorKind::Retryable { retry_after: Some(delay) } => {
-                Refusal::retryable(message).with_retry_after(delay)
-            }
+            ErrorKind::Retryable {
+                retry_after: Some(delay),
+            } => Refusal::retryable(message).with_retry_after(delay),
             ErrorKind::Retryable { retry_after: None } => Refusal::retryable(message),
             ErrorKind::Permanent => Refusal::rejected(message),
         }
@@ -256,7 +274,11 @@ mod tests {
         assert_eq!(merged.retry_after(), Some(Duration::from_secs(3)));
         assert_eq!(merged.component(), Some(&id("otlp/b")));
         assert_eq!(merged.message(), "otlp/a: bad; otlp/b: down; full");
-        assert_eq!(merged.to_string(), "otlp/a: bad; otlp/b: down; full", "components named once");
+        assert_eq!(
+            merged.to_string(),
+            "otlp/a: bad; otlp/b: down; full",
+            "components named once"
+        );
         assert_eq!(ConsumeError::merge([]), None);
         let one = ConsumeError::permanent("x");
         assert_eq!(ConsumeError::merge([one.clone()]), Some(one));
@@ -275,7 +297,10 @@ mod tests {
             .with_retry_after(Duration::from_secs(2))
             .with_component(id("otlp"))
             .into();
-        assert_eq!(refusal, Refusal::retryable("otlp: queue full").with_retry_after(Duration::from_secs(2)));
+        assert_eq!(
+            refusal,
+            Refusal::retryable("otlp: queue full").with_retry_after(Duration::from_secs(2))
+        );
         let refusal: Refusal = ConsumeError::permanent("bad").into();
         assert_eq!(refusal, Refusal::rejected("bad"));
     }

@@ -41,12 +41,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_yaml_ng::Value;
 
+use crate::Signal;
 use crate::component::{
     Exporter, ExporterContext, Extension, ExtensionContext, Processor, ProcessorContext, Receiver,
     ReceiverContext, SignalSet,
 };
 use crate::config::{ConfigError, parse_config};
-use crate::Signal;
 
 /// What every factory has: the type name it is registered under, its aliases, its default
 /// configuration, and a check of a configuration that builds nothing.
@@ -78,7 +78,8 @@ pub trait ReceiverFactory: Factory {
 
     /// Builds the receiver (opening nothing: ports open in [`Receiver::start`]). Called once
     /// per id, with the consumers of every pipeline that lists it.
-    fn create(&self, ctx: ReceiverContext, config: Value) -> Result<Box<dyn Receiver>, ConfigError>;
+    fn create(&self, ctx: ReceiverContext, config: Value)
+    -> Result<Box<dyn Receiver>, ConfigError>;
 }
 
 /// Builds [`Processor`]s.
@@ -95,7 +96,11 @@ pub trait ProcessorFactory: Factory {
 
     /// Builds one instance for one pipeline ([`ProcessorContext::pipeline`]), passing data to
     /// [`ProcessorContext::next`].
-    fn create(&self, ctx: ProcessorContext, config: Value) -> Result<Box<dyn Processor>, ConfigError>;
+    fn create(
+        &self,
+        ctx: ProcessorContext,
+        config: Value,
+    ) -> Result<Box<dyn Processor>, ConfigError>;
 }
 
 /// Builds [`Exporter`]s.
@@ -105,13 +110,18 @@ pub trait ExporterFactory: Factory {
 
     /// Builds the exporter (connecting nowhere yet). Called once per id; the instance is
     /// shared by every pipeline that lists it.
-    fn create(&self, ctx: ExporterContext, config: Value) -> Result<Box<dyn Exporter>, ConfigError>;
+    fn create(&self, ctx: ExporterContext, config: Value)
+    -> Result<Box<dyn Exporter>, ConfigError>;
 }
 
 /// Builds [`Extension`]s.
 pub trait ExtensionFactory: Factory {
     /// Builds the extension.
-    fn create(&self, ctx: ExtensionContext, config: Value) -> Result<Box<dyn Extension>, ConfigError>;
+    fn create(
+        &self,
+        ctx: ExtensionContext,
+        config: Value,
+    ) -> Result<Box<dyn Extension>, ConfigError>;
 }
 
 /// A typed component configuration, for [`FnFactory`].
@@ -145,7 +155,13 @@ pub struct FnFactory<C, F> {
 
 impl<C, F> FnFactory<C, F> {
     fn new(type_name: &'static str, signals: SignalSet, create: F) -> Self {
-        FnFactory { type_name, aliases: &[], signals, create, config: PhantomData }
+        FnFactory {
+            type_name,
+            aliases: &[],
+            signals,
+            create,
+            config: PhantomData,
+        }
     }
 
     /// Adds aliases (other type names selecting this factory).
@@ -233,7 +249,11 @@ where
         self.signals
     }
 
-    fn create(&self, ctx: ReceiverContext, config: Value) -> Result<Box<dyn Receiver>, ConfigError> {
+    fn create(
+        &self,
+        ctx: ReceiverContext,
+        config: Value,
+    ) -> Result<Box<dyn Receiver>, ConfigError> {
         (self.create)(ctx, parse_and_check(&config)?)
     }
 }
@@ -251,7 +271,11 @@ where
         parse_and_check::<C>(config)?.validate_for_signal(signal)
     }
 
-    fn create(&self, ctx: ProcessorContext, config: Value) -> Result<Box<dyn Processor>, ConfigError> {
+    fn create(
+        &self,
+        ctx: ProcessorContext,
+        config: Value,
+    ) -> Result<Box<dyn Processor>, ConfigError> {
         let config: C = parse_and_check(&config)?;
         config.validate_for_signal(ctx.signal())?;
         (self.create)(ctx, config)
@@ -267,7 +291,11 @@ where
         self.signals
     }
 
-    fn create(&self, ctx: ExporterContext, config: Value) -> Result<Box<dyn Exporter>, ConfigError> {
+    fn create(
+        &self,
+        ctx: ExporterContext,
+        config: Value,
+    ) -> Result<Box<dyn Exporter>, ConfigError> {
         (self.create)(ctx, parse_and_check(&config)?)
     }
 }
@@ -277,7 +305,11 @@ where
     C: ComponentConfig,
     F: Fn(ExtensionContext, C) -> Result<Box<dyn Extension>, ConfigError> + Send + Sync + 'static,
 {
-    fn create(&self, ctx: ExtensionContext, config: Value) -> Result<Box<dyn Extension>, ConfigError> {
+    fn create(
+        &self,
+        ctx: ExtensionContext,
+        config: Value,
+    ) -> Result<Box<dyn Extension>, ConfigError> {
         (self.create)(ctx, parse_and_check(&config)?)
     }
 }

@@ -21,7 +21,9 @@ use std::sync::Arc;
 
 use crate::component::ComponentKind;
 use crate::config::id::check_type;
-use crate::factory::{ExporterFactory, ExtensionFactory, Factory, ProcessorFactory, ReceiverFactory};
+use crate::factory::{
+    ExporterFactory, ExtensionFactory, Factory, ProcessorFactory, ReceiverFactory,
+};
 
 /// Why a factory could not be registered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -56,7 +58,11 @@ struct Factories<F: ?Sized> {
 
 impl<F: ?Sized + Factory> Factories<F> {
     fn new(kind: ComponentKind) -> Self {
-        Factories { kind, by_type: BTreeMap::new(), aliases: BTreeMap::new() }
+        Factories {
+            kind,
+            by_type: BTreeMap::new(),
+            aliases: BTreeMap::new(),
+        }
     }
 
     fn taken(&self, name: &str) -> bool {
@@ -74,7 +80,10 @@ impl<F: ?Sized + Factory> Factories<F> {
                 reason,
             })?;
             if self.taken(name) || names[..i].contains(name) {
-                return Err(RegistryError::Duplicate { kind: self.kind, name: name.clone() });
+                return Err(RegistryError::Duplicate {
+                    kind: self.kind,
+                    name: name.clone(),
+                });
             }
         }
         for alias in &names[1..] {
@@ -96,7 +105,11 @@ impl<F: ?Sized + Factory> Factories<F> {
     }
 
     fn names(&self) -> Vec<String> {
-        self.by_type.keys().chain(self.aliases.keys()).cloned().collect()
+        self.by_type
+            .keys()
+            .chain(self.aliases.keys())
+            .cloned()
+            .collect()
     }
 }
 
@@ -129,22 +142,34 @@ impl Registry {
     }
 
     /// Registers a receiver factory under its type name and aliases.
-    pub fn register_receiver(&mut self, factory: impl ReceiverFactory) -> Result<(), RegistryError> {
+    pub fn register_receiver(
+        &mut self,
+        factory: impl ReceiverFactory,
+    ) -> Result<(), RegistryError> {
         self.receivers.register(Arc::new(factory))
     }
 
     /// Registers a processor factory under its type name and aliases.
-    pub fn register_processor(&mut self, factory: impl ProcessorFactory) -> Result<(), RegistryError> {
+    pub fn register_processor(
+        &mut self,
+        factory: impl ProcessorFactory,
+    ) -> Result<(), RegistryError> {
         self.processors.register(Arc::new(factory))
     }
 
     /// Registers an exporter factory under its type name and aliases.
-    pub fn register_exporter(&mut self, factory: impl ExporterFactory) -> Result<(), RegistryError> {
+    pub fn register_exporter(
+        &mut self,
+        factory: impl ExporterFactory,
+    ) -> Result<(), RegistryError> {
         self.exporters.register(Arc::new(factory))
     }
 
     /// Registers an extension factory under its type name and aliases.
-    pub fn register_extension(&mut self, factory: impl ExtensionFactory) -> Result<(), RegistryError> {
+    pub fn register_extension(
+        &mut self,
+        factory: impl ExtensionFactory,
+    ) -> Result<(), RegistryError> {
         self.extensions.register(Arc::new(factory))
     }
 
@@ -209,9 +234,13 @@ impl Registry {
     pub fn factory(&self, kind: ComponentKind, type_name: &str) -> Option<&dyn Factory> {
         match kind {
             ComponentKind::Receiver => self.receivers.get(type_name).map(|f| &**f as &dyn Factory),
-            ComponentKind::Processor => self.processors.get(type_name).map(|f| &**f as &dyn Factory),
+            ComponentKind::Processor => {
+                self.processors.get(type_name).map(|f| &**f as &dyn Factory)
+            }
             ComponentKind::Exporter => self.exporters.get(type_name).map(|f| &**f as &dyn Factory),
-            ComponentKind::Extension => self.extensions.get(type_name).map(|f| &**f as &dyn Factory),
+            ComponentKind::Extension => {
+                self.extensions.get(type_name).map(|f| &**f as &dyn Factory)
+            }
         }
     }
 
@@ -219,9 +248,13 @@ impl Registry {
     pub fn types(&self, kind: ComponentKind) -> Vec<&str> {
         match kind {
             ComponentKind::Receiver => self.receivers.by_type.keys().map(String::as_str).collect(),
-            ComponentKind::Processor => self.processors.by_type.keys().map(String::as_str).collect(),
+            ComponentKind::Processor => {
+                self.processors.by_type.keys().map(String::as_str).collect()
+            }
             ComponentKind::Exporter => self.exporters.by_type.keys().map(String::as_str).collect(),
-            ComponentKind::Extension => self.extensions.by_type.keys().map(String::as_str).collect(),
+            ComponentKind::Extension => {
+                self.extensions.by_type.keys().map(String::as_str).collect()
+            }
         }
     }
 
@@ -275,7 +308,9 @@ fn levenshtein(a: &str, b: &str) -> usize {
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 best = best.min(d[i - 2][j - 2] + 1);
             }

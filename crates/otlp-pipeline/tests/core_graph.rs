@@ -55,16 +55,24 @@ service:
     );
     assert_eq!(probe.creates("probe"), 1, "the receiver is built once");
     let next = receiver(&probe, "probe");
-    assert_eq!(next.signals(), SignalSet::from([Signal::Traces, Signal::Metrics]));
+    assert_eq!(
+        next.signals(),
+        SignalSet::from([Signal::Traces, Signal::Metrics])
+    );
     pipelines.start().await.expect("starts");
 
     next.consume(traces(3)).await.expect("accepted");
     assert_eq!(probe.delivered_to("probe/a").len(), 1);
     assert_eq!(probe.delivered_to("probe/b").len(), 1);
-    assert_eq!(probe.delivered_to("probe/m").len(), 0, "traces do not reach the metrics pipeline");
+    assert_eq!(
+        probe.delivered_to("probe/m").len(),
+        0,
+        "traces do not reach the metrics pipeline"
+    );
     assert_eq!(probe.delivered_to("probe/a")[0].item_count(), 3);
 
-    let metrics = Telemetry::new(otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest::default());
+    let metrics =
+        Telemetry::new(otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest::default());
     next.consume(metrics).await.expect("accepted");
     assert_eq!(probe.delivered_to("probe/m").len(), 1);
 
@@ -87,20 +95,38 @@ service:
     logs: {receivers: [probe/l], processors: [probe], exporters: [probe/shared]}
 ",
     );
-    assert_eq!(probe.creates("probe/shared"), 1, "one exporter instance for both pipelines");
+    assert_eq!(
+        probe.creates("probe/shared"),
+        1,
+        "one exporter instance for both pipelines"
+    );
     assert_eq!(
         probe.exporter_signals.lock().unwrap()["probe/shared"],
         SignalSet::from([Signal::Traces, Signal::Logs]),
         "the exporter is told which signals it will see"
     );
-    assert_eq!(probe.creates("probe"), 2, "the processor is built once per pipeline");
+    assert_eq!(
+        probe.creates("probe"),
+        2,
+        "the processor is built once per pipeline"
+    );
     pipelines.start().await.expect("starts");
-    receiver(&probe, "probe/t").consume(traces(1)).await.expect("accepted");
+    receiver(&probe, "probe/t")
+        .consume(traces(1))
+        .await
+        .expect("accepted");
     let logs = Telemetry::new(otlp_proto::collector::logs::v1::ExportLogsServiceRequest::default());
-    receiver(&probe, "probe/l").consume(logs).await.expect("accepted");
+    receiver(&probe, "probe/l")
+        .consume(logs)
+        .await
+        .expect("accepted");
     let processed = probe.processed.lock().unwrap().clone();
     let pipelines_seen: Vec<&str> = processed.iter().map(|(_, p, _)| p.as_str()).collect();
-    assert_eq!(pipelines_seen, ["traces", "logs"], "each pipeline has its own processor instance");
+    assert_eq!(
+        pipelines_seen,
+        ["traces", "logs"],
+        "each pipeline has its own processor instance"
+    );
     assert_eq!(probe.delivered_to("probe/shared").len(), 2);
     pipelines.shutdown(soon()).await.expect("stops");
 }
@@ -117,10 +143,16 @@ service:
 ",
     );
     let original = traces(2);
-    receiver(&probe, "probe").consume(original.clone()).await.expect("accepted");
+    receiver(&probe, "probe")
+        .consume(original.clone())
+        .await
+        .expect("accepted");
     for exporter in ["probe/a", "probe/b", "probe/c"] {
         let got = &probe.delivered_to(exporter)[0];
-        assert!(Telemetry::same_payload(got, &original), "{exporter} shares the one request");
+        assert!(
+            Telemetry::same_payload(got, &original),
+            "{exporter} shares the one request"
+        );
     }
     assert_eq!(pipelines.deep_copies(), 0);
 }
@@ -138,18 +170,43 @@ service:
 ",
     );
     let original = traces(1);
-    receiver(&probe, "probe").consume(original.clone()).await.expect("accepted");
+    receiver(&probe, "probe")
+        .consume(original.clone())
+        .await
+        .expect("accepted");
     assert_eq!(pipelines.deep_copies(), 2);
-    assert!(Telemetry::same_payload(&probe.delivered_to("probe/r")[0], &original));
+    assert!(Telemetry::same_payload(
+        &probe.delivered_to("probe/r")[0],
+        &original
+    ));
     for writer in ["probe/w1", "probe/w2"] {
         let got = &probe.delivered_to(writer)[0];
-        assert!(!Telemetry::same_payload(got, &original), "{writer} got its own copy");
-        assert_eq!(markers(got), [format!("written.by.{writer}")], "and wrote only to it");
+        assert!(
+            !Telemetry::same_payload(got, &original),
+            "{writer} got its own copy"
+        );
+        assert_eq!(
+            markers(got),
+            [format!("written.by.{writer}")],
+            "and wrote only to it"
+        );
     }
-    assert!(markers(&original).is_empty(), "nobody's write shows in the original");
+    assert!(
+        markers(&original).is_empty(),
+        "nobody's write shows in the original"
+    );
     assert!(markers(&probe.delivered_to("probe/r")[0]).is_empty());
-    let unshared = probe.deliveries.lock().unwrap().iter().filter(|d| !d.shared_on_arrival).count();
-    assert_eq!(unshared, 2, "the writers' copies arrive unshared, so writing costs no second copy");
+    let unshared = probe
+        .deliveries
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|d| !d.shared_on_arrival)
+        .count();
+    assert_eq!(
+        unshared, 2,
+        "the writers' copies arrive unshared, so writing costs no second copy"
+    );
 }
 
 #[tokio::test]
@@ -163,11 +220,20 @@ service:
     traces: {receivers: [probe], exporters: [probe/w1, probe/w2]}
 ",
     );
-    receiver(&probe, "probe").consume(traces(1)).await.expect("accepted");
+    receiver(&probe, "probe")
+        .consume(traces(1))
+        .await
+        .expect("accepted");
     assert_eq!(pipelines.deep_copies(), 1, "two writers, one copy");
     let deliveries = probe.deliveries.lock().unwrap();
-    assert!(deliveries.iter().all(|d| !d.shared_on_arrival), "both write in place");
-    assert!(!Telemetry::same_payload(&deliveries[0].data, &deliveries[1].data));
+    assert!(
+        deliveries.iter().all(|d| !d.shared_on_arrival),
+        "both write in place"
+    );
+    assert!(!Telemetry::same_payload(
+        &deliveries[0].data,
+        &deliveries[1].data
+    ));
 }
 
 #[tokio::test]
@@ -185,14 +251,36 @@ service:
 ",
     );
     let original = traces(1);
-    receiver(&probe, "probe").consume(original.clone()).await.expect("accepted");
-    assert_eq!(pipelines.deep_copies(), 1, "only the writing pipeline gets a copy");
-    assert_eq!(markers(&probe.delivered_to("probe/a")[0]), ["written.by.probe/write"]);
-    assert!(Telemetry::same_payload(&probe.delivered_to("probe/b")[0], &original));
-    assert!(Telemetry::same_payload(&probe.delivered_to("probe/c")[0], &original));
+    receiver(&probe, "probe")
+        .consume(original.clone())
+        .await
+        .expect("accepted");
+    assert_eq!(
+        pipelines.deep_copies(),
+        1,
+        "only the writing pipeline gets a copy"
+    );
+    assert_eq!(
+        markers(&probe.delivered_to("probe/a")[0]),
+        ["written.by.probe/write"]
+    );
+    assert!(Telemetry::same_payload(
+        &probe.delivered_to("probe/b")[0],
+        &original
+    ));
+    assert!(Telemetry::same_payload(
+        &probe.delivered_to("probe/c")[0],
+        &original
+    ));
     let processed = probe.processed.lock().unwrap().clone();
-    let write = processed.iter().find(|(p, _, _)| p == "probe/write").expect("ran");
-    assert!(!write.2, "the writer's input is its own copy: writing in place, no second copy");
+    let write = processed
+        .iter()
+        .find(|(p, _, _)| p == "probe/write")
+        .expect("ran");
+    assert!(
+        !write.2,
+        "the writer's input is its own copy: writing in place, no second copy"
+    );
 }
 
 #[tokio::test]
@@ -208,11 +296,22 @@ async fn a_writer_that_does_not_declare_it_still_cannot_corrupt_others() {
             Ok(())
         }
     }
-    let fanout = FanOut::new([Arc::new(SneakyWriter) as Arc<dyn Consumer>, Arc::new(SneakyWriter)]);
+    let fanout = FanOut::new([
+        Arc::new(SneakyWriter) as Arc<dyn Consumer>,
+        Arc::new(SneakyWriter),
+    ]);
     let original = traces(4);
     fanout.consume(original.clone()).await.expect("accepted");
-    assert_eq!(fanout.deep_copies(), 0, "it did not declare writing, so the fan-out shared");
-    assert_eq!(original.item_count(), 4, "copy-on-write kept the original intact");
+    assert_eq!(
+        fanout.deep_copies(),
+        0,
+        "it did not declare writing, so the fan-out shared"
+    );
+    assert_eq!(
+        original.item_count(),
+        4,
+        "copy-on-write kept the original intact"
+    );
 }
 
 #[tokio::test]
@@ -232,22 +331,49 @@ service:
 ",
     );
     pipelines.start().await.expect("starts");
-    let error = receiver(&probe, "probe/r").consume(traces(1)).await.expect_err("retryable");
-    assert_eq!(error.kind(), ErrorKind::Retryable { retry_after: Some(Duration::from_secs(3)) });
-    assert_eq!(error.component(), Some(&id("probe/down")), "the graph names the failing exporter");
+    let error = receiver(&probe, "probe/r")
+        .consume(traces(1))
+        .await
+        .expect_err("retryable");
+    assert_eq!(
+        error.kind(),
+        ErrorKind::Retryable {
+            retry_after: Some(Duration::from_secs(3))
+        }
+    );
+    assert_eq!(
+        error.component(),
+        Some(&id("probe/down")),
+        "the graph names the failing exporter"
+    );
     assert_eq!(error.to_string(), "probe/down: backend unavailable");
 
-    let error = receiver(&probe, "probe/p").consume(traces(1)).await.expect_err("permanent");
+    let error = receiver(&probe, "probe/p")
+        .consume(traces(1))
+        .await
+        .expect_err("permanent");
     assert!(error.is_permanent());
     assert_eq!(error.component(), Some(&id("probe/reject")));
 
-    receiver(&probe, "probe/ok").consume(traces(1)).await.expect("accepted");
-    assert_eq!(probe.delivered_to("probe/ok").len(), 3, "the healthy exporter got every request");
+    receiver(&probe, "probe/ok")
+        .consume(traces(1))
+        .await
+        .expect("accepted");
+    assert_eq!(
+        probe.delivered_to("probe/ok").len(),
+        3,
+        "the healthy exporter got every request"
+    );
 
     // What the transport answers the sender.
     use otlp_transport::status::Refusal;
-    let refusal: Refusal = ConsumeError::retryable("x").with_retry_after(Duration::from_secs(3)).into();
-    assert_eq!(refusal, Refusal::retryable("x").with_retry_after(Duration::from_secs(3)));
+    let refusal: Refusal = ConsumeError::retryable("x")
+        .with_retry_after(Duration::from_secs(3))
+        .into();
+    assert_eq!(
+        refusal,
+        Refusal::retryable("x").with_retry_after(Duration::from_secs(3))
+    );
     pipelines.shutdown(soon()).await.expect("stops");
 }
 
@@ -268,16 +394,30 @@ service:
     traces/c: {receivers: [probe], exporters: [probe/ok]}
 ",
     );
-    let error = receiver(&probe, "probe").consume(traces(1)).await.expect_err("fails");
-    assert!(error.is_retryable(), "one destination may accept later: the sender must retry");
-    assert_eq!(error.retry_after(), Some(Duration::from_secs(7)), "the longest advised delay");
+    let error = receiver(&probe, "probe")
+        .consume(traces(1))
+        .await
+        .expect_err("fails");
+    assert!(
+        error.is_retryable(),
+        "one destination may accept later: the sender must retry"
+    );
+    assert_eq!(
+        error.retry_after(),
+        Some(Duration::from_secs(7)),
+        "the longest advised delay"
+    );
     assert_eq!(error.component(), Some(&id("probe/down")));
     assert_eq!(
         error.to_string(),
         "probe/reject: data rejected; probe/down: backend unavailable; probe/later: backend unavailable",
         "what the sender reads: every failure, each with its component"
     );
-    assert_eq!(probe.delivered_to("probe/ok").len(), 1, "every consumer was called");
+    assert_eq!(
+        probe.delivered_to("probe/ok").len(),
+        1,
+        "every consumer was called"
+    );
 }
 
 #[tokio::test]
@@ -293,7 +433,10 @@ service:
 ",
     );
     let logs = Telemetry::new(otlp_proto::collector::logs::v1::ExportLogsServiceRequest::default());
-    let error = receiver(&probe, "probe").consume(logs).await.expect_err("refused");
+    let error = receiver(&probe, "probe")
+        .consume(logs)
+        .await
+        .expect_err("refused");
     assert_eq!(error.component(), Some(&id("probe/limit")));
     assert_eq!(probe.delivery_count(), 0);
 }
@@ -343,7 +486,10 @@ async fn start_and_shutdown_order() {
         ]
     );
     // Idempotent, and no restart after shutdown.
-    pipelines.shutdown(soon()).await.expect("again: nothing to do");
+    pipelines
+        .shutdown(soon())
+        .await
+        .expect("again: nothing to do");
     pipelines.start().await.expect("no-op");
     assert_eq!(probe.events().len(), 18);
 }
@@ -353,8 +499,14 @@ async fn a_failed_start_stops_there_and_shutdown_stops_what_started() {
     let yaml = LIFECYCLE.replace("probe/x2: {}", "probe/x2: {fail_start: true}");
     let (pipelines, probe) = build(&yaml);
     let error = pipelines.start().await.expect_err("x2 fails");
-    assert_eq!((error.kind, error.id.as_str()), (ComponentKind::Exporter, "probe/x2"));
-    assert_eq!(error.to_string(), "cannot start exporter \"probe/x2\": refusing to start");
+    assert_eq!(
+        (error.kind, error.id.as_str()),
+        (ComponentKind::Exporter, "probe/x2")
+    );
+    assert_eq!(
+        error.to_string(),
+        "cannot start exporter \"probe/x2\": refusing to start"
+    );
     pipelines.shutdown(soon()).await.expect("stops");
     assert_eq!(
         probe.events(),
@@ -384,8 +536,15 @@ async fn shutdown_is_bounded_by_the_deadline() {
         .expect_err("x1 misses the deadline");
     assert!(started.elapsed() < Duration::from_secs(10));
     let messages: Vec<String> = errors.0.iter().map(ToString::to_string).collect();
-    assert_eq!(messages, ["cannot shut down exporter \"probe/x1\": the shutdown deadline passed"]);
-    assert_eq!(probe.events().last().map(String::as_str), Some("shutdown extension probe/e2"), "the rest still stopped");
+    assert_eq!(
+        messages,
+        ["cannot shut down exporter \"probe/x1\": the shutdown deadline passed"]
+    );
+    assert_eq!(
+        probe.events().last().map(String::as_str),
+        Some("shutdown extension probe/e2"),
+        "the rest still stopped"
+    );
 }
 
 #[tokio::test]
@@ -400,13 +559,22 @@ service:
     traces: {receivers: [probe], exporters: [probe]}
 ";
     let (pipelines, _probe) = build(yaml);
-    pipelines.start().await.expect("the exporter found its storage");
+    pipelines
+        .start()
+        .await
+        .expect("the exporter found its storage");
     pipelines.shutdown(soon()).await.expect("stops");
 
     let missing = yaml.replace("  extensions: [probe/storage]\n", "");
     let (pipelines, _probe) = build(&missing);
-    let error = pipelines.start().await.expect_err("not listed in service.extensions");
-    assert_eq!(error.to_string(), "cannot start exporter \"probe\": extension probe/storage not found");
+    let error = pipelines
+        .start()
+        .await
+        .expect_err("not listed in service.extensions");
+    assert_eq!(
+        error.to_string(),
+        "cannot start exporter \"probe\": extension probe/storage not found"
+    );
     pipelines.shutdown(soon()).await.expect("stops");
 }
 
@@ -422,8 +590,13 @@ service:
 ",
     );
     pipelines.start().await.expect("starts");
-    let fatal = tokio::time::timeout(Duration::from_secs(5), pipelines.fatal_error()).await.expect("reported");
-    assert_eq!(fatal.to_string(), "receiver \"probe\" failed: listener died");
+    let fatal = tokio::time::timeout(Duration::from_secs(5), pipelines.fatal_error())
+        .await
+        .expect("reported");
+    assert_eq!(
+        fatal.to_string(),
+        "receiver \"probe\" failed: listener died"
+    );
     pipelines.shutdown(soon()).await.expect("stops");
 }
 
@@ -442,15 +615,39 @@ service:
     );
     let metadata: Metadata = [("X-Tenant", "acme")].into_iter().collect();
     let context = Context::with_client(ClientInfo::new(None).with_metadata(metadata));
-    let data = traces(1).with_context(context).with_encoded(Bytes::from_static(b"as received"));
-    receiver(&probe, "probe").consume(data).await.expect("accepted");
+    let data = traces(1)
+        .with_context(context)
+        .with_encoded(Bytes::from_static(b"as received"));
+    receiver(&probe, "probe")
+        .consume(data)
+        .await
+        .expect("accepted");
 
     let plain = &probe.delivered_to("probe/plain")[0];
-    assert_eq!(plain.context().client().and_then(|c| c.metadata.get("x-tenant")), Some("acme"));
-    assert_eq!(plain.encoded().map(|b| &b[..]), Some(&b"as received"[..]), "unchanged data keeps its bytes");
+    assert_eq!(
+        plain
+            .context()
+            .client()
+            .and_then(|c| c.metadata.get("x-tenant")),
+        Some("acme")
+    );
+    assert_eq!(
+        plain.encoded().map(|b| &b[..]),
+        Some(&b"as received"[..]),
+        "unchanged data keeps its bytes"
+    );
     let written = &probe.delivered_to("probe/after_write")[0];
-    assert_eq!(written.context().client().and_then(|c| c.metadata.get("x-tenant")), Some("acme"));
-    assert!(written.encoded().is_none(), "a write invalidates the received bytes");
+    assert_eq!(
+        written
+            .context()
+            .client()
+            .and_then(|c| c.metadata.get("x-tenant")),
+        Some("acme")
+    );
+    assert!(
+        written.encoded().is_none(),
+        "a write invalidates the received bytes"
+    );
     drop(pipelines);
 }
 
@@ -465,10 +662,15 @@ service:
     traces/direct: {receivers: [probe], exporters: [probe]}
 ",
     );
-    let entry = pipelines.pipeline(&"traces/direct".parse().expect("id")).expect("exists");
+    let entry = pipelines
+        .pipeline(&"traces/direct".parse().expect("id"))
+        .expect("exists");
     entry.consume(traces(2)).await.expect("accepted");
     assert_eq!(probe.delivery_count(), 1);
     let logs = Telemetry::new(otlp_proto::collector::logs::v1::ExportLogsServiceRequest::default());
     let error = entry.consume(logs).await.expect_err("wrong signal");
-    assert_eq!(error.to_string(), "pipeline \"traces/direct\" does not accept logs");
+    assert_eq!(
+        error.to_string(),
+        "pipeline \"traces/direct\" does not accept logs"
+    );
 }

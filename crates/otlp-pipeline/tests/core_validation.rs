@@ -9,8 +9,8 @@ use core_support::{config_path, env_of, otelcol_registry, probe_registry};
 use otlp_pipeline::config::{self, ConfigErrorKind};
 use otlp_pipeline::factory::FnFactory;
 use otlp_pipeline::{
-    ComponentKind, Config, ConfigErrors, ConfigSource, Pipelines, Registry, RegistryError, Resources,
-    Signal, SignalSet,
+    ComponentKind, Config, ConfigErrors, ConfigSource, Pipelines, Registry, RegistryError,
+    Resources, Signal, SignalSet,
 };
 
 /// The errors of validating `yaml` (named `name`) against the otelcol stand-ins, one line each.
@@ -37,17 +37,25 @@ fn a_minimal_configuration_is_valid() {
 
 #[test]
 fn unknown_type_suggests_close_matches() {
-    let yaml = MINIMAL.replace("exporters: {debug: {}}", "exporters: {debug: {}, otlpp/backend: {}}");
+    let yaml = MINIMAL.replace(
+        "exporters: {debug: {}}",
+        "exporters: {debug: {}, otlpp/backend: {}}",
+    );
     assert_eq!(
         errors("c.yaml", &yaml),
-        ["c.yaml: exporters::otlpp/backend: unknown exporter type \"otlpp\"; did you mean \"otlp\"?"]
+        [
+            "c.yaml: exporters::otlpp/backend: unknown exporter type \"otlpp\"; did you mean \"otlp\"?"
+        ]
     );
     let yaml = MINIMAL.replace("receivers: {otlp: {}}", "receivers: {otlp: {}, kafka: {}}");
     assert_eq!(
         errors("c.yaml", &yaml),
         ["c.yaml: receivers::kafka: unknown receiver type \"kafka\"; available: otlp, zipkin"]
     );
-    let yaml = MINIMAL.replace("exporters: {debug: {}}", "exporters: {debug: {}}\nprocessors: {bacth: {}}");
+    let yaml = MINIMAL.replace(
+        "exporters: {debug: {}}",
+        "exporters: {debug: {}}\nprocessors: {bacth: {}}",
+    );
     assert_eq!(
         errors("c.yaml", &yaml),
         ["c.yaml: processors::bacth: unknown processor type \"bacth\"; did you mean \"batch\"?"]
@@ -59,12 +67,19 @@ fn undefined_component_in_a_pipeline() {
     let yaml = MINIMAL.replace("exporters: [debug]", "exporters: [debug, otlp/missing]");
     assert_eq!(
         errors("c.yaml", &yaml),
-        ["c.yaml: service::pipelines::traces: references exporter \"otlp/missing\", which is not defined in `exporters`"]
+        [
+            "c.yaml: service::pipelines::traces: references exporter \"otlp/missing\", which is not defined in `exporters`"
+        ]
     );
-    let yaml = MINIMAL.replace("receivers: [otlp]", "receivers: [otlp], processors: [batch]");
+    let yaml = MINIMAL.replace(
+        "receivers: [otlp]",
+        "receivers: [otlp], processors: [batch]",
+    );
     assert_eq!(
         errors("c.yaml", &yaml),
-        ["c.yaml: service::pipelines::traces: references processor \"batch\", which is not defined in `processors`"]
+        [
+            "c.yaml: service::pipelines::traces: references processor \"batch\", which is not defined in `processors`"
+        ]
     );
 }
 
@@ -79,7 +94,9 @@ service:
 ";
     assert_eq!(
         errors("c.yaml", yaml),
-        ["c.yaml: service::pipelines::logs: receiver \"zipkin\" does not support logs (it supports traces)"]
+        [
+            "c.yaml: service::pipelines::logs: receiver \"zipkin\" does not support logs (it supports traces)"
+        ]
     );
 }
 
@@ -91,23 +108,34 @@ fn bad_values_name_the_path_inside_the_component() {
     );
     assert_eq!(
         errors("c.yaml", &yaml),
-        ["c.yaml: exporters::otlp::tls::insecure: invalid type: string \"maybe\", expected a boolean"]
+        [
+            "c.yaml: exporters::otlp::tls::insecure: invalid type: string \"maybe\", expected a boolean"
+        ]
     );
-    let yaml = MINIMAL.replace("exporters: {debug: {}}", "exporters: {debug: {verbosity: detailed, colour: red}}");
+    let yaml = MINIMAL.replace(
+        "exporters: {debug: {}}",
+        "exporters: {debug: {verbosity: detailed, colour: red}}",
+    );
     assert_eq!(
         errors("c.yaml", &yaml),
         ["c.yaml: exporters::debug::colour: unknown field `colour`, expected `verbosity`"]
     );
     // A rule the config type checks itself.
-    let yaml = format!("{MINIMAL}processors:\n  batch: {{send_batch_size: 100, send_batch_max_size: 10}}\n");
+    let yaml = format!(
+        "{MINIMAL}processors:\n  batch: {{send_batch_size: 100, send_batch_max_size: 10}}\n"
+    );
     assert_eq!(
         errors("c.yaml", &yaml),
-        ["c.yaml: processors::batch::send_batch_max_size: must be greater than or equal to send_batch_size"]
+        [
+            "c.yaml: processors::batch::send_batch_max_size: must be greater than or equal to send_batch_size"
+        ]
     );
     let yaml = format!("{MINIMAL}processors:\n  batch: {{timeout: 5 parsecs}}\n");
     assert_eq!(
         errors("c.yaml", &yaml),
-        ["c.yaml: processors::batch::timeout: invalid duration \"5 parsecs\": unknown unit \"parsecs\""]
+        [
+            "c.yaml: processors::batch::timeout: invalid duration \"5 parsecs\": unknown unit \"parsecs\""
+        ]
     );
 }
 
@@ -124,7 +152,9 @@ service:
 ";
     assert_eq!(
         errors("c.yaml", yaml),
-        ["c.yaml: processors::filter::log_bodies: in pipeline \"traces\": is only valid for logs, not traces"]
+        [
+            "c.yaml: processors::filter::log_bodies: in pipeline \"traces\": is only valid for logs, not traces"
+        ]
     );
 }
 
@@ -184,11 +214,18 @@ service:
 
 #[test]
 fn unknown_keys_at_every_level() {
-    let config = Config::load(&[ConfigSource::File(config_path("invalid/unknown-keys.yaml"))]).expect("loads");
+    let config = Config::load(&[ConfigSource::File(config_path("invalid/unknown-keys.yaml"))])
+        .expect("loads");
     let found: Vec<String> = config::validate(&config, &otelcol_registry())
         .expect_err("invalid")
         .iter()
-        .map(|e| e.to_string().rsplit("tests/configs/").next().unwrap_or_default().to_owned())
+        .map(|e| {
+            e.to_string()
+                .rsplit("tests/configs/")
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
         .collect();
     assert_eq!(
         found,
@@ -198,10 +235,15 @@ fn unknown_keys_at_every_level() {
             "invalid/unknown-keys.yaml: service::pipelines: no pipelines are defined; at least one is required",
         ]
     );
-    let yaml = MINIMAL.replace("exporters: [debug]", "exporters: [debug], exporter: [debug]");
+    let yaml = MINIMAL.replace(
+        "exporters: [debug]",
+        "exporters: [debug], exporter: [debug]",
+    );
     assert_eq!(
         errors("c.yaml", &yaml),
-        ["c.yaml: service::pipelines::traces::exporter: unknown key \"exporter\"; expected one of: receivers, processors, exporters"]
+        [
+            "c.yaml: service::pipelines::traces::exporter: unknown key \"exporter\"; expected one of: receivers, processors, exporters"
+        ]
     );
 }
 
@@ -223,27 +265,41 @@ fn connectors_are_reported_as_unsupported() {
     let yaml = format!("{MINIMAL}connectors:\n  spanmetrics: {{}}\n");
     assert_eq!(
         errors("c.yaml", &yaml),
-        ["c.yaml: connectors::spanmetrics: connectors are not supported yet; route with several pipelines sharing receivers and exporters instead"]
+        [
+            "c.yaml: connectors::spanmetrics: connectors are not supported yet; route with several pipelines sharing receivers and exporters instead"
+        ]
     );
 }
 
 #[test]
 fn substitution_errors() {
-    let yaml = MINIMAL.replace("exporters: {debug: {}}", "exporters: {debug: {verbosity: '${file:/etc/v}'}}");
-    assert_eq!(
-        errors("c.yaml", &yaml),
-        ["c.yaml: exporters::debug::verbosity: unsupported reference \"${file:/etc/v}\": scheme \"file\" is not supported (use ${env:NAME}, ${NAME} or ${env:NAME:-default})"]
+    let yaml = MINIMAL.replace(
+        "exporters: {debug: {}}",
+        "exporters: {debug: {verbosity: '${file:/etc/v}'}}",
     );
-    let yaml = MINIMAL.replace("exporters: {debug: {}}", "exporters: {debug: {verbosity: '${env:V'}}");
     assert_eq!(
         errors("c.yaml", &yaml),
-        ["c.yaml: exporters::debug::verbosity: unterminated \"${\" in \"${env:V\" (write \"$$\" for a literal \"$\")"]
+        [
+            "c.yaml: exporters::debug::verbosity: unsupported reference \"${file:/etc/v}\": scheme \"file\" is not supported (use ${env:NAME}, ${NAME} or ${env:NAME:-default})"
+        ]
+    );
+    let yaml = MINIMAL.replace(
+        "exporters: {debug: {}}",
+        "exporters: {debug: {verbosity: '${env:V'}}",
+    );
+    assert_eq!(
+        errors("c.yaml", &yaml),
+        [
+            "c.yaml: exporters::debug::verbosity: unterminated \"${\" in \"${env:V\" (write \"$$\" for a literal \"$\")"
+        ]
     );
 }
 
 #[test]
 fn extensions_must_be_defined_and_listed_once() {
-    let yaml = format!("{MINIMAL}  extensions: [health_check, pprof, health_check]\nextensions:\n  health_check:\n");
+    let yaml = format!(
+        "{MINIMAL}  extensions: [health_check, pprof, health_check]\nextensions:\n  health_check:\n"
+    );
     assert_eq!(
         errors("c.yaml", &yaml),
         [
@@ -258,17 +314,26 @@ fn telemetry_values() {
     let yaml = format!("{MINIMAL}  telemetry:\n    logs: {{level: verbose}}\n");
     assert_eq!(
         errors("c.yaml", &yaml),
-        ["c.yaml: service::telemetry::logs::level: invalid log level \"verbose\"; expected debug, info, warn or error"]
+        [
+            "c.yaml: service::telemetry::logs::level: invalid log level \"verbose\"; expected debug, info, warn or error"
+        ]
     );
 }
 
 #[test]
 fn every_error_of_a_file_in_one_run() {
-    let config = Config::load(&[ConfigSource::File(config_path("invalid/many-errors.yaml"))]).expect("loads");
+    let config = Config::load(&[ConfigSource::File(config_path("invalid/many-errors.yaml"))])
+        .expect("loads");
     let errors = config::validate(&config, &otelcol_registry()).expect_err("invalid");
     let lines: Vec<String> = errors
         .iter()
-        .map(|e| e.to_string().rsplit("tests/configs/invalid/").next().unwrap_or_default().to_owned())
+        .map(|e| {
+            e.to_string()
+                .rsplit("tests/configs/invalid/")
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
         .collect();
     assert_eq!(
         lines,
@@ -285,7 +350,10 @@ fn every_error_of_a_file_in_one_run() {
     // Structured access for programs: the kind of each error.
     assert!(matches!(
         errors.iter().next().map(|e| e.kind()),
-        Some(ConfigErrorKind::UnknownType { kind: ComponentKind::Processor, .. })
+        Some(ConfigErrorKind::UnknownType {
+            kind: ComponentKind::Processor,
+            ..
+        })
     ));
     // The whole report, as the binary prints it: one error per line.
     assert_eq!(errors.to_string().lines().count(), 7);
@@ -294,11 +362,18 @@ fn every_error_of_a_file_in_one_run() {
 #[test]
 fn errors_name_the_file_that_defined_the_component() {
     let base = ConfigSource::yaml("base.yaml", MINIMAL);
-    let extra = ConfigSource::yaml("extra.yaml", "exporters:\n  otlp: {endpoint: ''}\n  kafka: {}\n");
-    let override_debug = ConfigSource::yaml("prod.yaml", "exporters:\n  debug: {verbosity: [loud]}\n");
+    let extra = ConfigSource::yaml(
+        "extra.yaml",
+        "exporters:\n  otlp: {endpoint: ''}\n  kafka: {}\n",
+    );
+    let override_debug =
+        ConfigSource::yaml("prod.yaml", "exporters:\n  debug: {verbosity: [loud]}\n");
     let config = Config::load(&[base, extra, override_debug]).expect("loads");
-    let errors: Vec<String> =
-        config::validate(&config, &otelcol_registry()).expect_err("invalid").iter().map(ToString::to_string).collect();
+    let errors: Vec<String> = config::validate(&config, &otelcol_registry())
+        .expect_err("invalid")
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     assert_eq!(
         errors,
         [
@@ -316,10 +391,20 @@ fn unreadable_and_unparsable_files() {
     let errors = Config::load(&[missing, broken]).expect_err("fails");
     let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
     assert_eq!(lines.len(), 2, "{lines:?}");
-    assert!(lines[0].starts_with("/nonexistent/otelcol.yaml: cannot read the configuration: "), "{lines:?}");
-    assert!(lines[1].starts_with("broken.yaml: invalid YAML: "), "{lines:?}");
-    assert!(lines[1].contains("line"), "the YAML error has a position: {lines:?}");
-    let errors = Config::load(&[ConfigSource::Env("NOT_SET_ANYWHERE_42".into())]).expect_err("fails");
+    assert!(
+        lines[0].starts_with("/nonexistent/otelcol.yaml: cannot read the configuration: "),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].starts_with("broken.yaml: invalid YAML: "),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].contains("line"),
+        "the YAML error has a position: {lines:?}"
+    );
+    let errors =
+        Config::load(&[ConfigSource::Env("NOT_SET_ANYWHERE_42".into())]).expect_err("fails");
     assert_eq!(
         errors.to_string(),
         "env:NOT_SET_ANYWHERE_42: cannot read the configuration: environment variable \"NOT_SET_ANYWHERE_42\" is not set"
@@ -328,13 +413,18 @@ fn unreadable_and_unparsable_files() {
 
 #[test]
 fn unused_components_are_warnings_not_errors() {
-    let yaml = format!(
-        "{MINIMAL}processors: {{batch: {{}}}}\nextensions: {{zpages: {{}}}}\n"
-    )
-    .replace("exporters: {debug: {}}", "exporters: {debug: {}, otlp/unused: {endpoint: 'x:1'}}");
+    let yaml = format!("{MINIMAL}processors: {{batch: {{}}}}\nextensions: {{zpages: {{}}}}\n")
+        .replace(
+            "exporters: {debug: {}}",
+            "exporters: {debug: {}, otlp/unused: {endpoint: 'x:1'}}",
+        );
     let config = Config::from_yaml("c.yaml", &yaml).expect("loads");
     let validated = config::validate(&config, &otelcol_registry()).expect("valid");
-    let warnings: Vec<String> = validated.warnings().iter().map(ToString::to_string).collect();
+    let warnings: Vec<String> = validated
+        .warnings()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     assert_eq!(
         warnings,
         [
@@ -344,7 +434,11 @@ fn unused_components_are_warnings_not_errors() {
         ]
     );
     let pipelines = Pipelines::build(&validated).expect("builds");
-    assert_eq!(pipelines.exporter_ids().count(), 1, "unused components are not built");
+    assert_eq!(
+        pipelines.exporter_ids().count(),
+        1,
+        "unused components are not built"
+    );
     assert_eq!(pipelines.extension_ids().count(), 0);
 }
 
@@ -362,7 +456,8 @@ service:
     let config = Config::from_yaml("build.yaml", yaml).expect("loads");
     let validated = config::validate(&config, &probe_registry()).expect("valid: the checks pass");
     let resources = Resources::new().with(std::sync::Arc::new(core_support::Probe::default()));
-    let errors: ConfigErrors = Pipelines::build_with(&validated, resources).expect_err("create fails");
+    let errors: ConfigErrors =
+        Pipelines::build_with(&validated, resources).expect_err("create fails");
     let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
     assert_eq!(
         lines,
@@ -378,10 +473,22 @@ fn registry_aliases_duplicates_and_names() {
     let registry = otelcol_registry();
     let by_alias = registry.exporter("otlp_grpc").expect("alias");
     assert_eq!(by_alias.type_name(), "otlp");
-    assert_eq!(registry.exporter("otlp_http").expect("alias").type_name(), "otlphttp");
-    assert!(registry.receiver("otlp_http").is_none(), "aliases are per kind");
-    assert_eq!(registry.types(ComponentKind::Exporter), ["debug", "otlp", "otlphttp"]);
-    assert_eq!(registry.suggest(ComponentKind::Exporter, "otlphtp"), ["otlphttp", "otlp_http"]);
+    assert_eq!(
+        registry.exporter("otlp_http").expect("alias").type_name(),
+        "otlphttp"
+    );
+    assert!(
+        registry.receiver("otlp_http").is_none(),
+        "aliases are per kind"
+    );
+    assert_eq!(
+        registry.types(ComponentKind::Exporter),
+        ["debug", "otlp", "otlphttp"]
+    );
+    assert_eq!(
+        registry.suggest(ComponentKind::Exporter, "otlphtp"),
+        ["otlphttp", "otlp_http"]
+    );
 
     let mut registry = otelcol_registry();
     let noop = |_ctx, _: core_support::AnyConfig| -> Result<Box<dyn otlp_pipeline::Exporter>, _> {
@@ -389,11 +496,19 @@ fn registry_aliases_duplicates_and_names() {
     };
     assert_eq!(
         registry.register_exporter(FnFactory::exporter("otlp", SignalSet::ALL, noop)),
-        Err(RegistryError::Duplicate { kind: ComponentKind::Exporter, name: "otlp".into() })
+        Err(RegistryError::Duplicate {
+            kind: ComponentKind::Exporter,
+            name: "otlp".into()
+        })
     );
     assert_eq!(
-        registry.register_exporter(FnFactory::exporter("mine", SignalSet::ALL, noop).with_aliases(&["otlp_grpc"])),
-        Err(RegistryError::Duplicate { kind: ComponentKind::Exporter, name: "otlp_grpc".into() })
+        registry.register_exporter(
+            FnFactory::exporter("mine", SignalSet::ALL, noop).with_aliases(&["otlp_grpc"])
+        ),
+        Err(RegistryError::Duplicate {
+            kind: ComponentKind::Exporter,
+            name: "otlp_grpc".into()
+        })
     );
     assert!(matches!(
         registry.register_exporter(FnFactory::exporter("my-exporter", SignalSet::ALL, noop)),
@@ -401,9 +516,20 @@ fn registry_aliases_duplicates_and_names() {
     ));
     // Replacing a built-in: remove, then register.
     assert!(registry.remove_exporter("otlp"));
-    assert!(registry.exporter("otlp_grpc").is_none(), "its aliases go with it");
-    registry.register_exporter(FnFactory::exporter("otlp", Signal::Traces, noop)).expect("free again");
-    assert_eq!(registry.exporter("otlp").expect("registered").supported_signals(), SignalSet::from(Signal::Traces));
+    assert!(
+        registry.exporter("otlp_grpc").is_none(),
+        "its aliases go with it"
+    );
+    registry
+        .register_exporter(FnFactory::exporter("otlp", Signal::Traces, noop))
+        .expect("free again");
+    assert_eq!(
+        registry
+            .exporter("otlp")
+            .expect("registered")
+            .supported_signals(),
+        SignalSet::from(Signal::Traces)
+    );
 
     let mut empty = Registry::default();
     assert!(empty.types(ComponentKind::Receiver).is_empty());
@@ -423,8 +549,20 @@ fn default_config_of_typed_factories() {
 
 #[test]
 fn validation_uses_the_given_environment() {
-    let yaml = MINIMAL.replace("exporters: {debug: {}}", "exporters: {debug: {verbosity: '${env:V}'}}");
-    let config = Config::from_yaml_with_env("c.yaml", &yaml, &env_of(&[("V", "basic")])).expect("loads");
+    let yaml = MINIMAL.replace(
+        "exporters: {debug: {}}",
+        "exporters: {debug: {verbosity: '${env:V}'}}",
+    );
+    let config =
+        Config::from_yaml_with_env("c.yaml", &yaml, &env_of(&[("V", "basic")])).expect("loads");
     let validated = config::validate(&config, &otelcol_registry()).expect("valid");
-    assert_eq!(validated.config().exporters.values().next().map(|e| &e.config["verbosity"]), Some(&"basic".into()));
+    assert_eq!(
+        validated
+            .config()
+            .exporters
+            .values()
+            .next()
+            .map(|e| &e.config["verbosity"]),
+        Some(&"basic".into())
+    );
 }

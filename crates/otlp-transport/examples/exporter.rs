@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
 use otlp_proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
-use otlp_transport::client::{ExporterConfig, RetryConfig};
 use otlp_transport::Signal;
+use otlp_transport::client::{ExporterConfig, RetryConfig};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -22,14 +22,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         name: "hello from otlp-rs".into(),
         ..Default::default()
     };
-    let scope_spans = vec![ScopeSpans { spans: vec![span], ..Default::default() }];
+    let scope_spans = vec![ScopeSpans {
+        spans: vec![span],
+        ..Default::default()
+    }];
     let request = ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans { scope_spans, ..Default::default() }],
+        resource_spans: vec![ResourceSpans {
+            scope_spans,
+            ..Default::default()
+        }],
     };
     let outcome = exporter.export(&request).await?;
-    println!("sent to {} in {} attempt(s)", exporter.endpoint(Signal::Traces), outcome.attempts);
+    println!(
+        "sent to {} in {} attempt(s)",
+        exporter.endpoint(Signal::Traces),
+        outcome.attempts
+    );
     if let Some(partial) = outcome.partial_success {
-        println!("{} span(s) rejected: {}", partial.rejected_items, partial.error_message);
+        println!(
+            "{} span(s) rejected: {}",
+            partial.rejected_items, partial.error_message
+        );
     }
     Ok(())
 }

@@ -16,7 +16,11 @@ impl ExportHandler for PrintSpans {
         context: RequestContext,
     ) -> Result<Option<PartialSuccess>, Refusal> {
         let peer = context.peer_addr.map(|a| a.to_string()).unwrap_or_default();
-        println!("{} spans over {:?} from {peer}", request.item_count(), context.transport);
+        println!(
+            "{} spans over {:?} from {peer}",
+            request.item_count(),
+            context.transport
+        );
         Ok(None) // metrics, logs and profiles keep the default: "signal not supported"
     }
 }
@@ -28,7 +32,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .http("127.0.0.1:4318".parse()?)
         .start()
         .await?;
-    println!("listening: gRPC {:?}, HTTP {:?}", receiver.grpc_local_addr(), receiver.http_local_addr());
+    println!(
+        "listening: gRPC {:?}, HTTP {:?}",
+        receiver.grpc_local_addr(),
+        receiver.http_local_addr()
+    );
     tokio::signal::ctrl_c().await?;
     println!("{:?}", receiver.shutdown(Duration::from_secs(5)).await);
     Ok(())

@@ -131,8 +131,14 @@ impl FromStr for Compression {
         Compression::ALL
             .into_iter()
             .find(|c| trimmed.eq_ignore_ascii_case(c.name()))
-            .or_else(|| trimmed.eq_ignore_ascii_case("br").then_some(Compression::Brotli))
-            .ok_or_else(|| ParseCompressionError { value: value.to_owned() })
+            .or_else(|| {
+                trimmed
+                    .eq_ignore_ascii_case("br")
+                    .then_some(Compression::Brotli)
+            })
+            .ok_or_else(|| ParseCompressionError {
+                value: value.to_owned(),
+            })
     }
 }
 
@@ -225,9 +231,11 @@ pub fn decompress(
         }
         #[cfg(feature = "zstd")]
         Compression::Zstd => {
-            let mut decoder =
-                zstd::stream::read::Decoder::with_buffer(data).map_err(CompressionError::Corrupt)?;
-            decoder.window_log_max(ZSTD_WINDOW_LOG_MAX).map_err(CompressionError::Corrupt)?;
+            let mut decoder = zstd::stream::read::Decoder::with_buffer(data)
+                .map_err(CompressionError::Corrupt)?;
+            decoder
+                .window_log_max(ZSTD_WINDOW_LOG_MAX)
+                .map_err(CompressionError::Corrupt)?;
             read_limited(decoder, data, limit)
         }
         #[cfg(feature = "brotli")]
@@ -261,7 +269,10 @@ fn read_limited(
     // A guess at the output size, never above the limit: typical OTLP payloads compress 4-10x.
     let mut out = Vec::with_capacity(input.len().saturating_mul(4).min(limit).max(64));
     let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    reader.take(cap).read_to_end(&mut out).map_err(CompressionError::Corrupt)?;
+    reader
+        .take(cap)
+        .read_to_end(&mut out)
+        .map_err(CompressionError::Corrupt)?;
     if out.len() > limit {
         return Err(CompressionError::TooLarge { limit });
     }
@@ -284,7 +295,10 @@ mod tests {
             }
             assert_eq!(c.name().parse::<Compression>().unwrap(), c);
         }
-        assert_eq!(Compression::from_token(" identity "), Some(Compression::None));
+        assert_eq!(
+            Compression::from_token(" identity "),
+            Some(Compression::None)
+        );
         assert_eq!(Compression::from_token("x-gzip"), Some(Compression::Gzip));
         assert_eq!(Compression::from_token("brotli"), None);
         assert_eq!(Compression::from_token("snappy"), None);
@@ -292,15 +306,25 @@ mod tests {
         assert_eq!(Compression::None.http_token(), None);
         assert_eq!("BR".parse::<Compression>().unwrap(), Compression::Brotli);
         let error = "lz4".parse::<Compression>().unwrap_err();
-        assert!(error.to_string().contains("none, gzip, deflate, zstd, brotli"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("none, gzip, deflate, zstd, brotli"),
+            "{error}"
+        );
     }
 
     #[test]
     fn round_trip_every_available_codec() {
-        let data: Vec<u8> = (0..100_000u32).flat_map(|i| (i % 251).to_le_bytes()).collect();
+        let data: Vec<u8> = (0..100_000u32)
+            .flat_map(|i| (i % 251).to_le_bytes())
+            .collect();
         for c in Compression::ALL {
             if !c.is_available() {
-                assert!(matches!(compress(c, &data), Err(CompressionError::Unavailable(_))));
+                assert!(matches!(
+                    compress(c, &data),
+                    Err(CompressionError::Unavailable(_))
+                ));
                 continue;
             }
             let packed = compress(c, &data).unwrap();
@@ -318,14 +342,22 @@ mod tests {
 
     #[test]
     fn corrupt_input_is_an_error() {
-        for c in [Compression::Gzip, Compression::Deflate, Compression::Zstd, Compression::Brotli] {
+        for c in [
+            Compression::Gzip,
+            Compression::Deflate,
+            Compression::Zstd,
+            Compression::Brotli,
+        ] {
             if !c.is_available() {
                 continue;
             }
             let packed = compress(c, &[7u8; 10_000]).unwrap();
             let truncated = &packed[..packed.len() / 2];
             assert!(
-                matches!(decompress(c, truncated, 1 << 20), Err(CompressionError::Corrupt(_))),
+                matches!(
+                    decompress(c, truncated, 1 << 20),
+                    Err(CompressionError::Corrupt(_))
+                ),
                 "{c}"
             );
             let garbage = [0xffu8; 64];
@@ -341,6 +373,9 @@ mod tests {
             flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
         encoder.write_all(b"hello hello hello").unwrap();
         let raw = encoder.finish().unwrap();
-        assert_eq!(decompress(Compression::Deflate, &raw, 100).unwrap(), b"hello hello hello");
+        assert_eq!(
+            decompress(Compression::Deflate, &raw, 100).unwrap(),
+            b"hello hello hello"
+        );
     }
 }

@@ -96,7 +96,10 @@ pub fn parse_unary_body(body: &[u8]) -> Result<Option<(FrameHeader, &[u8])>, Fra
         return Ok(None);
     }
     let Some((header, rest)) = body.split_first_chunk::<FRAME_HEADER_LEN>() else {
-        return Err(FrameError::Truncated { expected: FRAME_HEADER_LEN, actual: body.len() });
+        return Err(FrameError::Truncated {
+            expected: FRAME_HEADER_LEN,
+            actual: body.len(),
+        });
     };
     let header = parse_frame_header(*header)?;
     let length = header.length as usize;
@@ -261,8 +264,10 @@ pub fn percent_decode_message(value: &[u8]) -> String {
     let mut i = 0;
     while i < value.len() {
         if value[i] == b'%'
-            && let (Some(high), Some(low)) =
-                (value.get(i + 1).copied().and_then(hex), value.get(i + 2).copied().and_then(hex))
+            && let (Some(high), Some(low)) = (
+                value.get(i + 1).copied().and_then(hex),
+                value.get(i + 2).copied().and_then(hex),
+            )
         {
             out.push(high << 4 | low);
             i += 3;
@@ -375,8 +380,13 @@ pub fn encode_status_details_header(bytes: &[u8]) -> String {
 pub fn decode_status_details_header(value: &[u8]) -> Option<Vec<u8>> {
     use base64::Engine as _;
     let trimmed = value.trim_ascii();
-    let unpadded = trimmed.strip_suffix(b"==").or_else(|| trimmed.strip_suffix(b"=")).unwrap_or(trimmed);
-    base64::engine::general_purpose::STANDARD_NO_PAD.decode(unpadded).ok()
+    let unpadded = trimmed
+        .strip_suffix(b"==")
+        .or_else(|| trimmed.strip_suffix(b"="))
+        .unwrap_or(trimmed);
+    base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(unpadded)
+        .ok()
 }
 
 /// The largest value `grpc-timeout` may carry: 8 ASCII digits.
@@ -435,12 +445,30 @@ mod tests {
         let frame = encode_frame(b"hello", true);
         assert_eq!(&frame[..], b"\x01\x00\x00\x00\x05hello");
         let header = parse_frame_header(frame[..5].try_into().unwrap()).unwrap();
-        assert_eq!(header, FrameHeader { compressed: true, length: 5 });
-        assert_eq!(parse_unary_body(&frame).unwrap(), Some((header, &b"hello"[..])));
+        assert_eq!(
+            header,
+            FrameHeader {
+                compressed: true,
+                length: 5
+            }
+        );
+        assert_eq!(
+            parse_unary_body(&frame).unwrap(),
+            Some((header, &b"hello"[..]))
+        );
         assert_eq!(parse_unary_body(b"").unwrap(), None);
-        assert_eq!(parse_frame_header([2, 0, 0, 0, 0]), Err(FrameError::InvalidFlag(2)));
-        assert!(matches!(parse_unary_body(&frame[..7]), Err(FrameError::Truncated { .. })));
-        assert!(matches!(parse_unary_body(&frame[..3]), Err(FrameError::Truncated { .. })));
+        assert_eq!(
+            parse_frame_header([2, 0, 0, 0, 0]),
+            Err(FrameError::InvalidFlag(2))
+        );
+        assert!(matches!(
+            parse_unary_body(&frame[..7]),
+            Err(FrameError::Truncated { .. })
+        ));
+        assert!(matches!(
+            parse_unary_body(&frame[..3]),
+            Err(FrameError::Truncated { .. })
+        ));
         let mut two = frame.to_vec();
         two.push(0);
         assert_eq!(parse_unary_body(&two), Err(FrameError::TrailingData));
@@ -480,8 +508,14 @@ mod tests {
         {
             let header = encode_status_details_header(&bytes);
             let unpadded = header.trim_end_matches('=');
-            assert_eq!(decode_status_details_header(header.as_bytes()).unwrap(), bytes);
-            assert_eq!(decode_status_details_header(unpadded.as_bytes()).unwrap(), bytes);
+            assert_eq!(
+                decode_status_details_header(header.as_bytes()).unwrap(),
+                bytes
+            );
+            assert_eq!(
+                decode_status_details_header(unpadded.as_bytes()).unwrap(),
+                bytes
+            );
         }
         assert_eq!(retry_delay_from_status_details(b"\xff\xff"), None);
         use prost::Message as _;
@@ -490,11 +524,19 @@ mod tests {
             message: String::new(),
             details: vec![ProtoAny {
                 type_url: "example.com/google.rpc.RetryInfo".into(),
-                value: RetryInfo { retry_delay: Some(ProtoDuration { seconds: -1, nanos: 0 }) }
-                    .encode_to_vec(),
+                value: RetryInfo {
+                    retry_delay: Some(ProtoDuration {
+                        seconds: -1,
+                        nanos: 0,
+                    }),
+                }
+                .encode_to_vec(),
             }],
         };
-        assert_eq!(retry_delay_from_status_details(&negative.encode_to_vec()), None);
+        assert_eq!(
+            retry_delay_from_status_details(&negative.encode_to_vec()),
+            None
+        );
     }
 
     #[test]

@@ -108,11 +108,11 @@ pub mod signal;
 #[cfg(feature = "server")]
 pub mod status;
 
-pub use compression::{Compression, CompressionError};
-pub use signal::{ExportRequest, PartialSuccess, Signal};
-#[cfg(feature = "server")]
-pub use server::{ExportHandler, Receiver, RequestContext, RunningReceiver};
-#[cfg(feature = "server")]
-pub use status::{Refusal, ServerError};
 #[cfg(all(feature = "client", any(feature = "grpc", feature = "http")))]
 pub use client::{ExportError, ExportOutcome, ExporterConfig, OtlpExporter};
+pub use compression::{Compression, CompressionError};
+#[cfg(feature = "server")]
+pub use server::{ExportHandler, Receiver, RequestContext, RunningReceiver};
+pub use signal::{ExportRequest, PartialSuccess, Signal};
+#[cfg(feature = "server")]
+pub use status::{Refusal, ServerError};

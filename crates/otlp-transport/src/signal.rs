@@ -28,7 +28,12 @@ pub enum Signal {
 
 impl Signal {
     /// Every signal, in a fixed order.
-    pub const ALL: [Signal; 4] = [Signal::Traces, Signal::Metrics, Signal::Logs, Signal::Profiles];
+    pub const ALL: [Signal; 4] = [
+        Signal::Traces,
+        Signal::Metrics,
+        Signal::Logs,
+        Signal::Profiles,
+    ];
 
     /// The lower-case name used in configuration and metrics: `traces`, `metrics`, `logs`,
     /// `profiles`.
@@ -76,12 +81,16 @@ impl Signal {
 
     /// The signal served at an OTLP/HTTP path, if any.
     pub fn from_http_path(path: &str) -> Option<Signal> {
-        Signal::ALL.into_iter().find(|signal| signal.http_path() == path)
+        Signal::ALL
+            .into_iter()
+            .find(|signal| signal.http_path() == path)
     }
 
     /// The signal of a gRPC method path, if any.
     pub fn from_grpc_path(path: &str) -> Option<Signal> {
-        Signal::ALL.into_iter().find(|signal| signal.grpc_path() == path)
+        Signal::ALL
+            .into_iter()
+            .find(|signal| signal.grpc_path() == path)
     }
 }
 
@@ -218,7 +227,10 @@ mod tests {
         }));
         assert_eq!(
             ExportLogsServiceRequest::partial_success(&response),
-            Some(PartialSuccess { rejected_items: 3, error_message: "bad severity".into() })
+            Some(PartialSuccess {
+                rejected_items: 3,
+                error_message: "bad severity".into()
+            })
         );
     }
 }

@@ -46,7 +46,11 @@ pub enum Refusal {
 impl Refusal {
     /// A retryable refusal without a suggested delay (HTTP 503, gRPC UNAVAILABLE).
     pub fn retryable(message: impl Into<String>) -> Refusal {
-        Refusal::Retryable { message: message.into(), retry_after: None, rate_limited: false }
+        Refusal::Retryable {
+            message: message.into(),
+            retry_after: None,
+            rate_limited: false,
+        }
     }
 
     /// A retryable rate-limit refusal (HTTP 429, gRPC UNAVAILABLE) with a suggested delay.
@@ -60,12 +64,16 @@ impl Refusal {
 
     /// A non-retryable rejection (HTTP 400, gRPC INVALID_ARGUMENT).
     pub fn rejected(message: impl Into<String>) -> Refusal {
-        Refusal::Rejected { message: message.into() }
+        Refusal::Rejected {
+            message: message.into(),
+        }
     }
 
     /// The refusal a handler gives for a signal it does not implement.
     pub fn unsupported(signal: Signal) -> Refusal {
-        Refusal::Unsupported { message: format!("signal not supported: {signal}") }
+        Refusal::Unsupported {
+            message: format!("signal not supported: {signal}"),
+        }
     }
 
     /// Sets the suggested retry delay of a retryable refusal (no effect on the others).
@@ -213,12 +221,13 @@ impl ServerError {
             ServerError::Overloaded { .. } | ServerError::ShuttingDown => {
                 (G::Unavailable, StatusCode::SERVICE_UNAVAILABLE)
             }
-            ServerError::Refused(Refusal::Retryable { rate_limited: false, .. }) => {
-                (G::Unavailable, StatusCode::SERVICE_UNAVAILABLE)
-            }
-            ServerError::Refused(Refusal::Retryable { rate_limited: true, .. }) => {
-                (G::Unavailable, StatusCode::TOO_MANY_REQUESTS)
-            }
+            ServerError::Refused(Refusal::Retryable {
+                rate_limited: false,
+                ..
+            }) => (G::Unavailable, StatusCode::SERVICE_UNAVAILABLE),
+            ServerError::Refused(Refusal::Retryable {
+                rate_limited: true, ..
+            }) => (G::Unavailable, StatusCode::TOO_MANY_REQUESTS),
             ServerError::Refused(Refusal::Rejected { .. }) => {
                 (G::InvalidArgument, StatusCode::BAD_REQUEST)
             }
@@ -256,7 +265,10 @@ impl ServerError {
         let StatusMapping { grpc, http } = self.mapping();
         debug_assert_eq!(
             grpc == GrpcCode::Unavailable,
-            matches!(http, StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS)
+            matches!(
+                http,
+                StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS
+            )
         );
         grpc == GrpcCode::Unavailable
     }
@@ -307,7 +319,11 @@ mod tests {
             assert_eq!(error.grpc_code(), grpc, "{error:?}");
             assert_eq!(error.http_status().as_u16(), http, "{error:?}");
             assert_eq!(error.retry_after(), retry_after, "{error:?}");
-            assert_eq!(error.is_retryable(), grpc == GrpcCode::Unavailable, "{error:?}");
+            assert_eq!(
+                error.is_retryable(),
+                grpc == GrpcCode::Unavailable,
+                "{error:?}"
+            );
             // The spec's two explicit "not this" rules.
             assert_ne!(error.grpc_code(), GrpcCode::OutOfRange);
             if http == 400 {
@@ -318,7 +334,10 @@ mod tests {
 
     #[test]
     fn refusal_helpers() {
-        assert_eq!(Refusal::unsupported(Signal::Traces).message(), "signal not supported: traces");
+        assert_eq!(
+            Refusal::unsupported(Signal::Traces).message(),
+            "signal not supported: traces"
+        );
         assert_eq!(
             Refusal::rejected("no").with_retry_after(Duration::from_secs(1)),
             Refusal::rejected("no")

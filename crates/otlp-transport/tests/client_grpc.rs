@@ -17,8 +17,8 @@ use otlp_proto::collector::metrics::v1::{
 };
 use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
 use otlp_transport::client::{
-    Compression, ConfigError, ExportError, ExporterBuilder, OtlpExporter, Protocol,
-    ResponseStatus, RetryConfig,
+    Compression, ConfigError, ExportError, ExporterBuilder, OtlpExporter, Protocol, ResponseStatus,
+    RetryConfig,
 };
 use otlp_transport::grpc_wire::GrpcCode;
 use otlp_transport::{PartialSuccess, Signal};
@@ -33,7 +33,9 @@ fn exact_retry() -> RetryConfig {
 }
 
 fn builder(server: &TestServer) -> ExporterBuilder {
-    OtlpExporter::builder().protocol(Protocol::Grpc).endpoint(server.url())
+    OtlpExporter::builder()
+        .protocol(Protocol::Grpc)
+        .endpoint(server.url())
 }
 
 fn with_clock(builder: ExporterBuilder) -> (ExporterBuilder, std::sync::Arc<ManualClock>) {
@@ -56,16 +58,27 @@ async fn unary_call_is_framed_with_the_grpc_headers() {
     let [recorded] = server.requests().try_into().unwrap();
     assert_eq!(recorded.method, http::Method::POST);
     assert_eq!(recorded.version, http::Version::HTTP_2);
-    assert_eq!(recorded.path, "/opentelemetry.proto.collector.trace.v1.TraceService/Export");
+    assert_eq!(
+        recorded.path,
+        "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+    );
     assert_eq!(recorded.header("content-type"), Some("application/grpc"));
     assert_eq!(recorded.header("te"), Some("trailers"));
     assert_eq!(recorded.header("grpc-timeout"), Some("3000m"));
     assert_eq!(recorded.header("grpc-encoding"), None);
     assert_eq!(recorded.header("x-tenant"), Some("blue"));
-    assert!(recorded.header("user-agent").unwrap().starts_with("OTel-OTLP-Exporter-Rust-otlp-rs/"));
+    assert!(
+        recorded
+            .header("user-agent")
+            .unwrap()
+            .starts_with("OTel-OTLP-Exporter-Rust-otlp-rs/")
+    );
     // One uncompressed frame holding exactly the encoded request.
     assert_eq!(recorded.body[0], 0);
-    assert_eq!(&recorded.body[1..5], &(recorded.body.len() as u32 - 5).to_be_bytes());
+    assert_eq!(
+        &recorded.body[1..5],
+        &(recorded.body.len() as u32 - 5).to_be_bytes()
+    );
     assert_eq!(recorded.grpc_message(), request.encode_to_vec());
 }
 
@@ -73,7 +86,10 @@ async fn unary_call_is_framed_with_the_grpc_headers() {
 async fn every_signal_uses_its_service_path() {
     let server = TestServer::start().await;
     // The path of the endpoint plays no part in gRPC.
-    let exporter = builder(&server).endpoint(format!("{}/ignored", server.url())).build().unwrap();
+    let exporter = builder(&server)
+        .endpoint(format!("{}/ignored", server.url()))
+        .build()
+        .unwrap();
     exporter.export(&sample_traces(1)).await.unwrap();
     exporter.export(&sample_metrics(1)).await.unwrap();
     exporter.export(&sample_logs(1)).await.unwrap();
@@ -87,8 +103,12 @@ async fn every_signal_uses_its_service_path() {
 #[tokio::test]
 async fn scheme_less_endpoint_with_insecure_is_plain_http2() {
     let server = TestServer::start().await;
-    let exporter =
-        OtlpExporter::builder().protocol(Protocol::Grpc).endpoint(server.addr.to_string()).insecure(true).build().unwrap();
+    let exporter = OtlpExporter::builder()
+        .protocol(Protocol::Grpc)
+        .endpoint(server.addr.to_string())
+        .insecure(true)
+        .build()
+        .unwrap();
     assert_eq!(exporter.endpoint(Signal::Logs).scheme_str(), Some("http"));
     exporter.export(&sample_logs(1)).await.unwrap();
     assert_eq!(server.requests().len(), 1);
@@ -98,15 +118,33 @@ async fn scheme_less_endpoint_with_insecure_is_plain_http2() {
 async fn compression_sets_the_flag_and_grpc_encoding() {
     let server = TestServer::start().await;
     let request = sample_metrics(300);
-    let cases = [(Compression::Gzip, "gzip"), (Compression::Deflate, "deflate"), (Compression::Zstd, "zstd")];
+    let cases = [
+        (Compression::Gzip, "gzip"),
+        (Compression::Deflate, "deflate"),
+        (Compression::Zstd, "zstd"),
+    ];
     for (compression, _) in cases {
-        builder(&server).compression(compression).build().unwrap().export(&request).await.unwrap();
+        builder(&server)
+            .compression(compression)
+            .build()
+            .unwrap()
+            .export(&request)
+            .await
+            .unwrap();
     }
     for (recorded, (compression, token)) in server.requests().iter().zip(cases) {
-        assert_eq!(recorded.header("grpc-encoding"), Some(token), "{compression}");
+        assert_eq!(
+            recorded.header("grpc-encoding"),
+            Some(token),
+            "{compression}"
+        );
         assert_eq!(recorded.body[0], 1, "{compression}: compressed flag");
         assert!(recorded.body.len() < request.encoded_len(), "{compression}");
-        assert_eq!(recorded.grpc_message(), request.encode_to_vec(), "{compression}");
+        assert_eq!(
+            recorded.grpc_message(),
+            request.encode_to_vec(),
+            "{compression}"
+        );
     }
 }
 
@@ -118,7 +156,13 @@ fn brotli_is_not_a_grpc_encoding() {
         .build()
         .unwrap_err();
     assert!(
-        matches!(error, ConfigError::Compression { compression: Compression::Brotli, .. }),
+        matches!(
+            error,
+            ConfigError::Compression {
+                compression: Compression::Brotli,
+                ..
+            }
+        ),
         "{error:?}"
     );
 }
@@ -133,10 +177,18 @@ async fn partial_success_is_returned_and_not_retried() {
         }),
     })]);
     let (builder, clock) = with_clock(builder(&server));
-    let outcome = builder.build().unwrap().export(&sample_metrics(10)).await.unwrap();
+    let outcome = builder
+        .build()
+        .unwrap()
+        .export(&sample_metrics(10))
+        .await
+        .unwrap();
     assert_eq!(
         outcome.partial_success,
-        Some(PartialSuccess { rejected_items: 3, error_message: "NaN sums".into() })
+        Some(PartialSuccess {
+            rejected_items: 3,
+            error_message: "NaN sums".into()
+        })
     );
     assert_eq!(outcome.attempts, 1);
     assert_eq!(server.requests().len(), 1);
@@ -158,7 +210,12 @@ async fn retryable_codes_are_retried() {
         let server = TestServer::start().await;
         server.reply([Reply::grpc(code, "try later")]);
         let (builder, clock) = with_clock(builder(&server));
-        let outcome = builder.build().unwrap().export(&sample_traces(1)).await.unwrap();
+        let outcome = builder
+            .build()
+            .unwrap()
+            .export(&sample_traces(1))
+            .await
+            .unwrap();
         assert_eq!(outcome.attempts, 2, "{code}");
         assert_eq!(clock.sleeps(), [Duration::from_secs(1)], "{code}");
         assert_eq!(server.requests().len(), 2, "{code}");
@@ -167,14 +224,24 @@ async fn retryable_codes_are_retried() {
 
 #[tokio::test]
 async fn other_codes_are_rejected_at_once() {
-    let codes = (1..=16).map(GrpcCode::from_u32).filter(|code| !RETRYABLE.contains(code));
+    let codes = (1..=16)
+        .map(GrpcCode::from_u32)
+        .filter(|code| !RETRYABLE.contains(code));
     for code in codes {
         let server = TestServer::start().await;
         server.reply([Reply::grpc(code, "bad: 100% wrong \u{e9}")]);
         let (builder, clock) = with_clock(builder(&server));
-        let error = builder.build().unwrap().export(&sample_traces(1)).await.unwrap_err();
+        let error = builder
+            .build()
+            .unwrap()
+            .export(&sample_traces(1))
+            .await
+            .unwrap_err();
         match &error {
-            ExportError::Rejected { status: ResponseStatus::Grpc(got), message } => {
+            ExportError::Rejected {
+                status: ResponseStatus::Grpc(got),
+                message,
+            } => {
                 assert_eq!(*got, code);
                 assert_eq!(message, "bad: 100% wrong \u{e9}", "percent-decoded");
             }
@@ -190,11 +257,20 @@ async fn other_codes_are_rejected_at_once() {
 async fn resource_exhausted_is_retried_only_with_retry_info() {
     let server = TestServer::start().await;
     server.reply([
-        Reply::grpc_retry_info(GrpcCode::ResourceExhausted, "memory", Duration::from_millis(2500)),
+        Reply::grpc_retry_info(
+            GrpcCode::ResourceExhausted,
+            "memory",
+            Duration::from_millis(2500),
+        ),
         Reply::grpc(GrpcCode::ResourceExhausted, "quota"),
     ]);
     let (builder, clock) = with_clock(builder(&server));
-    let error = builder.build().unwrap().export(&sample_traces(1)).await.unwrap_err();
+    let error = builder
+        .build()
+        .unwrap()
+        .export(&sample_traces(1))
+        .await
+        .unwrap_err();
     assert_eq!(clock.sleeps(), [Duration::from_millis(2500)]);
     assert!(
         matches!(&error, ExportError::Rejected { message, .. } if message == "quota"),
@@ -212,19 +288,39 @@ async fn retry_info_is_the_next_delay() {
         Reply::grpc(GrpcCode::Unavailable, "still busy"),
     ]);
     let (builder, clock) = with_clock(builder(&server));
-    let outcome = builder.build().unwrap().export(&sample_traces(1)).await.unwrap();
+    let outcome = builder
+        .build()
+        .unwrap()
+        .export(&sample_traces(1))
+        .await
+        .unwrap();
     assert_eq!(outcome.attempts, 3);
     // RetryInfo's 9 s, then the backoff's second interval (2 s).
-    assert_eq!(clock.sleeps(), [Duration::from_secs(9), Duration::from_secs(2)]);
+    assert_eq!(
+        clock.sleeps(),
+        [Duration::from_secs(9), Duration::from_secs(2)]
+    );
 }
 
 #[tokio::test]
 async fn retry_info_beyond_the_budget_gives_up() {
     let server = TestServer::start().await;
-    server.reply([Reply::grpc_retry_info(GrpcCode::Unavailable, "busy", Duration::from_secs(600))]);
+    server.reply([Reply::grpc_retry_info(
+        GrpcCode::Unavailable,
+        "busy",
+        Duration::from_secs(600),
+    )]);
     let (builder, clock) = with_clock(builder(&server));
-    let error = builder.build().unwrap().export(&sample_traces(1)).await.unwrap_err();
-    assert!(matches!(error, ExportError::RetriesExhausted { attempts: 1, .. }), "{error:?}");
+    let error = builder
+        .build()
+        .unwrap()
+        .export(&sample_traces(1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ExportError::RetriesExhausted { attempts: 1, .. }),
+        "{error:?}"
+    );
     assert_eq!(error.retry_after(), Some(Duration::from_secs(600)));
     assert_eq!(error.grpc_code(), Some(GrpcCode::Unavailable));
     assert!(clock.sleeps().is_empty());
@@ -238,7 +334,12 @@ async fn trailers_only_answers_are_read() {
         Reply::grpc_trailers_only(GrpcCode::Unauthenticated, "no token"),
     ]);
     let (builder, clock) = with_clock(builder(&server));
-    let error = builder.build().unwrap().export(&sample_logs(1)).await.unwrap_err();
+    let error = builder
+        .build()
+        .unwrap()
+        .export(&sample_logs(1))
+        .await
+        .unwrap_err();
     assert_eq!(clock.sleeps().len(), 1);
     assert!(
         matches!(&error, ExportError::Rejected { status: ResponseStatus::Grpc(GrpcCode::Unauthenticated), message } if message == "no token"),
@@ -251,7 +352,12 @@ async fn http_errors_without_grpc_status_are_mapped() {
     let server = TestServer::start().await;
     server.reply([Reply::http(503), Reply::http(401)]);
     let (builder, _clock) = with_clock(builder(&server));
-    let error = builder.build().unwrap().export(&sample_logs(1)).await.unwrap_err();
+    let error = builder
+        .build()
+        .unwrap()
+        .export(&sample_logs(1))
+        .await
+        .unwrap_err();
     assert_eq!(error.grpc_code(), Some(GrpcCode::Unauthenticated));
     assert_eq!(server.requests().len(), 2, "503 is UNAVAILABLE: retried");
 }
@@ -259,9 +365,21 @@ async fn http_errors_without_grpc_status_are_mapped() {
 #[tokio::test]
 async fn an_answer_without_status_is_invalid() {
     let server = TestServer::start().await;
-    server.reply([Reply::http_with(200, &[("content-type", "application/grpc")], "")]);
-    let error = builder(&server).build().unwrap().export(&sample_logs(1)).await.unwrap_err();
-    assert!(matches!(error, ExportError::InvalidResponse(_)), "{error:?}");
+    server.reply([Reply::http_with(
+        200,
+        &[("content-type", "application/grpc")],
+        "",
+    )]);
+    let error = builder(&server)
+        .build()
+        .unwrap()
+        .export(&sample_logs(1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ExportError::InvalidResponse(_)),
+        "{error:?}"
+    );
     assert!(!error.is_retryable());
     assert_eq!(server.requests().len(), 1);
 }
@@ -271,8 +389,14 @@ async fn export_encoded_frames_the_bytes_unchanged() {
     let server = TestServer::start().await;
     let request = sample_metrics(4);
     let bytes = Bytes::from(request.encode_to_vec());
-    let exporter = builder(&server).compression(Compression::Zstd).build().unwrap();
-    exporter.export_encoded(Signal::Metrics, bytes.clone()).await.unwrap();
+    let exporter = builder(&server)
+        .compression(Compression::Zstd)
+        .build()
+        .unwrap();
+    exporter
+        .export_encoded(Signal::Metrics, bytes.clone())
+        .await
+        .unwrap();
     let [recorded] = server.requests().try_into().unwrap();
     assert_eq!(recorded.path, Signal::Metrics.grpc_path());
     assert_eq!(recorded.grpc_message(), bytes);
@@ -288,10 +412,16 @@ async fn a_stalled_call_times_out_with_a_deadline_header() {
         .retry(RetryConfig::disabled())
         .build()
         .unwrap();
-    let error = exporter.export(&ExportTraceServiceRequest::default()).await.unwrap_err();
+    let error = exporter
+        .export(&ExportTraceServiceRequest::default())
+        .await
+        .unwrap_err();
     assert!(matches!(error, ExportError::Timeout(_)), "{error:?}");
     assert_eq!(server.requests()[0].header("grpc-timeout"), Some("250m"));
     // The connection survives a cancelled stream.
-    exporter.export(&ExportTraceServiceRequest::default()).await.unwrap();
+    exporter
+        .export(&ExportTraceServiceRequest::default())
+        .await
+        .unwrap();
     assert_eq!(server.connections(), 1);
 }

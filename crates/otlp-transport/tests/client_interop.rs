@@ -42,7 +42,10 @@ impl Peer {
     }
 
     fn record_agent<T>(&self, request: &Request<T>) {
-        let agent = request.metadata().get("user-agent").map(|v| v.to_str().unwrap().to_owned());
+        let agent = request
+            .metadata()
+            .get("user-agent")
+            .map(|v| v.to_str().unwrap().to_owned());
         self.user_agents.lock().unwrap().extend(agent);
     }
 }
@@ -59,10 +62,21 @@ impl peer_trace::trace_service_server::TraceService for Service {
         self.0.record_agent(&request);
         self.0.next_failure()?;
         self.0.traces.lock().unwrap().push(request.into_inner());
-        let partial_success = self.0.partial.lock().unwrap().take().map(|(rejected, message)| {
-            peer_trace::ExportTracePartialSuccess { rejected_spans: rejected, error_message: message }
-        });
-        Ok(Response::new(peer_trace::ExportTraceServiceResponse { partial_success }))
+        let partial_success = self
+            .0
+            .partial
+            .lock()
+            .unwrap()
+            .take()
+            .map(
+                |(rejected, message)| peer_trace::ExportTracePartialSuccess {
+                    rejected_spans: rejected,
+                    error_message: message,
+                },
+            );
+        Ok(Response::new(peer_trace::ExportTraceServiceResponse {
+            partial_success,
+        }))
     }
 }
 
@@ -74,7 +88,9 @@ impl peer_metrics::metrics_service_server::MetricsService for Service {
     ) -> Result<Response<peer_metrics::ExportMetricsServiceResponse>, Status> {
         self.0.next_failure()?;
         self.0.metrics.lock().unwrap().push(request.into_inner());
-        Ok(Response::new(peer_metrics::ExportMetricsServiceResponse { partial_success: None }))
+        Ok(Response::new(peer_metrics::ExportMetricsServiceResponse {
+            partial_success: None,
+        }))
     }
 }
 
@@ -86,7 +102,9 @@ impl peer_logs::logs_service_server::LogsService for Service {
     ) -> Result<Response<peer_logs::ExportLogsServiceResponse>, Status> {
         self.0.next_failure()?;
         self.0.logs.lock().unwrap().push(request.into_inner());
-        Ok(Response::new(peer_logs::ExportLogsServiceResponse { partial_success: None }))
+        Ok(Response::new(peer_logs::ExportLogsServiceResponse {
+            partial_success: None,
+        }))
     }
 }
 
@@ -180,7 +198,12 @@ async fn every_signal_arrives_intact_with_each_compression() {
         assert_eq!(records, 30);
     }
     let agents = peer.user_agents.lock().unwrap();
-    assert!(agents.iter().all(|a| a.contains("OTel-OTLP-Exporter-Rust-otlp-rs/")), "{agents:?}");
+    assert!(
+        agents
+            .iter()
+            .all(|a| a.contains("OTel-OTLP-Exporter-Rust-otlp-rs/")),
+        "{agents:?}"
+    );
     task.abort();
 }
 
@@ -189,7 +212,10 @@ async fn forwarded_bytes_arrive_intact() {
     let (addr, peer, task) = start_peer().await;
     let traces = sample_traces(7);
     exporter(addr, Compression::Gzip)
-        .export_encoded(otlp_transport::Signal::Traces, traces.encode_to_vec().into())
+        .export_encoded(
+            otlp_transport::Signal::Traces,
+            traces.encode_to_vec().into(),
+        )
         .await
         .unwrap();
     assert_same(&traces, &peer.traces.lock().unwrap()[0]);
@@ -200,17 +226,26 @@ async fn forwarded_bytes_arrive_intact() {
 async fn the_peers_partial_success_comes_back() {
     let (addr, peer, task) = start_peer().await;
     *peer.partial.lock().unwrap() = Some((4, "spans too large".into()));
-    let outcome = exporter(addr, Compression::None).export(&sample_traces(10)).await.unwrap();
+    let outcome = exporter(addr, Compression::None)
+        .export(&sample_traces(10))
+        .await
+        .unwrap();
     assert_eq!(outcome.rejected_items(), 4);
-    assert_eq!(outcome.partial_success.unwrap().error_message, "spans too large");
+    assert_eq!(
+        outcome.partial_success.unwrap().error_message,
+        "spans too large"
+    );
     task.abort();
 }
 
 #[tokio::test]
 async fn the_peers_statuses_drive_the_retry_loop() {
     let (addr, peer, task) = start_peer().await;
-    let details =
-        grpc_wire::status_details_with_retry_delay(GrpcCode::ResourceExhausted, "full", Duration::from_secs(4));
+    let details = grpc_wire::status_details_with_retry_delay(
+        GrpcCode::ResourceExhausted,
+        "full",
+        Duration::from_secs(4),
+    );
     peer.failures.lock().unwrap().extend([
         Status::unavailable("warming up"),
         Status::with_details(tonic::Code::ResourceExhausted, "full", details.into()),
@@ -229,7 +264,10 @@ async fn the_peers_statuses_drive_the_retry_loop() {
         .build()
         .unwrap();
     let error = exporter.export(&sample_metrics(1)).await.unwrap_err();
-    assert_eq!(clock.sleeps(), [Duration::from_secs(1), Duration::from_secs(4)]);
+    assert_eq!(
+        clock.sleeps(),
+        [Duration::from_secs(1), Duration::from_secs(4)]
+    );
     match &error {
         ExportError::Rejected { message, .. } => assert_eq!(message, "bad trace id \u{e9}"),
         other => panic!("{other:?}"),

@@ -1,5 +1,10 @@
 //! TLS and mutual TLS with certificates made by rcgen, against receivers on 127.0.0.1.
-#![cfg(all(feature = "client", feature = "grpc", feature = "http", feature = "tls"))]
+#![cfg(all(
+    feature = "client",
+    feature = "grpc",
+    feature = "http",
+    feature = "tls"
+))]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod client_support;
@@ -9,8 +14,7 @@ use std::collections::HashMap;
 use client_support::{TestPki, TestServer, sample_logs, sample_metrics, sample_traces};
 use otlp_transport::Signal;
 use otlp_transport::client::{
-    ExportError, ExporterConfig, OtlpExporter, Protocol, RetryConfig, TlsConfig,
-    TransportErrorKind,
+    ExportError, ExporterConfig, OtlpExporter, Protocol, RetryConfig, TlsConfig, TransportErrorKind,
 };
 
 fn tls(pki: &TestPki) -> TlsConfig {
@@ -21,7 +25,11 @@ fn tls(pki: &TestPki) -> TlsConfig {
 async fn https_with_a_custom_ca_negotiates_h2() {
     let pki = TestPki::new();
     let server = TestServer::start_tls(pki.server_config(&[b"h2", b"http/1.1"], false)).await;
-    let exporter = OtlpExporter::builder().endpoint(server.https_url()).tls(tls(&pki)).build().unwrap();
+    let exporter = OtlpExporter::builder()
+        .endpoint(server.https_url())
+        .tls(tls(&pki))
+        .build()
+        .unwrap();
     exporter.export(&sample_traces(2)).await.unwrap();
     exporter.export(&sample_logs(2)).await.unwrap();
     let requests = server.requests();
@@ -58,7 +66,10 @@ async fn grpc_over_tls_and_scheme_less_endpoints_default_to_tls() {
             .tls(tls(&pki))
             .build()
             .unwrap();
-        assert_eq!(exporter.endpoint(Signal::Traces).scheme_str(), Some("https"));
+        assert_eq!(
+            exporter.endpoint(Signal::Traces).scheme_str(),
+            Some("https")
+        );
         exporter.export(&sample_traces(1)).await.unwrap();
     }
     let requests = server.requests();
@@ -85,7 +96,10 @@ async fn server_name_override_is_verified() {
         .build()
         .unwrap();
     let error = exporter.export(&sample_logs(1)).await.unwrap_err();
-    assert!(matches!(&error, ExportError::Transport(t) if t.kind() == TransportErrorKind::Connect), "{error:?}");
+    assert!(
+        matches!(&error, ExportError::Transport(t) if t.kind() == TransportErrorKind::Connect),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
@@ -93,12 +107,16 @@ async fn mutual_tls_presents_the_client_certificate() {
     let pki = TestPki::new();
     let server = TestServer::start_tls(pki.server_config(&[b"h2", b"http/1.1"], true)).await;
     for protocol in [Protocol::Grpc, Protocol::HttpProtobuf] {
-        let exporter = OtlpExporter::builder()
-            .protocol(protocol)
-            .endpoint(server.https_url())
-            .tls(tls(&pki).with_client_identity_pem(pki.client_cert_pem.clone(), pki.client_key_pem.clone()))
-            .build()
-            .unwrap();
+        let exporter =
+            OtlpExporter::builder()
+                .protocol(protocol)
+                .endpoint(server.https_url())
+                .tls(tls(&pki).with_client_identity_pem(
+                    pki.client_cert_pem.clone(),
+                    pki.client_key_pem.clone(),
+                ))
+                .build()
+                .unwrap();
         exporter.export(&sample_traces(1)).await.unwrap();
     }
     let requests = server.requests();
@@ -129,7 +147,10 @@ async fn an_untrusted_server_is_refused() {
     let server = TestServer::start_tls(pki.server_config(&[b"h2", b"http/1.1"], false)).await;
     // The default roots (webpki) do not know the test CA; nor does another CA.
     let other = TestPki::new();
-    for tls in [TlsConfig::new(), TlsConfig::new().with_ca_pem(other.ca_pem.clone())] {
+    for tls in [
+        TlsConfig::new(),
+        TlsConfig::new().with_ca_pem(other.ca_pem.clone()),
+    ] {
         let exporter = OtlpExporter::builder()
             .endpoint(server.https_url())
             .tls(tls)
@@ -153,23 +174,32 @@ async fn tls_from_environment_variables() {
     let pki = TestPki::new();
     let server = TestServer::start_tls(pki.server_config(&[b"h2"], true)).await;
     let dir = client_support::temp_dir("client-tls-env");
-    for (name, pem) in
-        [("ca.pem", &pki.ca_pem), ("client.pem", &pki.client_cert_pem), ("client.key", &pki.client_key_pem)]
-    {
+    for (name, pem) in [
+        ("ca.pem", &pki.ca_pem),
+        ("client.pem", &pki.client_cert_pem),
+        ("client.key", &pki.client_key_pem),
+    ] {
         std::fs::write(dir.join(name), pem).unwrap();
     }
     let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
     let vars: HashMap<String, String> = [
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc".to_owned()),
-        ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", server.addr.to_string()),
+        (
+            "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+            server.addr.to_string(),
+        ),
         ("OTEL_EXPORTER_OTLP_CERTIFICATE", path("ca.pem")),
-        ("OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE", path("client.pem")),
+        (
+            "OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE",
+            path("client.pem"),
+        ),
         ("OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY", path("client.key")),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
-    let config = ExporterConfig::from_env_with(Signal::Metrics, |name| vars.get(name).cloned()).unwrap();
+    let config =
+        ExporterConfig::from_env_with(Signal::Metrics, |name| vars.get(name).cloned()).unwrap();
     let exporter = OtlpExporter::new(config).unwrap();
     exporter.export(&sample_metrics(3)).await.unwrap();
     let [recorded] = server.requests().try_into().unwrap();
@@ -191,9 +221,17 @@ async fn tls_files_through_the_builder() {
         .unwrap()
         .with_client_identity_files(dir.join("c.pem"), dir.join("c.key"))
         .unwrap();
-    let exporter = OtlpExporter::builder().endpoint(server.https_url()).tls(tls).build().unwrap();
+    let exporter = OtlpExporter::builder()
+        .endpoint(server.https_url())
+        .tls(tls)
+        .build()
+        .unwrap();
     exporter.export(&sample_logs(1)).await.unwrap();
     assert!(server.requests()[0].client_certificate);
-    assert!(TlsConfig::new().with_ca_file(dir.join("missing.pem")).is_err());
+    assert!(
+        TlsConfig::new()
+            .with_ca_file(dir.join("missing.pem"))
+            .is_err()
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -42,19 +42,32 @@ async fn bad_protobuf_is_400_and_invalid_argument() {
     let grpc = receiver.grpc_local_addr().unwrap();
     for body in [truncated_protobuf(), GARBAGE.to_vec()] {
         for version in [Version::Http1, Version::Http2] {
-            let reply =
-                post_http(http, version, http_request(Signal::Traces, PROTOBUF, None, body.clone()))
-                    .await;
+            let reply = post_http(
+                http,
+                version,
+                http_request(Signal::Traces, PROTOBUF, None, body.clone()),
+            )
+            .await;
             assert_eq!(reply.status, StatusCode::BAD_REQUEST);
             let status = reply.status_proto();
             assert_eq!(status.code, GrpcCode::InvalidArgument as i32);
-            assert!(status.message.contains("invalid protobuf"), "{}", status.message);
+            assert!(
+                status.message.contains("invalid protobuf"),
+                "{}",
+                status.message
+            );
         }
-        let reply = grpc_call(grpc, grpc_request(Signal::Traces, None, encode_frame(&body, false)))
-            .await;
+        let reply = grpc_call(
+            grpc,
+            grpc_request(Signal::Traces, None, encode_frame(&body, false)),
+        )
+        .await;
         assert_eq!(reply.grpc_code(), GrpcCode::InvalidArgument, "{reply:?}");
         assert!(reply.grpc_message().contains("invalid protobuf"));
-        assert!(reply.trailers.is_none(), "errors are trailers-only responses");
+        assert!(
+            reply.trailers.is_none(),
+            "errors are trailers-only responses"
+        );
         assert!(reply.body.is_empty());
     }
     assert_eq!(handler.calls(), 0);
@@ -76,10 +89,18 @@ async fn bad_grpc_framing_is_invalid_argument() {
     ];
     for (what, body) in bodies {
         let reply = grpc_call(grpc, grpc_request(Signal::Traces, None, body)).await;
-        assert_eq!(reply.grpc_code(), GrpcCode::InvalidArgument, "{what}: {reply:?}");
+        assert_eq!(
+            reply.grpc_code(),
+            GrpcCode::InvalidArgument,
+            "{what}: {reply:?}"
+        );
     }
     // The compressed flag without a grpc-encoding.
-    let reply = grpc_call(grpc, grpc_request(Signal::Traces, None, encode_frame(b"x", true))).await;
+    let reply = grpc_call(
+        grpc,
+        grpc_request(Signal::Traces, None, encode_frame(b"x", true)),
+    )
+    .await;
     assert_eq!(reply.grpc_code(), GrpcCode::InvalidArgument);
     assert_still_serving(&receiver).await;
 }
@@ -90,19 +111,35 @@ async fn bad_json_is_400_with_a_json_status() {
     let receiver = start(handler.clone()).await;
     let http = receiver.http_local_addr().unwrap();
     let cases: [(&str, &str); 5] = [
-        ("malformed", r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"x"}"#),
+        (
+            "malformed",
+            r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"x"}"#,
+        ),
         ("not an object", "[1,2,3]"),
         ("trailing garbage", "{} x"),
-        ("short trace id", r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8e"}]}]}]}"#),
-        ("non-hex span id", r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":"zzzzzzzzzzzzzzzz"}]}]}]}"#),
+        (
+            "short trace id",
+            r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8e"}]}]}]}"#,
+        ),
+        (
+            "non-hex span id",
+            r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":"zzzzzzzzzzzzzzzz"}]}]}]}"#,
+        ),
     ];
     for (what, body) in cases {
-        let reply =
-            post_http(http, Version::Http1, http_request(Signal::Traces, JSON, None, body)).await;
+        let reply = post_http(
+            http,
+            Version::Http1,
+            http_request(Signal::Traces, JSON, None, body),
+        )
+        .await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{what}");
         assert_eq!(reply.header("content-type"), Some(JSON));
         let text = std::str::from_utf8(&reply.body).unwrap();
-        assert!(text.starts_with(r#"{"code":3,"message":"invalid OTLP/JSON"#), "{what}: {text}");
+        assert!(
+            text.starts_with(r#"{"code":3,"message":"invalid OTLP/JSON"#),
+            "{what}: {text}"
+        );
     }
     assert_eq!(handler.calls(), 0);
     assert_still_serving(&receiver).await;
@@ -121,10 +158,15 @@ async fn wrong_path_method_content_type_and_encoding() {
             .header("content-type", PROTOBUF)
             .body(Full::new(Bytes::from(body.clone())))
             .unwrap();
-        assert_eq!(send(http, version, request).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            send(http, version, request).await.status,
+            StatusCode::NOT_FOUND
+        );
 
         // Wrong method.
-        let request = Request::get("http://localhost/v1/traces").body(Full::new(Bytes::new())).unwrap();
+        let request = Request::get("http://localhost/v1/traces")
+            .body(Full::new(Bytes::new()))
+            .unwrap();
         let reply = send(http, version, request).await;
         assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(reply.header("allow"), Some("POST"));
@@ -137,7 +179,11 @@ async fn wrong_path_method_content_type_and_encoding() {
                 http_request(Signal::Traces, content_type, None, body.clone()),
             )
             .await;
-            assert_eq!(reply.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{content_type:?}");
+            assert_eq!(
+                reply.status,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "{content_type:?}"
+            );
             assert_eq!(reply.status_proto().code, GrpcCode::Unimplemented as i32);
         }
 
@@ -152,20 +198,34 @@ async fn wrong_path_method_content_type_and_encoding() {
     }
 
     // gRPC: unknown method, unsupported encoding (brotli is no gRPC encoding).
-    let request = Request::post("http://localhost/opentelemetry.proto.collector.trace.v1.TraceService/Nope")
-        .header("content-type", "application/grpc")
-        .body(Full::new(encode_frame(&body, false)))
-        .unwrap();
+    let request =
+        Request::post("http://localhost/opentelemetry.proto.collector.trace.v1.TraceService/Nope")
+            .header("content-type", "application/grpc")
+            .body(Full::new(encode_frame(&body, false)))
+            .unwrap();
     let reply = grpc_call(grpc, request).await;
     assert_eq!(reply.grpc_code(), GrpcCode::Unimplemented);
     for encoding in ["snappy", "br"] {
-        let reply =
-            grpc_call(grpc, grpc_request(Signal::Traces, Some(encoding), encode_frame(b"x", true))).await;
+        let reply = grpc_call(
+            grpc,
+            grpc_request(Signal::Traces, Some(encoding), encode_frame(b"x", true)),
+        )
+        .await;
         assert_eq!(reply.grpc_code(), GrpcCode::Unimplemented, "{encoding}");
-        assert!(reply.header("grpc-accept-encoding").unwrap().contains("gzip"));
+        assert!(
+            reply
+                .header("grpc-accept-encoding")
+                .unwrap()
+                .contains("gzip")
+        );
     }
     // A non-gRPC request on the gRPC port is answered 415.
-    let reply = send(grpc, Version::Http2, http_request(Signal::Traces, PROTOBUF, None, body)).await;
+    let reply = send(
+        grpc,
+        Version::Http2,
+        http_request(Signal::Traces, PROTOBUF, None, body),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_still_serving(&receiver).await;
 }
@@ -176,7 +236,12 @@ async fn corrupt_compression_is_400_and_invalid_argument() {
     let http = receiver.http_local_addr().unwrap();
     let grpc = receiver.grpc_local_addr().unwrap();
     let body = traces(5).encode_to_vec();
-    for c in [Compression::Gzip, Compression::Deflate, Compression::Zstd, Compression::Brotli] {
+    for c in [
+        Compression::Gzip,
+        Compression::Deflate,
+        Compression::Zstd,
+        Compression::Brotli,
+    ] {
         let packed = compression::compress(c, &body).unwrap();
         let corrupt = [&packed[..packed.len() / 2], GARBAGE].concat();
         let reply = post_http(
@@ -188,9 +253,11 @@ async fn corrupt_compression_is_400_and_invalid_argument() {
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{c}");
         assert!(reply.status_proto().message.contains("corrupt"), "{c}");
         if let Some(token) = c.grpc_token() {
-            let reply =
-                grpc_call(grpc, grpc_request(Signal::Traces, Some(token), encode_frame(&corrupt, true)))
-                    .await;
+            let reply = grpc_call(
+                grpc,
+                grpc_request(Signal::Traces, Some(token), encode_frame(&corrupt, true)),
+            )
+            .await;
             assert_eq!(reply.grpc_code(), GrpcCode::InvalidArgument, "{c}");
         }
     }
@@ -216,7 +283,10 @@ async fn one_gib_bombs_are_stopped_early() {
         (Compression::Brotli, brotli_bomb(GIB >> 24)),
     ];
     let built = started.elapsed();
-    assert!(built < Duration::from_secs(3), "building the bombs took {built:?}");
+    assert!(
+        built < Duration::from_secs(3),
+        "building the bombs took {built:?}"
+    );
     let handler = TestHandler::new(Behaviour::Accept);
     let receiver = start(handler.clone()).await;
     let http = receiver.http_local_addr().unwrap();
@@ -230,13 +300,22 @@ async fn one_gib_bombs_are_stopped_early() {
                 http_request(Signal::Traces, PROTOBUF, c.http_token(), bomb.clone()),
             )
             .await;
-            assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE, "{c} {version:?}");
-            assert_eq!(reply.status_proto().code, GrpcCode::ResourceExhausted as i32);
+            assert_eq!(
+                reply.status,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "{c} {version:?}"
+            );
+            assert_eq!(
+                reply.status_proto().code,
+                GrpcCode::ResourceExhausted as i32
+            );
         }
         if let Some(token) = c.grpc_token() {
-            let reply =
-                grpc_call(grpc, grpc_request(Signal::Traces, Some(token), encode_frame(bomb, true)))
-                    .await;
+            let reply = grpc_call(
+                grpc,
+                grpc_request(Signal::Traces, Some(token), encode_frame(bomb, true)),
+            )
+            .await;
             assert_eq!(reply.grpc_code(), GrpcCode::ResourceExhausted, "{c}");
         }
     }
@@ -256,22 +335,41 @@ async fn oversize_requests_are_413_and_resource_exhausted() {
 
     // Whole bodies over the limit, both HTTP versions and gRPC.
     for version in [Version::Http1, Version::Http2] {
-        let reply =
-            post_http(http, version, http_request(Signal::Traces, PROTOBUF, None, big.clone())).await;
+        let reply = post_http(
+            http,
+            version,
+            http_request(Signal::Traces, PROTOBUF, None, big.clone()),
+        )
+        .await;
         assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE, "{version:?}");
     }
-    let reply = grpc_call(grpc, grpc_request(Signal::Traces, None, encode_frame(&big, false))).await;
+    let reply = grpc_call(
+        grpc,
+        grpc_request(Signal::Traces, None, encode_frame(&big, false)),
+    )
+    .await;
     assert_eq!(reply.grpc_code(), GrpcCode::ResourceExhausted);
-    assert!(reply.grpc_message().contains("size limit"), "{}", reply.grpc_message());
+    assert!(
+        reply.grpc_message().contains("size limit"),
+        "{}",
+        reply.grpc_message()
+    );
 
     // Compressed small, too large once decompressed (the limit applies after decompression).
     let packed = compression::compress(Compression::Gzip, &big).unwrap();
     assert!(packed.len() < LIMIT);
-    let reply =
-        post_http(http, Version::Http1, http_request(Signal::Traces, PROTOBUF, Some("gzip"), packed.clone()))
-            .await;
+    let reply = post_http(
+        http,
+        Version::Http1,
+        http_request(Signal::Traces, PROTOBUF, Some("gzip"), packed.clone()),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
-    let reply = grpc_call(grpc, grpc_request(Signal::Traces, Some("gzip"), encode_frame(&packed, true))).await;
+    let reply = grpc_call(
+        grpc,
+        grpc_request(Signal::Traces, Some("gzip"), encode_frame(&packed, true)),
+    )
+    .await;
     assert_eq!(reply.grpc_code(), GrpcCode::ResourceExhausted);
 
     // HTTP/1: refused on Content-Length alone, before any body byte is sent.

@@ -2,7 +2,13 @@
 //! encoding, gRPC framing, limits, decompression, protobuf and JSON decoding) fed arbitrary and
 //! mutated input through proptest. It must never panic, never answer INTERNAL for input, never
 //! return more than the limit, and must round-trip every valid request.
-#![cfg(all(feature = "server", feature = "json", feature = "gzip", feature = "zstd", feature = "brotli"))]
+#![cfg(all(
+    feature = "server",
+    feature = "json",
+    feature = "gzip",
+    feature = "zstd",
+    feature = "brotli"
+))]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use bytes::Bytes;
@@ -15,7 +21,10 @@ use otlp_transport::{Compression, Signal, compression};
 use proptest::prelude::*;
 use prost::Message;
 
-const LIMITS: Limits = Limits { max_request_size: 64 * 1024, max_compressed_size: 32 * 1024 };
+const LIMITS: Limits = Limits {
+    max_request_size: 64 * 1024,
+    max_compressed_size: 32 * 1024,
+};
 
 fn signal() -> impl Strategy<Value = Signal> {
     prop::sample::select(Signal::ALL.to_vec())
@@ -52,8 +61,15 @@ fn check(result: &Result<otlp_transport::server::DecodedRequest, ServerError>) {
 }
 
 fn span_strategy() -> impl Strategy<Value = Span> {
-    (any::<[u8; 16]>(), any::<[u8; 8]>(), ".{0,20}", any::<u64>(), any::<i64>(), any::<f64>().prop_filter("NaN payloads do not round-trip", |d| !d.is_nan())).prop_map(
-        |(trace_id, span_id, name, start, int, double)| Span {
+    (
+        any::<[u8; 16]>(),
+        any::<[u8; 8]>(),
+        ".{0,20}",
+        any::<u64>(),
+        any::<i64>(),
+        any::<f64>().prop_filter("NaN payloads do not round-trip", |d| !d.is_nan()),
+    )
+        .prop_map(|(trace_id, span_id, name, start, int, double)| Span {
             trace_id: trace_id.to_vec(),
             span_id: span_id.to_vec(),
             name,
@@ -61,24 +77,30 @@ fn span_strategy() -> impl Strategy<Value = Span> {
             attributes: vec![
                 KeyValue {
                     key: "int".into(),
-                    value: Some(AnyValue { value: Some(any_value::Value::IntValue(int)) }),
+                    value: Some(AnyValue {
+                        value: Some(any_value::Value::IntValue(int)),
+                    }),
                     ..Default::default()
                 },
                 KeyValue {
                     key: "double".into(),
-                    value: Some(AnyValue { value: Some(any_value::Value::DoubleValue(double)) }),
+                    value: Some(AnyValue {
+                        value: Some(any_value::Value::DoubleValue(double)),
+                    }),
                     ..Default::default()
                 },
             ],
             ..Default::default()
-        },
-    )
+        })
 }
 
 fn request_strategy() -> impl Strategy<Value = ExportTraceServiceRequest> {
     prop::collection::vec(span_strategy(), 0..20).prop_map(|spans| ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
-            scope_spans: vec![ScopeSpans { spans, ..Default::default() }],
+            scope_spans: vec![ScopeSpans {
+                spans,
+                ..Default::default()
+            }],
             ..Default::default()
         }],
     })

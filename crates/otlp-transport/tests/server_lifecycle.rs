@@ -24,13 +24,20 @@ async fn configuration_errors_are_reported_at_start() {
     let handler = TestHandler::new(Behaviour::Accept);
     let none = Receiver::from_arc(handler.clone()).start().await;
     assert!(matches!(none, Err(ReceiverError::Config(_))), "{none:?}");
-    let zero = Receiver::from_arc(handler.clone()).http(local).max_concurrent_requests(0).start().await;
+    let zero = Receiver::from_arc(handler.clone())
+        .http(local)
+        .max_concurrent_requests(0)
+        .start()
+        .await;
     assert!(matches!(zero, Err(ReceiverError::Config(_))), "{zero:?}");
 
     let running = start(handler.clone()).await;
     let taken = running.http_local_addr().unwrap();
     let clash = Receiver::from_arc(handler).http(taken).start().await;
-    assert!(matches!(clash, Err(ReceiverError::Bind { addr, .. }) if addr == taken), "{clash:?}");
+    assert!(
+        matches!(clash, Err(ReceiverError::Bind { addr, .. }) if addr == taken),
+        "{clash:?}"
+    );
 }
 
 #[tokio::test]
@@ -46,8 +53,10 @@ async fn graceful_shutdown_finishes_in_flight_requests() {
         Version::Http1,
         http_request(Signal::Traces, PROTOBUF, None, body.clone()),
     ));
-    let over_grpc =
-        tokio::spawn(grpc_call(grpc, grpc_request(Signal::Traces, None, encode_frame(&body, false))));
+    let over_grpc = tokio::spawn(grpc_call(
+        grpc,
+        grpc_request(Signal::Traces, None, encode_frame(&body, false)),
+    ));
     entered.recv().await.unwrap();
     entered.recv().await.unwrap();
 
@@ -61,7 +70,10 @@ async fn graceful_shutdown_finishes_in_flight_requests() {
             tokio::task::yield_now().await;
         }
     }
-    assert!(!shutdown.is_finished(), "shutdown waits for the in-flight requests");
+    assert!(
+        !shutdown.is_finished(),
+        "shutdown waits for the in-flight requests"
+    );
 
     release.notify_waiters();
     assert_eq!(over_http1.await.unwrap().status, StatusCode::OK);
@@ -92,20 +104,27 @@ async fn shutdown_gives_up_at_the_deadline() {
 
 #[tokio::test]
 async fn connections_beyond_the_bound_wait_for_a_free_slot() {
-    let receiver = start_with(TestHandler::new(Behaviour::Accept), |r| r.max_connections(1)).await;
+    let receiver = start_with(TestHandler::new(Behaviour::Accept), |r| {
+        r.max_connections(1)
+    })
+    .await;
     let http = receiver.http_local_addr().unwrap();
     let body = traces(1).encode_to_vec();
 
     // The first connection is served and stays open (HTTP/1 keep-alive).
     let stream = TcpStream::connect(http).await.unwrap();
-    let (mut first, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
+    let (mut first, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
     let first_connection = tokio::spawn(connection);
     let response = first
         .send_request(http_request(Signal::Traces, PROTOBUF, None, body.clone()))
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    http_body_util::BodyExt::collect(response.into_body()).await.unwrap();
+    http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap();
 
     // A second one is not accepted while the first is open...
     let mut second = tokio::spawn(post_http(
@@ -113,7 +132,11 @@ async fn connections_beyond_the_bound_wait_for_a_free_slot() {
         Version::Http1,
         http_request(Signal::Traces, PROTOBUF, None, body),
     ));
-    assert!(tokio::time::timeout(Duration::from_millis(200), &mut second).await.is_err());
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), &mut second)
+            .await
+            .is_err()
+    );
     // ...and is served once the first closes.
     drop(first);
     first_connection.await.unwrap().unwrap();

@@ -1,5 +1,10 @@
 //! Backpressure: the concurrency bound and the admission hook.
-#![cfg(all(feature = "server", feature = "grpc", feature = "http", feature = "gzip"))]
+#![cfg(all(
+    feature = "server",
+    feature = "grpc",
+    feature = "http",
+    feature = "gzip"
+))]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod server_support;
@@ -42,15 +47,21 @@ async fn requests_beyond_the_bound_are_refused_at_once() {
 
     // The third is refused straight away: 503 + Retry-After, UNAVAILABLE + RetryInfo.
     for version in [Version::Http1, Version::Http2] {
-        let reply =
-            post_http(http, version, http_request(Signal::Traces, PROTOBUF, None, body.clone()))
-                .await;
+        let reply = post_http(
+            http,
+            version,
+            http_request(Signal::Traces, PROTOBUF, None, body.clone()),
+        )
+        .await;
         assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(reply.header("retry-after"), Some("1"));
         assert_eq!(reply.status_proto().code, GrpcCode::Unavailable as i32);
     }
-    let reply =
-        grpc_call(grpc, grpc_request(Signal::Traces, None, encode_frame(&body, false))).await;
+    let reply = grpc_call(
+        grpc,
+        grpc_request(Signal::Traces, None, encode_frame(&body, false)),
+    )
+    .await;
     assert_eq!(reply.grpc_code(), GrpcCode::Unavailable);
     assert_eq!(reply.retry_delay(), Some(Duration::from_secs(1)));
     assert_eq!(handler.calls(), 2);
@@ -89,8 +100,9 @@ impl otlp_transport::server::Admission for Budget {
     fn admit(&self, signal: Signal, encoded_size: usize) -> Result<Admitted, Refusal> {
         self.seen.lock().unwrap().push((signal, encoded_size));
         if encoded_size > 1024 {
-            return Err(Refusal::retryable("memory limit reached")
-                .with_retry_after(Duration::from_secs(3)));
+            return Err(
+                Refusal::retryable("memory limit reached").with_retry_after(Duration::from_secs(3))
+            );
         }
         self.held.fetch_add(1, Ordering::SeqCst);
         Ok(Admitted::with_guard(Reservation(Arc::clone(&self.held))))
@@ -102,16 +114,22 @@ async fn the_admission_hook_refuses_before_the_body_is_read() {
     let handler = TestHandler::new(Behaviour::Accept);
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
     let held = Arc::new(AtomicUsize::new(0));
-    let budget = Budget { seen: Arc::clone(&seen), held: Arc::clone(&held) };
+    let budget = Budget {
+        seen: Arc::clone(&seen),
+        held: Arc::clone(&held),
+    };
     let receiver = start_with(handler.clone(), |r| r.admission(budget)).await;
     let http = receiver.http_local_addr().unwrap();
     let grpc = receiver.grpc_local_addr().unwrap();
 
     let big = traces(100).encode_to_vec();
     assert!(big.len() > 1024);
-    let reply =
-        post_http(http, Version::Http1, http_request(Signal::Traces, PROTOBUF, None, big.clone()))
-            .await;
+    let reply = post_http(
+        http,
+        Version::Http1,
+        http_request(Signal::Traces, PROTOBUF, None, big.clone()),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(reply.header("retry-after"), Some("3"));
     assert_eq!(reply.status_proto().message, "memory limit reached");
@@ -119,7 +137,10 @@ async fn the_admission_hook_refuses_before_the_body_is_read() {
     // gRPC: the frame header alone, with the stream left open, is enough to be refused.
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let length = u32::try_from(big.len()).unwrap().to_be_bytes();
-    tx.send(Bytes::copy_from_slice(&[0, length[0], length[1], length[2], length[3]])).unwrap();
+    tx.send(Bytes::copy_from_slice(&[
+        0, length[0], length[1], length[2], length[3],
+    ]))
+    .unwrap();
     let request = Request::post(format!("http://localhost{}", Signal::Traces.grpc_path()))
         .header("content-type", "application/grpc")
         .body(ChannelBody(rx))
@@ -138,12 +159,18 @@ async fn the_admission_hook_refuses_before_the_body_is_read() {
     .encode_to_vec();
     let packed = compression::compress(Compression::Gzip, &big).unwrap();
     assert!(packed.len() <= 1024, "{}", packed.len());
-    let reply =
-        post_http(http, Version::Http2, http_request(Signal::Traces, PROTOBUF, Some("gzip"), packed.clone()))
-            .await;
+    let reply = post_http(
+        http,
+        Version::Http2,
+        http_request(Signal::Traces, PROTOBUF, Some("gzip"), packed.clone()),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK);
-    let reply =
-        grpc_call(grpc, grpc_request(Signal::Logs, None, encode_frame(&small, false))).await;
+    let reply = grpc_call(
+        grpc,
+        grpc_request(Signal::Logs, None, encode_frame(&small, false)),
+    )
+    .await;
     assert_eq!(reply.grpc_code(), GrpcCode::Ok);
     assert_eq!(handler.calls(), 2);
     assert_eq!(held.load(Ordering::SeqCst), 0);

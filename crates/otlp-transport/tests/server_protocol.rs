@@ -48,7 +48,11 @@ async fn every_encoding_over_every_transport() {
                     http_request(Signal::Traces, content_type, c.http_token(), packed.clone()),
                 )
                 .await;
-                assert_eq!(reply.status, StatusCode::OK, "{c} {content_type} {version:?}");
+                assert_eq!(
+                    reply.status,
+                    StatusCode::OK,
+                    "{c} {content_type} {version:?}"
+                );
                 assert_eq!(reply.header("content-type"), Some(content_type));
                 expected_calls += 1;
             }
@@ -58,7 +62,11 @@ async fn every_encoding_over_every_transport() {
             let frame = encode_frame(&packed, c != Compression::None);
             for addr in [grpc, http] {
                 // gRPC is answered on the HTTP port too.
-                let reply = grpc_call(addr, grpc_request(Signal::Traces, c.grpc_token(), frame.clone())).await;
+                let reply = grpc_call(
+                    addr,
+                    grpc_request(Signal::Traces, c.grpc_token(), frame.clone()),
+                )
+                .await;
                 assert_eq!(reply.grpc_code(), GrpcCode::Ok, "{c}");
                 let response: ExportTraceServiceResponse = reply.grpc_message_body();
                 assert_eq!(response.partial_success, None);
@@ -75,16 +83,29 @@ async fn every_encoding_over_every_transport() {
         .unwrap();
     assert_eq!(grpc_gzip.content_type, ContentType::Grpc);
     assert_eq!(grpc_gzip.decoded_size, body.len());
-    assert_eq!(grpc_gzip.protobuf.as_deref(), Some(&body[..]), "the received bytes are kept");
+    assert_eq!(
+        grpc_gzip.protobuf.as_deref(),
+        Some(&body[..]),
+        "the received bytes are kept"
+    );
     assert!(grpc_gzip.peer_addr.unwrap().ip().is_loopback());
-    assert!(grpc_gzip.metadata.is_none(), "metadata only with include_metadata");
-    let json_context = contexts.iter().find(|c| c.content_type == ContentType::Json).unwrap();
+    assert!(
+        grpc_gzip.metadata.is_none(),
+        "metadata only with include_metadata"
+    );
+    let json_context = contexts
+        .iter()
+        .find(|c| c.content_type == ContentType::Json)
+        .unwrap();
     assert_eq!(json_context.protobuf, None);
 }
 
 #[tokio::test]
 async fn json_requests_get_json_responses() {
-    let partial = PartialSuccess { rejected_items: 2, error_message: "bad \"spans\"".into() };
+    let partial = PartialSuccess {
+        rejected_items: 2,
+        error_message: "bad \"spans\"".into(),
+    };
     let handler = TestHandler::new(Behaviour::Partial(partial));
     let receiver = start(handler).await;
     let http = receiver.http_local_addr().unwrap();
@@ -92,7 +113,12 @@ async fn json_requests_get_json_responses() {
     let reply = post_http(
         http,
         Version::Http1,
-        http_request(Signal::Traces, "application/json; charset=utf-8", None, body),
+        http_request(
+            Signal::Traces,
+            "application/json; charset=utf-8",
+            None,
+            body,
+        ),
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK);
@@ -108,7 +134,10 @@ async fn json_requests_get_json_responses() {
 
 #[tokio::test]
 async fn partial_success_round_trips() {
-    let partial = PartialSuccess { rejected_items: 3, error_message: "3 spans too old".into() };
+    let partial = PartialSuccess {
+        rejected_items: 3,
+        error_message: "3 spans too old".into(),
+    };
     let receiver = start(TestHandler::new(Behaviour::Partial(partial))).await;
     let body = traces(5).encode_to_vec();
 
@@ -118,10 +147,17 @@ async fn partial_success_round_trips() {
         http_request(Signal::Traces, PROTOBUF, None, body.clone()),
     )
     .await;
-    assert_eq!(reply.status, StatusCode::OK, "partial success is still HTTP 200");
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "partial success is still HTTP 200"
+    );
     let response = ExportTraceServiceResponse::decode(reply.body).unwrap();
     let partial = response.partial_success.unwrap();
-    assert_eq!((partial.rejected_spans, partial.error_message.as_str()), (3, "3 spans too old"));
+    assert_eq!(
+        (partial.rejected_spans, partial.error_message.as_str()),
+        (3, "3 spans too old")
+    );
 
     let reply = grpc_call(
         receiver.grpc_local_addr().unwrap(),
@@ -155,7 +191,11 @@ async fn empty_requests_succeed_without_the_handler() {
                 http_request(signal, content_type, encoding, body.clone()),
             )
             .await;
-            assert_eq!(reply.status, StatusCode::OK, "{signal} {content_type} {encoding:?}");
+            assert_eq!(
+                reply.status,
+                StatusCode::OK,
+                "{signal} {content_type} {encoding:?}"
+            );
         }
     }
     for body in [bytes::Bytes::new(), encode_frame(b"", false)] {
@@ -182,7 +222,10 @@ async fn unsupported_signals_are_404_and_unimplemented() {
     )
     .await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
-    assert_eq!(reply.status_proto().message, "signal not supported: metrics");
+    assert_eq!(
+        reply.status_proto().message,
+        "signal not supported: metrics"
+    );
     let reply = grpc_call(
         receiver.grpc_local_addr().unwrap(),
         grpc_request(Signal::Metrics, None, encode_frame(&body, false)),
@@ -197,10 +240,34 @@ async fn handler_refusals_map_to_the_spec_codes() {
     let body = traces(1).encode_to_vec();
     let delay = Duration::from_millis(1500);
     let cases = [
-        (Refusal::retryable("queue full").with_retry_after(delay), 503, Some("2"), GrpcCode::Unavailable, Some(delay)),
-        (Refusal::retryable("queue full"), 503, None, GrpcCode::Unavailable, None),
-        (Refusal::rate_limited("slow down", delay), 429, Some("2"), GrpcCode::Unavailable, Some(delay)),
-        (Refusal::rejected("bad spans"), 400, None, GrpcCode::InvalidArgument, None),
+        (
+            Refusal::retryable("queue full").with_retry_after(delay),
+            503,
+            Some("2"),
+            GrpcCode::Unavailable,
+            Some(delay),
+        ),
+        (
+            Refusal::retryable("queue full"),
+            503,
+            None,
+            GrpcCode::Unavailable,
+            None,
+        ),
+        (
+            Refusal::rate_limited("slow down", delay),
+            429,
+            Some("2"),
+            GrpcCode::Unavailable,
+            Some(delay),
+        ),
+        (
+            Refusal::rejected("bad spans"),
+            400,
+            None,
+            GrpcCode::InvalidArgument,
+            None,
+        ),
     ];
     for (refusal, http_status, retry_after, grpc_code, retry_delay) in cases {
         let receiver = start(TestHandler::new(Behaviour::Refuse(refusal.clone()))).await;
@@ -241,7 +308,11 @@ async fn a_panicking_handler_is_internal_and_the_receiver_survives() {
     )
     .await;
     assert_eq!(reply.grpc_code(), GrpcCode::Internal);
-    assert_eq!(receiver.in_flight_requests(), 0, "permits are returned after a panic");
+    assert_eq!(
+        receiver.in_flight_requests(),
+        0,
+        "permits are returned after a panic"
+    );
 }
 
 #[tokio::test]
@@ -253,8 +324,12 @@ async fn metadata_reaches_the_handler_when_asked() {
         None,
         encode_frame(&ExportTraceServiceRequest::encode_to_vec(&traces(1)), false),
     );
-    request.headers_mut().insert("x-tenant", "acme".parse().unwrap());
-    request.headers_mut().insert("grpc-timeout", "1500m".parse().unwrap());
+    request
+        .headers_mut()
+        .insert("x-tenant", "acme".parse().unwrap());
+    request
+        .headers_mut()
+        .insert("grpc-timeout", "1500m".parse().unwrap());
     let reply = grpc_call(receiver.grpc_local_addr().unwrap(), request).await;
     assert_eq!(reply.grpc_code(), GrpcCode::Ok);
     let contexts = handler.contexts.lock().unwrap();

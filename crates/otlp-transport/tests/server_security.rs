@@ -20,32 +20,53 @@ async fn bearer_tokens_are_required_when_configured() {
     let grpc = receiver.grpc_local_addr().unwrap();
     let body = traces(1).encode_to_vec();
 
-    for authorization in [None, Some("Bearer wrong"), Some("Basic s3cret-token"), Some("Bearer s3cret-token2")] {
+    for authorization in [
+        None,
+        Some("Bearer wrong"),
+        Some("Basic s3cret-token"),
+        Some("Bearer s3cret-token2"),
+    ] {
         let mut request = http_request(Signal::Traces, PROTOBUF, None, body.clone());
         let mut call = grpc_request(Signal::Traces, None, encode_frame(&body, false));
         if let Some(value) = authorization {
-            request.headers_mut().insert("authorization", value.parse().unwrap());
-            call.headers_mut().insert("authorization", value.parse().unwrap());
+            request
+                .headers_mut()
+                .insert("authorization", value.parse().unwrap());
+            call.headers_mut()
+                .insert("authorization", value.parse().unwrap());
         }
         let reply = post_http(http, Version::Http1, request).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{authorization:?}");
         assert_eq!(reply.header("www-authenticate"), Some("Bearer"));
         assert_eq!(reply.status_proto().code, GrpcCode::Unauthenticated as i32);
         let reply = grpc_call(grpc, call).await;
-        assert_eq!(reply.grpc_code(), GrpcCode::Unauthenticated, "{authorization:?}");
+        assert_eq!(
+            reply.grpc_code(),
+            GrpcCode::Unauthenticated,
+            "{authorization:?}"
+        );
     }
     // Authentication comes first: an unauthenticated probe learns nothing about paths.
     let request = http::Request::get("http://localhost/nothing-here")
         .body(http_body_util::Full::new(bytes::Bytes::new()))
         .unwrap();
-    assert_eq!(send(http, Version::Http1, request).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        send(http, Version::Http1, request).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(handler.calls(), 0);
 
     let mut request = http_request(Signal::Traces, PROTOBUF, None, body.clone());
-    request.headers_mut().insert("authorization", "bearer s3cret-token".parse().unwrap());
-    assert_eq!(post_http(http, Version::Http2, request).await.status, StatusCode::OK);
+    request
+        .headers_mut()
+        .insert("authorization", "bearer s3cret-token".parse().unwrap());
+    assert_eq!(
+        post_http(http, Version::Http2, request).await.status,
+        StatusCode::OK
+    );
     let mut call = grpc_request(Signal::Traces, None, encode_frame(&body, false));
-    call.headers_mut().insert("authorization", "Bearer s3cret-token".parse().unwrap());
+    call.headers_mut()
+        .insert("authorization", "Bearer s3cret-token".parse().unwrap());
     assert_eq!(grpc_call(grpc, call).await.grpc_code(), GrpcCode::Ok);
     assert_eq!(handler.calls(), 2);
 }
@@ -77,7 +98,10 @@ mod tls {
         let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
         let leaf = |names: Vec<String>| {
             let key = KeyPair::generate().unwrap();
-            let cert = CertificateParams::new(names).unwrap().signed_by(&key, &ca).unwrap();
+            let cert = CertificateParams::new(names)
+                .unwrap()
+                .signed_by(&key, &ca)
+                .unwrap();
             (cert.pem(), key.serialize_pem())
         };
         Pki {
@@ -104,8 +128,11 @@ mod tls {
             .with_root_certificates(roots);
         let mut config = if client_cert {
             use rustls_pki_types::pem::PemObject;
-            let chain = vec![rustls_pki_types::CertificateDer::from_pem_slice(pki.client.0.as_bytes()).unwrap()];
-            let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(pki.client.1.as_bytes()).unwrap();
+            let chain = vec![
+                rustls_pki_types::CertificateDer::from_pem_slice(pki.client.0.as_bytes()).unwrap(),
+            ];
+            let key =
+                rustls_pki_types::PrivateKeyDer::from_pem_slice(pki.client.1.as_bytes()).unwrap();
             builder.with_client_auth_cert(chain, key).unwrap()
         } else {
             builder.with_no_client_auth()
@@ -122,7 +149,11 @@ mod tls {
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
             .join(format!("server-tls-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let paths = (dir.join("server.crt"), dir.join("server.key"), dir.join("ca.crt"));
+        let paths = (
+            dir.join("server.crt"),
+            dir.join("server.key"),
+            dir.join("ca.crt"),
+        );
         std::fs::write(&paths.0, &pki.server.0).unwrap();
         std::fs::write(&paths.1, &pki.server.1).unwrap();
         std::fs::write(&paths.2, &pki.ca_pem).unwrap();
@@ -142,27 +173,53 @@ mod tls {
         let body = traces(1).encode_to_vec();
 
         let io = connect(http, &pki, false, &[b"http/1.1"]).await.unwrap();
-        let reply = send_on(io, Version::Http1, http_request(Signal::Traces, PROTOBUF, None, body.clone()))
-            .await
-            .unwrap();
+        let reply = send_on(
+            io,
+            Version::Http1,
+            http_request(Signal::Traces, PROTOBUF, None, body.clone()),
+        )
+        .await
+        .unwrap();
         assert_eq!(reply.status, StatusCode::OK);
         let io = connect(http, &pki, false, &[b"h2"]).await.unwrap();
         assert_eq!(io.inner().get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
-        let reply = send_on(io, Version::Http2, http_request(Signal::Traces, PROTOBUF, None, body.clone()))
-            .await
-            .unwrap();
+        let reply = send_on(
+            io,
+            Version::Http2,
+            http_request(Signal::Traces, PROTOBUF, None, body.clone()),
+        )
+        .await
+        .unwrap();
         assert_eq!(reply.status, StatusCode::OK);
         let io = connect(grpc, &pki, false, &[b"h2"]).await.unwrap();
-        let reply = send_on(io, Version::Http2, grpc_request(Signal::Traces, None, encode_frame(&body, false)))
-            .await
-            .unwrap();
+        let reply = send_on(
+            io,
+            Version::Http2,
+            grpc_request(Signal::Traces, None, encode_frame(&body, false)),
+        )
+        .await
+        .unwrap();
         assert_eq!(reply.grpc_code(), GrpcCode::Ok);
 
         // Plain text on the TLS port gets nowhere, and the receiver keeps serving.
         let tcp = TcpStream::connect(http).await.unwrap();
-        assert!(send_on(TokioIo::new(tcp), Version::Http1, http_request(Signal::Traces, PROTOBUF, None, body.clone())).await.is_err());
+        assert!(
+            send_on(
+                TokioIo::new(tcp),
+                Version::Http1,
+                http_request(Signal::Traces, PROTOBUF, None, body.clone())
+            )
+            .await
+            .is_err()
+        );
         let io = connect(http, &pki, false, &[]).await.unwrap();
-        let reply = send_on(io, Version::Http1, http_request(Signal::Traces, PROTOBUF, None, body)).await.unwrap();
+        let reply = send_on(
+            io,
+            Version::Http1,
+            http_request(Signal::Traces, PROTOBUF, None, body),
+        )
+        .await
+        .unwrap();
         assert_eq!(reply.status, StatusCode::OK);
     }
 
@@ -182,23 +239,35 @@ mod tls {
         // fails.
         let refused = match connect(grpc, &pki, false, &[b"h2"]).await {
             Err(_) => true,
-            Ok(io) => send_on(io, Version::Http2, grpc_request(Signal::Traces, None, encode_frame(&body, false)))
-                .await
-                .is_err(),
+            Ok(io) => send_on(
+                io,
+                Version::Http2,
+                grpc_request(Signal::Traces, None, encode_frame(&body, false)),
+            )
+            .await
+            .is_err(),
         };
         assert!(refused);
         assert_eq!(handler.calls(), 0);
 
         // With one: served.
         let io = connect(grpc, &pki, true, &[b"h2"]).await.unwrap();
-        let reply = send_on(io, Version::Http2, grpc_request(Signal::Traces, None, encode_frame(&body, false)))
-            .await
-            .unwrap();
+        let reply = send_on(
+            io,
+            Version::Http2,
+            grpc_request(Signal::Traces, None, encode_frame(&body, false)),
+        )
+        .await
+        .unwrap();
         assert_eq!(reply.grpc_code(), GrpcCode::Ok);
         let io = connect(http, &pki, true, &[b"http/1.1"]).await.unwrap();
-        let reply = send_on(io, Version::Http1, http_request(Signal::Traces, PROTOBUF, None, body))
-            .await
-            .unwrap();
+        let reply = send_on(
+            io,
+            Version::Http1,
+            http_request(Signal::Traces, PROTOBUF, None, body),
+        )
+        .await
+        .unwrap();
         assert_eq!(reply.status, StatusCode::OK);
         assert_eq!(handler.calls(), 2);
     }

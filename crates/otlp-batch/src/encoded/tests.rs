@@ -5,8 +5,8 @@ use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
 use otlp_proto::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
 use otlp_proto::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use otlp_proto::metrics::v1::{
-    ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram, HistogramDataPoint, Metric,
-    NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint, metric,
+    ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram, HistogramDataPoint,
+    Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint, metric,
 };
 use otlp_proto::profiles::v1development::{Profile, ResourceProfiles, ScopeProfiles};
 use otlp_proto::resource::v1::Resource;
@@ -19,7 +19,9 @@ fn resource(service: &str) -> Option<Resource> {
     Some(Resource {
         attributes: vec![KeyValue {
             key: "service.name".into(),
-            value: Some(AnyValue { value: Some(any_value::Value::StringValue(service.into())) }),
+            value: Some(AnyValue {
+                value: Some(any_value::Value::StringValue(service.into())),
+            }),
             ..Default::default()
         }],
         ..Default::default()
@@ -27,7 +29,11 @@ fn resource(service: &str) -> Option<Resource> {
 }
 
 fn scope() -> Option<InstrumentationScope> {
-    Some(InstrumentationScope { name: "lib".into(), version: "1.0".into(), ..Default::default() })
+    Some(InstrumentationScope {
+        name: "lib".into(),
+        version: "1.0".into(),
+        ..Default::default()
+    })
 }
 
 fn traces(service: &str, spans: std::ops::Range<u8>) -> ExportTraceServiceRequest {
@@ -52,10 +58,20 @@ fn traces(service: &str, spans: std::ops::Range<u8>) -> ExportTraceServiceReques
 }
 
 fn metrics() -> ExportMetricsServiceRequest {
-    let number = |n: usize| (0..n).map(|_| NumberDataPoint::default()).collect::<Vec<_>>();
+    let number = |n: usize| {
+        (0..n)
+            .map(|_| NumberDataPoint::default())
+            .collect::<Vec<_>>()
+    };
     let data = vec![
-        metric::Data::Gauge(Gauge { data_points: number(2) }),
-        metric::Data::Sum(Sum { data_points: number(3), aggregation_temporality: 2, is_monotonic: true }),
+        metric::Data::Gauge(Gauge {
+            data_points: number(2),
+        }),
+        metric::Data::Sum(Sum {
+            data_points: number(3),
+            aggregation_temporality: 2,
+            is_monotonic: true,
+        }),
         metric::Data::Histogram(Histogram {
             data_points: vec![HistogramDataPoint::default(); 4],
             aggregation_temporality: 1,
@@ -64,7 +80,9 @@ fn metrics() -> ExportMetricsServiceRequest {
             data_points: vec![ExponentialHistogramDataPoint::default(); 1],
             aggregation_temporality: 1,
         }),
-        metric::Data::Summary(Summary { data_points: vec![SummaryDataPoint::default(); 5] }),
+        metric::Data::Summary(Summary {
+            data_points: vec![SummaryDataPoint::default(); 5],
+        }),
     ];
     ExportMetricsServiceRequest {
         resource_metrics: vec![ResourceMetrics {
@@ -74,7 +92,12 @@ fn metrics() -> ExportMetricsServiceRequest {
                 metrics: data
                     .into_iter()
                     .enumerate()
-                    .map(|(i, data)| Metric { name: format!("m{i}"), unit: "1".into(), data: Some(data), ..Default::default() })
+                    .map(|(i, data)| Metric {
+                        name: format!("m{i}"),
+                        unit: "1".into(),
+                        data: Some(data),
+                        ..Default::default()
+                    })
                     .collect(),
                 ..Default::default()
             }],
@@ -89,7 +112,12 @@ fn logs() -> ExportLogsServiceRequest {
             resource: resource("logger"),
             scope_logs: vec![ScopeLogs {
                 scope: scope(),
-                log_records: (0..7).map(|i| LogRecord { time_unix_nano: i, ..Default::default() }).collect(),
+                log_records: (0..7)
+                    .map(|i| LogRecord {
+                        time_unix_nano: i,
+                        ..Default::default()
+                    })
+                    .collect(),
                 ..Default::default()
             }],
             ..Default::default()
@@ -117,7 +145,11 @@ fn profiles() -> ExportProfilesServiceRequest {
 fn counted_from_bytes<R: Batchable + PartialEq + std::fmt::Debug>(request: &R) -> usize {
     let encoded = Encoded::<R>::decode(request.encode_to_vec().as_slice()).unwrap();
     assert!(encoded.items.get().is_none(), "decoding forgets the count");
-    assert_eq!(encoded.decode_request().unwrap(), *request, "the bytes are kept as they were");
+    assert_eq!(
+        encoded.decode_request().unwrap(),
+        *request,
+        "the bytes are kept as they were"
+    );
     encoded.item_count()
 }
 
@@ -128,7 +160,10 @@ fn items_are_counted_from_the_bytes_for_every_signal() {
     assert_eq!((counted_from_bytes(&m), m.item_count()), (15, 15));
     assert_eq!((counted_from_bytes(&l), l.item_count()), (7, 7));
     assert_eq!((counted_from_bytes(&p), p.item_count()), (3, 3));
-    assert_eq!(Encoded::<ExportTraceServiceRequest>::default().item_count(), 0);
+    assert_eq!(
+        Encoded::<ExportTraceServiceRequest>::default().item_count(),
+        0
+    );
 }
 
 #[test]
@@ -151,9 +186,14 @@ fn absorbing_concatenates_into_the_union() {
     assert_eq!(merged.item_count(), 5);
     let decoded = merged.decode_request().unwrap();
     let mut expected = traces("a", 0..3);
-    expected.resource_spans.extend(traces("b", 3..5).resource_spans);
+    expected
+        .resource_spans
+        .extend(traces("b", 3..5).resource_spans);
     assert_eq!(decoded, expected);
-    assert_eq!(merge_all(vec![Encoded::new(&logs()), Encoded::new(&logs())])[0].item_count(), 14);
+    assert_eq!(
+        merge_all(vec![Encoded::new(&logs()), Encoded::new(&logs())])[0].item_count(),
+        14
+    );
 }
 
 #[test]
@@ -171,9 +211,19 @@ fn profiles_merge_decoded_and_refuse_different_dictionaries() {
 #[test]
 fn splitting_over_the_caps_decodes_and_keeps_every_item() {
     let request = Encoded::new(&traces("a", 0..10));
-    assert_eq!(request.clone().split(10, 0).len(), 1, "within the caps: untouched");
+    assert_eq!(
+        request.clone().split(10, 0).len(),
+        1,
+        "within the caps: untouched"
+    );
     let parts = request.split(4, 0);
-    assert_eq!(parts.iter().map(ExportRequest::item_count).collect::<Vec<_>>(), vec![4, 4, 2]);
+    assert_eq!(
+        parts
+            .iter()
+            .map(ExportRequest::item_count)
+            .collect::<Vec<_>>(),
+        vec![4, 4, 2]
+    );
     let names: Vec<String> = parts
         .iter()
         .flat_map(|p| p.decode_request().unwrap().resource_spans)
@@ -181,7 +231,10 @@ fn splitting_over_the_caps_decodes_and_keeps_every_item() {
         .flat_map(|s| s.spans)
         .map(|s| s.name)
         .collect();
-    assert_eq!(names, (0..10).map(|i| format!("span-{i}")).collect::<Vec<_>>());
+    assert_eq!(
+        names,
+        (0..10).map(|i| format!("span-{i}")).collect::<Vec<_>>()
+    );
 }
 
 #[test]

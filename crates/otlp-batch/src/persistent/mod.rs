@@ -66,7 +66,10 @@ impl RecordRef {
         read_exact_at(&self.file, &mut buffer, self.offset)?;
         match decode_record(&buffer) {
             Some((Body::Data { payload, .. }, _)) => Ok(payload.to_vec()),
-            _ => Err(io::Error::new(io::ErrorKind::InvalidData, "record checksum mismatch on read")),
+            _ => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "record checksum mismatch on read",
+            )),
         }
     }
 }
@@ -135,19 +138,32 @@ fn read_exact_at(file: &File, mut buffer: &mut [u8], mut offset: u64) -> io::Res
 
 #[cfg(unix)]
 fn lock_directory(directory: &Path) -> io::Result<File> {
-    let file = OpenOptions::new().create(true).truncate(false).write(true).open(directory.join("LOCK"))?;
-    rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive).map_err(|e| {
-        io::Error::new(
-            io::ErrorKind::WouldBlock,
-            format!("{} is in use by another queue or process ({e})", directory.display()),
-        )
-    })?;
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(directory.join("LOCK"))?;
+    rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive).map_err(
+        |e| {
+            io::Error::new(
+                io::ErrorKind::WouldBlock,
+                format!(
+                    "{} is in use by another queue or process ({e})",
+                    directory.display()
+                ),
+            )
+        },
+    )?;
     Ok(file)
 }
 
 #[cfg(not(unix))]
 fn lock_directory(directory: &Path) -> io::Result<File> {
-    OpenOptions::new().create(true).truncate(false).write(true).open(directory.join("LOCK"))
+    OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(directory.join("LOCK"))
 }
 
 fn sync_directory(directory: &Path) {
@@ -224,15 +240,30 @@ impl DiskQueue {
                 match decode_record(&bytes[position..]) {
                     Some((body, len)) => {
                         match body {
-                            Body::Data { signal: record_signal, seq, items, payload } => {
+                            Body::Data {
+                                signal: record_signal,
+                                seq,
+                                items,
+                                payload,
+                            } => {
                                 if record_signal != tag {
                                     return Err(io::Error::new(
                                         io::ErrorKind::InvalidData,
-                                        format!("{} holds a record of another signal", path.display()),
+                                        format!(
+                                            "{} holds a record of another signal",
+                                            path.display()
+                                        ),
                                     ));
                                 }
                                 max_seq = max_seq.max(seq);
-                                data.push((seq, items as usize, payload.len(), id, position as u64, len as u32));
+                                data.push((
+                                    seq,
+                                    items as usize,
+                                    payload.len(),
+                                    id,
+                                    position as u64,
+                                    len as u32,
+                                ));
                             }
                             Body::Ack(runs) => {
                                 for (first, run) in runs {
@@ -262,8 +293,19 @@ impl DiskQueue {
                 file.set_len(position as u64)?;
                 file.sync_all()?;
             }
-            let size = if is_last { position as u64 } else { bytes.len() as u64 };
-            segments.insert(id, Segment { file: Arc::new(file), size, live: 0 });
+            let size = if is_last {
+                position as u64
+            } else {
+                bytes.len() as u64
+            };
+            segments.insert(
+                id,
+                Segment {
+                    file: Arc::new(file),
+                    size,
+                    live: 0,
+                },
+            );
         }
 
         acks.sort_unstable();
@@ -281,16 +323,27 @@ impl DiskQueue {
             if is_acked(&runs, seq) {
                 continue;
             }
-            let Some(seg) = segments.get_mut(&segment) else { continue };
+            let Some(seg) = segments.get_mut(&segment) else {
+                continue;
+            };
             seg.live += 1;
             recovered.push(Recovered {
                 seq,
                 items,
                 bytes,
-                record: RecordRef { file: Arc::clone(&seg.file), segment, offset, len },
+                record: RecordRef {
+                    file: Arc::clone(&seg.file),
+                    segment,
+                    offset,
+                    len,
+                },
             });
         }
-        let next_seq = if ids.is_empty() && recovered.is_empty() { 1 } else { max_seq + 1 };
+        let next_seq = if ids.is_empty() && recovered.is_empty() {
+            1
+        } else {
+            max_seq + 1
+        };
 
         let disk_bytes = segments.values().map(|s| s.size).sum();
         let mut queue = DiskQueue {
@@ -318,7 +371,9 @@ impl DiskQueue {
     }
 
     fn publish(&self) {
-        self.metrics.disk_bytes.store(self.disk_bytes, Ordering::Relaxed);
+        self.metrics
+            .disk_bytes
+            .store(self.disk_bytes, Ordering::Relaxed);
     }
 
     /// Starts a new active segment.
@@ -332,7 +387,11 @@ impl DiskQueue {
         }
         let id = self.segments.keys().next_back().map_or(1, |last| last + 1);
         let path = segment_path(&self.directory, id);
-        let mut file = OpenOptions::new().read(true).append(true).create_new(true).open(&path)?;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create_new(true)
+            .open(&path)?;
         if let Err(e) = file.write_all(&segment_header(self.signal)) {
             drop(file);
             fs::remove_file(&path).ok();
@@ -342,7 +401,14 @@ impl DiskQueue {
             file.sync_all()?;
             sync_directory(&self.directory);
         }
-        self.segments.insert(id, Segment { file: Arc::new(file), size: SEGMENT_HEADER as u64, live: 0 });
+        self.segments.insert(
+            id,
+            Segment {
+                file: Arc::new(file),
+                size: SEGMENT_HEADER as u64,
+                live: 0,
+            },
+        );
         self.active = id;
         self.disk_bytes += SEGMENT_HEADER as u64;
         self.publish();
@@ -360,7 +426,10 @@ impl DiskQueue {
         if self.closed {
             return Err(io::Error::other("the persistent queue is closed"));
         }
-        let total: usize = records.iter().map(|(_, _, payload)| data_record_len(payload.len())).sum();
+        let total: usize = records
+            .iter()
+            .map(|(_, _, payload)| data_record_len(payload.len()))
+            .sum();
         let active_size = self.segments.get(&self.active).map_or(0, |s| s.size);
         if active_size > SEGMENT_HEADER as u64 && active_size + total as u64 > self.segment_size {
             self.rotate()?;
@@ -372,10 +441,17 @@ impl DiskQueue {
             encode_data_header(&mut buffer, self.signal, seq, items as u32, payload);
         }
         let active = self.active;
-        let segment = self.segments.get_mut(&active).ok_or_else(|| io::Error::other("no active segment"))?;
+        let segment = self
+            .segments
+            .get_mut(&active)
+            .ok_or_else(|| io::Error::other("no active segment"))?;
         let start = segment.size;
         let written = (&*segment.file).write_all(&buffer).and_then(|()| {
-            if self.fsync == FsyncPolicy::Always { segment.file.sync_data() } else { Ok(()) }
+            if self.fsync == FsyncPolicy::Always {
+                segment.file.sync_data()
+            } else {
+                Ok(())
+            }
         });
         if let Err(e) = written {
             // Leave no partial record behind: later appends must start on a boundary.
@@ -414,7 +490,9 @@ impl DiskQueue {
         let mut runs: Vec<(u64, u32)> = Vec::new();
         for seq in seqs {
             match runs.last_mut() {
-                Some((first, run)) if *first + u64::from(*run) == seq && *run < u32::MAX => *run += 1,
+                Some((first, run)) if *first + u64::from(*run) == seq && *run < u32::MAX => {
+                    *run += 1
+                }
                 _ => runs.push((seq, 1)),
             }
         }
@@ -426,7 +504,11 @@ impl DiskQueue {
         if let Some(segment) = self.segments.get_mut(&self.active) {
             let start = segment.size;
             let written = (&*segment.file).write_all(&record).and_then(|()| {
-                if self.fsync == FsyncPolicy::Always { segment.file.sync_data() } else { Ok(()) }
+                if self.fsync == FsyncPolicy::Always {
+                    segment.file.sync_data()
+                } else {
+                    Ok(())
+                }
             });
             match written {
                 Ok(()) => {
@@ -457,14 +539,21 @@ impl DiskQueue {
     /// Deletes the oldest segments while they hold no live data record. The active segment is
     /// replaced by a fresh one first when it is the last to go.
     fn collect_garbage(&mut self) {
-        while let Some((id, live, size)) = self.segments.iter().next().map(|(&id, s)| (id, s.live, s.size)) {
+        while let Some((id, live, size)) = self
+            .segments
+            .iter()
+            .next()
+            .map(|(&id, s)| (id, s.live, s.size))
+        {
             if live > 0 {
                 break;
             }
             if id == self.active && (size <= SEGMENT_HEADER as u64 || self.rotate().is_err()) {
                 break;
             }
-            let Some(segment) = self.segments.remove(&id) else { break };
+            let Some(segment) = self.segments.remove(&id) else {
+                break;
+            };
             if let Err(e) = fs::remove_file(segment_path(&self.directory, id)) {
                 tracing::warn!(error = %e, "persistent queue: could not delete a settled segment");
                 self.metrics.add(|m| &m.storage_errors, 1);

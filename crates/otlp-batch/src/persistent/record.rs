@@ -42,7 +42,13 @@ fn finish(buffer: &mut [u8], start: usize) {
 }
 
 /// Appends a data record to `buffer`.
-pub(crate) fn encode_data_header(buffer: &mut Vec<u8>, signal: u8, seq: u64, items: u32, payload: &[u8]) {
+pub(crate) fn encode_data_header(
+    buffer: &mut Vec<u8>,
+    signal: u8,
+    seq: u64,
+    items: u32,
+    payload: &[u8],
+) {
     let start = buffer.len();
     buffer.extend_from_slice(&[0u8; RECORD_HEADER]);
     buffer.push(KIND_DATA);
@@ -69,7 +75,12 @@ pub(crate) fn encode_ack(runs: &[(u64, u32)]) -> Vec<u8> {
 
 /// A decoded record body.
 pub(crate) enum Body<'a> {
-    Data { signal: u8, seq: u64, items: u32, payload: &'a [u8] },
+    Data {
+        signal: u8,
+        seq: u64,
+        items: u32,
+        payload: &'a [u8],
+    },
     Ack(Vec<(u64, u32)>),
 }
 
@@ -124,7 +135,15 @@ mod tests {
         assert_eq!(buffer.len(), data_record_len(7));
         buffer.extend_from_slice(&encode_ack(&[(1, 3), (42, 1)]));
         let (body, len) = decode_record(&buffer).unwrap();
-        assert!(matches!(body, Body::Data { signal: 1, seq: 42, items: 7, payload: b"payload" }));
+        assert!(matches!(
+            body,
+            Body::Data {
+                signal: 1,
+                seq: 42,
+                items: 7,
+                payload: b"payload"
+            }
+        ));
         let (body, _) = decode_record(&buffer[len..]).unwrap();
         assert!(matches!(body, Body::Ack(ref runs) if runs == &[(1, 3), (42, 1)]));
     }

@@ -11,12 +11,18 @@ use crate::config::{FsyncPolicy, PersistentConfig};
 use crate::metrics::QueueMetrics;
 
 fn config(dir: &Path) -> PersistentConfig {
-    PersistentConfig { directory: dir.to_path_buf(), max_bytes: 1 << 20, segment_size: 4096, fsync: FsyncPolicy::Never }
+    PersistentConfig {
+        directory: dir.to_path_buf(),
+        max_bytes: 1 << 20,
+        segment_size: 4096,
+        fsync: FsyncPolicy::Never,
+    }
 }
 
 fn open(config: &PersistentConfig) -> (DiskQueue, Vec<Recovered>, u64, Arc<QueueMetrics>) {
     let metrics = Arc::new(QueueMetrics::default());
-    let (queue, recovered, next) = DiskQueue::open(config, Signal::Traces, Arc::clone(&metrics)).unwrap();
+    let (queue, recovered, next) =
+        DiskQueue::open(config, Signal::Traces, Arc::clone(&metrics)).unwrap();
     (queue, recovered, next, metrics)
 }
 
@@ -26,7 +32,10 @@ fn payload(seq: u64) -> Vec<u8> {
 
 fn append(queue: &mut DiskQueue, seqs: std::ops::Range<u64>) -> Vec<RecordRef> {
     let payloads: Vec<(u64, Vec<u8>)> = seqs.map(|seq| (seq, payload(seq))).collect();
-    let batch: Vec<(u64, usize, &[u8])> = payloads.iter().map(|(seq, p)| (*seq, 1, p.as_slice())).collect();
+    let batch: Vec<(u64, usize, &[u8])> = payloads
+        .iter()
+        .map(|(seq, p)| (*seq, 1, p.as_slice()))
+        .collect();
     queue.append(&batch).unwrap()
 }
 
@@ -68,7 +77,11 @@ fn acknowledged_records_are_not_recovered_even_out_of_order() {
     let config = config(dir.path());
     let (mut queue, _, _, _) = open(&config);
     let refs = append(&mut queue, 1..8);
-    queue.acknowledge(&[(2, refs[1].segment), (5, refs[4].segment), (6, refs[5].segment)]);
+    queue.acknowledge(&[
+        (2, refs[1].segment),
+        (5, refs[4].segment),
+        (6, refs[5].segment),
+    ]);
     drop(queue);
     let (_queue, recovered, next, _) = open(&config);
     assert_eq!(seqs(&recovered), vec![1, 3, 4, 7]);
@@ -85,13 +98,21 @@ fn a_torn_tail_is_skipped_counted_and_truncated() {
     // Cut the last record short, as a crash in the middle of write(2) would.
     let file = segment_files(dir.path()).pop().unwrap();
     let len = fs::metadata(&file).unwrap().len();
-    OpenOptions::new().write(true).open(&file).unwrap().set_len(len - 10).unwrap();
+    OpenOptions::new()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_len(len - 10)
+        .unwrap();
 
     let (mut queue, recovered, next, metrics) = open(&config);
     assert_eq!(seqs(&recovered), vec![1, 2]);
     let snapshot = metrics.snapshot();
     assert_eq!(snapshot.torn_records, 1);
-    assert_eq!(snapshot.torn_bytes, data_record_len(payload(3).len()) as u64 - 10);
+    assert_eq!(
+        snapshot.torn_bytes,
+        data_record_len(payload(3).len()) as u64 - 10
+    );
     // Appends resume on a record boundary.
     append(&mut queue, next..next + 2);
     drop(queue);
@@ -108,10 +129,21 @@ fn garbage_after_the_last_record_is_a_torn_tail() {
     append(&mut queue, 1..3);
     drop(queue);
     let file = segment_files(dir.path()).pop().unwrap();
-    OpenOptions::new().append(true).open(&file).unwrap().write_all(&[0xAB; 37]).unwrap();
+    OpenOptions::new()
+        .append(true)
+        .open(&file)
+        .unwrap()
+        .write_all(&[0xAB; 37])
+        .unwrap();
     let (_queue, recovered, _, metrics) = open(&config);
     assert_eq!(seqs(&recovered), vec![1, 2]);
-    assert_eq!((metrics.snapshot().torn_records, metrics.snapshot().torn_bytes), (1, 37));
+    assert_eq!(
+        (
+            metrics.snapshot().torn_records,
+            metrics.snapshot().torn_bytes
+        ),
+        (1, 37)
+    );
 }
 
 #[test]
@@ -133,7 +165,11 @@ fn corruption_in_an_older_segment_is_counted_and_later_segments_survive() {
     let (_queue, recovered, _, metrics) = open(&config);
     let recovered = seqs(&recovered);
     assert_eq!(metrics.snapshot().corrupt_records, 1);
-    assert!(recovered.len() < 79 && recovered.len() > 40, "{}", recovered.len());
+    assert!(
+        recovered.len() < 79 && recovered.len() > 40,
+        "{}",
+        recovered.len()
+    );
     assert_eq!(recovered.last(), Some(&79));
 }
 
@@ -148,12 +184,19 @@ fn settled_segments_are_deleted_and_disk_usage_shrinks() {
     }
     let full = metrics.snapshot().disk_bytes;
     assert!(segment_files(dir.path()).len() > 3);
-    let settled: Vec<(u64, u64)> = (1..100).zip(&refs).map(|(seq, r)| (seq, r.segment)).collect();
+    let settled: Vec<(u64, u64)> = (1..100)
+        .zip(&refs)
+        .map(|(seq, r)| (seq, r.segment))
+        .collect();
     queue.acknowledge(&settled[..50]);
     assert!(metrics.snapshot().disk_bytes < full);
     queue.acknowledge(&settled[50..]);
     let files = segment_files(dir.path());
-    assert_eq!(files.len(), 1, "only a fresh active segment is left: {files:?}");
+    assert_eq!(
+        files.len(),
+        1,
+        "only a fresh active segment is left: {files:?}"
+    );
     assert!(metrics.snapshot().disk_bytes < 64);
     drop(queue);
     let (_queue, recovered, next, _) = open(&config);
@@ -182,7 +225,9 @@ fn a_second_open_of_the_same_directory_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let config = config(dir.path());
     let (_queue, _, _, _) = open(&config);
-    let error = DiskQueue::open(&config, Signal::Traces, Arc::new(QueueMetrics::default())).err().unwrap();
+    let error = DiskQueue::open(&config, Signal::Traces, Arc::new(QueueMetrics::default()))
+        .err()
+        .unwrap();
     assert_eq!(error.kind(), io::ErrorKind::WouldBlock);
 }
 
@@ -193,7 +238,9 @@ fn a_directory_of_another_signal_is_refused() {
     let (mut queue, _, _, _) = open(&config);
     append(&mut queue, 1..2);
     drop(queue);
-    let error = DiskQueue::open(&config, Signal::Logs, Arc::new(QueueMetrics::default())).err().unwrap();
+    let error = DiskQueue::open(&config, Signal::Logs, Arc::new(QueueMetrics::default()))
+        .err()
+        .unwrap();
     assert_eq!(error.kind(), io::ErrorKind::InvalidData);
 }
 

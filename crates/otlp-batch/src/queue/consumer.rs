@@ -13,7 +13,9 @@ use crate::queue::shared::{Batch, Payload, Settlement, Shared, Step};
 /// The consumer task: runs until the queue is closed and drained, or cancelled.
 pub(crate) async fn run<R: Batchable>(shared: Arc<Shared<R>>) {
     let mut cancel = shared.cancel.subscribe();
-    let mut rng = Jitter::new(Arc::as_ptr(&shared) as usize as u64 ^ u64::from(shared.lock().consumers as u32));
+    let mut rng = Jitter::new(
+        Arc::as_ptr(&shared) as usize as u64 ^ u64::from(shared.lock().consumers as u32),
+    );
     loop {
         let notified = shared.work.notified();
         tokio::pin!(notified);
@@ -59,7 +61,8 @@ async fn export_batch<R: Batchable>(
             #[cfg(feature = "persistent")]
             Payload::Disk(record) => {
                 match record.read_payload().and_then(|bytes| {
-                    R::decode(bytes.as_slice()).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+                    R::decode(bytes.as_slice())
+                        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
                 }) {
                     Ok(request) => requests.push(request),
                     Err(e) => {
@@ -67,7 +70,9 @@ async fn export_batch<R: Batchable>(
                         shared.fail_part(
                             batch.id,
                             _seq,
-                            ExportFailure::permanent(format_args!("persistent queue record unreadable: {e}")),
+                            ExportFailure::permanent(format_args!(
+                                "persistent queue record unreadable: {e}"
+                            )),
                         );
                     }
                 }
@@ -124,17 +129,26 @@ async fn export_with_retry<R: Batchable>(
             };
             match outcome {
                 Ok(partial) => return Some(Ok(partial.filter(|p| !p.is_empty()))),
-                Err(NotExported { failure, batch: Some(batch) }) => {
+                Err(NotExported {
+                    failure,
+                    batch: Some(batch),
+                }) => {
                     request = batch;
                     Err(failure)
                 }
-                Err(NotExported { failure, batch: None }) if failure.is_retryable() => {
+                Err(NotExported {
+                    failure,
+                    batch: None,
+                }) if failure.is_retryable() => {
                     return Some(Err(ExportFailure::gave_up(
                         &failure,
                         "the exporter kept the batch it could not deliver, so it cannot be retried",
                     )));
                 }
-                Err(NotExported { failure, batch: None }) => return Some(Err(failure)),
+                Err(NotExported {
+                    failure,
+                    batch: None,
+                }) => return Some(Err(failure)),
             }
         } else {
             let attempt = tokio::time::timeout(export_timeout, shared.exporter.export(&request));
@@ -153,13 +167,20 @@ async fn export_with_retry<R: Batchable>(
         if !failure.is_retryable() || !retry.enabled {
             return Some(Err(failure));
         }
-        let delay = failure.retry_after().unwrap_or_else(|| rng.jitter(interval, retry.randomization_factor));
-        interval = Duration::from_secs_f64((interval.as_secs_f64() * retry.multiplier).min(retry.max_interval.as_secs_f64()));
+        let delay = failure
+            .retry_after()
+            .unwrap_or_else(|| rng.jitter(interval, retry.randomization_factor));
+        interval = Duration::from_secs_f64(
+            (interval.as_secs_f64() * retry.multiplier).min(retry.max_interval.as_secs_f64()),
+        );
         let elapsed = started.elapsed();
         if !retry.max_elapsed_time.is_zero() && elapsed + delay > retry.max_elapsed_time {
             return Some(Err(ExportFailure::gave_up(
                 &failure,
-                &format!("retries exhausted after {elapsed:?} (max_elapsed_time {:?})", retry.max_elapsed_time),
+                &format!(
+                    "retries exhausted after {elapsed:?} (max_elapsed_time {:?})",
+                    retry.max_elapsed_time
+                ),
             )));
         }
         tracing::debug!(error = %failure, ?delay, "otlp-batch: export failed; retrying");

@@ -14,8 +14,8 @@ use crate::exporter::BatchExporter;
 use crate::metrics::{BatcherMetrics, QueueMetrics, Trigger};
 use crate::report::{BuildError, Delivery, DrainError, EnqueueError, Report};
 
-pub use receipt::Receipt;
 use receipt::Completion;
+pub use receipt::Receipt;
 use shared::{Admission, Shared};
 
 /// A bounded queue that batches requests of one signal and exports them with
@@ -47,7 +47,9 @@ impl<R: Batchable> Drop for Inner<R> {
 
 impl<R: Batchable> Clone for BatchQueue<R> {
     fn clone(&self) -> Self {
-        Self { inner: Arc::clone(&self.inner) }
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
     }
 }
 
@@ -79,7 +81,10 @@ fn start_tasks<R: Batchable, H>(
         && let crate::config::FsyncPolicy::Every(interval) = persistent.fsync
     {
         // Not joined: the runtime drops it when the consumers are done.
-        drop(spawn(Box::pin(consumer::sync_periodically(Arc::clone(shared), interval))));
+        drop(spawn(Box::pin(consumer::sync_periodically(
+            Arc::clone(shared),
+            interval,
+        ))));
     }
     handles
 }
@@ -95,18 +100,29 @@ fn classify(report: Report) -> Result<Report, DrainError> {
 }
 
 impl<R: Batchable> BatchQueue<R> {
-    fn build(config: BatchQueueConfig, exporter: Arc<dyn BatchExporter<R>>) -> Result<Arc<Shared<R>>, BuildError> {
+    fn build(
+        config: BatchQueueConfig,
+        exporter: Arc<dyn BatchExporter<R>>,
+    ) -> Result<Arc<Shared<R>>, BuildError> {
         config.validate()?;
         Ok(Shared::new(config, exporter)?)
     }
 
     fn from_shared(shared: Arc<Shared<R>>, thread: Option<std::thread::JoinHandle<()>>) -> Self {
-        Self { inner: Arc::new(Inner { shared, thread: Mutex::new(thread) }) }
+        Self {
+            inner: Arc::new(Inner {
+                shared,
+                thread: Mutex::new(thread),
+            }),
+        }
     }
 
     /// Starts the queue with its consumers on the current tokio runtime (which needs its
     /// time driver). With the persistent queue, opening recovers what a previous run left.
-    pub fn spawn(config: BatchQueueConfig, exporter: Arc<dyn BatchExporter<R>>) -> Result<Self, BuildError> {
+    pub fn spawn(
+        config: BatchQueueConfig,
+        exporter: Arc<dyn BatchExporter<R>>,
+    ) -> Result<Self, BuildError> {
         let handle = tokio::runtime::Handle::try_current().map_err(|_| BuildError::NoRuntime)?;
         Self::spawn_on(&handle, config, exporter)
     }
@@ -125,17 +141,24 @@ impl<R: Batchable> BatchQueue<R> {
     /// Starts the queue with its consumers on a dedicated thread (`otlp-batch-<signal>`)
     /// running a current-thread runtime: for applications without tokio. The thread ends when
     /// the queue is shut down (or dropped and drained).
-    pub fn spawn_dedicated(config: BatchQueueConfig, exporter: Arc<dyn BatchExporter<R>>) -> Result<Self, BuildError> {
+    pub fn spawn_dedicated(
+        config: BatchQueueConfig,
+        exporter: Arc<dyn BatchExporter<R>>,
+    ) -> Result<Self, BuildError> {
         let shared = Self::build(config, exporter)?;
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()?;
         let tasks = Arc::clone(&shared);
-        let thread = std::thread::Builder::new().name(format!("otlp-batch-{}", R::SIGNAL)).spawn(move || {
-            runtime.block_on(async move {
-                for handle in start_tasks(&tasks, tokio::spawn) {
-                    handle.await.ok();
-                }
-            });
-        })?;
+        let thread = std::thread::Builder::new()
+            .name(format!("otlp-batch-{}", R::SIGNAL))
+            .spawn(move || {
+                runtime.block_on(async move {
+                    for handle in start_tasks(&tasks, tokio::spawn) {
+                        handle.await.ok();
+                    }
+                });
+            })?;
         Ok(Self::from_shared(shared, Some(thread)))
     }
 
@@ -161,18 +184,27 @@ impl<R: Batchable> BatchQueue<R> {
 
     /// [`enqueue`](Self::enqueue) for threads without a runtime: blocks the thread.
     pub fn enqueue_blocking(&self, request: R, deadline: Instant) -> Result<(), EnqueueError<R>> {
-        self.enqueue_blocking_inner(request, Some(deadline), false).map(drop)
+        self.enqueue_blocking_inner(request, Some(deadline), false)
+            .map(drop)
     }
 
     /// Enqueues and returns a [`Receipt`] that resolves when the request's items have been
     /// exported or have failed.
-    pub async fn enqueue_tracked(&self, request: R, deadline: Instant) -> Result<Receipt, EnqueueError<R>> {
+    pub async fn enqueue_tracked(
+        &self,
+        request: R,
+        deadline: Instant,
+    ) -> Result<Receipt, EnqueueError<R>> {
         let receipt = self.enqueue_inner(request, deadline, true).await?;
         Ok(receipt.unwrap_or_else(|| Receipt::new(Completion::new(0))))
     }
 
     /// [`enqueue_tracked`](Self::enqueue_tracked) for threads without a runtime.
-    pub fn enqueue_tracked_blocking(&self, request: R, deadline: Instant) -> Result<Receipt, EnqueueError<R>> {
+    pub fn enqueue_tracked_blocking(
+        &self,
+        request: R,
+        deadline: Instant,
+    ) -> Result<Receipt, EnqueueError<R>> {
         let receipt = self.enqueue_blocking_inner(request, Some(deadline), true)?;
         Ok(receipt.unwrap_or_else(|| Receipt::new(Completion::new(0))))
     }
@@ -183,7 +215,12 @@ impl<R: Batchable> BatchQueue<R> {
         Ok(self.enqueue_tracked(request, deadline).await?.wait().await)
     }
 
-    async fn enqueue_inner(&self, request: R, deadline: Instant, tracked: bool) -> Result<Option<Receipt>, EnqueueError<R>> {
+    async fn enqueue_inner(
+        &self,
+        request: R,
+        deadline: Instant,
+        tracked: bool,
+    ) -> Result<Option<Receipt>, EnqueueError<R>> {
         let shared = self.shared();
         let Some(prepared) = shared.prepare(request)? else {
             return Ok(None);
@@ -196,7 +233,8 @@ impl<R: Batchable> BatchQueue<R> {
             let notified = shared.changed.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            let admission = shared.try_admit(&mut shared.lock(), &mut prepared, completion.as_ref());
+            let admission =
+                shared.try_admit(&mut shared.lock(), &mut prepared, completion.as_ref());
             match admission {
                 Admission::Accepted => return Ok(completion.map(Receipt::new)),
                 Admission::Full
@@ -207,7 +245,9 @@ impl<R: Batchable> BatchQueue<R> {
                     tokio::time::timeout_at(until, notified).await.ok();
                 }
                 refused => {
-                    let Some(prepared) = prepared.take() else { return Ok(None) };
+                    let Some(prepared) = prepared.take() else {
+                        return Ok(None);
+                    };
                     return Err(shared.refusal(refused, prepared));
                 }
             }
@@ -234,14 +274,22 @@ impl<R: Batchable> BatchQueue<R> {
                     if shared.config.queue.overflow == OverflowPolicy::Backpressure
                         && deadline.is_some_and(|d| Instant::now() < d) =>
                 {
-                    let wait = deadline.map(|d| d.saturating_duration_since(Instant::now())).unwrap_or_default();
+                    let wait = deadline
+                        .map(|d| d.saturating_duration_since(Instant::now()))
+                        .unwrap_or_default();
                     state.blocking_waiters += 1;
-                    state = shared.cond.wait_timeout(state, wait).unwrap_or_else(PoisonError::into_inner).0;
+                    state = shared
+                        .cond
+                        .wait_timeout(state, wait)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0;
                     state.blocking_waiters -= 1;
                 }
                 refused => {
                     drop(state);
-                    let Some(prepared) = prepared.take() else { return Ok(None) };
+                    let Some(prepared) = prepared.take() else {
+                        return Ok(None);
+                    };
                     return Err(shared.refusal(refused, prepared));
                 }
             }
@@ -268,7 +316,10 @@ impl<R: Batchable> BatchQueue<R> {
             if Shared::settled_below(&shared.lock(), target) {
                 break;
             }
-            if tokio::time::timeout_at(tokio_deadline(deadline), notified).await.is_err() {
+            if tokio::time::timeout_at(tokio_deadline(deadline), notified)
+                .await
+                .is_err()
+            {
                 break;
             }
         }
@@ -286,7 +337,11 @@ impl<R: Batchable> BatchQueue<R> {
                 break;
             }
             state.blocking_waiters += 1;
-            state = shared.cond.wait_timeout(state, deadline - now).unwrap_or_else(PoisonError::into_inner).0;
+            state = shared
+                .cond
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
             state.blocking_waiters -= 1;
         }
         drop(state);
@@ -313,7 +368,10 @@ impl<R: Batchable> BatchQueue<R> {
             if Shared::idle(&shared.lock()) {
                 break;
             }
-            if tokio::time::timeout_at(tokio_deadline(deadline), notified).await.is_err() {
+            if tokio::time::timeout_at(tokio_deadline(deadline), notified)
+                .await
+                .is_err()
+            {
                 break;
             }
         }
@@ -332,7 +390,11 @@ impl<R: Batchable> BatchQueue<R> {
                 break;
             }
             state.blocking_waiters += 1;
-            state = shared.cond.wait_timeout(state, deadline - now).unwrap_or_else(PoisonError::into_inner).0;
+            state = shared
+                .cond
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
             state.blocking_waiters -= 1;
         }
         drop(state);
@@ -343,7 +405,12 @@ impl<R: Batchable> BatchQueue<R> {
         let shared = self.shared();
         let (report, timed_out) = shared.finish_shutdown();
         if join && !timed_out {
-            let thread = self.inner.thread.lock().unwrap_or_else(PoisonError::into_inner).take();
+            let thread = self
+                .inner
+                .thread
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
             if let Some(thread) = thread {
                 thread.join().ok();
             }

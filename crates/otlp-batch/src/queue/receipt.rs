@@ -50,7 +50,11 @@ impl Completion {
             return;
         }
         state.remaining_parts -= 1;
-        if state.outcome.as_ref().is_none_or(|current| rank(outcome) > rank(current)) {
+        if state
+            .outcome
+            .as_ref()
+            .is_none_or(|current| rank(outcome) > rank(current))
+        {
             state.outcome = Some(outcome.clone());
         }
         if state.remaining_parts == 0 {
@@ -62,7 +66,11 @@ impl Completion {
 
     fn done(&self) -> Option<Delivery> {
         let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if state.remaining_parts == 0 { state.outcome.clone() } else { None }
+        if state.remaining_parts == 0 {
+            state.outcome.clone()
+        } else {
+            None
+        }
     }
 }
 
@@ -100,7 +108,11 @@ impl Receipt {
     /// Blocks the thread until every part has settled or `deadline` passes (`None`). Needs
     /// no runtime; do not call it on an async executor thread.
     pub fn wait_blocking(&self, deadline: Instant) -> Option<Delivery> {
-        let mut state = self.completion.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = self
+            .completion
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         loop {
             if state.remaining_parts == 0 {
                 return state.outcome.clone();

@@ -80,7 +80,10 @@ pub(crate) struct Settlement {
 
 impl Settlement {
     pub(crate) fn failed(failure: ExportFailure, items: u64) -> Self {
-        Self { failed: Some((failure, items)), ..Self::default() }
+        Self {
+            failed: Some((failure, items)),
+            ..Self::default()
+        }
     }
 }
 
@@ -164,8 +167,14 @@ impl<R: Batchable> Shared<R> {
         exporter: Arc<dyn BatchExporter<R>>,
     ) -> std::io::Result<Arc<Self>> {
         let queue_metrics = Arc::new(QueueMetrics::default());
-        queue_metrics.capacity_items.store(config.queue.capacity_items as u64, std::sync::atomic::Ordering::Relaxed);
-        queue_metrics.capacity_bytes.store(config.queue.capacity_bytes as u64, std::sync::atomic::Ordering::Relaxed);
+        queue_metrics.capacity_items.store(
+            config.queue.capacity_items as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        queue_metrics.capacity_bytes.store(
+            config.queue.capacity_bytes as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         #[cfg_attr(not(feature = "persistent"), allow(unused_mut))]
         let mut state = State {
             closed: false,
@@ -187,8 +196,11 @@ impl<R: Batchable> Shared<R> {
         };
         #[cfg(feature = "persistent")]
         if let crate::config::StorageConfig::Persistent(persistent) = &config.storage {
-            queue_metrics.capacity_bytes.store(persistent.max_bytes, std::sync::atomic::Ordering::Relaxed);
-            let (disk, recovered, next_seq) = DiskQueue::open(persistent, R::SIGNAL, Arc::clone(&queue_metrics))?;
+            queue_metrics
+                .capacity_bytes
+                .store(persistent.max_bytes, std::sync::atomic::Ordering::Relaxed);
+            let (disk, recovered, next_seq) =
+                DiskQueue::open(persistent, R::SIGNAL, Arc::clone(&queue_metrics))?;
             let now = Instant::now();
             for record in recovered {
                 state.pending_items += record.items;
@@ -237,7 +249,8 @@ impl<R: Batchable> Shared<R> {
         }
         let batch = &self.config.batch;
         let bytes = request.encoded_len();
-        let parts: Vec<(R, usize, usize)> = if (batch.send_batch_max_size != 0 && items > batch.send_batch_max_size)
+        let parts: Vec<(R, usize, usize)> = if (batch.send_batch_max_size != 0
+            && items > batch.send_batch_max_size)
             || (batch.send_batch_max_bytes != 0 && bytes > batch.send_batch_max_bytes)
         {
             request
@@ -266,13 +279,25 @@ impl<R: Batchable> Shared<R> {
         let mut needed = bytes as u64;
         #[cfg(feature = "persistent")]
         if let crate::config::StorageConfig::Persistent(persistent) = &self.config.storage {
-            prepared.encoded = prepared.parts.iter().map(|(part, _, _)| part.encode_to_vec()).collect();
-            needed = prepared.encoded.iter().map(|e| data_record_len(e.len()) as u64).sum();
+            prepared.encoded = prepared
+                .parts
+                .iter()
+                .map(|(part, _, _)| part.encode_to_vec())
+                .collect();
+            needed = prepared
+                .encoded
+                .iter()
+                .map(|e| data_record_len(e.len()) as u64)
+                .sum();
             limit = persistent.max_bytes.saturating_sub(32);
         }
         if items > self.config.queue.capacity_items || needed > limit {
             self.queue_metrics.add(|m| &m.refused_items, items as u64);
-            return Err(EnqueueError::TooLarge { items, bytes, request: prepared.into_request() });
+            return Err(EnqueueError::TooLarge {
+                items,
+                bytes,
+                request: prepared.into_request(),
+            });
         }
         Ok(Some(prepared))
     }
@@ -287,7 +312,9 @@ impl<R: Batchable> Shared<R> {
         if state.closed {
             return Admission::Closed;
         }
-        let Some(p) = prepared.as_ref() else { return Admission::Accepted };
+        let Some(p) = prepared.as_ref() else {
+            return Admission::Accepted;
+        };
         if state.used_items + p.items > self.config.queue.capacity_items {
             return Admission::Full;
         }
@@ -319,7 +346,9 @@ impl<R: Batchable> Shared<R> {
             return Admission::Full;
         }
 
-        let Some(p) = prepared.take() else { return Admission::Accepted };
+        let Some(p) = prepared.take() else {
+            return Admission::Accepted;
+        };
         let now = Instant::now();
         let was_empty = state.pending.is_empty();
         let before = state.pending_items;
@@ -347,10 +376,15 @@ impl<R: Batchable> Shared<R> {
             state.used_bytes += bytes;
             self.queue_metrics.add(|m| &m.enqueued_requests, 1);
         }
-        self.queue_metrics.add(|m| &m.enqueued_items, p.items as u64);
-        self.queue_metrics.set_size(state.used_items, state.used_bytes);
+        self.queue_metrics
+            .add(|m| &m.enqueued_items, p.items as u64);
+        self.queue_metrics
+            .set_size(state.used_items, state.used_bytes);
         let threshold = self.config.batch.send_batch_size;
-        if was_empty || (before < threshold && state.pending_items >= threshold) || self.config.batch.timeout.is_zero() {
+        if was_empty
+            || (before < threshold && state.pending_items >= threshold)
+            || self.config.batch.timeout.is_zero()
+        {
             self.work.notify_one();
         }
         Admission::Accepted
@@ -360,7 +394,9 @@ impl<R: Batchable> Shared<R> {
     pub(crate) fn refusal(&self, admission: Admission, prepared: Prepared<R>) -> EnqueueError<R> {
         let items = prepared.items;
         match admission {
-            Admission::Full if self.config.queue.overflow == crate::config::OverflowPolicy::DropNewest => {
+            Admission::Full
+                if self.config.queue.overflow == crate::config::OverflowPolicy::DropNewest =>
+            {
                 self.queue_metrics.add(|m| &m.dropped_items, items as u64);
                 EnqueueError::Dropped { items }
             }
@@ -375,7 +411,10 @@ impl<R: Batchable> Shared<R> {
             #[cfg(feature = "persistent")]
             Admission::Storage(error) => {
                 self.queue_metrics.add(|m| &m.refused_items, items as u64);
-                EnqueueError::Storage { request: prepared.into_request(), error: Arc::new(error) }
+                EnqueueError::Storage {
+                    request: prepared.into_request(),
+                    error: Arc::new(error),
+                }
             }
         }
     }
@@ -394,7 +433,11 @@ impl<R: Batchable> Shared<R> {
             return Step::Exit;
         }
         let Some(front) = state.pending.front() else {
-            return if state.closed { Step::Exit } else { Step::Wait(None) };
+            return if state.closed {
+                Step::Exit
+            } else {
+                Step::Wait(None)
+            };
         };
         let batch = &self.config.batch;
         let now = Instant::now();
@@ -417,7 +460,9 @@ impl<R: Batchable> Shared<R> {
             {
                 break;
             }
-            let Some(entry) = state.pending.pop_front() else { break };
+            let Some(entry) = state.pending.pop_front() else {
+                break;
+            };
             items += entry.items;
             bytes += entry.bytes;
             #[cfg(feature = "persistent")]
@@ -441,14 +486,26 @@ impl<R: Batchable> Shared<R> {
         let trigger = if items >= batch.send_batch_size || (full && !sealed) {
             Trigger::Size
         } else if sealed {
-            if state.closed { Trigger::Shutdown } else { state.seal_trigger }
+            if state.closed {
+                Trigger::Shutdown
+            } else {
+                state.seal_trigger
+            }
         } else {
             Trigger::Timeout
         };
         let id = state.next_batch;
         state.next_batch += 1;
         let min_seq = parts.first().map_or(u64::MAX, |p| p.seq);
-        state.inflight.insert(id, InFlight { min_seq, items, bytes, parts });
+        state.inflight.insert(
+            id,
+            InFlight {
+                min_seq,
+                items,
+                bytes,
+                parts,
+            },
+        );
         if !state.pending.is_empty() {
             self.work.notify_one();
         }
@@ -464,7 +521,9 @@ impl<R: Batchable> Shared<R> {
     /// A batch already settled (by shutdown's deadline) is ignored.
     pub(crate) fn settle(&self, id: u64, settlement: Settlement) {
         let mut state = self.lock();
-        let Some(batch) = state.inflight.remove(&id) else { return };
+        let Some(batch) = state.inflight.remove(&id) else {
+            return;
+        };
         self.settle_locked(&mut state, batch, &settlement, true);
         self.wake(state);
     }
@@ -473,24 +532,46 @@ impl<R: Batchable> Shared<R> {
     #[cfg(feature = "persistent")]
     pub(crate) fn fail_part(&self, id: u64, seq: u64, failure: ExportFailure) {
         let mut state = self.lock();
-        let Some(batch) = state.inflight.get_mut(&id) else { return };
-        let Some(index) = batch.parts.iter().position(|p| p.seq == seq) else { return };
+        let Some(batch) = state.inflight.get_mut(&id) else {
+            return;
+        };
+        let Some(index) = batch.parts.iter().position(|p| p.seq == seq) else {
+            return;
+        };
         let part = batch.parts.remove(index);
         batch.items -= part.items;
         batch.min_seq = batch.parts.iter().map(|p| p.seq).min().unwrap_or(u64::MAX);
-        let single = InFlight { min_seq: part.seq, items: part.items, bytes: 0, parts: vec![part] };
+        let single = InFlight {
+            min_seq: part.seq,
+            items: part.items,
+            bytes: 0,
+            parts: vec![part],
+        };
         let items = single.items as u64;
         self.queue_metrics.add(|m| &m.corrupt_records, 1);
-        self.settle_locked(&mut state, single, &Settlement::failed(failure, items), true);
+        self.settle_locked(
+            &mut state,
+            single,
+            &Settlement::failed(failure, items),
+            true,
+        );
         self.wake(state);
     }
 
-    fn settle_locked(&self, state: &mut State<R>, batch: InFlight, settlement: &Settlement, acknowledge: bool) {
+    fn settle_locked(
+        &self,
+        state: &mut State<R>,
+        batch: InFlight,
+        settlement: &Settlement,
+        acknowledge: bool,
+    ) {
         state.used_items -= batch.items;
         state.used_bytes = state.used_bytes.saturating_sub(batch.bytes);
-        self.queue_metrics.set_size(state.used_items, state.used_bytes);
+        self.queue_metrics
+            .set_size(state.used_items, state.used_bytes);
         state.report.add_exported(settlement.exported);
-        self.queue_metrics.add(|m| &m.exported_items, settlement.exported);
+        self.queue_metrics
+            .add(|m| &m.exported_items, settlement.exported);
         if let Some((partial, items)) = &settlement.rejected {
             let failure = ExportFailure::permanent(format_args!(
                 "partial success: the receiver rejected {} items: {}",
@@ -505,7 +586,9 @@ impl<R: Batchable> Shared<R> {
         }
         let delivery = match &settlement.failed {
             Some((failure, _)) => Delivery::Failed(failure.clone()),
-            None => Delivery::Exported { partial: settlement.rejected.as_ref().map(|(p, _)| p.clone()) },
+            None => Delivery::Exported {
+                partial: settlement.rejected.as_ref().map(|(p, _)| p.clone()),
+            },
         };
         #[cfg(feature = "persistent")]
         let mut acknowledged: Vec<(u64, u64)> = Vec::new();
@@ -571,7 +654,10 @@ impl<R: Batchable> Shared<R> {
         state.seal_trigger = Trigger::Shutdown;
         let outstanding = state.used_items;
         if outstanding > 0 {
-            tracing::warn!(items = outstanding, "otlp-batch queue dropped without shutdown: draining in the background");
+            tracing::warn!(
+                items = outstanding,
+                "otlp-batch queue dropped without shutdown: draining in the background"
+            );
         }
         self.work.notify_waiters();
         self.wake(state);
@@ -579,13 +665,24 @@ impl<R: Batchable> Shared<R> {
 
     /// `true` when every request with a sequence number below `target` has settled.
     pub(crate) fn settled_below(state: &State<R>, target: u64) -> bool {
-        state.pending.front().is_none_or(|e| e.seq >= target) && state.inflight.values().all(|b| b.min_seq >= target)
+        state.pending.front().is_none_or(|e| e.seq >= target)
+            && state.inflight.values().all(|b| b.min_seq >= target)
     }
 
     /// Items below `target` not yet settled.
     fn outstanding_below(state: &State<R>, target: u64) -> u64 {
-        let pending: usize = state.pending.iter().take_while(|e| e.seq < target).map(|e| e.items).sum();
-        let inflight: usize = state.inflight.values().filter(|b| b.min_seq < target).map(|b| b.items).sum();
+        let pending: usize = state
+            .pending
+            .iter()
+            .take_while(|e| e.seq < target)
+            .map(|e| e.items)
+            .sum();
+        let inflight: usize = state
+            .inflight
+            .values()
+            .filter(|b| b.min_seq < target)
+            .map(|b| b.items)
+            .sum();
         (pending + inflight) as u64
     }
 
@@ -622,7 +719,10 @@ impl<R: Batchable> Shared<R> {
             let persistent = state.disk.is_some();
             #[cfg(not(feature = "persistent"))]
             let persistent = false;
-            let queued = ExportFailure::new(FailureKind::GaveUp, "shutdown deadline passed while the batch was queued");
+            let queued = ExportFailure::new(
+                FailureKind::GaveUp,
+                "shutdown deadline passed while the batch was queued",
+            );
             let in_flight = ExportFailure::new(
                 FailureKind::GaveUp,
                 "shutdown deadline passed while the batch was being exported (the receiver may have it)",
@@ -632,13 +732,21 @@ impl<R: Batchable> Shared<R> {
             let mut batches: Vec<(InFlight, &ExportFailure)> = pending
                 .into_iter()
                 .map(|e| {
-                    (InFlight { min_seq: e.seq, items: e.items, bytes: e.bytes, parts: vec![Part {
-                        seq: e.seq,
-                        items: e.items,
-                        receipt: e.receipt,
-                        #[cfg(feature = "persistent")]
-                        segment: None,
-                    }] }, &queued)
+                    (
+                        InFlight {
+                            min_seq: e.seq,
+                            items: e.items,
+                            bytes: e.bytes,
+                            parts: vec![Part {
+                                seq: e.seq,
+                                items: e.items,
+                                receipt: e.receipt,
+                                #[cfg(feature = "persistent")]
+                                segment: None,
+                            }],
+                        },
+                        &queued,
+                    )
                 })
                 .collect();
             batches.extend(state.inflight.drain().map(|(_, b)| (b, &in_flight)));
@@ -654,10 +762,16 @@ impl<R: Batchable> Shared<R> {
                     }
                 } else {
                     let items = batch.items as u64;
-                    self.settle_locked(&mut state, batch, &Settlement::failed(failure.clone(), items), false);
+                    self.settle_locked(
+                        &mut state,
+                        batch,
+                        &Settlement::failed(failure.clone(), items),
+                        false,
+                    );
                 }
             }
-            self.queue_metrics.set_size(state.used_items, state.used_bytes);
+            self.queue_metrics
+                .set_size(state.used_items, state.used_bytes);
         }
         // Release the files and the directory lock now: a new queue may open the directory as
         // soon as shutdown returns, even while an abandoned export is still unwinding.
@@ -679,7 +793,9 @@ impl<R: Batchable> Shared<R> {
     #[cfg(feature = "persistent")]
     pub(crate) fn dirty_file(&self) -> Result<Option<Arc<std::fs::File>>, ()> {
         let mut state = self.lock();
-        if (state.closed && state.pending.is_empty() && state.inflight.is_empty()) || state.cancelled {
+        if (state.closed && state.pending.is_empty() && state.inflight.is_empty())
+            || state.cancelled
+        {
             return Err(());
         }
         Ok(state.disk.as_mut().and_then(DiskQueue::take_dirty))

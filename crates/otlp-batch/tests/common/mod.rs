@@ -17,7 +17,9 @@ pub fn resource(service: &str) -> Resource {
     Resource {
         attributes: vec![KeyValue {
             key: "service.name".into(),
-            value: Some(AnyValue { value: Some(any_value::Value::StringValue(service.into())) }),
+            value: Some(AnyValue {
+                value: Some(any_value::Value::StringValue(service.into())),
+            }),
             ..Default::default()
         }],
         ..Default::default()
@@ -30,10 +32,17 @@ pub fn spans(ids: impl IntoIterator<Item = u64>, service: &str) -> ExportTraceSe
         resource_spans: vec![ResourceSpans {
             resource: Some(resource(service)),
             scope_spans: vec![ScopeSpans {
-                scope: Some(InstrumentationScope { name: "test".into(), ..Default::default() }),
+                scope: Some(InstrumentationScope {
+                    name: "test".into(),
+                    ..Default::default()
+                }),
                 spans: ids
                     .into_iter()
-                    .map(|id| Span { span_id: id.to_be_bytes().to_vec(), name: "span".into(), ..Default::default() })
+                    .map(|id| Span {
+                        span_id: id.to_be_bytes().to_vec(),
+                        name: "span".into(),
+                        ..Default::default()
+                    })
                     .collect(),
                 schema_url: String::new(),
             }],
@@ -103,21 +112,39 @@ impl Scripted {
 
 #[otlp_batch::async_trait]
 impl BatchExporter<ExportTraceServiceRequest> for Scripted {
-    async fn export(&self, batch: &ExportTraceServiceRequest) -> Result<Option<PartialSuccess>, ExportFailure> {
-        let action = self.script.lock().unwrap().pop_front().unwrap_or(Action::Ok);
+    async fn export(
+        &self,
+        batch: &ExportTraceServiceRequest,
+    ) -> Result<Option<PartialSuccess>, ExportFailure> {
+        let action = self
+            .script
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or(Action::Ok);
         *self.calls.lock().unwrap() += 1;
         let batch_ids = ids(batch);
         match action {
             Action::Ok | Action::Partial(_) => {
                 self.received.lock().unwrap().extend(&batch_ids);
                 self.batch_sizes.lock().unwrap().push(batch_ids.len());
-                self.batch_resources.lock().unwrap().push(batch.resource_spans.len());
-                self.batch_bytes.lock().unwrap().push(prost::Message::encoded_len(batch));
+                self.batch_resources
+                    .lock()
+                    .unwrap()
+                    .push(batch.resource_spans.len());
+                self.batch_bytes
+                    .lock()
+                    .unwrap()
+                    .push(prost::Message::encoded_len(batch));
                 self.exported.lock().unwrap().extend(&batch_ids);
                 Ok(match action {
                     Action::Partial(rejected) => {
-                        *self.rejected.lock().unwrap() += (rejected.max(0) as u64).min(batch_ids.len() as u64);
-                        Some(PartialSuccess { rejected_items: rejected, error_message: "rejected some".into() })
+                        *self.rejected.lock().unwrap() +=
+                            (rejected.max(0) as u64).min(batch_ids.len() as u64);
+                        Some(PartialSuccess {
+                            rejected_items: rejected,
+                            error_message: "rejected some".into(),
+                        })
                     }
                     _ => None,
                 })

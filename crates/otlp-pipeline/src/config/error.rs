@@ -4,9 +4,9 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::Signal;
 use crate::component::{ComponentKind, SignalSet};
 use crate::config::ComponentId;
-use crate::Signal;
 
 /// The configuration files a part of the configuration came from, in merge order (a
 /// component defined in one file and overridden in a later one names both).
@@ -40,7 +40,11 @@ impl Origin {
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let files: Vec<&str> = self.files().collect();
-        if files.is_empty() { f.write_str("<configuration>") } else { f.write_str(&files.join(", ")) }
+        if files.is_empty() {
+            f.write_str("<configuration>")
+        } else {
+            f.write_str(&files.join(", "))
+        }
     }
 }
 
@@ -87,7 +91,10 @@ pub enum ConfigErrorKind {
         reason: String,
     },
     /// No factory is registered for the type.
-    #[error("unknown {kind} type \"{type_name}\"{}", suggestion(suggestions, available))]
+    #[error(
+        "unknown {kind} type \"{type_name}\"{}",
+        suggestion(suggestions, available)
+    )]
     UnknownType {
         /// The kind of component.
         kind: ComponentKind,
@@ -191,22 +198,35 @@ impl ConfigError {
     /// An error of `kind` with no location yet (factories return these; validation adds the
     /// file and the component).
     pub fn new(kind: ConfigErrorKind) -> ConfigError {
-        ConfigError(Box::new(Inner { origin: Origin::default(), location: Vec::new(), kind }))
+        ConfigError(Box::new(Inner {
+            origin: Origin::default(),
+            location: Vec::new(),
+            kind,
+        }))
     }
 
     /// A bad value at `path` inside a component's configuration (`protocols::grpc::endpoint`,
     /// or `""` for the whole configuration).
     pub fn bad_value(path: impl Into<String>, message: impl fmt::Display) -> ConfigError {
-        ConfigError::new(ConfigErrorKind::BadValue { path: path.into(), message: message.to_string() })
+        ConfigError::new(ConfigErrorKind::BadValue {
+            path: path.into(),
+            message: message.to_string(),
+        })
     }
 
     /// Any other problem a factory finds.
     pub fn invalid(message: impl fmt::Display) -> ConfigError {
-        ConfigError::new(ConfigErrorKind::Invalid { message: message.to_string() })
+        ConfigError::new(ConfigErrorKind::Invalid {
+            message: message.to_string(),
+        })
     }
 
     pub(crate) fn at(origin: Origin, location: Vec<String>, kind: ConfigErrorKind) -> ConfigError {
-        ConfigError(Box::new(Inner { origin, location, kind }))
+        ConfigError(Box::new(Inner {
+            origin,
+            location,
+            kind,
+        }))
     }
 
     /// Adds the origin and the location prefix where they are not set yet.

@@ -12,8 +12,7 @@ use crate::Signal;
 static TYPE_RE: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z][0-9A-Za-z_]{0,62}$").ok());
 /// otelcol's name rule: no spaces, control characters or symbols (Unicode Z, C and S).
-static NAME_RE: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"^[^\pZ\pC\pS]+$").ok());
+static NAME_RE: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"^[^\pZ\pC\pS]+$").ok());
 
 fn matches(re: &LazyLock<Option<Regex>>, text: &str) -> bool {
     re.as_ref().is_some_and(|re| re.is_match(text))
@@ -51,7 +50,9 @@ fn check_name(name: &str) -> Result<(), String> {
     } else if matches(&NAME_RE, name) {
         Ok(())
     } else {
-        Err(format!("the name \"{name}\" must not contain spaces, control characters or symbols"))
+        Err(format!(
+            "the name \"{name}\" must not contain spaces, control characters or symbols"
+        ))
     }
 }
 
@@ -95,7 +96,10 @@ impl FromStr for ComponentId {
     type Err = IdError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let error = |reason: String| IdError { id: text.to_owned(), reason };
+        let error = |reason: String| IdError {
+            id: text.to_owned(),
+            reason,
+        };
         let trimmed = text.trim();
         let (type_name, name) = match trimmed.split_once('/') {
             Some((t, n)) => (t, Some(n)),
@@ -105,7 +109,10 @@ impl FromStr for ComponentId {
         if let Some(name) = name {
             check_name(name).map_err(error)?;
         }
-        Ok(ComponentId { full: trimmed.to_owned(), type_len: type_name.len() })
+        Ok(ComponentId {
+            full: trimmed.to_owned(),
+            type_len: type_name.len(),
+        })
     }
 }
 
@@ -132,10 +139,15 @@ impl PipelineId {
     /// Builds `signal[/name]`, checking the name.
     pub fn new(signal: Signal, name: Option<&str>) -> Result<PipelineId, IdError> {
         if let Some(name) = name {
-            check_name(name)
-                .map_err(|reason| IdError { id: format!("{signal}/{name}"), reason })?;
+            check_name(name).map_err(|reason| IdError {
+                id: format!("{signal}/{name}"),
+                reason,
+            })?;
         }
-        Ok(PipelineId { signal, name: name.map(str::to_owned) })
+        Ok(PipelineId {
+            signal,
+            name: name.map(str::to_owned),
+        })
     }
 
     /// The pipeline's signal.
@@ -196,19 +208,42 @@ mod tests {
         assert_eq!((id.type_name(), id.name()), ("batch", None));
         let id: ComponentId = "otlp/a/b.c-d".parse().expect("a name may contain / . -");
         assert_eq!(id.name(), Some("a/b.c-d"));
-        for bad in ["", "/x", "otlp/", "1otlp", "ot lp", "otlp/a b", "otlp-http", "otlp/a$b"] {
-            assert!(bad.parse::<ComponentId>().is_err(), "{bad:?} should be invalid");
+        for bad in [
+            "",
+            "/x",
+            "otlp/",
+            "1otlp",
+            "ot lp",
+            "otlp/a b",
+            "otlp-http",
+            "otlp/a$b",
+        ] {
+            assert!(
+                bad.parse::<ComponentId>().is_err(),
+                "{bad:?} should be invalid"
+            );
         }
-        assert_eq!(ComponentId::new("otlp", Some("x")).expect("valid").to_string(), "otlp/x");
+        assert_eq!(
+            ComponentId::new("otlp", Some("x"))
+                .expect("valid")
+                .to_string(),
+            "otlp/x"
+        );
     }
 
     #[test]
     fn pipeline_ids() {
         let id: PipelineId = "traces/backend".parse().expect("valid");
         assert_eq!((id.signal(), id.name()), (Signal::Traces, Some("backend")));
-        assert_eq!("logs".parse::<PipelineId>().expect("valid").to_string(), "logs");
+        assert_eq!(
+            "logs".parse::<PipelineId>().expect("valid").to_string(),
+            "logs"
+        );
         let error = "trace/x".parse::<PipelineId>().expect_err("unknown signal");
-        assert!(error.to_string().contains("unknown signal \"trace\""), "{error}");
+        assert!(
+            error.to_string().contains("unknown signal \"trace\""),
+            "{error}"
+        );
         assert!("metrics/".parse::<PipelineId>().is_err());
     }
 }

@@ -28,7 +28,8 @@ pub use error::{ConfigError, ConfigErrorKind, ConfigErrors, ConfigWarning, Origi
 pub use id::{ComponentId, IdError, PipelineId};
 pub use parse::{duration, parse_config};
 pub use telemetry::{
-    DEFAULT_METRICS_ADDRESS, LogLevel, LogsTelemetry, MetricsLevel, MetricsTelemetry, TelemetryConfig,
+    DEFAULT_METRICS_ADDRESS, LogLevel, LogsTelemetry, MetricsLevel, MetricsTelemetry,
+    TelemetryConfig,
 };
 pub use validate::{ValidatedConfig, validate};
 
@@ -59,7 +60,10 @@ impl ConfigSource {
         if let Some(path) = arg.strip_prefix("file:") {
             ConfigSource::File(PathBuf::from(path))
         } else if let Some(text) = arg.strip_prefix("yaml:") {
-            ConfigSource::Yaml { name: arg.to_owned(), text: text.to_owned() }
+            ConfigSource::Yaml {
+                name: arg.to_owned(),
+                text: text.to_owned(),
+            }
         } else if let Some(name) = arg.strip_prefix("env:") {
             ConfigSource::Env(name.to_owned())
         } else {
@@ -69,7 +73,10 @@ impl ConfigSource {
 
     /// YAML text named `name` in messages.
     pub fn yaml(name: impl Into<String>, text: impl Into<String>) -> ConfigSource {
-        ConfigSource::Yaml { name: name.into(), text: text.into() }
+        ConfigSource::Yaml {
+            name: name.into(),
+            text: text.into(),
+        }
     }
 
     /// How messages name this source: the path as given, `yaml:...`, `env:NAME`.
@@ -164,8 +171,14 @@ pub struct Config {
 }
 
 /// The top-level keys of an otelcol configuration.
-const TOP_LEVEL_KEYS: [&str; 6] =
-    ["receivers", "processors", "exporters", "extensions", "connectors", "service"];
+const TOP_LEVEL_KEYS: [&str; 6] = [
+    "receivers",
+    "processors",
+    "exporters",
+    "extensions",
+    "connectors",
+    "service",
+];
 const SERVICE_KEYS: [&str; 3] = ["extensions", "pipelines", "telemetry"];
 const PIPELINE_KEYS: [&str; 3] = ["receivers", "processors", "exporters"];
 /// How deep origins are recorded (`service::pipelines::<id>::<key>`).
@@ -195,14 +208,22 @@ impl Config {
             let text = match source.read(env) {
                 Ok(text) => text,
                 Err(message) => {
-                    fatal.push(ConfigError::at(origin, Vec::new(), ConfigErrorKind::Read { message }));
+                    fatal.push(ConfigError::at(
+                        origin,
+                        Vec::new(),
+                        ConfigErrorKind::Read { message },
+                    ));
                     continue;
                 }
             };
             let mut value = match parse_yaml(&text) {
                 Ok(value) => value,
                 Err(message) => {
-                    fatal.push(ConfigError::at(origin, Vec::new(), ConfigErrorKind::Syntax { message }));
+                    fatal.push(ConfigError::at(
+                        origin,
+                        Vec::new(),
+                        ConfigErrorKind::Syntax { message },
+                    ));
                     continue;
                 }
             };
@@ -210,7 +231,10 @@ impl Config {
                 config.problems.push(ConfigError::at(
                     origin,
                     Vec::new(),
-                    ConfigErrorKind::WrongShape { expected: "a map at the top level", found: shape(&value) },
+                    ConfigErrorKind::WrongShape {
+                        expected: "a map at the top level",
+                        found: shape(&value),
+                    },
                 ));
                 continue;
             }
@@ -221,7 +245,9 @@ impl Config {
                 config.problems.push(ConfigError::at(
                     origin.clone(),
                     found.path,
-                    ConfigErrorKind::Substitution { message: found.message },
+                    ConfigErrorKind::Substitution {
+                        message: found.message,
+                    },
                 ));
             }
             for found in report.warnings {
@@ -284,7 +310,11 @@ impl Config {
 
     /// The files that wrote `path` (or its closest recorded parent).
     pub(crate) fn origin_of(&self, path: &[&str]) -> Origin {
-        let mut path: Vec<String> = path.iter().take(ORIGIN_DEPTH).map(|s| (*s).to_owned()).collect();
+        let mut path: Vec<String> = path
+            .iter()
+            .take(ORIGIN_DEPTH)
+            .map(|s| (*s).to_owned())
+            .collect();
         loop {
             if let Some(origin) = self.origins.get(&path) {
                 return origin.clone();
@@ -315,7 +345,10 @@ impl Config {
                     "service" => self.read_service(value),
                     _ => self.problem(
                         &[&key],
-                        ConfigErrorKind::UnknownKey { key: key.clone(), expected: TOP_LEVEL_KEYS.to_vec() },
+                        ConfigErrorKind::UnknownKey {
+                            key: key.clone(),
+                            expected: TOP_LEVEL_KEYS.to_vec(),
+                        },
                     ),
                 }
             }
@@ -326,8 +359,11 @@ impl Config {
 
     fn read_section(&mut self, kind: ComponentKind, value: &Value) {
         let section = kind.section();
-        let Some(map) = self.map_at(&[section], value, "a map of component ids to their configuration")
-        else {
+        let Some(map) = self.map_at(
+            &[section],
+            value,
+            "a map of component ids to their configuration",
+        ) else {
             return;
         };
         for (key, config) in map {
@@ -335,7 +371,10 @@ impl Config {
             match key.parse::<ComponentId>() {
                 Ok(id) => {
                     let origin = self.origin_of(&[section, &key]);
-                    let entry = ComponentEntry { config: config.clone(), origin };
+                    let entry = ComponentEntry {
+                        config: config.clone(),
+                        origin,
+                    };
                     match kind {
                         ComponentKind::Receiver => self.receivers.insert(id, entry),
                         ComponentKind::Processor => self.processors.insert(id, entry),
@@ -345,7 +384,11 @@ impl Config {
                 }
                 Err(error) => self.problem(
                     &[section, &key],
-                    ConfigErrorKind::InvalidId { what: "component id", id: key.clone(), reason: error.reason },
+                    ConfigErrorKind::InvalidId {
+                        what: "component id",
+                        id: key.clone(),
+                        reason: error.reason,
+                    },
                 ),
             }
         }
@@ -369,8 +412,11 @@ impl Config {
     }
 
     fn read_service(&mut self, value: &Value) {
-        let Some(map) = self.map_at(&["service"], value, "a map with pipelines, extensions, telemetry")
-        else {
+        let Some(map) = self.map_at(
+            &["service"],
+            value,
+            "a map with pipelines, extensions, telemetry",
+        ) else {
             return;
         };
         for (key, value) in map {
@@ -384,12 +430,16 @@ impl Config {
                     let (telemetry, errors) = TelemetryConfig::from_value(value.clone());
                     let origin = self.origin_of(&["service", "telemetry"]);
                     let location = vec!["service".to_owned(), "telemetry".to_owned()];
-                    self.problems.extend(errors.into_iter().map(|e| e.locate(&origin, &location)));
+                    self.problems
+                        .extend(errors.into_iter().map(|e| e.locate(&origin, &location)));
                     self.service.telemetry = telemetry;
                 }
                 _ => self.problem(
                     &["service", &key],
-                    ConfigErrorKind::UnknownKey { key: key.clone(), expected: SERVICE_KEYS.to_vec() },
+                    ConfigErrorKind::UnknownKey {
+                        key: key.clone(),
+                        expected: SERVICE_KEYS.to_vec(),
+                    },
                 ),
             }
         }
@@ -408,13 +458,22 @@ impl Config {
                 Err(error) => {
                     self.problem(
                         &here,
-                        ConfigErrorKind::InvalidId { what: "pipeline id", id: key.clone(), reason: error.reason },
+                        ConfigErrorKind::InvalidId {
+                            what: "pipeline id",
+                            id: key.clone(),
+                            reason: error.reason,
+                        },
                     );
                     continue;
                 }
             };
-            let mut pipeline = PipelineConfig { origin: self.origin_of(&here), ..PipelineConfig::default() };
-            if let Some(fields) = self.map_at(&here, value, "a map with receivers, processors, exporters") {
+            let mut pipeline = PipelineConfig {
+                origin: self.origin_of(&here),
+                ..PipelineConfig::default()
+            };
+            if let Some(fields) =
+                self.map_at(&here, value, "a map with receivers, processors, exporters")
+            {
                 for (field, list) in fields {
                     let field = key_text(field);
                     let at = ["service", "pipelines", key.as_str(), field.as_str()];
@@ -424,7 +483,10 @@ impl Config {
                         "exporters" => pipeline.exporters = self.id_list(&at, list),
                         _ => self.problem(
                             &at,
-                            ConfigErrorKind::UnknownKey { key: field.clone(), expected: PIPELINE_KEYS.to_vec() },
+                            ConfigErrorKind::UnknownKey {
+                                key: field.clone(),
+                                expected: PIPELINE_KEYS.to_vec(),
+                            },
                         ),
                     }
                 }
@@ -434,13 +496,24 @@ impl Config {
     }
 
     /// A map at `location` (`null` reads as empty); a problem otherwise.
-    fn map_at<'v>(&mut self, location: &[&str], value: &'v Value, expected: &'static str) -> Option<&'v Mapping> {
+    fn map_at<'v>(
+        &mut self,
+        location: &[&str],
+        value: &'v Value,
+        expected: &'static str,
+    ) -> Option<&'v Mapping> {
         static EMPTY: std::sync::LazyLock<Mapping> = std::sync::LazyLock::new(Mapping::new);
         match value {
             Value::Mapping(map) => Some(map),
             Value::Null => Some(&EMPTY),
             other => {
-                self.problem(location, ConfigErrorKind::WrongShape { expected, found: shape(other) });
+                self.problem(
+                    location,
+                    ConfigErrorKind::WrongShape {
+                        expected,
+                        found: shape(other),
+                    },
+                );
                 None
             }
         }
@@ -454,7 +527,10 @@ impl Config {
             other => {
                 self.problem(
                     location,
-                    ConfigErrorKind::WrongShape { expected: "a list of component ids", found: shape(other) },
+                    ConfigErrorKind::WrongShape {
+                        expected: "a list of component ids",
+                        found: shape(other),
+                    },
                 );
                 return Vec::new();
             }
@@ -464,7 +540,10 @@ impl Config {
             let Value::String(text) = item else {
                 self.problem(
                     location,
-                    ConfigErrorKind::WrongShape { expected: "a component id (text)", found: shape(item) },
+                    ConfigErrorKind::WrongShape {
+                        expected: "a component id (text)",
+                        found: shape(item),
+                    },
                 );
                 continue;
             };
@@ -472,7 +551,11 @@ impl Config {
                 Ok(id) => ids.push(id),
                 Err(error) => self.problem(
                     location,
-                    ConfigErrorKind::InvalidId { what: "component id", id: text.clone(), reason: error.reason },
+                    ConfigErrorKind::InvalidId {
+                        what: "component id",
+                        id: text.clone(),
+                        reason: error.reason,
+                    },
                 ),
             }
         }
@@ -517,13 +600,21 @@ fn expand_keys(value: &mut Value) {
                 .cloned()
                 .collect();
             for key in nested {
-                let Some(child) = map.remove(&key) else { continue };
+                let Some(child) = map.remove(&key) else {
+                    continue;
+                };
                 let Some(text) = key.as_str() else { continue };
                 let mut parts: Vec<&str> = text.split("::").collect();
                 let Some(last) = parts.pop() else { continue };
-                let mut built = Value::Mapping(Mapping::from_iter([(Value::String(last.to_owned()), child)]));
+                let mut built = Value::Mapping(Mapping::from_iter([(
+                    Value::String(last.to_owned()),
+                    child,
+                )]));
                 while let Some(part) = parts.pop() {
-                    built = Value::Mapping(Mapping::from_iter([(Value::String(part.to_owned()), built)]));
+                    built = Value::Mapping(Mapping::from_iter([(
+                        Value::String(part.to_owned()),
+                        built,
+                    )]));
                 }
                 let mut whole = Value::Mapping(std::mem::take(map));
                 deep_merge(&mut whole, built);
@@ -559,7 +650,12 @@ fn deep_merge(base: &mut Value, overlay: Value) {
 }
 
 /// Records `file` as an origin of every map path in `value` up to [`ORIGIN_DEPTH`].
-fn record_origins(value: &Value, file: &Arc<str>, path: &mut Vec<String>, origins: &mut HashMap<Vec<String>, Origin>) {
+fn record_origins(
+    value: &Value,
+    file: &Arc<str>,
+    path: &mut Vec<String>,
+    origins: &mut HashMap<Vec<String>, Origin>,
+) {
     origins.entry(path.clone()).or_default().add(file);
     if path.len() >= ORIGIN_DEPTH {
         return;
@@ -584,25 +680,46 @@ mod tests {
     #[test]
     fn merge_rules() {
         let mut base = yaml("a: {x: 1, list: [1, 2], keep: k}\nb: 1\nc: {y: 1}");
-        deep_merge(&mut base, yaml("a: {x: 2, list: [3]}\nb: {now: map}\nc: null"));
-        assert_eq!(base, yaml("a: {x: 2, list: [3], keep: k}\nb: {now: map}\nc: {y: 1}"));
+        deep_merge(
+            &mut base,
+            yaml("a: {x: 2, list: [3]}\nb: {now: map}\nc: null"),
+        );
+        assert_eq!(
+            base,
+            yaml("a: {x: 2, list: [3], keep: k}\nb: {now: map}\nc: {y: 1}")
+        );
     }
 
     #[test]
     fn double_colon_keys_nest() {
         let mut value = yaml("exporters::otlp::endpoint: host:4317\nexporters:\n  debug: {}");
         expand_keys(&mut value);
-        assert_eq!(value, yaml("exporters:\n  debug: {}\n  otlp:\n    endpoint: host:4317"));
+        assert_eq!(
+            value,
+            yaml("exporters:\n  debug: {}\n  otlp:\n    endpoint: host:4317")
+        );
     }
 
     #[test]
     fn sources_parse_like_otelcol() {
-        assert_eq!(ConfigSource::parse("a.yaml"), ConfigSource::File("a.yaml".into()));
-        assert_eq!(ConfigSource::parse("file:/etc/a.yaml"), ConfigSource::File("/etc/a.yaml".into()));
-        assert_eq!(ConfigSource::parse("env:CFG"), ConfigSource::Env("CFG".into()));
+        assert_eq!(
+            ConfigSource::parse("a.yaml"),
+            ConfigSource::File("a.yaml".into())
+        );
+        assert_eq!(
+            ConfigSource::parse("file:/etc/a.yaml"),
+            ConfigSource::File("/etc/a.yaml".into())
+        );
+        assert_eq!(
+            ConfigSource::parse("env:CFG"),
+            ConfigSource::Env("CFG".into())
+        );
         assert_eq!(
             ConfigSource::parse("yaml:a::b: 1"),
-            ConfigSource::Yaml { name: "yaml:a::b: 1".into(), text: "a::b: 1".into() }
+            ConfigSource::Yaml {
+                name: "yaml:a::b: 1".into(),
+                text: "a::b: 1".into()
+            }
         );
     }
 }

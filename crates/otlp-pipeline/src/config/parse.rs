@@ -99,12 +99,16 @@ pub mod duration {
         let mut rest = text.strip_prefix('+').unwrap_or(text);
         let mut total = 0f64;
         while !rest.is_empty() {
-            let number_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+            let number_len = rest
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .unwrap_or(rest.len());
             let (number, after) = rest.split_at(number_len);
-            let value: f64 = number
-                .parse()
-                .map_err(|_| format!("invalid duration \"{text}\": expected a number before the unit"))?;
-            let unit_len = after.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(after.len());
+            let value: f64 = number.parse().map_err(|_| {
+                format!("invalid duration \"{text}\": expected a number before the unit")
+            })?;
+            let unit_len = after
+                .find(|c: char| c.is_ascii_digit() || c == '.')
+                .unwrap_or(after.len());
             let (unit, next) = after.split_at(unit_len);
             let seconds = match unit {
                 "ns" => 1e-9,
@@ -119,13 +123,17 @@ pub mod duration {
                     ));
                 }
                 other => {
-                    return Err(format!("invalid duration \"{text}\": unknown unit \"{}\"", other.trim()));
+                    return Err(format!(
+                        "invalid duration \"{text}\": unknown unit \"{}\"",
+                        other.trim()
+                    ));
                 }
             };
             total += value * seconds;
             rest = next;
         }
-        Duration::try_from_secs_f64(total).map_err(|_| format!("invalid duration \"{text}\": out of range"))
+        Duration::try_from_secs_f64(total)
+            .map_err(|_| format!("invalid duration \"{text}\": out of range"))
     }
 
     /// Formats a duration the way Go prints it (`1h2m3s`, `1.5s`, `200ms`, `0s`).
@@ -194,12 +202,19 @@ pub mod duration {
         use serde::{Deserialize, Deserializer, Serializer};
 
         /// Deserializes an optional Go duration.
-        pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Duration>, D::Error> {
-            Option::<super::Raw>::deserialize(deserializer)?.map(super::from_raw).transpose()
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Option<Duration>, D::Error> {
+            Option::<super::Raw>::deserialize(deserializer)?
+                .map(super::from_raw)
+                .transpose()
         }
 
         /// Serializes an optional Go duration.
-        pub fn serialize<S: Serializer>(duration: &Option<Duration>, serializer: S) -> Result<S::Ok, S::Error> {
+        pub fn serialize<S: Serializer>(
+            duration: &Option<Duration>,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
             match duration {
                 Some(duration) => super::serialize(duration, serializer),
                 None => serializer.serialize_none(),
@@ -243,7 +258,8 @@ mod tests {
 
     #[test]
     fn reads_plain_scalars_as_either_type() {
-        let sample: Sample = parse_config(&value("port: 4317\ntoken: 12345\ntimeout: 1m30s")).expect("valid");
+        let sample: Sample =
+            parse_config(&value("port: 4317\ntoken: 12345\ntimeout: 1m30s")).expect("valid");
         assert_eq!(sample.port, 4317);
         assert_eq!(sample.token, "12345");
         assert_eq!(sample.timeout, Some(Duration::from_secs(90)));
@@ -253,18 +269,35 @@ mod tests {
 
     #[test]
     fn errors_carry_the_path() {
-        let error = parse_config::<Sample>(&value("actions: [{key: a}, {key: b, count: 300}]")).expect_err("bad");
+        let error = parse_config::<Sample>(&value("actions: [{key: a}, {key: b, count: 300}]"))
+            .expect_err("bad");
         assert_eq!(error.location(), "actions[1]::count");
-        assert_eq!(error.kind().to_string(), "invalid value: integer `300`, expected u8");
-        let error = parse_config::<Sample>(&value("actions: [{key: a, bogus: 1}]")).expect_err("bad");
+        assert_eq!(
+            error.kind().to_string(),
+            "invalid value: integer `300`, expected u8"
+        );
+        let error =
+            parse_config::<Sample>(&value("actions: [{key: a, bogus: 1}]")).expect_err("bad");
         assert_eq!(error.location(), "actions[0]::bogus");
-        assert_eq!(error.kind().to_string(), "unknown field `bogus`, expected `key` or `count`");
+        assert_eq!(
+            error.kind().to_string(),
+            "unknown field `bogus`, expected `key` or `count`"
+        );
         let error = parse_config::<Sample>(&value("timeout: 5 parsecs")).expect_err("bad");
         assert_eq!(error.location(), "timeout");
-        assert!(error.kind().to_string().contains("unknown unit \"parsecs\""), "{error}");
+        assert!(
+            error
+                .kind()
+                .to_string()
+                .contains("unknown unit \"parsecs\""),
+            "{error}"
+        );
         let error = parse_config::<Sample>(&value("[1]")).expect_err("bad");
         assert_eq!(error.location(), "");
-        assert_eq!(error.kind().to_string(), "invalid type: sequence, expected struct Sample");
+        assert_eq!(
+            error.kind().to_string(),
+            "invalid type: sequence, expected struct Sample"
+        );
     }
 
     #[test]

@@ -26,7 +26,12 @@ pub(crate) struct Report {
 
 /// Substitutes every string scalar under `value` (mapping values, sequence items, tagged
 /// values; never mapping keys).
-pub(crate) fn substitute_tree(value: &mut Value, env: Env<'_>, path: &mut Vec<String>, report: &mut Report) {
+pub(crate) fn substitute_tree(
+    value: &mut Value,
+    env: Env<'_>,
+    path: &mut Vec<String>,
+    report: &mut Report,
+) {
     match value {
         Value::String(text) => {
             let mut unset = Vec::new();
@@ -34,7 +39,10 @@ pub(crate) fn substitute_tree(value: &mut Value, env: Env<'_>, path: &mut Vec<St
                 Ok(Expanded::Unchanged) => {}
                 Ok(Expanded::Text(expanded)) => *value = Value::String(expanded),
                 Ok(Expanded::Whole(expanded)) => *value = typed_scalar(expanded),
-                Err(message) => report.errors.push(Found { path: path.clone(), message }),
+                Err(message) => report.errors.push(Found {
+                    path: path.clone(),
+                    message,
+                }),
             }
             for name in unset {
                 report.warnings.push(Found {
@@ -71,7 +79,10 @@ pub(crate) fn key_text(key: &Value) -> String {
         Value::Number(n) => n.to_string(),
         Value::Bool(b) => b.to_string(),
         Value::Null => "null".to_owned(),
-        other => serde_yaml_ng::to_string(other).unwrap_or_default().trim_end().to_owned(),
+        other => serde_yaml_ng::to_string(other)
+            .unwrap_or_default()
+            .trim_end()
+            .to_owned(),
     }
 }
 
@@ -103,7 +114,11 @@ pub(crate) enum Expanded {
 
 /// Expands references in `input`. Names of unset variables without a default are pushed to
 /// `unset` (they expand to the empty string, as in otelcol).
-pub(crate) fn expand(input: &str, env: Env<'_>, unset: &mut Vec<String>) -> Result<Expanded, String> {
+pub(crate) fn expand(
+    input: &str,
+    env: Env<'_>,
+    unset: &mut Vec<String>,
+) -> Result<Expanded, String> {
     if !input.contains('$') {
         return Ok(Expanded::Unchanged);
     }
@@ -134,7 +149,11 @@ pub(crate) fn expand(input: &str, env: Env<'_>, unset: &mut Vec<String>) -> Resu
     }
     other_text |= !rest.is_empty();
     out.push_str(rest);
-    Ok(if references == 1 && !other_text { Expanded::Whole(out) } else { Expanded::Text(out) })
+    Ok(if references == 1 && !other_text {
+        Expanded::Whole(out)
+    } else {
+        Expanded::Text(out)
+    })
 }
 
 /// The index of the `}` closing a reference whose body starts at `body` (nested `${...}`
@@ -165,7 +184,9 @@ fn closing_brace(body: &str) -> Option<usize> {
 
 fn valid_env_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -232,14 +253,36 @@ mod tests {
 
     #[test]
     fn forms() {
-        assert_eq!(run("${env:HOST}").0, Ok(Expanded::Whole("collector".into())));
+        assert_eq!(
+            run("${env:HOST}").0,
+            Ok(Expanded::Whole("collector".into()))
+        );
         assert_eq!(run("${HOST}").0, Ok(Expanded::Whole("collector".into())));
-        assert_eq!(run("${HOST}:${env:PORT}").0, Ok(Expanded::Text("collector:4317".into())));
-        assert_eq!(run("http://${HOST}").0, Ok(Expanded::Text("http://collector".into())));
-        assert_eq!(run("${env:MISSING:-fallback}").0, Ok(Expanded::Whole("fallback".into())));
-        assert_eq!(run("${MISSING:-a:-b}").0, Ok(Expanded::Whole("a:-b".into())));
-        assert_eq!(run("${env:EMPTY:-fallback}").0, Ok(Expanded::Whole(String::new())), "set but empty: no default (otelcol)");
-        assert_eq!(run("${env:MISSING:-${HOST}}").0, Ok(Expanded::Whole("collector".into())));
+        assert_eq!(
+            run("${HOST}:${env:PORT}").0,
+            Ok(Expanded::Text("collector:4317".into()))
+        );
+        assert_eq!(
+            run("http://${HOST}").0,
+            Ok(Expanded::Text("http://collector".into()))
+        );
+        assert_eq!(
+            run("${env:MISSING:-fallback}").0,
+            Ok(Expanded::Whole("fallback".into()))
+        );
+        assert_eq!(
+            run("${MISSING:-a:-b}").0,
+            Ok(Expanded::Whole("a:-b".into()))
+        );
+        assert_eq!(
+            run("${env:EMPTY:-fallback}").0,
+            Ok(Expanded::Whole(String::new())),
+            "set but empty: no default (otelcol)"
+        );
+        assert_eq!(
+            run("${env:MISSING:-${HOST}}").0,
+            Ok(Expanded::Whole("collector".into()))
+        );
         assert_eq!(run("plain").0, Ok(Expanded::Unchanged));
     }
 
@@ -249,7 +292,11 @@ mod tests {
         assert_eq!(run("a$$b").0, Ok(Expanded::Text("a$b".into())));
         assert_eq!(run("cost: $5").0, Ok(Expanded::Text("cost: $5".into())));
         assert_eq!(run("$").0, Ok(Expanded::Text("$".into())));
-        assert_eq!(run("${DOLLAR}").0, Ok(Expanded::Whole("${HOST}".into())), "values are not expanded again");
+        assert_eq!(
+            run("${DOLLAR}").0,
+            Ok(Expanded::Whole("${HOST}".into())),
+            "values are not expanded again"
+        );
     }
 
     #[test]
@@ -258,9 +305,24 @@ mod tests {
         assert_eq!(result, Ok(Expanded::Text("xy".into())));
         assert_eq!(unset, ["MISSING"]);
         assert!(run("${HOST").0.unwrap_err().contains("unterminated"));
-        assert!(run("${file:/etc/x}").0.unwrap_err().contains("scheme \"file\" is not supported"));
-        assert!(run("${1BAD}").0.unwrap_err().contains("invalid environment variable name"));
-        assert!(run("${}").0.unwrap_err().contains("invalid environment variable name"));
+        assert!(
+            run("${file:/etc/x}")
+                .0
+                .unwrap_err()
+                .contains("scheme \"file\" is not supported")
+        );
+        assert!(
+            run("${1BAD}")
+                .0
+                .unwrap_err()
+                .contains("invalid environment variable name")
+        );
+        assert!(
+            run("${}")
+                .0
+                .unwrap_err()
+                .contains("invalid environment variable name")
+        );
     }
 
     #[test]
@@ -269,7 +331,11 @@ mod tests {
         assert_eq!(typed_scalar("true".into()), Value::Bool(true));
         assert_eq!(typed_scalar("null".into()), Value::Null);
         for text in ["0123", "1.50", "True", "[a, b]", "a: b", "", "0x1F", "~"] {
-            assert_eq!(typed_scalar(text.into()), Value::String(text.into()), "{text:?}");
+            assert_eq!(
+                typed_scalar(text.into()),
+                Value::String(text.into()),
+                "{text:?}"
+            );
         }
     }
 }

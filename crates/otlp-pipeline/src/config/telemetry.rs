@@ -125,7 +125,10 @@ impl fmt::Display for MetricsLevel {
 }
 
 fn get<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
-    value.as_mapping().and_then(|m| m.get(key)).filter(|v| !v.is_null())
+    value
+        .as_mapping()
+        .and_then(|m| m.get(key))
+        .filter(|v| !v.is_null())
 }
 
 fn scalar_text(value: &Value) -> Option<String> {
@@ -138,7 +141,10 @@ fn scalar_text(value: &Value) -> Option<String> {
 }
 
 fn bad(path: &str, message: String) -> ConfigError {
-    ConfigError::new(ConfigErrorKind::BadValue { path: path.to_owned(), message })
+    ConfigError::new(ConfigErrorKind::BadValue {
+        path: path.to_owned(),
+        message,
+    })
 }
 
 impl TelemetryConfig {
@@ -150,20 +156,29 @@ impl TelemetryConfig {
             errors.push(bad("", "expected a map".into()));
         }
         if let Some(level) = get(&raw, "logs").and_then(|l| get(l, "level")) {
-            match scalar_text(level).map(|s| s.to_ascii_lowercase()).as_deref() {
+            match scalar_text(level)
+                .map(|s| s.to_ascii_lowercase())
+                .as_deref()
+            {
                 Some("debug") => config.logs.level = LogLevel::Debug,
                 Some("info") => config.logs.level = LogLevel::Info,
                 Some("warn") => config.logs.level = LogLevel::Warn,
                 Some("error" | "dpanic" | "panic" | "fatal") => config.logs.level = LogLevel::Error,
                 _ => errors.push(bad(
                     "logs::level",
-                    format!("invalid log level {}; expected debug, info, warn or error", show(level)),
+                    format!(
+                        "invalid log level {}; expected debug, info, warn or error",
+                        show(level)
+                    ),
                 )),
             }
         }
         if let Some(metrics) = get(&raw, "metrics") {
             if let Some(level) = get(metrics, "level") {
-                match scalar_text(level).map(|s| s.to_ascii_lowercase()).as_deref() {
+                match scalar_text(level)
+                    .map(|s| s.to_ascii_lowercase())
+                    .as_deref()
+                {
                     Some("none") => config.metrics.level = MetricsLevel::None,
                     Some("basic") => config.metrics.level = MetricsLevel::Basic,
                     Some("normal") => config.metrics.level = MetricsLevel::Normal,
@@ -207,9 +222,13 @@ fn prometheus_reader_address(readers: &Value, errors: &mut Vec<ConfigError>) -> 
         else {
             continue;
         };
-        let host = get(prometheus, "host").and_then(scalar_text).unwrap_or_else(|| "localhost".into());
+        let host = get(prometheus, "host")
+            .and_then(scalar_text)
+            .unwrap_or_else(|| "localhost".into());
         let port = match get(prometheus, "port") {
-            Some(Value::Number(n)) if n.as_u64().is_some_and(|p| p <= u64::from(u16::MAX)) => n.to_string(),
+            Some(Value::Number(n)) if n.as_u64().is_some_and(|p| p <= u64::from(u16::MAX)) => {
+                n.to_string()
+            }
             Some(other) => {
                 errors.push(bad(
                     &format!("metrics::readers::[{i}]::pull::exporter::prometheus::port"),
@@ -219,7 +238,11 @@ fn prometheus_reader_address(readers: &Value, errors: &mut Vec<ConfigError>) -> 
             }
             None => "8888".into(),
         };
-        let host = if host.contains(':') && !host.starts_with('[') { format!("[{host}]") } else { host };
+        let host = if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]")
+        } else {
+            host
+        };
         return Some(format!("{host}:{port}"));
     }
     None
@@ -228,7 +251,10 @@ fn prometheus_reader_address(readers: &Value, errors: &mut Vec<ConfigError>) -> 
 fn show(value: &Value) -> String {
     match value {
         Value::String(s) => format!("\"{s}\""),
-        other => serde_yaml_ng::to_string(other).unwrap_or_default().trim_end().to_owned(),
+        other => serde_yaml_ng::to_string(other)
+            .unwrap_or_default()
+            .trim_end()
+            .to_owned(),
     }
 }
 
@@ -242,7 +268,8 @@ mod tests {
 
     #[test]
     fn levels_and_address() {
-        let (config, errors) = parse("logs: {level: DEBUG}\nmetrics: {level: detailed, address: '0.0.0.0:8888'}");
+        let (config, errors) =
+            parse("logs: {level: DEBUG}\nmetrics: {level: detailed, address: '0.0.0.0:8888'}");
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(config.logs.level, LogLevel::Debug);
         assert_eq!(config.metrics.level, MetricsLevel::Detailed);
@@ -262,13 +289,25 @@ mod tests {
     fn defaults_and_errors() {
         let (config, errors) = parse("{}");
         assert!(errors.is_empty());
-        assert_eq!(config.metrics.effective_address(), Some(DEFAULT_METRICS_ADDRESS));
+        assert_eq!(
+            config.metrics.effective_address(),
+            Some(DEFAULT_METRICS_ADDRESS)
+        );
         let (config, _) = parse("metrics: {level: none}");
         assert_eq!(config.metrics.effective_address(), None);
         let (_, errors) = parse("logs: {level: loud}\nmetrics: {level: 3}");
-        let messages: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.location(), e.kind())).collect();
+        let messages: Vec<String> = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.location(), e.kind()))
+            .collect();
         assert_eq!(messages.len(), 2, "{messages:?}");
-        assert!(messages[0].starts_with("logs::level: invalid log level \"loud\""), "{messages:?}");
-        assert!(messages[1].starts_with("metrics::level: invalid metrics level 3"), "{messages:?}");
+        assert!(
+            messages[0].starts_with("logs::level: invalid log level \"loud\""),
+            "{messages:?}"
+        );
+        assert!(
+            messages[1].starts_with("metrics::level: invalid metrics level 3"),
+            "{messages:?}"
+        );
     }
 }

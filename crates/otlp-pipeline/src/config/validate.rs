@@ -66,7 +66,8 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn error(&mut self, origin: &Origin, at: &[&str], kind: ConfigErrorKind) {
-        self.errors.push(ConfigError::at(origin.clone(), location(at), kind));
+        self.errors
+            .push(ConfigError::at(origin.clone(), location(at), kind));
     }
 
     /// Checks every defined component of `kind`: known type, configuration accepted.
@@ -80,19 +81,34 @@ impl Checker<'_> {
                     kind,
                     type_name: id.type_name().to_owned(),
                     suggestions: self.registry.suggest(kind, id.type_name()),
-                    available: self.registry.types(kind).into_iter().map(str::to_owned).collect(),
+                    available: self
+                        .registry
+                        .types(kind)
+                        .into_iter()
+                        .map(str::to_owned)
+                        .collect(),
                 };
                 self.error(&entry.origin, &at, kind_error);
                 continue;
             };
             if let Err(error) = factory.validate(&entry.config) {
-                self.errors.push(error.locate(&entry.origin, &location(&at)));
+                self.errors
+                    .push(error.locate(&entry.origin, &location(&at)));
                 self.refused.insert((kind, id.clone()));
             }
             let signals = match kind {
-                ComponentKind::Receiver => self.registry.receiver(id.type_name()).map(|f| f.supported_signals()),
-                ComponentKind::Processor => self.registry.processor(id.type_name()).map(|f| f.supported_signals()),
-                ComponentKind::Exporter => self.registry.exporter(id.type_name()).map(|f| f.supported_signals()),
+                ComponentKind::Receiver => self
+                    .registry
+                    .receiver(id.type_name())
+                    .map(|f| f.supported_signals()),
+                ComponentKind::Processor => self
+                    .registry
+                    .processor(id.type_name())
+                    .map(|f| f.supported_signals()),
+                ComponentKind::Exporter => self
+                    .registry
+                    .exporter(id.type_name())
+                    .map(|f| f.supported_signals()),
                 ComponentKind::Extension => Some(SignalSet::EMPTY),
             };
             known.insert(id.clone(), signals.unwrap_or(SignalSet::EMPTY));
@@ -105,7 +121,9 @@ impl Checker<'_> {
         pipeline_id: &PipelineId,
         known: &BTreeMap<ComponentKind, BTreeMap<ComponentId, SignalSet>>,
     ) {
-        let Some(pipeline) = self.config.service.pipelines.get(pipeline_id) else { return };
+        let Some(pipeline) = self.config.service.pipelines.get(pipeline_id) else {
+            return;
+        };
         let name = pipeline_id.to_string();
         let at = ["service", "pipelines", name.as_str()];
         let signal = pipeline_id.signal();
@@ -115,24 +133,49 @@ impl Checker<'_> {
         if pipeline.exporters.is_empty() {
             self.error(&pipeline.origin, &at, ConfigErrorKind::NoExporters);
         }
-        for kind in [ComponentKind::Receiver, ComponentKind::Processor, ComponentKind::Exporter] {
+        for kind in [
+            ComponentKind::Receiver,
+            ComponentKind::Processor,
+            ComponentKind::Exporter,
+        ] {
             let mut seen = BTreeSet::new();
             for id in pipeline.components(kind) {
                 if !seen.insert(id) {
-                    self.error(&pipeline.origin, &at, ConfigErrorKind::Duplicate { kind, id: id.clone() });
+                    self.error(
+                        &pipeline.origin,
+                        &at,
+                        ConfigErrorKind::Duplicate {
+                            kind,
+                            id: id.clone(),
+                        },
+                    );
                     continue;
                 }
                 let Some(entry) = self.config.section(kind).get(id) else {
-                    self.error(&pipeline.origin, &at, ConfigErrorKind::Undefined { kind, id: id.clone() });
+                    self.error(
+                        &pipeline.origin,
+                        &at,
+                        ConfigErrorKind::Undefined {
+                            kind,
+                            id: id.clone(),
+                        },
+                    );
                     continue;
                 };
                 // Unknown types were reported where they are defined.
-                let Some(&supported) = known.get(&kind).and_then(|k| k.get(id)) else { continue };
+                let Some(&supported) = known.get(&kind).and_then(|k| k.get(id)) else {
+                    continue;
+                };
                 if !supported.contains(signal) {
                     self.error(
                         &pipeline.origin,
                         &at,
-                        ConfigErrorKind::UnsupportedSignal { kind, id: id.clone(), signal, supported },
+                        ConfigErrorKind::UnsupportedSignal {
+                            kind,
+                            id: id.clone(),
+                            signal,
+                            supported,
+                        },
                     );
                     continue;
                 }
@@ -170,8 +213,12 @@ impl Checker<'_> {
 ///
 /// [`Pipelines::build`]: crate::graph::Pipelines::build
 pub fn validate(config: &Config, registry: &Registry) -> Result<ValidatedConfig, ConfigErrors> {
-    let mut checker =
-        Checker { config, registry, errors: config.problems().to_vec(), refused: BTreeSet::new() };
+    let mut checker = Checker {
+        config,
+        registry,
+        errors: config.problems().to_vec(),
+        refused: BTreeSet::new(),
+    };
     let mut known = BTreeMap::new();
     for kind in ComponentKind::ALL {
         let signals = checker.check_section(kind);
@@ -181,7 +228,11 @@ pub fn validate(config: &Config, registry: &Registry) -> Result<ValidatedConfig,
     let pipelines = &config.service.pipelines;
     if pipelines.is_empty() {
         let origin = config.origin_of(&["service", "pipelines"]);
-        checker.error(&origin, &["service", "pipelines"], ConfigErrorKind::NoPipelines);
+        checker.error(
+            &origin,
+            &["service", "pipelines"],
+            ConfigErrorKind::NoPipelines,
+        );
     }
     for pipeline_id in pipelines.keys() {
         checker.check_pipeline(pipeline_id, &known);
@@ -192,10 +243,16 @@ pub fn validate(config: &Config, registry: &Registry) -> Result<ValidatedConfig,
     for id in &config.service.extensions {
         let at = ["service", "extensions"];
         if !seen.insert(id) {
-            let kind = ConfigErrorKind::Duplicate { kind: ComponentKind::Extension, id: id.clone() };
+            let kind = ConfigErrorKind::Duplicate {
+                kind: ComponentKind::Extension,
+                id: id.clone(),
+            };
             checker.error(&extensions_origin, &at, kind);
         } else if !config.extensions.contains_key(id) {
-            let kind = ConfigErrorKind::Undefined { kind: ComponentKind::Extension, id: id.clone() };
+            let kind = ConfigErrorKind::Undefined {
+                kind: ComponentKind::Extension,
+                id: id.clone(),
+            };
             checker.error(&extensions_origin, &at, kind);
         }
     }
@@ -213,7 +270,11 @@ pub fn validate(config: &Config, registry: &Registry) -> Result<ValidatedConfig,
         exporters: BTreeMap::new(),
         extensions: Vec::new(),
     };
-    for kind in [ComponentKind::Receiver, ComponentKind::Processor, ComponentKind::Exporter] {
+    for kind in [
+        ComponentKind::Receiver,
+        ComponentKind::Processor,
+        ComponentKind::Exporter,
+    ] {
         for (id, entry) in config.section(kind) {
             let used = pipelines.values().any(|p| p.components(kind).contains(id));
             if !used {

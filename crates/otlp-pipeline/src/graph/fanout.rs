@@ -29,7 +29,11 @@ pub(crate) async fn join_all<T>(mut futures: Vec<BoxFuture<'_, T>>) -> Vec<T> {
                 }
             }
         }
-        if pending { Poll::Pending } else { Poll::Ready(()) }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
     })
     .await;
     outputs.into_iter().flatten().collect()
@@ -73,7 +77,11 @@ impl FanOut {
     /// A fan-out over `consumers` (their `mutates_data` is read once, here).
     pub fn new(consumers: impl IntoIterator<Item = Arc<dyn Consumer>>) -> FanOut {
         let (mutating, read_only) = consumers.into_iter().partition(|c| c.mutates_data());
-        FanOut { mutating, read_only, copies: AtomicU64::new(0) }
+        FanOut {
+            mutating,
+            read_only,
+            copies: AtomicU64::new(0),
+        }
     }
 
     /// How many consumers.

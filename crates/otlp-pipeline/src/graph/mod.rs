@@ -40,14 +40,17 @@ use async_trait::async_trait;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use crate::Signal;
 use crate::component::{
     ComponentKind, Consumer, Exporter, ExporterContext, Extension, ExtensionContext, Host,
     NextConsumers, Processor, ProcessorContext, Receiver, ReceiverContext, Resources, SignalSet,
 };
 use crate::config::{ComponentId, ConfigError, ConfigErrors, PipelineId, ValidatedConfig};
 use crate::data::Telemetry;
-use crate::error::{BoxError, ConsumeError, DeadlineExceeded, FatalError, LifecycleError, Phase, Refused, ShutdownErrors};
-use crate::Signal;
+use crate::error::{
+    BoxError, ConsumeError, DeadlineExceeded, FatalError, LifecycleError, Phase, Refused,
+    ShutdownErrors,
+};
 
 mod fanout;
 
@@ -64,7 +67,11 @@ struct Member<T: ?Sized> {
 
 impl<T: ?Sized> Member<T> {
     fn new(id: ComponentId, component: Arc<T>) -> Member<T> {
-        Member { id, component, started: AtomicBool::new(false) }
+        Member {
+            id,
+            component,
+            started: AtomicBool::new(false),
+        }
     }
 
     fn mark_started(&self) {
@@ -114,14 +121,20 @@ struct Node {
 #[async_trait]
 impl Consumer for Node {
     async fn consume(&self, data: Telemetry) -> Result<(), ConsumeError> {
-        self.inner.consume(data).await.map_err(|e| e.or_component(&self.id))
+        self.inner
+            .consume(data)
+            .await
+            .map_err(|e| e.or_component(&self.id))
     }
 
     async fn consume_or_return(&self, data: Telemetry) -> Result<(), Refused> {
-        self.inner.consume_or_return(data).await.map_err(|refused| Refused {
-            error: refused.error.or_component(&self.id),
-            data: refused.data,
-        })
+        self.inner
+            .consume_or_return(data)
+            .await
+            .map_err(|refused| Refused {
+                error: refused.error.or_component(&self.id),
+                data: refused.data,
+            })
     }
 
     fn mutates_data(&self) -> bool {
@@ -141,7 +154,11 @@ struct PipelineEntry {
 impl PipelineEntry {
     fn wrong_signal(&self, data: &Telemetry) -> Option<ConsumeError> {
         (data.signal() != self.id.signal()).then(|| {
-            ConsumeError::permanent(format!("pipeline \"{}\" does not accept {}", self.id, data.signal()))
+            ConsumeError::permanent(format!(
+                "pipeline \"{}\" does not accept {}",
+                self.id,
+                data.signal()
+            ))
         })
     }
 }
@@ -157,7 +174,10 @@ impl Consumer for PipelineEntry {
 
     async fn consume_or_return(&self, data: Telemetry) -> Result<(), Refused> {
         if let Some(error) = self.wrong_signal(&data) {
-            return Err(Refused { error, data: Some(data) });
+            return Err(Refused {
+                error,
+                data: Some(data),
+            });
         }
         self.first.consume_or_return(data).await
     }
@@ -167,7 +187,10 @@ impl Consumer for PipelineEntry {
     }
 }
 
-fn fan_in(consumers: Vec<Arc<dyn Consumer>>, fanouts: &mut Vec<Arc<FanOut>>) -> Option<Arc<dyn Consumer>> {
+fn fan_in(
+    consumers: Vec<Arc<dyn Consumer>>,
+    fanouts: &mut Vec<Arc<FanOut>>,
+) -> Option<Arc<dyn Consumer>> {
     if consumers.len() <= 1 {
         return consumers.into_iter().next();
     }
@@ -185,15 +208,25 @@ impl Pipelines {
     /// Builds every component the configuration uses; factories and components see
     /// `resources`. Opens nothing (factories must not); fails with every factory error, each
     /// naming the file and the component.
-    pub fn build_with(config: &ValidatedConfig, resources: Resources) -> Result<Pipelines, ConfigErrors> {
+    pub fn build_with(
+        config: &ValidatedConfig,
+        resources: Resources,
+    ) -> Result<Pipelines, ConfigErrors> {
         let cfg = &config.config;
         let mut errors: Vec<ConfigError> = Vec::new();
         let locate = |error: ConfigError, kind: ComponentKind, id: &ComponentId| {
-            let origin = cfg.section(kind).get(id).map(|e| e.origin.clone()).unwrap_or_default();
+            let origin = cfg
+                .section(kind)
+                .get(id)
+                .map(|e| e.origin.clone())
+                .unwrap_or_default();
             error.locate(&origin, &[kind.section().to_owned(), id.to_string()])
         };
         let value_of = |kind: ComponentKind, id: &ComponentId| {
-            cfg.section(kind).get(id).map(|e| e.config.clone()).unwrap_or_default()
+            cfg.section(kind)
+                .get(id)
+                .map(|e| e.config.clone())
+                .unwrap_or_default()
         };
 
         let mut extensions = Vec::new();
@@ -208,7 +241,10 @@ impl Pipelines {
         let mut exporter_signals: BTreeMap<&ComponentId, SignalSet> = BTreeMap::new();
         for (pipeline_id, pipeline) in &cfg.service.pipelines {
             for id in &pipeline.exporters {
-                exporter_signals.entry(id).or_default().insert(pipeline_id.signal());
+                exporter_signals
+                    .entry(id)
+                    .or_default()
+                    .insert(pipeline_id.signal());
             }
         }
         let mut exporters = Vec::new();
@@ -219,7 +255,10 @@ impl Pipelines {
             match factory.create(ctx, value_of(ComponentKind::Exporter, id)) {
                 Ok(exporter) => {
                     let exporter: Arc<dyn Exporter> = Arc::from(exporter);
-                    let node = Arc::new(Node { id: id.clone(), inner: exporter.clone() });
+                    let node = Arc::new(Node {
+                        id: id.clone(),
+                        inner: exporter.clone(),
+                    });
                     exporter_nodes.insert(id.clone(), node);
                     exporters.push(Member::new(id.clone(), exporter));
                 }
@@ -230,35 +269,54 @@ impl Pipelines {
         let mut fanouts = Vec::new();
         let mut pipelines = Vec::new();
         'pipelines: for (pipeline_id, pipeline) in &cfg.service.pipelines {
-            let ends: Vec<Arc<dyn Consumer>> =
-                pipeline.exporters.iter().filter_map(|id| exporter_nodes.get(id).cloned()).collect();
+            let ends: Vec<Arc<dyn Consumer>> = pipeline
+                .exporters
+                .iter()
+                .filter_map(|id| exporter_nodes.get(id).cloned())
+                .collect();
             if ends.len() != pipeline.exporters.len() {
                 continue; // an exporter failed to build; its error is recorded
             }
-            let Some(mut next) = fan_in(ends, &mut fanouts) else { continue };
+            let Some(mut next) = fan_in(ends, &mut fanouts) else {
+                continue;
+            };
             let mut mutates = next.mutates_data();
             let mut processors = Vec::new();
             for id in pipeline.processors.iter().rev() {
-                let Some(factory) = config.processors.get(id) else { continue 'pipelines };
+                let Some(factory) = config.processors.get(id) else {
+                    continue 'pipelines;
+                };
                 let ctx = ProcessorContext::new(id.clone(), pipeline_id.clone(), next.clone())
                     .with_resources(resources.clone());
                 match factory.create(ctx, value_of(ComponentKind::Processor, id)) {
                     Ok(processor) => {
                         let processor: Arc<dyn Processor> = Arc::from(processor);
                         mutates |= processor.mutates_data();
-                        next = Arc::new(Node { id: id.clone(), inner: processor.clone() });
+                        next = Arc::new(Node {
+                            id: id.clone(),
+                            inner: processor.clone(),
+                        });
                         processors.push(Member::new(id.clone(), processor));
                     }
                     Err(error) => {
-                        let error = error.map_message(|m| format!("in pipeline \"{pipeline_id}\": {m}"));
+                        let error =
+                            error.map_message(|m| format!("in pipeline \"{pipeline_id}\": {m}"));
                         errors.push(locate(error, ComponentKind::Processor, id));
                         continue 'pipelines;
                     }
                 }
             }
             processors.reverse();
-            let entry = Arc::new(PipelineEntry { id: pipeline_id.clone(), first: next, mutates });
-            pipelines.push(PipelineNodes { id: pipeline_id.clone(), processors, entry });
+            let entry = Arc::new(PipelineEntry {
+                id: pipeline_id.clone(),
+                first: next,
+                mutates,
+            });
+            pipelines.push(PipelineNodes {
+                id: pipeline_id.clone(),
+                processors,
+                entry,
+            });
         }
 
         let mut receivers = Vec::new();
@@ -269,14 +327,20 @@ impl Pipelines {
                 let entries: Vec<Arc<dyn Consumer>> = pipelines
                     .iter()
                     .filter(|p| p.id.signal() == signal)
-                    .filter(|p| cfg.service.pipelines.get(&p.id).is_some_and(|c| c.receivers.contains(id)))
+                    .filter(|p| {
+                        cfg.service
+                            .pipelines
+                            .get(&p.id)
+                            .is_some_and(|c| c.receivers.contains(id))
+                    })
                     .map(|p| p.entry.clone())
                     .collect();
                 if let Some(consumer) = fan_in(entries, &mut fanouts) {
                     next.set(signal, consumer);
                 }
             }
-            let ctx = ReceiverContext::new(id.clone(), next.clone()).with_resources(resources.clone());
+            let ctx =
+                ReceiverContext::new(id.clone(), next.clone()).with_resources(resources.clone());
             match factory.create(ctx, value_of(ComponentKind::Receiver, id)) {
                 Ok(receiver) => {
                     receivers.push(Member::new(id.clone(), Arc::from(receiver)));
@@ -290,7 +354,10 @@ impl Pipelines {
             return Err(ConfigErrors(errors));
         }
         let (host, fatal) = Host::new(
-            extensions.iter().map(|m: &Member<dyn Extension>| (m.id.clone(), m.component.clone())).collect(),
+            extensions
+                .iter()
+                .map(|m: &Member<dyn Extension>| (m.id.clone(), m.component.clone()))
+                .collect(),
             resources,
         );
         Ok(Pipelines {
@@ -307,7 +374,9 @@ impl Pipelines {
     }
 
     fn transition(&self, from: State, to: State) -> bool {
-        let Ok(mut state) = self.state.lock() else { return false };
+        let Ok(mut state) = self.state.lock() else {
+            return false;
+        };
         if *state == from {
             *state = to;
             true
@@ -323,22 +392,30 @@ impl Pipelines {
         if !self.transition(State::Built, State::Started) {
             return Ok(());
         }
-        let failed = |kind, id: &ComponentId, pipeline: Option<&PipelineId>, source: BoxError| LifecycleError {
-            phase: Phase::Start,
-            kind,
-            id: id.clone(),
-            pipeline: pipeline.cloned(),
-            source,
+        let failed = |kind, id: &ComponentId, pipeline: Option<&PipelineId>, source: BoxError| {
+            LifecycleError {
+                phase: Phase::Start,
+                kind,
+                id: id.clone(),
+                pipeline: pipeline.cloned(),
+                source,
+            }
         };
         for m in &self.extensions {
             tracing::debug!(extension = %m.id, "starting");
             m.mark_started();
-            m.component.start(&self.host).await.map_err(|e| failed(ComponentKind::Extension, &m.id, None, e))?;
+            m.component
+                .start(&self.host)
+                .await
+                .map_err(|e| failed(ComponentKind::Extension, &m.id, None, e))?;
         }
         for m in &self.exporters {
             tracing::debug!(exporter = %m.id, "starting");
             m.mark_started();
-            m.component.start(&self.host).await.map_err(|e| failed(ComponentKind::Exporter, &m.id, None, e))?;
+            m.component
+                .start(&self.host)
+                .await
+                .map_err(|e| failed(ComponentKind::Exporter, &m.id, None, e))?;
         }
         for pipeline in &self.pipelines {
             for m in pipeline.processors.iter().rev() {
@@ -353,7 +430,10 @@ impl Pipelines {
         for m in &self.receivers {
             tracing::debug!(receiver = %m.id, "starting");
             m.mark_started();
-            m.component.start(&self.host).await.map_err(|e| failed(ComponentKind::Receiver, &m.id, None, e))?;
+            m.component
+                .start(&self.host)
+                .await
+                .map_err(|e| failed(ComponentKind::Receiver, &m.id, None, e))?;
         }
         Ok(())
     }
@@ -372,9 +452,22 @@ impl Pipelines {
             .receivers
             .iter()
             .filter(|m| m.was_started())
-            .map(|m| stop(ComponentKind::Receiver, &m.id, None, deadline, m.component.shutdown(deadline)))
+            .map(|m| {
+                stop(
+                    ComponentKind::Receiver,
+                    &m.id,
+                    None,
+                    deadline,
+                    m.component.shutdown(deadline),
+                )
+            })
             .collect();
-        errors.extend(join_all(receivers).await.into_iter().filter_map(Result::err));
+        errors.extend(
+            join_all(receivers)
+                .await
+                .into_iter()
+                .filter_map(Result::err),
+        );
 
         let processors: Vec<BoxFuture<'_, Vec<LifecycleError>>> = self
             .pipelines
@@ -384,7 +477,15 @@ impl Pipelines {
                     let mut errors = Vec::new();
                     for m in pipeline.processors.iter().filter(|m| m.was_started()) {
                         let fut = m.component.shutdown(deadline);
-                        if let Err(e) = stop(ComponentKind::Processor, &m.id, Some(&pipeline.id), deadline, fut).await {
+                        if let Err(e) = stop(
+                            ComponentKind::Processor,
+                            &m.id,
+                            Some(&pipeline.id),
+                            deadline,
+                            fut,
+                        )
+                        .await
+                        {
                             errors.push(e);
                         }
                     }
@@ -398,9 +499,22 @@ impl Pipelines {
             .exporters
             .iter()
             .filter(|m| m.was_started())
-            .map(|m| stop(ComponentKind::Exporter, &m.id, None, deadline, m.component.shutdown(deadline)))
+            .map(|m| {
+                stop(
+                    ComponentKind::Exporter,
+                    &m.id,
+                    None,
+                    deadline,
+                    m.component.shutdown(deadline),
+                )
+            })
             .collect();
-        errors.extend(join_all(exporters).await.into_iter().filter_map(Result::err));
+        errors.extend(
+            join_all(exporters)
+                .await
+                .into_iter()
+                .filter_map(Result::err),
+        );
 
         for m in self.extensions.iter().rev().filter(|m| m.was_started()) {
             let fut = m.component.shutdown(deadline);
@@ -409,7 +523,11 @@ impl Pipelines {
             }
         }
 
-        if errors.is_empty() { Ok(()) } else { Err(ShutdownErrors(errors)) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ShutdownErrors(errors))
+        }
     }
 
     /// Waits for a component to report a fatal error after start (through
@@ -437,7 +555,10 @@ impl Pipelines {
     /// The first consumer of a pipeline: data given to it goes through the pipeline's
     /// processors and exporters, as if a receiver of the pipeline had received it.
     pub fn pipeline(&self, id: &PipelineId) -> Option<Arc<dyn Consumer>> {
-        self.pipelines.iter().find(|p| &p.id == id).map(|p| p.entry.clone())
+        self.pipelines
+            .iter()
+            .find(|p| &p.id == id)
+            .map(|p| p.entry.clone())
     }
 
     /// The consumers a receiver was built with.

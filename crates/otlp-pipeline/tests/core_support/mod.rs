@@ -3,7 +3,13 @@
 //! components that record what happens to them.
 
 // Helpers of tests: panicking on a broken fixture is the point.
-#![allow(dead_code, unreachable_pub, missing_docs, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -15,20 +21,24 @@ use otlp_pipeline::config::duration;
 use otlp_pipeline::factory::{ComponentConfig, FnFactory};
 use otlp_pipeline::{
     BoxError, ComponentId, ComponentKind, ConfigError, ConsumeError, Consumer, Exporter, Extension,
-    Host, NextConsumers, Processor, Receiver, Registry, Signal, SignalSet,
-    Telemetry,
+    Host, NextConsumers, Processor, Receiver, Registry, Signal, SignalSet, Telemetry,
 };
 use serde::{Deserialize, Serialize};
 use serde_yaml_ng::Value;
 use tokio::time::Instant;
 
 pub fn config_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/configs").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/configs")
+        .join(name)
 }
 
 /// An environment for substitution tests.
 pub fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
-    let map: BTreeMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let map: BTreeMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
     move |name| map.get(name).cloned()
 }
 
@@ -173,7 +183,10 @@ pub struct FilterConfig {
 impl ComponentConfig for FilterConfig {
     fn validate_for_signal(&self, signal: Signal) -> Result<(), ConfigError> {
         if !self.log_bodies.is_empty() && signal != Signal::Logs {
-            return Err(ConfigError::bad_value("log_bodies", format!("is only valid for logs, not {signal}")));
+            return Err(ConfigError::bad_value(
+                "log_bodies",
+                format!("is only valid for logs, not {signal}"),
+            ));
         }
         Ok(())
     }
@@ -187,37 +200,67 @@ fn noop_receiver() -> Result<Box<dyn Receiver>, ConfigError> {
 pub fn otelcol_registry() -> Registry {
     let tml = SignalSet::TRACES_METRICS_LOGS;
     let mut r = Registry::default();
-    r.register_receiver(FnFactory::receiver("otlp", SignalSet::ALL, |_, _: OtlpReceiverConfig| noop_receiver()))
-        .expect("register");
-    r.register_receiver(FnFactory::receiver("zipkin", Signal::Traces, |_, _: AnyConfig| noop_receiver()))
-        .expect("register");
-    r.register_processor(FnFactory::processor("batch", SignalSet::ALL, |ctx, _: BatchConfig| {
-        Ok(Box::new(Pass(ctx.next)))
-    }))
+    r.register_receiver(FnFactory::receiver(
+        "otlp",
+        SignalSet::ALL,
+        |_, _: OtlpReceiverConfig| noop_receiver(),
+    ))
     .expect("register");
-    r.register_processor(FnFactory::processor("memory_limiter", SignalSet::ALL, |ctx, _: MemoryLimiterConfig| {
-        Ok(Box::new(Pass(ctx.next)))
-    }))
+    r.register_receiver(FnFactory::receiver(
+        "zipkin",
+        Signal::Traces,
+        |_, _: AnyConfig| noop_receiver(),
+    ))
     .expect("register");
-    r.register_processor(FnFactory::processor("attributes", tml, |ctx, _: AnyConfig| Ok(Box::new(Pass(ctx.next)))))
-        .expect("register");
-    r.register_processor(FnFactory::processor("filter", tml, |ctx, _: FilterConfig| Ok(Box::new(Pass(ctx.next)))))
-        .expect("register");
+    r.register_processor(FnFactory::processor(
+        "batch",
+        SignalSet::ALL,
+        |ctx, _: BatchConfig| Ok(Box::new(Pass(ctx.next))),
+    ))
+    .expect("register");
+    r.register_processor(FnFactory::processor(
+        "memory_limiter",
+        SignalSet::ALL,
+        |ctx, _: MemoryLimiterConfig| Ok(Box::new(Pass(ctx.next))),
+    ))
+    .expect("register");
+    r.register_processor(FnFactory::processor(
+        "attributes",
+        tml,
+        |ctx, _: AnyConfig| Ok(Box::new(Pass(ctx.next))),
+    ))
+    .expect("register");
+    r.register_processor(FnFactory::processor(
+        "filter",
+        tml,
+        |ctx, _: FilterConfig| Ok(Box::new(Pass(ctx.next))),
+    ))
+    .expect("register");
     r.register_exporter(
-        FnFactory::exporter("otlp", SignalSet::ALL, |_, _: OtlpExporterConfig| Ok(Box::new(Noop)))
-            .with_aliases(&["otlp_grpc"]),
+        FnFactory::exporter("otlp", SignalSet::ALL, |_, _: OtlpExporterConfig| {
+            Ok(Box::new(Noop))
+        })
+        .with_aliases(&["otlp_grpc"]),
     )
     .expect("register");
     r.register_exporter(
-        FnFactory::exporter("otlphttp", SignalSet::ALL, |_, _: OtlpExporterConfig| Ok(Box::new(Noop)))
-            .with_aliases(&["otlp_http"]),
+        FnFactory::exporter("otlphttp", SignalSet::ALL, |_, _: OtlpExporterConfig| {
+            Ok(Box::new(Noop))
+        })
+        .with_aliases(&["otlp_http"]),
     )
     .expect("register");
-    r.register_exporter(FnFactory::exporter("debug", SignalSet::ALL, |_, _: DebugConfig| Ok(Box::new(Noop))))
-        .expect("register");
+    r.register_exporter(FnFactory::exporter(
+        "debug",
+        SignalSet::ALL,
+        |_, _: DebugConfig| Ok(Box::new(Noop)),
+    ))
+    .expect("register");
     for extension in ["health_check", "pprof", "zpages", "file_storage"] {
-        r.register_extension(FnFactory::extension(extension, |_, _: AnyConfig| Ok(Box::new(Noop))))
-            .expect("register");
+        r.register_extension(FnFactory::extension(extension, |_, _: AnyConfig| {
+            Ok(Box::new(Noop))
+        }))
+        .expect("register");
     }
     r
 }
@@ -258,7 +301,12 @@ impl Probe {
     }
 
     fn created(&self, id: &ComponentId) {
-        *self.creates.lock().unwrap().entry(id.to_string()).or_default() += 1;
+        *self
+            .creates
+            .lock()
+            .unwrap()
+            .entry(id.to_string())
+            .or_default() += 1;
     }
 
     pub fn creates(&self, id: &str) -> usize {
@@ -266,7 +314,12 @@ impl Probe {
     }
 
     pub fn next_of(&self, receiver: &str) -> NextConsumers {
-        self.receivers.lock().unwrap().get(receiver).cloned().expect("receiver built")
+        self.receivers
+            .lock()
+            .unwrap()
+            .get(receiver)
+            .cloned()
+            .expect("receiver built")
     }
 
     /// Deliveries to `exporter`, as (shared on arrival, data).
@@ -286,7 +339,9 @@ impl Probe {
 }
 
 fn probe_of(resources: &otlp_pipeline::Resources) -> Result<Arc<Probe>, ConfigError> {
-    resources.get::<Probe>().ok_or_else(|| ConfigError::invalid("no Probe resource"))
+    resources
+        .get::<Probe>()
+        .ok_or_else(|| ConfigError::invalid("no Probe resource"))
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -386,7 +441,10 @@ impl ProbeComponent {
         };
         if let Some(traces) = data.traces_mut() {
             for rs in &mut traces.resource_spans {
-                rs.resource.get_or_insert_with(Default::default).attributes.push(marker.clone());
+                rs.resource
+                    .get_or_insert_with(Default::default)
+                    .attributes
+                    .push(marker.clone());
             }
         }
     }
@@ -474,7 +532,10 @@ impl Extension for ProbeComponent {
 
 fn check_create(config: &ProbeConfig) -> Result<(), ConfigError> {
     if config.fail_create {
-        return Err(ConfigError::bad_value("fail_create", "this probe refuses to be built"));
+        return Err(ConfigError::bad_value(
+            "fail_create",
+            "this probe refuses to be built",
+        ));
     }
     Ok(())
 }
@@ -483,49 +544,69 @@ fn check_create(config: &ProbeConfig) -> Result<(), ConfigError> {
 /// `probe`, all sharing the `Probe` resource.
 pub fn probe_registry() -> Registry {
     let mut r = Registry::default();
-    r.register_receiver(FnFactory::receiver("probe", SignalSet::ALL, |ctx, config: ProbeConfig| {
-        check_create(&config)?;
-        let probe = probe_of(&ctx.resources)?;
-        probe.created(&ctx.id);
-        probe.receivers.lock().unwrap().insert(ctx.id.to_string(), ctx.next.clone());
-        Ok(Box::new(ProbeComponent {
-            kind: ComponentKind::Receiver,
-            id: ctx.id,
-            pipeline: None,
-            config,
-            probe,
-            next: None,
-        }))
-    }))
+    r.register_receiver(FnFactory::receiver(
+        "probe",
+        SignalSet::ALL,
+        |ctx, config: ProbeConfig| {
+            check_create(&config)?;
+            let probe = probe_of(&ctx.resources)?;
+            probe.created(&ctx.id);
+            probe
+                .receivers
+                .lock()
+                .unwrap()
+                .insert(ctx.id.to_string(), ctx.next.clone());
+            Ok(Box::new(ProbeComponent {
+                kind: ComponentKind::Receiver,
+                id: ctx.id,
+                pipeline: None,
+                config,
+                probe,
+                next: None,
+            }))
+        },
+    ))
     .expect("register");
-    r.register_processor(FnFactory::processor("probe", SignalSet::ALL, |ctx, config: ProbeConfig| {
-        check_create(&config)?;
-        let probe = probe_of(&ctx.resources)?;
-        probe.created(&ctx.id);
-        Ok(Box::new(ProbeComponent {
-            kind: ComponentKind::Processor,
-            pipeline: Some(ctx.pipeline.to_string()),
-            id: ctx.id,
-            config,
-            probe,
-            next: Some(ctx.next),
-        }))
-    }))
+    r.register_processor(FnFactory::processor(
+        "probe",
+        SignalSet::ALL,
+        |ctx, config: ProbeConfig| {
+            check_create(&config)?;
+            let probe = probe_of(&ctx.resources)?;
+            probe.created(&ctx.id);
+            Ok(Box::new(ProbeComponent {
+                kind: ComponentKind::Processor,
+                pipeline: Some(ctx.pipeline.to_string()),
+                id: ctx.id,
+                config,
+                probe,
+                next: Some(ctx.next),
+            }))
+        },
+    ))
     .expect("register");
-    r.register_exporter(FnFactory::exporter("probe", SignalSet::ALL, |ctx, config: ProbeConfig| {
-        check_create(&config)?;
-        let probe = probe_of(&ctx.resources)?;
-        probe.created(&ctx.id);
-        probe.exporter_signals.lock().unwrap().insert(ctx.id.to_string(), ctx.signals);
-        Ok(Box::new(ProbeComponent {
-            kind: ComponentKind::Exporter,
-            id: ctx.id,
-            pipeline: None,
-            config,
-            probe,
-            next: None,
-        }))
-    }))
+    r.register_exporter(FnFactory::exporter(
+        "probe",
+        SignalSet::ALL,
+        |ctx, config: ProbeConfig| {
+            check_create(&config)?;
+            let probe = probe_of(&ctx.resources)?;
+            probe.created(&ctx.id);
+            probe
+                .exporter_signals
+                .lock()
+                .unwrap()
+                .insert(ctx.id.to_string(), ctx.signals);
+            Ok(Box::new(ProbeComponent {
+                kind: ComponentKind::Exporter,
+                id: ctx.id,
+                pipeline: None,
+                config,
+                probe,
+                next: None,
+            }))
+        },
+    ))
     .expect("register");
     r.register_extension(FnFactory::extension("probe", |ctx, config: ProbeConfig| {
         check_create(&config)?;
@@ -547,7 +628,11 @@ pub fn probe_registry() -> Registry {
 /// A traces request with `spans` spans in one resource.
 pub fn traces(spans: usize) -> Telemetry {
     use otlp_model::builders::{SpanBuilder, TracesBuilder};
-    Telemetry::new(TracesBuilder::new().spans((0..spans).map(|i| SpanBuilder::new(format!("s{i}")))).build())
+    Telemetry::new(
+        TracesBuilder::new()
+            .spans((0..spans).map(|i| SpanBuilder::new(format!("s{i}"))))
+            .build(),
+    )
 }
 
 /// Written-by markers on the first resource of a traces payload.

@@ -23,8 +23,10 @@ pub const DEFAULT_GRPC_ENDPOINT: &str = "http://localhost:4317";
 pub const DEFAULT_HTTP_ENDPOINT: &str = "http://localhost:4318";
 
 /// The default `User-Agent`: `OTel-OTLP-Exporter-Rust-otlp-rs/<version>`.
-pub const DEFAULT_USER_AGENT: &str =
-    concat!("OTel-OTLP-Exporter-Rust-otlp-rs/", env!("CARGO_PKG_VERSION"));
+pub const DEFAULT_USER_AGENT: &str = concat!(
+    "OTel-OTLP-Exporter-Rust-otlp-rs/",
+    env!("CARGO_PKG_VERSION")
+);
 
 /// The OTLP transport protocol, as `OTEL_EXPORTER_OTLP_PROTOCOL` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -101,7 +103,9 @@ impl FromStr for Protocol {
             "grpc" => Ok(Protocol::Grpc),
             "http/protobuf" => Ok(Protocol::HttpProtobuf),
             "http/json" => Ok(Protocol::HttpJson),
-            _ => Err(ParseProtocolError { value: value.to_owned() }),
+            _ => Err(ParseProtocolError {
+                value: value.to_owned(),
+            }),
         }
     }
 }
@@ -148,7 +152,10 @@ impl Default for RetryConfig {
 impl RetryConfig {
     /// No retries: one attempt per export.
     pub fn disabled() -> Self {
-        RetryConfig { enabled: false, ..RetryConfig::default() }
+        RetryConfig {
+            enabled: false,
+            ..RetryConfig::default()
+        }
     }
 
     /// Sets the first wait.
@@ -183,7 +190,10 @@ impl RetryConfig {
 
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         let error = |field, message: &str| {
-            Err(ConfigError::Retry { field, message: message.to_owned() })
+            Err(ConfigError::Retry {
+                field,
+                message: message.to_owned(),
+            })
         };
         if !self.enabled {
             return Ok(());
@@ -214,14 +224,23 @@ pub(crate) struct Pem {
 
 impl Pem {
     fn from_bytes(bytes: impl Into<Vec<u8>>, what: &str) -> Self {
-        Pem { bytes: bytes.into().into(), origin: format!("{what} (PEM given in memory)") }
+        Pem {
+            bytes: bytes.into().into(),
+            origin: format!("{what} (PEM given in memory)"),
+        }
     }
 
     pub(crate) fn from_file(path: &Path, what: &str) -> Result<Self, ConfigError> {
         let origin = format!("{what} `{}`", path.display());
         match std::fs::read(path) {
-            Ok(bytes) => Ok(Pem { bytes: bytes.into(), origin }),
-            Err(error) => Err(ConfigError::Tls { what: origin, message: error.to_string() }),
+            Ok(bytes) => Ok(Pem {
+                bytes: bytes.into(),
+                origin,
+            }),
+            Err(error) => Err(ConfigError::Tls {
+                what: origin,
+                message: error.to_string(),
+            }),
         }
     }
 }
@@ -312,7 +331,10 @@ impl fmt::Debug for TlsConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TlsConfig")
             .field("ca", &self.ca)
-            .field("client_certificate", &self.identity.as_ref().map(|(cert, _)| cert))
+            .field(
+                "client_certificate",
+                &self.identity.as_ref().map(|(cert, _)| cert),
+            )
             .field("server_name", &self.server_name)
             .finish()
     }
@@ -384,7 +406,9 @@ impl ExporterConfig {
     /// A builder starting from the defaults (http/protobuf to `http://localhost:4318`, no
     /// compression, 10 s timeout, the Collector's retry defaults).
     pub fn builder() -> ExporterBuilder {
-        ExporterBuilder { config: ExporterConfig::default() }
+        ExporterBuilder {
+            config: ExporterConfig::default(),
+        }
     }
 
     /// A builder starting from this configuration (e.g. one read from the environment).
@@ -447,7 +471,9 @@ impl ExporterConfig {
 /// indexed by HPACK).
 pub(crate) fn is_sensitive_header(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
-    ["auth", "key", "token", "secret", "cookie", "password"].iter().any(|word| name.contains(word))
+    ["auth", "key", "token", "secret", "cookie", "password"]
+        .iter()
+        .any(|word| name.contains(word))
 }
 
 impl fmt::Debug for ExporterConfig {
@@ -456,7 +482,11 @@ impl fmt::Debug for ExporterConfig {
             .headers
             .iter()
             .map(|(name, value)| {
-                let value = if is_sensitive_header(name) { "<redacted>" } else { value.as_str() };
+                let value = if is_sensitive_header(name) {
+                    "<redacted>"
+                } else {
+                    value.as_str()
+                };
                 (name.as_str(), value)
             })
             .collect();
@@ -527,7 +557,9 @@ impl ExporterBuilder {
     /// compared case-insensitively). A `user-agent` header replaces the default one.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         let name = name.into();
-        self.config.headers.retain(|(existing, _)| !existing.eq_ignore_ascii_case(&name));
+        self.config
+            .headers
+            .retain(|(existing, _)| !existing.eq_ignore_ascii_case(&name));
         self.config.headers.push((name, value.into()));
         self
     }
@@ -629,11 +661,29 @@ mod tests {
         assert_eq!(retry.multiplier, 1.5);
         assert_eq!(retry.randomization_factor, 0.5);
         assert!(retry.validate().is_ok());
-        assert!(RetryConfig::default().with_multiplier(0.5).validate().is_err());
-        assert!(RetryConfig::default().with_randomization_factor(1.5).validate().is_err());
-        assert!(RetryConfig::default().with_initial_interval(Duration::ZERO).validate().is_err());
         assert!(
-            RetryConfig::default().with_max_interval(Duration::from_secs(1)).validate().is_err()
+            RetryConfig::default()
+                .with_multiplier(0.5)
+                .validate()
+                .is_err()
+        );
+        assert!(
+            RetryConfig::default()
+                .with_randomization_factor(1.5)
+                .validate()
+                .is_err()
+        );
+        assert!(
+            RetryConfig::default()
+                .with_initial_interval(Duration::ZERO)
+                .validate()
+                .is_err()
+        );
+        assert!(
+            RetryConfig::default()
+                .with_max_interval(Duration::from_secs(1))
+                .validate()
+                .is_err()
         );
     }
 
@@ -652,7 +702,10 @@ mod tests {
 
     #[test]
     fn header_replaces_same_name() {
-        let config = ExporterConfig::builder().header("X-A", "1").header("x-a", "2").into_config();
+        let config = ExporterConfig::builder()
+            .header("X-A", "1")
+            .header("x-a", "2")
+            .into_config();
         assert_eq!(config.headers(), &[("x-a".to_owned(), "2".to_owned())]);
     }
 }

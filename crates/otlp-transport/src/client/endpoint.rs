@@ -29,7 +29,9 @@ pub(crate) fn resolve(
     if trimmed.is_empty() {
         return Err("the endpoint is empty".to_owned());
     }
-    let uri: Uri = trimmed.parse().map_err(|e: http::uri::InvalidUri| format!("not a URL: {e}"))?;
+    let uri: Uri = trimmed
+        .parse()
+        .map_err(|e: http::uri::InvalidUri| format!("not a URL: {e}"))?;
     let scheme = match uri.scheme() {
         Some(scheme) if *scheme == Scheme::HTTP || *scheme == Scheme::HTTPS => scheme.clone(),
         Some(scheme) => {
@@ -37,7 +39,11 @@ pub(crate) fn resolve(
         }
         None if protocol == Protocol::Grpc => {
             // OTEL_EXPORTER_OTLP_INSECURE applies to exactly this case.
-            if insecure { Scheme::HTTP } else { Scheme::HTTPS }
+            if insecure {
+                Scheme::HTTP
+            } else {
+                Scheme::HTTPS
+            }
         }
         None => {
             return Err("an OTLP/HTTP endpoint needs a scheme, http:// or https://".to_owned());
@@ -82,40 +88,83 @@ mod tests {
     use EndpointKind::{Base, Signal as Exact};
 
     fn http(endpoint: &str, kind: EndpointKind) -> String {
-        resolve(Protocol::HttpProtobuf, Signal::Traces, endpoint, kind, false).unwrap().to_string()
+        resolve(
+            Protocol::HttpProtobuf,
+            Signal::Traces,
+            endpoint,
+            kind,
+            false,
+        )
+        .unwrap()
+        .to_string()
     }
 
     fn grpc(endpoint: &str, insecure: bool) -> String {
-        resolve(Protocol::Grpc, Signal::Logs, endpoint, Base, insecure).unwrap().to_string()
+        resolve(Protocol::Grpc, Signal::Logs, endpoint, Base, insecure)
+            .unwrap()
+            .to_string()
     }
 
     #[test]
     fn http_base_gets_the_signal_path() {
-        assert_eq!(http("http://localhost:4318", Base), "http://localhost:4318/v1/traces");
-        assert_eq!(http("http://localhost:4318/", Base), "http://localhost:4318/v1/traces");
-        assert_eq!(http("https://c.example/otlp", Base), "https://c.example/otlp/v1/traces");
-        assert_eq!(http("https://c.example/otlp/", Base), "https://c.example/otlp/v1/traces");
+        assert_eq!(
+            http("http://localhost:4318", Base),
+            "http://localhost:4318/v1/traces"
+        );
+        assert_eq!(
+            http("http://localhost:4318/", Base),
+            "http://localhost:4318/v1/traces"
+        );
+        assert_eq!(
+            http("https://c.example/otlp", Base),
+            "https://c.example/otlp/v1/traces"
+        );
+        assert_eq!(
+            http("https://c.example/otlp/", Base),
+            "https://c.example/otlp/v1/traces"
+        );
         assert_eq!(http("http://c:1/a?x=1", Base), "http://c:1/a/v1/traces?x=1");
-        let profiles =
-            resolve(Protocol::HttpJson, Signal::Profiles, "http://c:4318/p", Base, false).unwrap();
-        assert_eq!(profiles.to_string(), "http://c:4318/p/v1development/profiles");
+        let profiles = resolve(
+            Protocol::HttpJson,
+            Signal::Profiles,
+            "http://c:4318/p",
+            Base,
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            profiles.to_string(),
+            "http://c:4318/p/v1development/profiles"
+        );
     }
 
     #[test]
     fn http_signal_endpoint_is_used_as_is() {
         assert_eq!(http("http://c:4318", Exact), "http://c:4318/");
-        assert_eq!(http("http://c:4318/custom/path", Exact), "http://c:4318/custom/path");
-        assert_eq!(http("http://c:4318/v1/traces/", Exact), "http://c:4318/v1/traces/");
+        assert_eq!(
+            http("http://c:4318/custom/path", Exact),
+            "http://c:4318/custom/path"
+        );
+        assert_eq!(
+            http("http://c:4318/v1/traces/", Exact),
+            "http://c:4318/v1/traces/"
+        );
     }
 
     #[test]
     fn grpc_keeps_only_the_origin() {
         let path = Signal::Logs.grpc_path();
         assert_eq!(grpc("http://c:4317", false), format!("http://c:4317{path}"));
-        assert_eq!(grpc("https://c:4317/ignored", false), format!("https://c:4317{path}"));
+        assert_eq!(
+            grpc("https://c:4317/ignored", false),
+            format!("https://c:4317{path}")
+        );
         assert_eq!(grpc("c:4317", false), format!("https://c:4317{path}"));
         assert_eq!(grpc("c:4317", true), format!("http://c:4317{path}"));
-        assert_eq!(grpc("https://c:4317", true), format!("https://c:4317{path}"));
+        assert_eq!(
+            grpc("https://c:4317", true),
+            format!("https://c:4317{path}")
+        );
         assert_eq!(grpc("[::1]:4317", true), format!("http://[::1]:4317{path}"));
     }
 

@@ -31,7 +31,10 @@ impl<F: Fn(&str) -> Option<String>> Lookup<'_, F> {
 }
 
 fn env_error(var: &str, message: impl Into<String>) -> ConfigError {
-    ConfigError::Env { var: var.to_owned(), message: message.into() }
+    ConfigError::Env {
+        var: var.to_owned(),
+        message: message.into(),
+    }
 }
 
 impl ExporterConfig {
@@ -66,7 +69,10 @@ impl ExporterConfig {
     where
         F: Fn(&str) -> Option<String>,
     {
-        let env = Lookup { signal, lookup: &lookup };
+        let env = Lookup {
+            signal,
+            lookup: &lookup,
+        };
         let mut config = ExporterConfig::default();
 
         if let Some((var, value)) = env.get("PROTOCOL") {
@@ -74,7 +80,10 @@ impl ExporterConfig {
             if !protocol.is_available() {
                 return Err(env_error(
                     &var,
-                    format!("{protocol} needs the `{}` cargo feature", protocol.feature()),
+                    format!(
+                        "{protocol} needs the `{}` cargo feature",
+                        protocol.feature()
+                    ),
                 ));
             }
             config.protocol = protocol;
@@ -121,7 +130,10 @@ impl ExporterConfig {
 
         if let Some((var, value)) = env.get("TIMEOUT") {
             let millis: u64 = value.trim().parse().map_err(|_| {
-                env_error(&var, format!("`{value}` is not a whole number of milliseconds"))
+                env_error(
+                    &var,
+                    format!("`{value}` is not a whole number of milliseconds"),
+                )
             })?;
             if millis == 0 {
                 return Err(env_error(&var, "the timeout must be greater than zero"));
@@ -142,19 +154,26 @@ impl ExporterConfig {
             super::tls::check_ca(&ca).map_err(|e| env_error(&var, e.to_string()))?;
             config.tls.ca = Some(ca);
         }
-        match (read("CLIENT_CERTIFICATE", "client certificate")?, read("CLIENT_KEY", "client key")?)
-        {
+        match (
+            read("CLIENT_CERTIFICATE", "client certificate")?,
+            read("CLIENT_KEY", "client key")?,
+        ) {
             (Some((cert_var, cert)), Some((key_var, key))) => {
-                super::tls::check_identity(&cert, &key).map_err(|e| {
-                    env_error(&format!("{cert_var}/{key_var}"), e.to_string())
-                })?;
+                super::tls::check_identity(&cert, &key)
+                    .map_err(|e| env_error(&format!("{cert_var}/{key_var}"), e.to_string()))?;
                 config.tls.identity = Some((cert, key));
             }
             (Some((var, _)), None) => {
-                return Err(env_error(&var, "a client certificate needs a client key too"));
+                return Err(env_error(
+                    &var,
+                    "a client certificate needs a client key too",
+                ));
             }
             (None, Some((var, _))) => {
-                return Err(env_error(&var, "a client key needs a client certificate too"));
+                return Err(env_error(
+                    &var,
+                    "a client key needs a client certificate too",
+                ));
             }
             (None, None) => {}
         }
@@ -248,13 +267,30 @@ mod tests {
         );
         assert_eq!(
             parse_headers("Authorization=Basic%20dXNlcjpwYXNz%3D%3D").unwrap(),
-            vec![("Authorization".to_owned(), "Basic dXNlcjpwYXNz==".to_owned())]
+            vec![(
+                "Authorization".to_owned(),
+                "Basic dXNlcjpwYXNz==".to_owned()
+            )]
         );
-        assert_eq!(parse_headers("a=b=c").unwrap(), vec![("a".to_owned(), "b=c".to_owned())]);
-        assert_eq!(parse_headers("a=1,A=2").unwrap(), vec![("A".to_owned(), "2".to_owned())]);
+        assert_eq!(
+            parse_headers("a=b=c").unwrap(),
+            vec![("a".to_owned(), "b=c".to_owned())]
+        );
+        assert_eq!(
+            parse_headers("a=1,A=2").unwrap(),
+            vec![("A".to_owned(), "2".to_owned())]
+        );
         assert_eq!(parse_headers("k=caf%C3%A9").unwrap()[0].1, "café");
         assert_eq!(parse_headers("").unwrap(), vec![]);
-        for bad in ["novalue", "=v", "a=%zz", "a=%4", "bad key=v", "a=x%0Ay", "a=%FF"] {
+        for bad in [
+            "novalue",
+            "=v",
+            "a=%zz",
+            "a=%4",
+            "bad key=v",
+            "a=x%0Ay",
+            "a=%FF",
+        ] {
             assert!(parse_headers(bad).is_err(), "{bad:?}");
         }
     }

@@ -127,7 +127,10 @@ impl TransportError {
         kind: TransportErrorKind,
         source: impl Into<Box<dyn StdError + Send + Sync>>,
     ) -> Self {
-        TransportError { kind, source: source.into() }
+        TransportError {
+            kind,
+            source: source.into(),
+        }
     }
 
     /// The phase the error happened in.

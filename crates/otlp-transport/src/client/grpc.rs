@@ -9,7 +9,7 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 
 use super::error::{ExportError, ResponseStatus};
-use super::{collect_body, decode_protobuf_response, MAX_RESPONSE_BYTES};
+use super::{MAX_RESPONSE_BYTES, collect_body, decode_protobuf_response};
 use crate::compression::{self, Compression};
 use crate::grpc_wire::{self, GrpcCode};
 use crate::signal::{PartialSuccess, Signal};
@@ -37,7 +37,10 @@ pub(crate) fn request(
         .body(Full::new(body))
         .map_err(ExportError::encode)?;
     let map = request.headers_mut();
-    map.insert(CONTENT_TYPE, HeaderValue::from_static(grpc_wire::GRPC_CONTENT_TYPE));
+    map.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(grpc_wire::GRPC_CONTENT_TYPE),
+    );
     map.insert(TE, HeaderValue::from_static("trailers"));
     if let Some(token) = compression.grpc_token() {
         map.insert(grpc_wire::GRPC_ENCODING, HeaderValue::from_static(token));
@@ -109,7 +112,11 @@ pub(crate) async fn response(
         Some(value) => GrpcCode::from_header(value.as_bytes()),
         None if parts.status != StatusCode::OK => {
             let code = code_from_http(parts.status);
-            return Err(status_error(code, format!("HTTP {} without grpc-status", parts.status), None));
+            return Err(status_error(
+                code,
+                format!("HTTP {} without grpc-status", parts.status),
+                None,
+            ));
         }
         None => {
             return Err(ExportError::InvalidResponse(
@@ -159,7 +166,11 @@ pub(crate) async fn response(
 fn status_error(code: GrpcCode, message: String, retry_after: Option<Duration>) -> ExportError {
     let status = ResponseStatus::Grpc(code);
     if is_retryable(code, retry_after.is_some()) {
-        ExportError::Retryable { status, message, retry_after }
+        ExportError::Retryable {
+            status,
+            message,
+            retry_after,
+        }
     } else {
         ExportError::Rejected { status, message }
     }
@@ -193,12 +204,27 @@ mod tests {
     #[test]
     fn http_statuses_map_to_codes() {
         assert_eq!(code_from_http(StatusCode::BAD_REQUEST), GrpcCode::Internal);
-        assert_eq!(code_from_http(StatusCode::UNAUTHORIZED), GrpcCode::Unauthenticated);
-        assert_eq!(code_from_http(StatusCode::FORBIDDEN), GrpcCode::PermissionDenied);
-        assert_eq!(code_from_http(StatusCode::NOT_FOUND), GrpcCode::Unimplemented);
+        assert_eq!(
+            code_from_http(StatusCode::UNAUTHORIZED),
+            GrpcCode::Unauthenticated
+        );
+        assert_eq!(
+            code_from_http(StatusCode::FORBIDDEN),
+            GrpcCode::PermissionDenied
+        );
+        assert_eq!(
+            code_from_http(StatusCode::NOT_FOUND),
+            GrpcCode::Unimplemented
+        );
         for status in [429, 502, 503, 504] {
-            assert_eq!(code_from_http(StatusCode::from_u16(status).unwrap()), GrpcCode::Unavailable);
+            assert_eq!(
+                code_from_http(StatusCode::from_u16(status).unwrap()),
+                GrpcCode::Unavailable
+            );
         }
-        assert_eq!(code_from_http(StatusCode::INTERNAL_SERVER_ERROR), GrpcCode::Unknown);
+        assert_eq!(
+            code_from_http(StatusCode::INTERNAL_SERVER_ERROR),
+            GrpcCode::Unknown
+        );
     }
 }

@@ -29,7 +29,9 @@ pub(crate) fn body(encoded: Bytes, compression: Compression) -> Result<Bytes, Ex
     if compression == Compression::None {
         return Ok(encoded);
     }
-    compression::compress(compression, &encoded).map(Bytes::from).map_err(ExportError::encode)
+    compression::compress(compression, &encoded)
+        .map(Bytes::from)
+        .map_err(ExportError::encode)
 }
 
 /// The request of one attempt.
@@ -40,10 +42,15 @@ pub(crate) fn request(
     compression: Compression,
     headers: &HeaderMap,
 ) -> Result<Request<Full<Bytes>>, ExportError> {
-    let mut request = Request::post(uri.clone()).body(Full::new(body)).map_err(ExportError::encode)?;
+    let mut request = Request::post(uri.clone())
+        .body(Full::new(body))
+        .map_err(ExportError::encode)?;
     let map = request.headers_mut();
-    let content_type =
-        if protocol == Protocol::HttpJson { JSON_CONTENT_TYPE } else { PROTOBUF_CONTENT_TYPE };
+    let content_type = if protocol == Protocol::HttpJson {
+        JSON_CONTENT_TYPE
+    } else {
+        PROTOBUF_CONTENT_TYPE
+    };
     map.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Some(token) = compression.http_token() {
         map.insert(CONTENT_ENCODING, HeaderValue::from_static(token));
@@ -95,24 +102,39 @@ pub(crate) async fn response(
             .get(RETRY_AFTER)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| parse_retry_after(value, SystemTime::now()));
-        Err(ExportError::Retryable { status: status_kind, message, retry_after })
+        Err(ExportError::Retryable {
+            status: status_kind,
+            message,
+            retry_after,
+        })
     } else {
-        Err(ExportError::Rejected { status: status_kind, message })
+        Err(ExportError::Rejected {
+            status: status_kind,
+            message,
+        })
     }
 }
 
 fn content_type(headers: &HeaderMap) -> Option<String> {
-    headers.get(CONTENT_TYPE)?.to_str().ok().map(|value| value.trim().to_ascii_lowercase())
+    headers
+        .get(CONTENT_TYPE)?
+        .to_str()
+        .ok()
+        .map(|value| value.trim().to_ascii_lowercase())
 }
 
 /// Undoes a `Content-Encoding` on the answer.
 fn decode_content(headers: &HeaderMap, data: Bytes) -> Result<Bytes, ExportError> {
-    let Some(value) = headers.get(CONTENT_ENCODING) else { return Ok(data) };
+    let Some(value) = headers.get(CONTENT_ENCODING) else {
+        return Ok(data);
+    };
     let encoding = value
         .to_str()
         .ok()
         .and_then(Compression::from_token)
-        .ok_or_else(|| ExportError::InvalidResponse(format!("unknown content-encoding {value:?}")))?;
+        .ok_or_else(|| {
+            ExportError::InvalidResponse(format!("unknown content-encoding {value:?}"))
+        })?;
     if encoding == Compression::None {
         return Ok(data);
     }
@@ -178,23 +200,35 @@ mod tests {
 
     #[test]
     fn retryable_statuses_are_the_specs() {
-        let retryable: Vec<u16> =
-            (100..600).filter(|s| is_retryable(StatusCode::from_u16(*s).unwrap())).collect();
+        let retryable: Vec<u16> = (100..600)
+            .filter(|s| is_retryable(StatusCode::from_u16(*s).unwrap()))
+            .collect();
         assert_eq!(retryable, [429, 502, 503, 504]);
     }
 
     #[test]
     fn error_messages() {
         let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static(PROTOBUF_CONTENT_TYPE));
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static(PROTOBUF_CONTENT_TYPE),
+        );
         let status = crate::grpc_wire::RpcStatus {
             code: 3,
             message: "bad span".into(),
             details: vec![],
         };
         assert_eq!(error_message(&headers, &status.encode_to_vec()), "bad span");
-        assert_eq!(error_message(&HeaderMap::new(), b"  plain text\n"), "plain text");
+        assert_eq!(
+            error_message(&HeaderMap::new(), b"  plain text\n"),
+            "plain text"
+        );
         let long = "x".repeat(5000);
-        assert_eq!(error_message(&HeaderMap::new(), long.as_bytes()).chars().count(), 1025);
+        assert_eq!(
+            error_message(&HeaderMap::new(), long.as_bytes())
+                .chars()
+                .count(),
+            1025
+        );
     }
 }

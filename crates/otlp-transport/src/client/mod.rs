@@ -59,8 +59,8 @@ mod tls;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ::http::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use ::http::Uri;
+use ::http::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper_util::client::legacy::Client;
@@ -103,7 +103,9 @@ pub struct ExportOutcome {
 impl ExportOutcome {
     /// Items the receiver rejected (0 for full success).
     pub fn rejected_items(&self) -> i64 {
-        self.partial_success.as_ref().map_or(0, |partial| partial.rejected_items)
+        self.partial_success
+            .as_ref()
+            .map_or(0, |partial| partial.rejected_items)
     }
 }
 
@@ -191,7 +193,10 @@ impl OtlpExporter {
         }
         config.retry.validate()?;
         let compression = config.compression;
-        if protocol == Protocol::Grpc && compression.grpc_token().is_none() && compression != Compression::None {
+        if protocol == Protocol::Grpc
+            && compression.grpc_token().is_none()
+            && compression != Compression::None
+        {
             return Err(ConfigError::Compression {
                 compression,
                 message: "not a gRPC encoding (brotli is for OTLP/HTTP only)".into(),
@@ -209,22 +214,33 @@ impl OtlpExporter {
             let (endpoint, kind) = match &config.signal_endpoints[signal_index(signal)] {
                 Some(endpoint) => (endpoint.as_str(), EndpointKind::Signal),
                 None => (
-                    config.endpoint.as_deref().unwrap_or(protocol.default_endpoint()),
+                    config
+                        .endpoint
+                        .as_deref()
+                        .unwrap_or(protocol.default_endpoint()),
                     EndpointKind::Base,
                 ),
             };
             resolve(protocol, signal, endpoint, kind, config.insecure).map_err(|message| {
-                ConfigError::Endpoint { endpoint: endpoint.to_owned(), message }
+                ConfigError::Endpoint {
+                    endpoint: endpoint.to_owned(),
+                    message,
+                }
             })
         });
         let [traces, metrics, logs, profiles] = uris;
         let uris = [traces?, metrics?, logs?, profiles?];
 
-        let needs_tls = uris.iter().any(|uri| uri.scheme() == Some(&::http::uri::Scheme::HTTPS));
+        let needs_tls = uris
+            .iter()
+            .any(|uri| uri.scheme() == Some(&::http::uri::Scheme::HTTPS));
         #[cfg(feature = "tls")]
         let connector = if needs_tls {
-            let alpn: &[&[u8]] =
-                if protocol == Protocol::Grpc { &[b"h2"] } else { &[b"h2", b"http/1.1"] };
+            let alpn: &[&[u8]] = if protocol == Protocol::Grpc {
+                &[b"h2"]
+            } else {
+                &[b"h2", b"http/1.1"]
+            };
             Connector::new(Some(connector::Tls {
                 connector: tokio_rustls::TlsConnector::from(tls::client_config(&config.tls, alpn)?),
                 server_name: tls::server_name(&config.tls)?,
@@ -243,7 +259,9 @@ impl OtlpExporter {
         };
 
         let mut builder = Client::builder(TokioExecutor::new());
-        builder.pool_timer(TokioTimer::new()).pool_idle_timeout(POOL_IDLE_TIMEOUT);
+        builder
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT);
         #[cfg(feature = "grpc")]
         if protocol == Protocol::Grpc {
             // gRPC needs HTTP/2: prior knowledge (h2c) on plain TCP, ALPN `h2` with TLS.
@@ -281,7 +299,10 @@ impl OtlpExporter {
     ///
     /// Returns the partial success (if the receiver reported one) on success, or the error
     /// that ended the export. Cancellation-safe: dropping the future abandons the export.
-    pub async fn export<R: ExportRequest>(&self, request: &R) -> Result<ExportOutcome, ExportError> {
+    pub async fn export<R: ExportRequest>(
+        &self,
+        request: &R,
+    ) -> Result<ExportOutcome, ExportError> {
         let body = match self.inner.wire {
             #[cfg(feature = "grpc")]
             Wire::Grpc => grpc::frame(&request.encode_to_vec(), self.inner.compression)?,
@@ -310,9 +331,10 @@ impl OtlpExporter {
             #[cfg(feature = "grpc")]
             Wire::Grpc => grpc::frame(&protobuf, self.inner.compression)?,
             #[cfg(feature = "http")]
-            Wire::Http(Protocol::HttpJson) => {
-                http::body(Bytes::from(json_from_protobuf(signal, &protobuf)?), self.inner.compression)?
-            }
+            Wire::Http(Protocol::HttpJson) => http::body(
+                Bytes::from(json_from_protobuf(signal, &protobuf)?),
+                self.inner.compression,
+            )?,
             #[cfg(feature = "http")]
             Wire::Http(_) => http::body(protobuf, self.inner.compression)?,
         };
@@ -358,7 +380,10 @@ impl OtlpExporter {
                             "export partially accepted"
                         );
                     }
-                    return Ok(ExportOutcome { partial_success, attempts });
+                    return Ok(ExportOutcome {
+                        partial_success,
+                        attempts,
+                    });
                 }
                 Err(error) => error,
             };
@@ -395,7 +420,11 @@ impl OtlpExporter {
             #[cfg(feature = "grpc")]
             Wire::Grpc => {
                 let request = grpc::request(uri, body, inner.compression, timeout, &inner.headers)?;
-                let response = inner.client.request(request).await.map_err(transport_error)?;
+                let response = inner
+                    .client
+                    .request(request)
+                    .await
+                    .map_err(transport_error)?;
                 grpc::response(signal, response).await
             }
             #[cfg(feature = "http")]
@@ -403,7 +432,11 @@ impl OtlpExporter {
                 let _ = timeout;
                 let request =
                     http::request(uri, protocol, body, inner.compression, &inner.headers)?;
-                let response = inner.client.request(request).await.map_err(transport_error)?;
+                let response = inner
+                    .client
+                    .request(request)
+                    .await
+                    .map_err(transport_error)?;
                 http::response(signal, protocol, response).await
             }
         }
@@ -413,14 +446,17 @@ impl OtlpExporter {
 /// The headers of every request: `User-Agent`, then the custom ones.
 fn build_headers(config: &ExporterConfig) -> Result<HeaderMap, ConfigError> {
     let mut headers = HeaderMap::new();
-    let user_agent = HeaderValue::from_str(&config.user_agent).map_err(|e| ConfigError::Header {
-        name: "user-agent".into(),
-        message: e.to_string(),
-    })?;
+    let user_agent =
+        HeaderValue::from_str(&config.user_agent).map_err(|e| ConfigError::Header {
+            name: "user-agent".into(),
+            message: e.to_string(),
+        })?;
     headers.insert(USER_AGENT, user_agent);
     for (name, value) in &config.headers {
-        let header_error =
-            |message: String| ConfigError::Header { name: name.clone(), message };
+        let header_error = |message: String| ConfigError::Header {
+            name: name.clone(),
+            message,
+        };
         let parsed = HeaderName::from_bytes(name.trim().as_bytes())
             .map_err(|e| header_error(e.to_string()))?;
         if RESERVED_HEADERS.contains(&parsed.as_str()) || parsed.as_str().starts_with("grpc-") {
@@ -453,12 +489,13 @@ pub(crate) async fn collect_body(
             let trailers = collected.trailers().cloned();
             Ok((collected.to_bytes(), trailers))
         }
-        Err(error) if error.is::<LengthLimitError>() => Err(ExportError::InvalidResponse(
-            format!("the response body is larger than {limit} bytes"),
-        )),
-        Err(error) => {
-            Err(ExportError::Transport(TransportError::new(TransportErrorKind::Request, error)))
-        }
+        Err(error) if error.is::<LengthLimitError>() => Err(ExportError::InvalidResponse(format!(
+            "the response body is larger than {limit} bytes"
+        ))),
+        Err(error) => Err(ExportError::Transport(TransportError::new(
+            TransportErrorKind::Request,
+            error,
+        ))),
     }
 }
 

@@ -86,15 +86,18 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
     let value = value.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
         // Very large numbers saturate rather than fail: they are still "wait a long time".
-        return Some(Duration::from_secs(value.parse::<u64>().unwrap_or(u64::MAX)));
+        return Some(Duration::from_secs(
+            value.parse::<u64>().unwrap_or(u64::MAX),
+        ));
     }
     let date = parse_http_date(value)?;
     Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 #[cfg_attr(not(feature = "http"), allow(dead_code))]
-const MONTHS: [&str; 12] =
-    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 /// Parses an HTTP-date (RFC 9110 §5.6.7) into a `SystemTime`.
 #[cfg_attr(not(feature = "http"), allow(dead_code))]
@@ -108,9 +111,12 @@ pub(crate) fn parse_http_date(value: &str) -> Option<SystemTime> {
     let (day, month, year, time) = if value.as_bytes().get(day_name.len()) == Some(&b',') {
         match fields.as_slice() {
             // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
-            [day, month, year, time, "GMT"] => {
-                (day.parse::<u32>().ok()?, *month, year.parse::<i64>().ok()?, *time)
-            }
+            [day, month, year, time, "GMT"] => (
+                day.parse::<u32>().ok()?,
+                *month,
+                year.parse::<i64>().ok()?,
+                *time,
+            ),
             // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT
             [date, time, "GMT"] => {
                 let mut parts = date.split('-');
@@ -131,9 +137,12 @@ pub(crate) fn parse_http_date(value: &str) -> Option<SystemTime> {
     } else {
         // asctime: Sun Nov  6 08:49:37 1994
         match fields.as_slice() {
-            [month, day, time, year] => {
-                (day.parse::<u32>().ok()?, *month, year.parse::<i64>().ok()?, *time)
-            }
+            [month, day, time, year] => (
+                day.parse::<u32>().ok()?,
+                *month,
+                year.parse::<i64>().ok()?,
+                *time,
+            ),
             _ => return None,
         }
     };
@@ -142,8 +151,7 @@ pub(crate) fn parse_http_date(value: &str) -> Option<SystemTime> {
     let hour = hms.next()?.parse::<u32>().ok()?;
     let minute = hms.next()?.parse::<u32>().ok()?;
     let second = hms.next()?.parse::<u32>().ok()?;
-    if hms.next().is_some() || hour > 23 || minute > 59 || second > 60 || !(1..=31).contains(&day)
-    {
+    if hms.next().is_some() || hour > 23 || minute > 59 || second > 60 || !(1..=31).contains(&day) {
         return None;
     }
     let days = days_from_civil(year, month, day);
@@ -159,7 +167,8 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let era = year.div_euclid(400);
     let year_of_era = year - era * 400;
     let month = i64::from(month);
-    let day_of_year = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let day_of_year =
+        (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
     let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     era * 146_097 + day_of_era - 719_468
 }
@@ -175,8 +184,13 @@ mod tests {
     #[test]
     fn backoff_without_jitter_grows_to_the_cap() {
         let mut backoff = Backoff::new(&config().with_randomization_factor(0.0));
-        let delays: Vec<u64> = (0..8).map(|_| backoff.next_delay(0.3).as_millis() as u64).collect();
-        assert_eq!(delays, [5000, 7500, 11250, 16875, 25312, 30000, 30000, 30000]);
+        let delays: Vec<u64> = (0..8)
+            .map(|_| backoff.next_delay(0.3).as_millis() as u64)
+            .collect();
+        assert_eq!(
+            delays,
+            [5000, 7500, 11250, 16875, 25312, 30000, 30000, 30000]
+        );
     }
 
     #[test]
@@ -198,7 +212,10 @@ mod tests {
     #[test]
     fn retry_after_seconds_and_dates() {
         let now = UNIX_EPOCH + Duration::from_secs(784_111_777); // Sun, 06 Nov 1994 08:49:37 GMT
-        assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
         assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
         assert_eq!(
             parse_retry_after("Sun, 06 Nov 1994 08:51:37 GMT", now),
@@ -208,17 +225,38 @@ mod tests {
             parse_retry_after("Sunday, 06-Nov-94 08:50:37 GMT", now),
             Some(Duration::from_secs(60))
         );
-        assert_eq!(parse_retry_after("Sun Nov  6 08:49:47 1994", now), Some(Duration::from_secs(10)));
+        assert_eq!(
+            parse_retry_after("Sun Nov  6 08:49:47 1994", now),
+            Some(Duration::from_secs(10))
+        );
         // In the past: retry now.
-        assert_eq!(parse_retry_after("Sat, 05 Nov 1994 08:49:37 GMT", now), Some(Duration::ZERO));
-        for bad in ["", "-1", "1.5", "soon", "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 32 Nov 1994 08:49:37 GMT", "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 06 Nov 1994 24:00:00 GMT"] {
+        assert_eq!(
+            parse_retry_after("Sat, 05 Nov 1994 08:49:37 GMT", now),
+            Some(Duration::ZERO)
+        );
+        for bad in [
+            "",
+            "-1",
+            "1.5",
+            "soon",
+            "Sun, 06 Nov 1994 08:49:37 UTC",
+            "Sun, 32 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 24:00:00 GMT",
+        ] {
             assert_eq!(parse_retry_after(bad, now), None, "{bad:?}");
         }
     }
 
     #[test]
     fn http_dates_match_known_timestamps() {
-        let at = |s| parse_http_date(s).unwrap().duration_since(UNIX_EPOCH).unwrap().as_secs();
+        let at = |s| {
+            parse_http_date(s)
+                .unwrap()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+        };
         assert_eq!(at("Thu, 01 Jan 1970 00:00:00 GMT"), 0);
         assert_eq!(at("Tue, 29 Feb 2000 12:00:00 GMT"), 951_825_600);
         assert_eq!(at("Wed, 21 Oct 2015 07:28:00 GMT"), 1_445_412_480);

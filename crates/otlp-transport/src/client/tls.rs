@@ -15,7 +15,10 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 
 #[cfg(feature = "tls")]
 fn tls_error(pem: &Pem, message: impl std::fmt::Display) -> ConfigError {
-    ConfigError::Tls { what: pem.origin.clone(), message: message.to_string() }
+    ConfigError::Tls {
+        what: pem.origin.clone(),
+        message: message.to_string(),
+    }
 }
 
 #[cfg(feature = "tls")]
@@ -38,7 +41,9 @@ fn private_key(pem: &Pem) -> Result<PrivateKeyDer<'static>, ConfigError> {
 #[cfg(feature = "tls")]
 fn roots(ca: Option<&Pem>) -> Result<rustls::RootCertStore, ConfigError> {
     let Some(ca) = ca else {
-        return Ok(rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()));
+        return Ok(rustls::RootCertStore::from_iter(
+            webpki_roots::TLS_SERVER_ROOTS.iter().cloned(),
+        ));
     };
     let mut roots = rustls::RootCertStore::empty();
     for certificate in certificates(ca)? {
@@ -56,7 +61,10 @@ pub(crate) fn check_ca(ca: &Pem) -> Result<(), ConfigError> {
     #[cfg(not(feature = "tls"))]
     {
         let _ = ca;
-        Err(ConfigError::FeatureDisabled { what: "a CA certificate".into(), feature: "tls" })
+        Err(ConfigError::FeatureDisabled {
+            what: "a CA certificate".into(),
+            feature: "tls",
+        })
     }
 }
 
@@ -76,7 +84,10 @@ pub(crate) fn check_identity(certificate: &Pem, key: &Pem) -> Result<(), ConfigE
     #[cfg(not(feature = "tls"))]
     {
         let _ = (certificate, key);
-        Err(ConfigError::FeatureDisabled { what: "a client certificate".into(), feature: "tls" })
+        Err(ConfigError::FeatureDisabled {
+            what: "a client certificate".into(),
+            feature: "tls",
+        })
     }
 }
 
@@ -90,7 +101,10 @@ pub(crate) fn client_config(
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| ConfigError::Tls { what: "protocol versions".into(), message: e.to_string() })?
+        .map_err(|e| ConfigError::Tls {
+            what: "protocol versions".into(),
+            message: e.to_string(),
+        })?
         .with_root_certificates(roots(tls.ca.as_ref())?);
     let mut config = match &tls.identity {
         Some((certificate, key)) => builder

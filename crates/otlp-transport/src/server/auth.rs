@@ -16,7 +16,9 @@ impl std::fmt::Debug for BearerAuth {
 
 impl BearerAuth {
     pub(crate) fn new(token: &str) -> Self {
-        BearerAuth { token: token.as_bytes().to_vec() }
+        BearerAuth {
+            token: token.as_bytes().to_vec(),
+        }
     }
 
     /// Accepts the request if its `authorization` header is `Bearer <token>` (the scheme is
@@ -72,8 +74,19 @@ mod tests {
         let auth = BearerAuth::new("s3cret");
         assert!(auth.check(&headers(&["Bearer s3cret"])).is_ok());
         assert!(auth.check(&headers(&["bearer  s3cret "])).is_ok());
-        for bad in [&[][..], &["Bearer s3cre"], &["Bearer s3cret2"], &["Basic s3cret"], &["Bearers3cret"], &["Bearer"], &["Bearer s3cret", "Bearer s3cret"]] {
-            assert!(matches!(auth.check(&headers(bad)), Err(ServerError::Unauthenticated)), "{bad:?}");
+        for bad in [
+            &[][..],
+            &["Bearer s3cre"],
+            &["Bearer s3cret2"],
+            &["Basic s3cret"],
+            &["Bearers3cret"],
+            &["Bearer"],
+            &["Bearer s3cret", "Bearer s3cret"],
+        ] {
+            assert!(
+                matches!(auth.check(&headers(bad)), Err(ServerError::Unauthenticated)),
+                "{bad:?}"
+            );
         }
     }
 

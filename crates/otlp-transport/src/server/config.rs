@@ -41,13 +41,20 @@ impl Limits {
 
     /// The same limit before and after decompression.
     pub const fn uniform(bytes: usize) -> Limits {
-        Limits { max_request_size: bytes, max_compressed_size: bytes }
+        Limits {
+            max_request_size: bytes,
+            max_compressed_size: bytes,
+        }
     }
 
     /// The cap on the body read off the wire for a body in `compression`: the compressed cap
     /// for a compressed body, otherwise the request limit itself.
     pub(crate) fn wire_cap(&self, compressed: bool) -> usize {
-        if compressed { self.max_compressed_size } else { self.max_request_size }
+        if compressed {
+            self.max_compressed_size
+        } else {
+            self.max_request_size
+        }
     }
 }
 

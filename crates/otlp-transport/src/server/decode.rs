@@ -146,7 +146,9 @@ pub fn decode_request(
         ContentType::Protobuf | ContentType::Json => {
             let compressed = compression != Compression::None;
             if body.len() > limits.wire_cap(compressed) {
-                return Err(ServerError::TooLarge { limit: limits.wire_cap(compressed) });
+                return Err(ServerError::TooLarge {
+                    limit: limits.wire_cap(compressed),
+                });
             }
             inflate(compression, body, limits.max_request_size)?
         }
@@ -157,14 +159,22 @@ pub fn decode_request(
         ContentType::Protobuf | ContentType::Grpc => decode_protobuf(signal, message.clone())?,
     };
     let protobuf = (format != ContentType::Json).then_some(message);
-    Ok(DecodedRequest { request, content_type: format, compression, decoded_size, protobuf })
+    Ok(DecodedRequest {
+        request,
+        content_type: format,
+        compression,
+        decoded_size,
+        protobuf,
+    })
 }
 
 /// The body format of a `Content-Type`, if supported.
 pub(crate) fn parse_content_type(content_type: &str) -> Result<ContentType, ServerError> {
     ContentType::parse(content_type)
         .filter(|format| format.is_available())
-        .ok_or_else(|| ServerError::UnsupportedContentType { content_type: content_type.into() })
+        .ok_or_else(|| ServerError::UnsupportedContentType {
+            content_type: content_type.into(),
+        })
 }
 
 /// The encoding of a `Content-Encoding` / `grpc-encoding`, if supported by this format.
@@ -177,8 +187,12 @@ pub(crate) fn parse_encoding(
     };
     Compression::from_token(token)
         .filter(|c| c.is_available())
-        .filter(|c| format != ContentType::Grpc || *c == Compression::None || c.grpc_token().is_some())
-        .ok_or_else(|| ServerError::UnsupportedEncoding { encoding: token.into() })
+        .filter(|c| {
+            format != ContentType::Grpc || *c == Compression::None || c.grpc_token().is_some()
+        })
+        .ok_or_else(|| ServerError::UnsupportedEncoding {
+            encoding: token.into(),
+        })
 }
 
 /// Checks a gRPC frame header against the limits: the size check made before the message is
@@ -214,7 +228,10 @@ fn unframe(body: Bytes, compression: Compression, limits: &Limits) -> Result<Byt
     let header = check_frame_header(*header, compression, limits)?;
     let (_, message) = grpc_wire::parse_unary_body(&body)
         .map_err(ServerError::Framing)?
-        .ok_or(ServerError::Framing(FrameError::Truncated { expected: 5, actual: 0 }))?;
+        .ok_or(ServerError::Framing(FrameError::Truncated {
+            expected: 5,
+            actual: 0,
+        }))?;
     let message = body.slice_ref(message);
     if header.compressed {
         inflate(compression, message, limits.max_request_size)
@@ -234,24 +251,25 @@ fn inflate(compression: Compression, data: Bytes, limit: usize) -> Result<Bytes,
     match compression::decompress(compression, &data, limit) {
         Ok(decoded) => Ok(Bytes::from(decoded)),
         Err(CompressionError::TooLarge { limit }) => Err(ServerError::TooLarge { limit }),
-        Err(CompressionError::Corrupt(source)) => {
-            Err(ServerError::CorruptCompression { encoding: compression, source })
-        }
-        Err(CompressionError::Unavailable(c)) => {
-            Err(ServerError::UnsupportedEncoding { encoding: c.name().into() })
-        }
+        Err(CompressionError::Corrupt(source)) => Err(ServerError::CorruptCompression {
+            encoding: compression,
+            source,
+        }),
+        Err(CompressionError::Unavailable(c)) => Err(ServerError::UnsupportedEncoding {
+            encoding: c.name().into(),
+        }),
     }
 }
 
 fn decode_protobuf(signal: Signal, message: Bytes) -> Result<AnyExportRequest, ServerError> {
     let error = ServerError::InvalidProtobuf;
     Ok(match signal {
-        Signal::Traces => AnyExportRequest::Traces(
-            ExportTraceServiceRequest::decode(message).map_err(error)?,
-        ),
-        Signal::Metrics => AnyExportRequest::Metrics(
-            ExportMetricsServiceRequest::decode(message).map_err(error)?,
-        ),
+        Signal::Traces => {
+            AnyExportRequest::Traces(ExportTraceServiceRequest::decode(message).map_err(error)?)
+        }
+        Signal::Metrics => {
+            AnyExportRequest::Metrics(ExportMetricsServiceRequest::decode(message).map_err(error)?)
+        }
         Signal::Logs => {
             AnyExportRequest::Logs(ExportLogsServiceRequest::decode(message).map_err(error)?)
         }
@@ -280,7 +298,9 @@ fn decode_json(signal: Signal, message: &[u8]) -> Result<AnyExportRequest, Serve
 
 #[cfg(not(feature = "json"))]
 fn decode_json(_signal: Signal, _message: &[u8]) -> Result<AnyExportRequest, ServerError> {
-    Err(ServerError::UnsupportedContentType { content_type: ContentType::Json.as_str().into() })
+    Err(ServerError::UnsupportedContentType {
+        content_type: ContentType::Json.as_str().into(),
+    })
 }
 
 /// The encoded Export response of `signal` carrying `partial`, in `format` (gRPC: the bare
@@ -373,16 +393,25 @@ fn json_escape_into(text: &str, out: &mut Vec<u8>) {
 mod tests {
     use super::*;
 
-    const LIMITS: Limits = Limits { max_request_size: 1000, max_compressed_size: 100 };
+    const LIMITS: Limits = Limits {
+        max_request_size: 1000,
+        max_compressed_size: 100,
+    };
 
     #[test]
     fn content_types() {
-        assert_eq!(ContentType::parse("application/x-protobuf"), Some(ContentType::Protobuf));
+        assert_eq!(
+            ContentType::parse("application/x-protobuf"),
+            Some(ContentType::Protobuf)
+        );
         assert_eq!(
             ContentType::parse("Application/JSON; charset=utf-8"),
             Some(ContentType::Json)
         );
-        assert_eq!(ContentType::parse("application/grpc+proto"), Some(ContentType::Grpc));
+        assert_eq!(
+            ContentType::parse("application/grpc+proto"),
+            Some(ContentType::Grpc)
+        );
         assert_eq!(ContentType::parse("application/grpc+json"), None);
         assert_eq!(ContentType::parse("text/plain"), None);
         assert_eq!(ContentType::parse(""), None);
@@ -390,7 +419,11 @@ mod tests {
 
     #[test]
     fn empty_bodies_are_empty_requests() {
-        for ct in ["application/x-protobuf", "application/grpc", "application/json"] {
+        for ct in [
+            "application/x-protobuf",
+            "application/grpc",
+            "application/json",
+        ] {
             if !ContentType::parse(ct).is_some_and(ContentType::is_available) {
                 continue;
             }
@@ -413,25 +446,50 @@ mod tests {
         ));
         let compressed = grpc_wire::encode_frame(b"x", true);
         assert!(matches!(
-            decode_request(Signal::Traces, "application/grpc", None, compressed.clone(), &LIMITS),
+            decode_request(
+                Signal::Traces,
+                "application/grpc",
+                None,
+                compressed.clone(),
+                &LIMITS
+            ),
             Err(ServerError::Framing(FrameError::CompressedWithoutEncoding))
         ));
         assert!(matches!(
-            decode_request(Signal::Traces, "application/grpc", Some("br"), compressed, &LIMITS),
+            decode_request(
+                Signal::Traces,
+                "application/grpc",
+                Some("br"),
+                compressed,
+                &LIMITS
+            ),
             Err(ServerError::UnsupportedEncoding { .. })
         ));
         let big = grpc_wire::encode_frame(&[0u8; 101], true);
-        let result = decode_request(Signal::Traces, "application/grpc", Some("gzip"), big, &LIMITS);
+        let result = decode_request(
+            Signal::Traces,
+            "application/grpc",
+            Some("gzip"),
+            big,
+            &LIMITS,
+        );
         if cfg!(feature = "gzip") {
             assert!(matches!(result, Err(ServerError::TooLarge { limit: 100 })));
         } else {
-            assert!(matches!(result, Err(ServerError::UnsupportedEncoding { .. })));
+            assert!(matches!(
+                result,
+                Err(ServerError::UnsupportedEncoding { .. })
+            ));
         }
     }
 
     #[test]
     fn status_bodies() {
-        let json = encode_status_body(ContentType::Json, GrpcCode::InvalidArgument, "a \"b\"\n\u{1}");
+        let json = encode_status_body(
+            ContentType::Json,
+            GrpcCode::InvalidArgument,
+            "a \"b\"\n\u{1}",
+        );
         assert_eq!(json, br#"{"code":3,"message":"a \"b\"\n\u0001"}"#);
         let proto = encode_status_body(ContentType::Protobuf, GrpcCode::Unavailable, "busy");
         let status = grpc_wire::RpcStatus::decode(proto.as_slice()).unwrap();

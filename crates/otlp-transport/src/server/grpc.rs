@@ -42,14 +42,20 @@ async fn process(
 ) -> Result<(Signal, Option<PartialSuccess>), ServerError> {
     let (parts, body) = request.into_parts();
     endpoint.authenticate(&parts.headers)?;
-    let signal = Signal::from_grpc_path(parts.uri.path())
-        .ok_or_else(|| ServerError::NotFound { path: parts.uri.path().to_owned() })?;
+    let signal = Signal::from_grpc_path(parts.uri.path()).ok_or_else(|| ServerError::NotFound {
+        path: parts.uri.path().to_owned(),
+    })?;
     if parts.method != Method::POST {
-        return Err(ServerError::MethodNotAllowed { method: parts.method.to_string() });
+        return Err(ServerError::MethodNotAllowed {
+            method: parts.method.to_string(),
+        });
     }
     let content_type = super::http_header_str(&parts.headers, header::CONTENT_TYPE.as_str());
     let format = decode::parse_content_type(content_type)?;
-    let encoding = parts.headers.get(GRPC_ENCODING).map(|v| v.to_str().unwrap_or("?"));
+    let encoding = parts
+        .headers
+        .get(GRPC_ENCODING)
+        .map(|v| v.to_str().unwrap_or("?"));
     let compression = decode::parse_encoding(format, encoding)?;
     let limits = endpoint.limits;
     let permit = endpoint.shared.concurrency.try_acquire()?;
@@ -77,10 +83,13 @@ async fn process(
         let admitted = endpoint.admit(signal, length)?;
         let frame_len = FRAME_HEADER_LEN + length;
         reader.reserve_total(frame_len);
-        let bytes = reader.read_to_end(frame_len).await.map_err(|error| match error {
-            ServerError::TooLarge { .. } => ServerError::Framing(FrameError::TrailingData),
-            other => other,
-        })?;
+        let bytes = reader
+            .read_to_end(frame_len)
+            .await
+            .map_err(|error| match error {
+                ServerError::TooLarge { .. } => ServerError::Framing(FrameError::TrailingData),
+                other => other,
+            })?;
         Ok((bytes, Some(admitted)))
     };
     let (bytes, admitted) = tokio::time::timeout(timeout, read)
@@ -93,15 +102,27 @@ async fn process(
     let request_size = bytes.len();
     let decoded = decode::decode_request(signal, content_type, encoding, bytes, &limits)?;
     debug_assert!(decoded.compression == compression || compression == Compression::None);
-    let context = endpoint.context(Transport::Grpc, &decoded, request_size, peer, &parts.headers);
+    let context = endpoint.context(
+        Transport::Grpc,
+        &decoded,
+        request_size,
+        peer,
+        &parts.headers,
+    );
     let partial = endpoint.execute(decoded, context, permit, admitted).await?;
     Ok((signal, partial))
 }
 
 /// The headers of every gRPC response.
 fn grpc_headers(headers: &mut HeaderMap) {
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(grpc_wire::GRPC_CONTENT_TYPE));
-    headers.insert(GRPC_ACCEPT_ENCODING, HeaderValue::from_static(accepted_encodings()));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(grpc_wire::GRPC_CONTENT_TYPE),
+    );
+    headers.insert(
+        GRPC_ACCEPT_ENCODING,
+        HeaderValue::from_static(accepted_encodings()),
+    );
 }
 
 /// The `grpc-accept-encoding` this build offers.

@@ -184,13 +184,17 @@ impl Admitted {
     /// Admitted; `guard` is dropped once the request is done (after the handler returned, or
     /// when the request fails later).
     pub fn with_guard(guard: impl Send + Sync + 'static) -> Admitted {
-        Admitted { guard: Some(Box::new(guard)) }
+        Admitted {
+            guard: Some(Box::new(guard)),
+        }
     }
 }
 
 impl std::fmt::Debug for Admitted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Admitted").field("guard", &self.guard.is_some()).finish()
+        f.debug_struct("Admitted")
+            .field("guard", &self.guard.is_some())
+            .finish()
     }
 }
 

@@ -27,9 +27,10 @@ pub(crate) async fn handle(
         Ok((signal, format, partial)) => {
             let body = decode::encode_response(signal, format, partial);
             let mut response = Response::new(ReplyBody::new(body, None));
-            response
-                .headers_mut()
-                .insert(header::CONTENT_TYPE, header::HeaderValue::from_static(format.as_str()));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static(format.as_str()),
+            );
             response
         }
         Err(error) => http_error_response(answer_format, &error),
@@ -48,16 +49,24 @@ async fn process(
 ) -> Result<(Signal, ContentType, Option<PartialSuccess>), ServerError> {
     let (parts, body) = request.into_parts();
     endpoint.authenticate(&parts.headers)?;
-    let signal = Signal::from_http_path(parts.uri.path())
-        .ok_or_else(|| ServerError::NotFound { path: parts.uri.path().to_owned() })?;
+    let signal = Signal::from_http_path(parts.uri.path()).ok_or_else(|| ServerError::NotFound {
+        path: parts.uri.path().to_owned(),
+    })?;
     if parts.method != Method::POST {
-        return Err(ServerError::MethodNotAllowed { method: parts.method.to_string() });
+        return Err(ServerError::MethodNotAllowed {
+            method: parts.method.to_string(),
+        });
     }
     let format = decode::parse_content_type(content_type)?;
     if format == ContentType::Grpc {
-        return Err(ServerError::UnsupportedContentType { content_type: content_type.into() });
+        return Err(ServerError::UnsupportedContentType {
+            content_type: content_type.into(),
+        });
     }
-    let encoding = parts.headers.get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap_or("?"));
+    let encoding = parts
+        .headers
+        .get(header::CONTENT_ENCODING)
+        .map(|v| v.to_str().unwrap_or("?"));
     let compression = decode::parse_encoding(format, encoding)?;
     let limits = endpoint.limits;
     let cap = limits.wire_cap(compression != crate::Compression::None);
@@ -67,12 +76,16 @@ async fn process(
     {
         return Err(ServerError::TooLarge { limit: cap });
     }
-    let admission = endpoint.shared.concurrency.try_acquire().and_then(|permit| {
-        match announced.and_then(|n| usize::try_from(n).ok()) {
-            Some(length) => Ok((permit, Some(endpoint.admit(signal, length)?))),
-            None => Ok((permit, None)),
-        }
-    });
+    let admission = endpoint
+        .shared
+        .concurrency
+        .try_acquire()
+        .and_then(
+            |permit| match announced.and_then(|n| usize::try_from(n).ok()) {
+                Some(length) => Ok((permit, Some(endpoint.admit(signal, length)?))),
+                None => Ok((permit, None)),
+            },
+        );
     let (permit, mut admitted) = match admission {
         Ok(admission) => admission,
         Err(error) => {
@@ -92,7 +105,13 @@ async fn process(
     };
     let request_size = bytes.len();
     let decoded = decode::decode_request(signal, content_type, encoding, bytes, &limits)?;
-    let context = endpoint.context(Transport::Http, &decoded, request_size, peer, &parts.headers);
+    let context = endpoint.context(
+        Transport::Http,
+        &decoded,
+        request_size,
+        peer,
+        &parts.headers,
+    );
     let format = decoded.content_type;
     let partial = endpoint.execute(decoded, context, permit, admitted).await?;
     Ok((signal, format, partial))

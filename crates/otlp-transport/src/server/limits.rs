@@ -18,7 +18,10 @@ pub(crate) struct ConcurrencyLimit {
 
 impl ConcurrencyLimit {
     pub(crate) fn new(max: usize, retry_after: Duration) -> Self {
-        ConcurrencyLimit { permits: Arc::new(Semaphore::new(max.max(1))), retry_after }
+        ConcurrencyLimit {
+            permits: Arc::new(Semaphore::new(max.max(1))),
+            retry_after,
+        }
     }
 
     /// Permits free now.
@@ -30,7 +33,9 @@ impl ConcurrencyLimit {
     pub(crate) fn try_acquire(&self) -> Result<OwnedSemaphorePermit, ServerError> {
         Arc::clone(&self.permits)
             .try_acquire_owned()
-            .map_err(|_| ServerError::Overloaded { retry_after: self.retry_after })
+            .map_err(|_| ServerError::Overloaded {
+                retry_after: self.retry_after,
+            })
     }
 }
 
@@ -50,7 +55,12 @@ where
 {
     pub(crate) fn new(body: B) -> Self {
         let announced = body.size_hint().exact();
-        BodyReader { body, buf: BytesMut::new(), finished: false, announced }
+        BodyReader {
+            body,
+            buf: BytesMut::new(),
+            finished: false,
+            announced,
+        }
     }
 
     /// Makes room for `total` bytes in all, once the caller knows the size (a checked gRPC
@@ -82,7 +92,8 @@ where
                             // Size the buffer by the announced length (already checked against
                             // the cap), never by the cap itself: small requests stay small.
                             let announced = self.announced.and_then(|n| usize::try_from(n).ok());
-                            self.buf.reserve(announced.unwrap_or(0).min(cap).max(data.len()));
+                            self.buf
+                                .reserve(announced.unwrap_or(0).min(cap).max(data.len()));
                         }
                         self.buf.extend_from_slice(&data);
                     }
@@ -127,7 +138,10 @@ mod tests {
     #[tokio::test]
     async fn caps_the_body() {
         let reader = BodyReader::new(Full::new(Bytes::from_static(b"0123456789")));
-        assert!(matches!(reader.read_to_end(9).await, Err(ServerError::TooLarge { limit: 9 })));
+        assert!(matches!(
+            reader.read_to_end(9).await,
+            Err(ServerError::TooLarge { limit: 9 })
+        ));
         let reader = BodyReader::new(Full::new(Bytes::from_static(b"0123456789")));
         assert_eq!(&reader.read_to_end(10).await.unwrap()[..], b"0123456789");
     }
@@ -142,8 +156,16 @@ mod tests {
 
     #[tokio::test]
     async fn discards_a_bounded_body() {
-        assert!(BodyReader::new(Chunks(vec!["ef", "cd", "ab"])).discard(6).await);
-        assert!(!BodyReader::new(Chunks(vec!["ef", "cd", "ab"])).discard(5).await);
+        assert!(
+            BodyReader::new(Chunks(vec!["ef", "cd", "ab"]))
+                .discard(6)
+                .await
+        );
+        assert!(
+            !BodyReader::new(Chunks(vec!["ef", "cd", "ab"]))
+                .discard(5)
+                .await
+        );
     }
 
     #[test]
@@ -168,7 +190,10 @@ mod tests {
             mut self: std::pin::Pin<&mut Self>,
             _: &mut std::task::Context<'_>,
         ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
-            let next = self.0.pop().map(|s| Ok(http_body::Frame::data(Bytes::from_static(s.as_bytes()))));
+            let next = self
+                .0
+                .pop()
+                .map(|s| Ok(http_body::Frame::data(Bytes::from_static(s.as_bytes()))));
             std::task::Poll::Ready(next)
         }
     }

@@ -137,7 +137,11 @@ impl Receiver {
 
     /// A receiver calling a shared handler.
     pub fn from_arc(handler: Arc<dyn ExportHandler>) -> Receiver {
-        Receiver { config: ReceiverConfig::default(), handler, admission: None }
+        Receiver {
+            config: ReceiverConfig::default(),
+            handler,
+            admission: None,
+        }
     }
 
     /// Replaces the whole configuration.
@@ -150,21 +154,30 @@ impl Receiver {
     /// Serves OTLP/gRPC on `addr` with the gRPC default limits ([`Limits::GRPC_DEFAULT`]).
     #[must_use]
     pub fn grpc(mut self, addr: SocketAddr) -> Receiver {
-        self.config.grpc = Some(EndpointConfig { addr, limits: Limits::GRPC_DEFAULT });
+        self.config.grpc = Some(EndpointConfig {
+            addr,
+            limits: Limits::GRPC_DEFAULT,
+        });
         self
     }
 
     /// Serves OTLP/HTTP on `addr` with the HTTP default limits ([`Limits::HTTP_DEFAULT`]).
     #[must_use]
     pub fn http(mut self, addr: SocketAddr) -> Receiver {
-        self.config.http = Some(EndpointConfig { addr, limits: Limits::HTTP_DEFAULT });
+        self.config.http = Some(EndpointConfig {
+            addr,
+            limits: Limits::HTTP_DEFAULT,
+        });
         self
     }
 
     /// Sets the same limits on every configured endpoint (call after `grpc`/`http`).
     #[must_use]
     pub fn limits(mut self, limits: Limits) -> Receiver {
-        for endpoint in [&mut self.config.grpc, &mut self.config.http].into_iter().flatten() {
+        for endpoint in [&mut self.config.grpc, &mut self.config.http]
+            .into_iter()
+            .flatten()
+        {
             endpoint.limits = limits;
         }
         self
@@ -254,7 +267,10 @@ impl Endpoint {
             .headers()
             .get(::http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.get(..16).is_some_and(|p| p.eq_ignore_ascii_case("application/grpc")));
+            .is_some_and(|v| {
+                v.get(..16)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("application/grpc"))
+            });
         #[cfg(feature = "grpc")]
         if is_grpc {
             return grpc::handle(self, request, peer).await;
@@ -269,13 +285,18 @@ impl Endpoint {
             .get(::http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
-        let error = ServerError::UnsupportedContentType { content_type: content_type.into() };
+        let error = ServerError::UnsupportedContentType {
+            content_type: content_type.into(),
+        };
         http_error_response(ContentType::Protobuf, &error)
     }
 
     /// Checks the bearer token, if one is configured.
     pub(crate) fn authenticate(&self, headers: &::http::HeaderMap) -> Result<(), ServerError> {
-        self.shared.auth.as_ref().map_or(Ok(()), |auth| auth.check(headers))
+        self.shared
+            .auth
+            .as_ref()
+            .map_or(Ok(()), |auth| auth.check(headers))
     }
 
     /// Asks the admission hook, if any.
@@ -286,7 +307,9 @@ impl Endpoint {
     ) -> Result<Admitted, ServerError> {
         match &self.shared.admission {
             None => Ok(Admitted::new()),
-            Some(hook) => hook.admit(signal, encoded_size).map_err(ServerError::Refused),
+            Some(hook) => hook
+                .admit(signal, encoded_size)
+                .map_err(ServerError::Refused),
         }
     }
 
@@ -313,7 +336,9 @@ impl Endpoint {
                 tracing::error!("OTLP export handler panicked");
                 Err(ServerError::Internal("the export handler panicked".into()))
             }
-            Err(_) => Err(ServerError::Internal("the export handler was cancelled".into())),
+            Err(_) => Err(ServerError::Internal(
+                "the export handler was cancelled".into(),
+            )),
         }
     }
 
@@ -335,7 +360,10 @@ impl Endpoint {
             request_size,
             decoded_size: decoded.decoded_size,
             protobuf: decoded.protobuf.clone(),
-            metadata: self.shared.include_metadata.then(|| Arc::new(headers.clone())),
+            metadata: self
+                .shared
+                .include_metadata
+                .then(|| Arc::new(headers.clone())),
             timeout: headers
                 .get(crate::grpc_wire::GRPC_TIMEOUT)
                 .and_then(|v| v.to_str().ok())
@@ -354,7 +382,10 @@ pub struct ReplyBody {
 impl ReplyBody {
     pub(crate) fn new(data: impl Into<Bytes>, trailers: Option<::http::HeaderMap>) -> ReplyBody {
         let data: Bytes = data.into();
-        ReplyBody { data: (!data.is_empty()).then_some(data), trailers }
+        ReplyBody {
+            data: (!data.is_empty()).then_some(data),
+            trailers,
+        }
     }
 }
 
@@ -369,7 +400,11 @@ impl http_body::Body for ReplyBody {
         if let Some(data) = self.data.take() {
             return Poll::Ready(Some(Ok(http_body::Frame::data(data))));
         }
-        Poll::Ready(self.trailers.take().map(|t| Ok(http_body::Frame::trailers(t))))
+        Poll::Ready(
+            self.trailers
+                .take()
+                .map(|t| Ok(http_body::Frame::trailers(t))),
+        )
     }
 
     fn is_end_stream(&self) -> bool {
@@ -390,12 +425,19 @@ pub(crate) fn http_error_response(
 ) -> ::http::Response<ReplyBody> {
     use ::http::header;
     let mapping = error.mapping();
-    let format = if format == ContentType::Json { ContentType::Json } else { ContentType::Protobuf };
+    let format = if format == ContentType::Json {
+        ContentType::Json
+    } else {
+        ContentType::Protobuf
+    };
     let body = decode::encode_status_body(format, mapping.grpc, &error.to_string());
     let mut response = ::http::Response::new(ReplyBody::new(body, None));
     *response.status_mut() = mapping.http;
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static(format.as_str()));
+    headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(format.as_str()),
+    );
     if let Some(delay) = error.retry_after() {
         let seconds = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
         headers.insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
@@ -405,7 +447,10 @@ pub(crate) fn http_error_response(
             headers.insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         }
         ServerError::Unauthenticated => {
-            headers.insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
         }
         _ => {}
     }
@@ -424,5 +469,8 @@ pub(crate) fn log_refusal(error: &ServerError, code: GrpcCode) {
 
 /// A header's value as text; empty when missing or not visible ASCII.
 pub(crate) fn http_header_str<'a>(headers: &'a ::http::HeaderMap, name: &str) -> &'a str {
-    headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
 }

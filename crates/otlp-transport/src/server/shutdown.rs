@@ -52,7 +52,8 @@ impl RunningReceiver {
 
     /// Requests being handled now (holding a concurrency permit).
     pub fn in_flight_requests(&self) -> usize {
-        self.max_concurrent_requests.saturating_sub(self.concurrency.available())
+        self.max_concurrent_requests
+            .saturating_sub(self.concurrency.available())
     }
 
     /// Stops accepting connections, lets in-flight requests finish (HTTP/2 `GOAWAY`, HTTP/1
@@ -93,16 +94,27 @@ pub(crate) async fn start(
     let (stop, _) = watch::channel(None);
     let mut listeners = JoinSet::new();
     let mut addrs = [None, None];
-    let endpoints = [(EndpointKind::Grpc, config.grpc), (EndpointKind::Http, config.http)];
+    let endpoints = [
+        (EndpointKind::Grpc, config.grpc),
+        (EndpointKind::Http, config.http),
+    ];
     for (slot, (kind, endpoint)) in addrs.iter_mut().zip(endpoints) {
-        let Some(EndpointConfig { addr, limits }) = endpoint else { continue };
+        let Some(EndpointConfig { addr, limits }) = endpoint else {
+            continue;
+        };
         let tls = tls_acceptor(&config, kind)?;
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| ReceiverError::Bind { addr, source })?;
-        let local = listener.local_addr().map_err(|source| ReceiverError::Bind { addr, source })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| ReceiverError::Bind { addr, source })?;
         *slot = Some(local);
-        let endpoint = Arc::new(Endpoint { shared: Arc::clone(&shared), kind, limits });
+        let endpoint = Arc::new(Endpoint {
+            shared: Arc::clone(&shared),
+            kind,
+            limits,
+        });
         let accept = AcceptLoop {
             listener,
             endpoint,
@@ -160,12 +172,16 @@ fn tls_acceptor(
     config: &ReceiverConfig,
     kind: EndpointKind,
 ) -> Result<Option<TlsAcceptor>, ReceiverError> {
-    let Some(tls) = &config.tls else { return Ok(None) };
+    let Some(tls) = &config.tls else {
+        return Ok(None);
+    };
     let alpn: &[&[u8]] = match kind {
         EndpointKind::Grpc => &[b"h2"],
         EndpointKind::Http => &[b"h2", b"http/1.1"],
     };
-    Ok(Some(tokio_rustls::TlsAcceptor::from(super::tls::server_config(tls, alpn)?)))
+    Ok(Some(tokio_rustls::TlsAcceptor::from(
+        super::tls::server_config(tls, alpn)?,
+    )))
 }
 
 #[cfg(not(feature = "tls"))]
@@ -224,10 +240,16 @@ impl AcceptLoop {
             tasks.spawn(connection.serve(stream, self.tls.clone(), self.handshake_timeout));
         };
         drop(self.listener);
-        let drained = tokio::time::timeout_at(deadline, graceful.shutdown()).await.is_ok();
+        let drained = tokio::time::timeout_at(deadline, graceful.shutdown())
+            .await
+            .is_ok();
         tasks.abort_all();
         while tasks.join_next().await.is_some() {}
-        if drained { ShutdownOutcome::Drained } else { ShutdownOutcome::DeadlineExceeded }
+        if drained {
+            ShutdownOutcome::Drained
+        } else {
+            ShutdownOutcome::DeadlineExceeded
+        }
     }
 
     fn connection_builder(&self) -> auto::Builder<TokioExecutor> {
@@ -238,7 +260,11 @@ impl AcceptLoop {
             .header_read_timeout(self.handshake_timeout)
             .keep_alive(true);
         builder.http2().timer(TokioTimer::new());
-        if self.endpoint.kind == EndpointKind::Grpc { builder.http2_only() } else { builder }
+        if self.endpoint.kind == EndpointKind::Grpc {
+            builder.http2_only()
+        } else {
+            builder
+        }
     }
 }
 
@@ -264,7 +290,9 @@ impl Connection {
             Some(acceptor) => {
                 match tokio::time::timeout(handshake, acceptor.accept(stream)).await {
                     Ok(Ok(stream)) => self.serve_io(TokioIo::new(stream)).await,
-                    Ok(Err(error)) => tracing::debug!(%error, peer = %self.peer, "TLS handshake failed"),
+                    Ok(Err(error)) => {
+                        tracing::debug!(%error, peer = %self.peer, "TLS handshake failed")
+                    }
                     Err(_) => tracing::debug!(peer = %self.peer, "TLS handshake timed out"),
                 }
             }
@@ -280,7 +308,13 @@ impl Connection {
     where
         I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
-        let Connection { endpoint, builder, watcher, _permit, peer } = self;
+        let Connection {
+            endpoint,
+            builder,
+            watcher,
+            _permit,
+            peer,
+        } = self;
         let service = hyper::service::service_fn(move |request| {
             let endpoint = Arc::clone(&endpoint);
             async move { Ok::<_, Infallible>(endpoint.serve(request, Some(peer)).await) }

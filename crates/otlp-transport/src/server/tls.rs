@@ -22,7 +22,9 @@ pub(crate) fn server_config(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| error("certificate", &e))?;
     if chain.is_empty() {
-        return Err(ReceiverError::Tls("certificate: no CERTIFICATE block in the PEM".into()));
+        return Err(ReceiverError::Tls(
+            "certificate: no CERTIFICATE block in the PEM".into(),
+        ));
     }
     let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| error("private key", &e))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -39,7 +41,9 @@ pub(crate) fn server_config(
                 roots.add(cert).map_err(|e| error("client CA", &e))?;
             }
             if roots.is_empty() {
-                return Err(ReceiverError::Tls("client CA: no CERTIFICATE block in the PEM".into()));
+                return Err(ReceiverError::Tls(
+                    "client CA: no CERTIFICATE block in the PEM".into(),
+                ));
             }
             let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
                 .build()
@@ -47,8 +51,9 @@ pub(crate) fn server_config(
             builder.with_client_cert_verifier(verifier)
         }
     };
-    let mut config =
-        builder.with_single_cert(chain, key).map_err(|e| error("certificate and key", &e))?;
+    let mut config = builder
+        .with_single_cert(chain, key)
+        .map_err(|e| error("certificate and key", &e))?;
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Ok(Arc::new(config))
 }

@@ -48,8 +48,7 @@ impl Recorded {
     pub fn grpc_message(&self) -> Vec<u8> {
         let (header, message) = grpc_wire::parse_unary_body(&self.body).unwrap().unwrap();
         if header.compressed {
-            let encoding =
-                Compression::from_token(self.header("grpc-encoding").unwrap()).unwrap();
+            let encoding = Compression::from_token(self.header("grpc-encoding").unwrap()).unwrap();
             compression::decompress(encoding, message, 64 << 20).unwrap()
         } else {
             message.to_vec()
@@ -81,7 +80,11 @@ pub enum Reply {
         trailers_only: bool,
     },
     /// An HTTP answer.
-    Http { status: u16, headers: Vec<(String, String)>, body: Bytes },
+    Http {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Bytes,
+    },
     /// Waits, then answers.
     Delay(Duration, Box<Reply>),
 }
@@ -121,20 +124,29 @@ impl Reply {
         Reply::Grpc {
             code,
             message: message.to_owned(),
-            details: Some(grpc_wire::status_details_with_retry_delay(code, message, delay)),
+            details: Some(grpc_wire::status_details_with_retry_delay(
+                code, message, delay,
+            )),
             response: Bytes::new(),
             trailers_only: false,
         }
     }
 
     pub fn http(status: u16) -> Reply {
-        Reply::Http { status, headers: vec![], body: Bytes::new() }
+        Reply::Http {
+            status,
+            headers: vec![],
+            body: Bytes::new(),
+        }
     }
 
     pub fn http_with(status: u16, headers: &[(&str, &str)], body: impl Into<Bytes>) -> Reply {
         Reply::Http {
             status,
-            headers: headers.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
             body: body.into(),
         }
     }
@@ -183,7 +195,9 @@ impl TestServer {
         let accept_state = state.clone();
         let task = tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { return };
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
                 accept_state.connections.fetch_add(1, Ordering::SeqCst);
                 let state = accept_state.clone();
                 let tls = tls.clone();
@@ -191,7 +205,9 @@ impl TestServer {
                     match tls {
                         None => serve(TokioIo::new(stream), state, false).await,
                         Some(acceptor) => {
-                            let Ok(stream) = acceptor.accept(stream).await else { return };
+                            let Ok(stream) = acceptor.accept(stream).await else {
+                                return;
+                            };
                             let client_cert = stream.get_ref().1.peer_certificates().is_some();
                             serve(TokioIo::new(stream), state, client_cert).await;
                         }
@@ -247,12 +263,19 @@ async fn handle(
     client_certificate: bool,
 ) -> Response<ReplyBody> {
     let (parts, body) = request.into_parts();
-    let body = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+    let body = body
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
     let grpc = parts
         .headers
         .get("content-type")
         .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"));
-    let json = parts.headers.get("content-type").is_some_and(|v| v == "application/json");
+    let json = parts
+        .headers
+        .get("content-type")
+        .is_some_and(|v| v == "application/json");
     state.requests.lock().unwrap().push(Recorded {
         method: parts.method,
         path: parts.uri.path().to_owned(),
@@ -279,7 +302,11 @@ async fn handle(
 
 fn build_response(reply: Reply) -> Response<ReplyBody> {
     match reply {
-        Reply::Http { status, headers, body } => {
+        Reply::Http {
+            status,
+            headers,
+            body,
+        } => {
             let mut response = Response::new(ReplyBody::new(Some(body), None));
             *response.status_mut() = StatusCode::from_u16(status).unwrap();
             for (name, value) in headers {
@@ -290,7 +317,13 @@ fn build_response(reply: Reply) -> Response<ReplyBody> {
             }
             response
         }
-        Reply::Grpc { code, message, details, response, trailers_only } => {
+        Reply::Grpc {
+            code,
+            message,
+            details,
+            response,
+            trailers_only,
+        } => {
             let mut status = HeaderMap::new();
             status.insert("grpc-status", code.header_value());
             if !message.is_empty() {
@@ -330,7 +363,10 @@ pub struct ReplyBody {
 
 impl ReplyBody {
     fn new(data: Option<Bytes>, trailers: Option<HeaderMap>) -> Self {
-        ReplyBody { data: data.filter(|d| !d.is_empty()), trailers }
+        ReplyBody {
+            data: data.filter(|d| !d.is_empty()),
+            trailers,
+        }
     }
 }
 
@@ -516,7 +552,9 @@ fn resource(service: &str) -> otlp_proto::resource::v1::Resource {
 
 fn string_value(value: &str) -> otlp_proto::common::v1::AnyValue {
     otlp_proto::common::v1::AnyValue {
-        value: Some(otlp_proto::common::v1::any_value::Value::StringValue(value.into())),
+        value: Some(otlp_proto::common::v1::any_value::Value::StringValue(
+            value.into(),
+        )),
     }
 }
 
@@ -546,10 +584,15 @@ impl TestPki {
         };
         let ca_key = KeyPair::generate().unwrap();
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.distinguished_name.push(DnType::CommonName, "otlp-rs test CA");
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "otlp-rs test CA");
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params.key_usages =
-            vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        ca_params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
         let ca_cert = ca_params.self_signed(&ca_key).unwrap();
         let issuer = Issuer::new(ca_params, ca_key);
 
@@ -561,7 +604,9 @@ impl TestPki {
 
         let client_key = KeyPair::generate().unwrap();
         let mut client_params = CertificateParams::new(vec!["exporter".to_owned()]).unwrap();
-        client_params.distinguished_name.push(DnType::CommonName, "exporter");
+        client_params
+            .distinguished_name
+            .push(DnType::CommonName, "exporter");
         client_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         let client_cert = client_params.signed_by(&client_key, &issuer).unwrap();
 

@@ -1,6 +1,12 @@
 //! Helpers shared by the receiver tests: a recording handler, raw HTTP/1 and HTTP/2 clients
 //! built on hyper's client connections, gRPC framing, sample requests and compression bombs.
-#![allow(dead_code, unreachable_pub, missing_docs, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -141,7 +147,10 @@ pub fn traces(n: usize) -> ExportTraceServiceRequest {
         .collect();
     ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
-            scope_spans: vec![ScopeSpans { spans, ..Default::default() }],
+            scope_spans: vec![ScopeSpans {
+                spans,
+                ..Default::default()
+            }],
             ..Default::default()
         }],
     }
@@ -216,7 +225,9 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let stream = TcpStream::connect(addr).await.unwrap();
-    send_on(TokioIo::new(stream), version, request).await.expect("a response")
+    send_on(TokioIo::new(stream), version, request)
+        .await
+        .expect("a response")
 }
 
 /// Sends one request over an established I/O (plain or TLS).
@@ -246,7 +257,12 @@ where
     let (parts, body) = response.into_parts();
     let collected = body.collect().await?;
     let trailers = collected.trailers().cloned();
-    Ok(Reply { status: parts.status, headers: parts.headers, body: collected.to_bytes(), trailers })
+    Ok(Reply {
+        status: parts.status,
+        headers: parts.headers,
+        body: collected.to_bytes(),
+        trailers,
+    })
 }
 
 /// An OTLP/HTTP POST.
@@ -265,7 +281,11 @@ pub fn http_request(
 }
 
 /// A gRPC Export call whose body is `body` as is (already framed).
-pub fn grpc_request(signal: Signal, encoding: Option<&str>, body: impl Into<Bytes>) -> Request<Full<Bytes>> {
+pub fn grpc_request(
+    signal: Signal,
+    encoding: Option<&str>,
+    body: impl Into<Bytes>,
+) -> Request<Full<Bytes>> {
     let mut builder = Request::post(format!("http://localhost{}", signal.grpc_path()))
         .header("content-type", "application/grpc")
         .header("te", "trailers");
@@ -281,7 +301,11 @@ pub async fn post_http(addr: SocketAddr, version: Version, request: Request<Full
 
 pub async fn grpc_call(addr: SocketAddr, request: Request<Full<Bytes>>) -> Reply {
     let reply = send(addr, Version::Http2, request).await;
-    assert_eq!(reply.status, StatusCode::OK, "gRPC answers HTTP 200: {reply:?}");
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "gRPC answers HTTP 200: {reply:?}"
+    );
     assert_eq!(reply.header("content-type"), Some("application/grpc"));
     reply
 }
@@ -300,7 +324,11 @@ pub async fn assert_still_serving(receiver: &RunningReceiver) {
     let response = ExportTraceServiceResponse::decode(reply.body).unwrap();
     assert_eq!(response.partial_success, None);
     let grpc = receiver.grpc_local_addr().unwrap();
-    let reply = grpc_call(grpc, grpc_request(Signal::Traces, None, grpc_wire::encode_frame(&body, false))).await;
+    let reply = grpc_call(
+        grpc,
+        grpc_request(Signal::Traces, None, grpc_wire::encode_frame(&body, false)),
+    )
+    .await;
     assert_eq!(reply.grpc_code(), GrpcCode::Ok, "{reply:?}");
 }
 
@@ -315,7 +343,9 @@ impl http_body::Body for ChannelBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
-        self.0.poll_recv(cx).map(|chunk| chunk.map(|c| Ok(http_body::Frame::data(c))))
+        self.0
+            .poll_recv(cx)
+            .map(|chunk| chunk.map(|c| Ok(http_body::Frame::data(c))))
     }
 }
 
