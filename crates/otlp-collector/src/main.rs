@@ -1,12 +1,12 @@
 //! `otlp-collector`: the otlp-rs collector binary — an OpenTelemetry Collector compatible
 //! process that reads otelcol-style YAML, runs the receivers, processors, exporters and
-//! extensions of `otlp-pipeline` (the built-in set, `otlp_pipeline::components::builtin()`),
-//! and drains them on SIGTERM/SIGINT.
+//! extensions of the kind crates (every one of them: `otlp_collector::components()`), and
+//! drains them on SIGTERM/SIGINT.
 //!
-//! It is the top of the workspace: it depends on `otlp-pipeline` (and through it on every
-//! lower crate), and nothing may depend on it — it is a binary with no library target. A
-//! program that needs a collector with its own components builds one from `otlp-pipeline`
-//! (see `docs/custom-collector.md` and `examples/custom_collector.rs`).
+//! It is the top of the workspace: it depends on `otlp-pipeline` and every component crate
+//! with every feature on, and nothing may depend on it. A program that needs a collector with
+//! other components builds one from `otlp-pipeline` and the kind crates it picks (see
+//! `docs/custom-collector.md` and `examples/custom_collector.rs`).
 //!
 //! # Running
 //!
@@ -75,9 +75,9 @@ impl From<Exit> for ExitCode {
     }
 }
 
-/// The components this binary knows: the built-in set.
+/// The components this binary knows: the distribution's set.
 fn registry() -> Registry {
-    otlp_pipeline::components::builtin()
+    otlp_collector::components()
 }
 
 fn main() -> ExitCode {
@@ -147,7 +147,7 @@ async fn async_main(cli: Cli) -> Exit {
 
     if matches!(cli.command, Some(Command::Validate)) {
         // Building creates every component (the factories' own checks) and opens nothing.
-        let resources = otlp_pipeline::components::resources();
+        let resources = otlp_pipeline::Resources::collector();
         if let Err(errors) = otlp_pipeline::Pipelines::build_with(&validated, resources) {
             config::print_errors(&errors);
             return Exit::Config;

@@ -14,9 +14,9 @@
 
 use std::time::Duration;
 
-use otlp_pipeline::components::{self, ServiceStatus};
 use otlp_pipeline::telemetry::{Metrics, MetricsServer};
 use otlp_pipeline::{FatalError, LifecycleError, Pipelines, ValidatedConfig};
+use otlp_pipeline::{Resources, ServiceStatus};
 use tokio::time::Instant;
 
 use crate::Exit;
@@ -85,7 +85,7 @@ pub(crate) async fn run(
 ) -> Exit {
     // Fresh shared state for this collector: the self-metrics registry, the memory pressure the
     // memory_limiter and the receivers' admission share, the readiness health_check reports.
-    let resources = components::resources();
+    let resources = Resources::collector();
     let metrics = resources.get::<Metrics>().unwrap_or_else(Metrics::global);
     let status = ServiceStatus::from_resources(&resources);
     let pipelines = match Pipelines::build_with(validated, resources) {

@@ -1,5 +1,5 @@
 //! `examples/custom_collector.rs` (the collector of `docs/custom-collector.md`) works as the
-//! guide says: its `redact` processor runs between the built-in `otlp` receiver and exporter,
+//! guide says: its `redact` processor runs between the `otlp` receiver and exporter it picked,
 //! several `--config` merge, and SIGTERM drains and exits 0.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -21,7 +21,7 @@ fn example() -> PathBuf {
         .unwrap()
         .join("examples")
         .join("custom_collector");
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/custom_collector.rs");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/custom_collector.rs");
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     let fresh = matches!((modified(&binary), modified(&source)), (Some(b), Some(s)) if b >= s);
     if !fresh {
@@ -30,7 +30,7 @@ fn example() -> PathBuf {
                 "build",
                 "--quiet",
                 "-p",
-                "otlp-collector",
+                "otlp-examples",
                 "--example",
                 "custom_collector",
             ])

@@ -14,6 +14,7 @@
 //! - [`views`]: zero-copy iterators over spans, metrics, data points, log records and profiles,
 //!   each with its resource and scope, and allocation-free counts;
 //! - [`semconv`]: semantic-convention attribute keys as constants;
+//! - [`time`]: OTLP timestamps as RFC 3339 and Go time text;
 //! - [`prelude`]: the traits, builders and macros above in one `use`.
 //!
 //! The protobuf crate is re-exported as [`proto`], so a user of this crate needs no second
@@ -84,6 +85,7 @@ pub use trace_context::*;
 pub mod attributes;
 pub mod builders;
 pub mod semconv;
+pub mod time;
 pub mod views;
 
 pub use attributes::{AnyValueExt, AttributesExt, IntoAnyValue, kv};

@@ -130,6 +130,36 @@ pub trait Extension: Any + Send + Sync {
     async fn shutdown(&self, _deadline: Instant) -> Result<(), BoxError> {
         Ok(())
     }
+
+    /// This extension as a server authenticator, when it is one (what a receiver's
+    /// `auth: {authenticator: ID}` names). Default: not one.
+    fn as_server_authenticator(&self) -> Option<&dyn ServerAuthenticator> {
+        None
+    }
+
+    /// This extension as storage, when it offers it (what an exporter's
+    /// `sending_queue: {storage: ID}` names). Default: not storage.
+    fn as_storage(&self) -> Option<&dyn StorageExtension> {
+        None
+    }
+}
+
+/// An extension that authenticates the requests a receiver's server takes (otelcol's
+/// `extensionauth.Server`). Receivers and extensions live in different crates and meet only
+/// through this trait, found with [`Extension::as_server_authenticator`].
+pub trait ServerAuthenticator: Send + Sync {
+    /// The token a request must carry as `authorization: Bearer <token>` (the transport
+    /// compares it in constant time). Read when the receiver starts, after the extension.
+    fn bearer_token(&self) -> String;
+}
+
+/// An extension that offers exporters a place for persistent sending queues (otelcol's
+/// storage extensions, such as `file_storage`), found with [`Extension::as_storage`].
+pub trait StorageExtension: Send + Sync {
+    /// The directory the queues live under (one subdirectory per exporter and signal).
+    fn directory(&self) -> &std::path::Path;
+    /// Whether every write is synced to disk before it is acknowledged.
+    fn fsync(&self) -> bool;
 }
 
 /// The four kinds of components, as named in the configuration's top-level sections.
@@ -286,6 +316,18 @@ impl Resources {
     /// No resources.
     pub fn new() -> Resources {
         Resources::default()
+    }
+
+    /// Fresh shared state for one collector: a [`Metrics`](crate::telemetry::Metrics)
+    /// registry, a [`MemoryPressure`](crate::MemoryPressure) and a
+    /// [`ServiceStatus`](crate::ServiceStatus), so that two collectors (or two tests) in one
+    /// process do not see each other. Pass it to
+    /// [`Pipelines::build_with`](crate::Pipelines::build_with).
+    pub fn collector() -> Resources {
+        Resources::new()
+            .with(crate::telemetry::Metrics::new())
+            .with(crate::memory::MemoryPressure::new())
+            .with(crate::status::ServiceStatus::new())
     }
 
     /// Adds (or replaces) the resource of type `T`.

@@ -1,11 +1,14 @@
-//! Receivers, processors, exporters and extensions wired by an OpenTelemetry Collector
-//! (otelcol) style configuration.
+//! The collector framework: an OpenTelemetry Collector (otelcol) style configuration, the
+//! component traits and factories, the pipeline graph that wires receivers, processors and
+//! exporters, and self-telemetry. **No component lives here.**
 //!
 //! This crate is the collector's core: it reads the YAML users already run with the Go
 //! Collector, checks it against the registered components, builds the graph of receivers,
-//! pipelines and exporters, and runs it. The components themselves are plug-ins built by
-//! factories registered under their type names, so a program adds its own component exactly
-//! the way the built-in ones are added.
+//! pipelines and exporters, and runs it. The components are plug-ins built by factories
+//! registered under their type names, and they live in crates by kind, one cargo feature per
+//! component: `otlp-receivers`, `otlp-processors`, `otlp-exporters`, `otlp-extensions` (each
+//! with `register(&mut Registry)`). A program adds its own component exactly the way those
+//! are added.
 //!
 //! # Map
 //!
@@ -18,9 +21,20 @@
 //! | [`config`] | [`Config`] loading (several sources, `${env:VAR}`, merging), ids, [`validate`] |
 //! | [`graph`] | [`Pipelines`]: build, start, shutdown; [`FanOut`](graph::FanOut) |
 //! | [`error`] | [`ConsumeError`] (data path), lifecycle errors |
-//! | [`processors`] | the data processors (attributes, resource, filter, probabilistic_sampler) as plain transformations |
-//! | [`components`] | the built-in components and [`components::builtin()`], the registry of all of them |
-//! | [`telemetry`] | self-telemetry: otelcol-named counters, gauges and histograms, served as Prometheus text |
+//! | [`telemetry`] | self-telemetry: otelcol-named counters, gauges and histograms, served as Prometheus text; the small [`HttpServer`](telemetry::HttpServer) |
+//! | [`memory`] | [`MemoryPressure`]: the memory state the `memory_limiter` processor and the receivers' admission hook share |
+//! | [`status`] | [`ServiceStatus`]: whether the pipelines are up (receivers report, `health_check` reads), and the addresses servers bound |
+//! | [`config::fields`] | configuration pieces components of every kind use |
+//! | `testing` | (feature `testing`) a probe consumer and small requests for component tests |
+//!
+//! # Shared state
+//!
+//! Components of different kinds never depend on each other's crates; they meet through what
+//! this crate defines. [`Resources`] carries the process-wide objects ([`Metrics`](telemetry::Metrics),
+//! [`MemoryPressure`], [`ServiceStatus`]; [`Resources::collector`] makes a fresh set), and an
+//! extension offers a capability through a trait the others look up on the [`Host`]:
+//! [`ServerAuthenticator`] (a receiver's `auth: {authenticator: ...}`) and
+//! [`StorageExtension`] (an exporter's `sending_queue: {storage: ...}`).
 //!
 //! # The life of a configuration
 //!
@@ -51,14 +65,13 @@
 //! # Dependencies
 //!
 //! Only crates below it in the workspace: `otlp-proto`, `otlp-model`, `otlp-propagation`,
-//! `otlp-transport`, `otlp-batch`. Never `otlp-collector` (the binary sits on top of this
-//! crate). The built-in components (`otlp` receiver and exporter, `otlphttp`, `batch`,
-//! `memory_limiter`, `debug`, `file`, the extensions) come as a registry from
-//! `components::builtin()`; [`Registry::default`] is empty.
+//! `otlp-transport`, `otlp-batch`. Never `otlp-ottl`, a component crate or `otlp-collector`:
+//! they sit on top of this crate. [`Registry::default`] is empty; the distribution
+//! (`otlp-collector`) fills it from every component crate.
 //!
 //! # Features
 //!
-//! None yet (`default = []`).
+//! - `testing` (off): the `testing` module, for the tests of component crates.
 //!
 //! # Example
 //!
@@ -162,21 +175,24 @@
 //! ```
 
 pub mod component;
-pub mod components;
 pub mod config;
 pub mod data;
 pub mod error;
 pub mod factory;
 pub mod graph;
-pub mod processors;
+pub mod memory;
 pub mod registry;
+pub mod status;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use otlp_transport::Signal;
 
 pub use component::{
     ComponentKind, Consumer, Exporter, ExporterContext, Extension, ExtensionContext, Host,
-    NextConsumers, Processor, ProcessorContext, Receiver, ReceiverContext, Resources, SignalSet,
+    NextConsumers, Processor, ProcessorContext, Receiver, ReceiverContext, Resources,
+    ServerAuthenticator, SignalSet, StorageExtension,
 };
 pub use config::{
     ComponentId, Config, ConfigError, ConfigErrors, ConfigSource, PipelineId, ValidatedConfig,
@@ -188,4 +204,6 @@ pub use error::{
 };
 pub use factory::{ExporterFactory, ExtensionFactory, Factory, ProcessorFactory, ReceiverFactory};
 pub use graph::Pipelines;
+pub use memory::MemoryPressure;
 pub use registry::{Registry, RegistryError};
+pub use status::ServiceStatus;

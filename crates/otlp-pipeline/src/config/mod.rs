@@ -18,6 +18,7 @@ use std::sync::Arc;
 use serde_yaml_ng::{Mapping, Value};
 
 mod error;
+pub mod fields;
 pub(crate) mod id;
 mod parse;
 mod substitute;

@@ -39,15 +39,16 @@
 //! the same series. Values read from elsewhere (a queue's size) are registered as functions,
 //! summed per series, and removed when their [`Registration`] is dropped.
 //!
-//! [`MetricsServer`] serves `GET /metrics` on `service.telemetry.metrics.address`.
+//! [`MetricsServer`] serves `GET /metrics` on `service.telemetry.metrics.address`; the same
+//! small [`HttpServer`] serves the `health_check` extension.
 
 mod process;
 mod prometheus;
 mod registry;
 mod server;
 
-pub(crate) use process::{rss_bytes as process_rss, total_memory_bytes as process_total_memory};
-pub(crate) use server::{Handler, HttpServer, SimpleResponse, check_endpoint, resolve_endpoint};
+pub use process::{rss_bytes as process_rss, total_memory_bytes as process_total_memory};
+pub use server::{Handler, HttpServer, SimpleResponse, check_endpoint, resolve_endpoint};
 
 pub use registry::{Counter, Gauge, HistogramValue, Kind, Metrics, Registration};
 pub use server::MetricsServer;
@@ -67,7 +68,7 @@ pub const fn item_unit(signal: Signal) -> &'static str {
 
 /// The item word of a signal for help texts: `spans`, `metric points`, `log records`,
 /// `profiles`.
-pub(crate) const fn item_words(signal: Signal) -> &'static str {
+pub const fn item_words(signal: Signal) -> &'static str {
     match signal {
         Signal::Traces => "spans",
         Signal::Metrics => "metric points",

@@ -11,7 +11,7 @@ const USER_HZ: f64 = 100.0;
 /// The resident set size of this process in bytes: `VmRSS` of `/proc/self/status` (the same
 /// number as `/proc/self/statm`'s second field times the page size, without needing the page
 /// size).
-pub(crate) fn rss_bytes() -> Option<u64> {
+pub fn rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     let kib: u64 = line
@@ -38,7 +38,7 @@ pub(crate) fn cpu_seconds() -> Option<f64> {
 
 /// The memory available to this process: the cgroup limit (v2 `memory.max`, v1
 /// `memory.limit_in_bytes`) when one is set, else `MemTotal` of `/proc/meminfo`.
-pub(crate) fn total_memory_bytes() -> Option<u64> {
+pub fn total_memory_bytes() -> Option<u64> {
     let meminfo = std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|text| {

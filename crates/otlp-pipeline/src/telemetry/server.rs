@@ -19,7 +19,7 @@ use super::Metrics;
 
 /// Checks the shape of a `host:port` endpoint as otelcol writes them (`localhost:4317`,
 /// `0.0.0.0:8888`, `[::1]:13133`, `:4318` for every interface).
-pub(crate) fn check_endpoint(endpoint: &str) -> Result<(), String> {
+pub fn check_endpoint(endpoint: &str) -> Result<(), String> {
     let Some((host, port)) = endpoint.rsplit_once(':') else {
         return Err(format!("\"{endpoint}\" is not host:port"));
     };
@@ -37,7 +37,7 @@ pub(crate) fn check_endpoint(endpoint: &str) -> Result<(), String> {
 /// Resolves a `host:port` endpoint to the address to bind: `:port` means every IPv4
 /// interface (as Go's `net.Listen` reads it); a name resolving to several addresses binds the
 /// first IPv4 one (`localhost` → `127.0.0.1`), as otelcol does.
-pub(crate) async fn resolve_endpoint(endpoint: &str) -> io::Result<SocketAddr> {
+pub async fn resolve_endpoint(endpoint: &str) -> io::Result<SocketAddr> {
     check_endpoint(endpoint).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let text = if endpoint.starts_with(':') {
         format!("0.0.0.0{endpoint}")
@@ -60,14 +60,18 @@ pub(crate) async fn resolve_endpoint(endpoint: &str) -> io::Result<SocketAddr> {
 
 /// What a [`HttpServer`] handler answers.
 #[derive(Debug, Clone)]
-pub(crate) struct SimpleResponse {
-    pub(crate) status: StatusCode,
-    pub(crate) content_type: &'static str,
-    pub(crate) body: Bytes,
+pub struct SimpleResponse {
+    /// The status code.
+    pub status: StatusCode,
+    /// The `content-type` header.
+    pub content_type: &'static str,
+    /// The body.
+    pub body: Bytes,
 }
 
 impl SimpleResponse {
-    pub(crate) fn new(
+    /// A response with this status, content type and body.
+    pub fn new(
         status: StatusCode,
         content_type: &'static str,
         body: impl Into<Bytes>,
@@ -79,7 +83,8 @@ impl SimpleResponse {
         }
     }
 
-    pub(crate) fn not_found() -> SimpleResponse {
+    /// Go's `404 page not found`.
+    pub fn not_found() -> SimpleResponse {
         SimpleResponse::new(
             StatusCode::NOT_FOUND,
             "text/plain; charset=utf-8",
@@ -98,18 +103,20 @@ impl SimpleResponse {
     }
 }
 
-pub(crate) type Handler = Arc<dyn Fn(&Method, &str) -> SimpleResponse + Send + Sync>;
+/// A request handler: the method and the path to the response.
+pub type Handler = Arc<dyn Fn(&Method, &str) -> SimpleResponse + Send + Sync>;
 
 /// An HTTP/1.1 server answering every request with a handler of the method and the path.
 /// Bodies are never read. Stops on [`shutdown`](HttpServer::shutdown) or when dropped.
-pub(crate) struct HttpServer {
+pub struct HttpServer {
     local_addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
 
 impl HttpServer {
-    pub(crate) async fn bind(endpoint: &str, handler: Handler) -> io::Result<HttpServer> {
+    /// Binds `endpoint` (`host:port`) and serves `handler` until stopped.
+    pub async fn bind(endpoint: &str, handler: Handler) -> io::Result<HttpServer> {
         let addr = resolve_endpoint(endpoint).await?;
         let listener = TcpListener::bind(addr)
             .await
@@ -124,12 +131,13 @@ impl HttpServer {
         })
     }
 
-    pub(crate) fn local_addr(&self) -> SocketAddr {
+    /// The address bound (handy with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
     }
 
     /// Stops accepting and closes every connection.
-    pub(crate) async fn shutdown(&mut self) {
+    pub async fn shutdown(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

@@ -1,0 +1,83 @@
+//! `otlp-collector` as a library: the distribution's component set, so that its tests and
+//! programs embedding the same collector build exactly what the binary runs.
+//!
+//! The distribution turns on every component feature of the kind crates and registers them
+//! all ([`components`]). It is the top of the workspace: nothing depends on it. A collector
+//! with fewer components, or its own, is built from `otlp-pipeline` and the kind crates with
+//! the features it picks (`docs/custom-collector.md`, `examples/custom_collector.rs`).
+//!
+//! | kind | crate | types (aliases) |
+//! |---|---|---|
+//! | receiver | `otlp-receivers` | `otlp` (`otlp_grpc`) |
+//! | processor | `otlp-processors` | `batch`, `memory_limiter`, `attributes`, `resource`, `filter`, `probabilistic_sampler` |
+//! | exporter | `otlp-exporters` | `otlp` (`otlp_grpc`), `otlphttp` (`otlp_http`), `debug`, `file` |
+//! | extension | `otlp-extensions` | `health_check`, `file_storage`, `bearertokenauth` |
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use otlp_pipeline::telemetry::{Metrics, MetricsServer};
+//! use otlp_pipeline::{Config, ConfigSource, Pipelines, Resources};
+//!
+//! let registry = otlp_collector::components();
+//! let config = Config::load(&[ConfigSource::parse("collector.yaml")])?;
+//! let validated = otlp_pipeline::validate(&config, &registry)?;
+//! let resources = Resources::collector();
+//! let pipelines = Pipelines::build_with(&validated, resources.clone())?;
+//! let metrics = resources.get::<Metrics>().expect("Resources::collector() holds a registry");
+//! let _server = MetricsServer::from_config(validated.telemetry(), metrics).await?;
+//! pipelines.start().await?;
+//! # Ok(()) }
+//! ```
+
+use otlp_pipeline::{Registry, RegistryError};
+
+/// Registers every component of the distribution in `registry`.
+pub fn register_components(registry: &mut Registry) -> Result<(), RegistryError> {
+    otlp_receivers::register(registry)?;
+    otlp_processors::register(registry)?;
+    otlp_exporters::register(registry)?;
+    otlp_extensions::register(registry)?;
+    Ok(())
+}
+
+/// A registry holding every component of the distribution (see the [crate docs](crate)).
+pub fn components() -> Registry {
+    let mut registry = Registry::default();
+    if let Err(error) = register_components(&mut registry) {
+        // The names are fixed and distinct; a clash is a bug caught by the tests.
+        tracing::error!(%error, "registering the distribution's components");
+    }
+    registry
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use otlp_pipeline::ComponentKind;
+
+    #[test]
+    fn every_component_registers_once() {
+        let mut registry = Registry::default();
+        register_components(&mut registry).expect("no clash");
+        assert_eq!(registry.types(ComponentKind::Receiver), ["otlp"]);
+        assert_eq!(
+            registry.types(ComponentKind::Processor),
+            [
+                "attributes",
+                "batch",
+                "filter",
+                "memory_limiter",
+                "probabilistic_sampler",
+                "resource"
+            ]
+        );
+        assert_eq!(
+            registry.types(ComponentKind::Exporter),
+            ["debug", "file", "otlp", "otlphttp"]
+        );
+        assert_eq!(
+            registry.types(ComponentKind::Extension),
+            ["bearertokenauth", "file_storage", "health_check"]
+        );
+    }
+}

@@ -1,0 +1,50 @@
+//! The collector's exporters, one directory and one cargo feature per component, named after
+//! its otelcol type.
+//!
+//! | feature / type (aliases) | what | directory |
+//! |---|---|---|
+//! | `otlp` (`otlp_grpc`) | OTLP/gRPC with a sending queue (memory, or persistent through a [`StorageExtension`](otlp_pipeline::StorageExtension)), retry, compression, TLS | [`otlp`] |
+//! | `otlphttp` (`otlp_http`) | OTLP/HTTP (protobuf or JSON) with the same queue | [`otlp`] |
+//! | `debug` | prints what arrives in otelcol's `basic`, `normal` and `detailed` forms | [`debug`] |
+//! | `file` | OTLP/JSON lines or length-prefixed protobuf to a file, with rotation | [`file`] |
+//!
+//! `otlp` and `otlphttp` share one directory (one implementation, two transports), each behind
+//! its own feature. All are on by default; a custom collector picks with
+//! `default-features = false` and `features = [...]`. [`register`] adds the enabled ones.
+//!
+//! # Dependencies
+//!
+//! `otlp-pipeline` (the framework), `otlp-transport` (the clients), `otlp-batch` (the sending
+//! queues) and the lower crates. Never another component crate.
+//!
+//! # Example
+//!
+//! ```
+//! let mut registry = otlp_pipeline::Registry::default();
+//! otlp_exporters::register(&mut registry)?;
+//! assert!(registry.exporter("otlp_http").is_some());
+//! # Ok::<(), otlp_pipeline::RegistryError>(())
+//! ```
+
+#[cfg(feature = "debug")]
+pub mod debug;
+#[cfg(feature = "file")]
+pub mod file;
+#[cfg(any(feature = "otlp", feature = "otlphttp"))]
+pub mod otlp;
+
+use otlp_pipeline::{Registry, RegistryError};
+
+/// Registers every exporter whose feature is enabled.
+pub fn register(registry: &mut Registry) -> Result<(), RegistryError> {
+    #[cfg(feature = "otlp")]
+    registry.register_exporter(otlp::grpc_factory())?;
+    #[cfg(feature = "otlphttp")]
+    registry.register_exporter(otlp::http_factory())?;
+    #[cfg(feature = "debug")]
+    registry.register_exporter(debug::factory())?;
+    #[cfg(feature = "file")]
+    registry.register_exporter(file::factory())?;
+    let _ = &registry;
+    Ok(())
+}

@@ -1,0 +1,534 @@
+//! `otlp` and `otlphttp` exporter configurations (otelcol's keys).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use otlp_transport::Compression;
+use otlp_transport::client::Protocol;
+use serde::{Deserialize, Serialize};
+use serde_yaml_ng::Value;
+
+use otlp_pipeline::config::fields::{null_as_empty, parse_id, positive};
+use otlp_pipeline::config::{ConfigError, duration};
+use otlp_pipeline::factory::ComponentConfig;
+
+/// `exporters: otlp:` (OTLP/gRPC).
+///
+/// ```yaml
+/// otlp:
+///   endpoint: backend:4317
+///   tls:
+///     insecure: true
+///   sending_queue:
+///     queue_size: 5000
+///   retry_on_failure:
+///     initial_interval: 5s
+/// ```
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OtlpExporterConfig {
+    /// `host:port` (TLS unless `tls.insecure`), or `http://` / `https://host:port`. Required.
+    pub endpoint: String,
+    /// `gzip` (default), `zstd`, `none`.
+    pub compression: String,
+    /// Headers (gRPC metadata) sent with every request.
+    #[serde(deserialize_with = "null_as_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// TLS.
+    #[serde(deserialize_with = "null_as_empty")]
+    pub tls: ClientTlsConfig,
+    /// Time limit of one export attempt (default 5 s).
+    #[serde(with = "duration")]
+    pub timeout: Duration,
+    /// Retry with backoff.
+    #[serde(deserialize_with = "null_as_empty")]
+    pub retry_on_failure: RetryOnFailureConfig,
+    /// The queue between the pipeline and the network.
+    #[serde(deserialize_with = "null_as_empty")]
+    pub sending_queue: SendingQueueConfig,
+    /// Accepted, ignored (grpc-go tuning).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub balancer_name: Option<Value>,
+    /// Accepted, ignored (grpc-go tuning).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keepalive: Option<Value>,
+    /// Accepted, ignored (grpc-go tuning).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_buffer_size: Option<Value>,
+    /// Accepted, ignored (grpc-go tuning).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_buffer_size: Option<Value>,
+    /// Accepted, ignored (connections are made on demand).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wait_for_ready: Option<Value>,
+    /// Not supported: use `headers: {authorization: "Bearer …"}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<Value>,
+}
+
+impl Default for OtlpExporterConfig {
+    fn default() -> Self {
+        OtlpExporterConfig {
+            endpoint: String::new(),
+            compression: "gzip".into(),
+            headers: BTreeMap::new(),
+            tls: ClientTlsConfig::default(),
+            timeout: Duration::from_secs(5),
+            retry_on_failure: RetryOnFailureConfig::default(),
+            sending_queue: SendingQueueConfig::default(),
+            balancer_name: None,
+            keepalive: None,
+            read_buffer_size: None,
+            write_buffer_size: None,
+            wait_for_ready: None,
+            auth: None,
+        }
+    }
+}
+
+/// `exporters: otlphttp:` (OTLP/HTTP, alias `otlp_http`).
+///
+/// ```yaml
+/// otlphttp:
+///   endpoint: https://backend:4318
+///   encoding: json
+/// ```
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OtlpHttpExporterConfig {
+    /// The base URL; `/v1/traces` etc. are appended.
+    pub endpoint: String,
+    /// The full URL for traces (overrides `endpoint`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traces_endpoint: Option<String>,
+    /// The full URL for metrics.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_endpoint: Option<String>,
+    /// The full URL for logs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logs_endpoint: Option<String>,
+    /// The full URL for profiles.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profiles_endpoint: Option<String>,
+    /// `proto` (default) or `json`.
+    pub encoding: String,
+    /// `gzip` (default), `zstd`, `deflate`, `none`.
+    pub compression: String,
+    /// Headers sent with every request.
+    #[serde(deserialize_with = "null_as_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// TLS (for `https` endpoints).
+    #[serde(deserialize_with = "null_as_empty")]
+    pub tls: ClientTlsConfig,
+    /// Time limit of one export attempt (default 30 s).
+    #[serde(with = "duration")]
+    pub timeout: Duration,
+    /// Retry with backoff.
+    #[serde(deserialize_with = "null_as_empty")]
+    pub retry_on_failure: RetryOnFailureConfig,
+    /// The queue between the pipeline and the network.
+    #[serde(deserialize_with = "null_as_empty")]
+    pub sending_queue: SendingQueueConfig,
+    /// Accepted, ignored (Go HTTP client tuning).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_buffer_size: Option<Value>,
+    /// Accepted, ignored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_buffer_size: Option<Value>,
+    /// Accepted, ignored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_idle_conns: Option<Value>,
+    /// Accepted, ignored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_idle_conns_per_host: Option<Value>,
+    /// Accepted, ignored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_conns_per_host: Option<Value>,
+    /// Accepted, ignored (idle connections are kept 90 s).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_conn_timeout: Option<Value>,
+    /// Accepted, ignored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disable_keep_alives: Option<Value>,
+    /// Accepted, ignored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http2_read_idle_timeout: Option<Value>,
+    /// Accepted, ignored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http2_ping_timeout: Option<Value>,
+    /// Not supported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxy_url: Option<String>,
+    /// Not supported: use `headers: {authorization: "Bearer …"}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<Value>,
+}
+
+impl Default for OtlpHttpExporterConfig {
+    fn default() -> Self {
+        OtlpHttpExporterConfig {
+            endpoint: String::new(),
+            traces_endpoint: None,
+            metrics_endpoint: None,
+            logs_endpoint: None,
+            profiles_endpoint: None,
+            encoding: "proto".into(),
+            compression: "gzip".into(),
+            headers: BTreeMap::new(),
+            tls: ClientTlsConfig::default(),
+            timeout: Duration::from_secs(30),
+            retry_on_failure: RetryOnFailureConfig::default(),
+            sending_queue: SendingQueueConfig::default(),
+            read_buffer_size: None,
+            write_buffer_size: None,
+            max_idle_conns: None,
+            max_idle_conns_per_host: None,
+            max_conns_per_host: None,
+            idle_conn_timeout: None,
+            disable_keep_alives: None,
+            http2_read_idle_timeout: None,
+            http2_ping_timeout: None,
+            proxy_url: None,
+            auth: None,
+        }
+    }
+}
+
+/// `tls` of a client.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClientTlsConfig {
+    /// gRPC: plaintext for an endpoint without a scheme.
+    pub insecure: bool,
+    /// Not supported (`true` is a configuration error): the server is always verified.
+    pub insecure_skip_verify: bool,
+    /// CA certificates to trust instead of the Mozilla roots (PEM file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+    /// CA certificates, inline PEM.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_pem: Option<String>,
+    /// Client certificate for mutual TLS (PEM file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cert_file: Option<PathBuf>,
+    /// Client key for mutual TLS (PEM file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<PathBuf>,
+    /// Client certificate, inline PEM.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cert_pem: Option<String>,
+    /// Client key, inline PEM.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_pem: Option<String>,
+    /// Verify the server as this name (and send it as SNI).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_name_override: Option<String>,
+    /// `1.2` only (rustls offers TLS 1.2 and 1.3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_version: Option<String>,
+    /// `1.3` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_version: Option<String>,
+}
+
+/// `retry_on_failure`: otelcol's keys and defaults.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetryOnFailureConfig {
+    /// Retry at all (default true).
+    pub enabled: bool,
+    /// First wait (default 5 s).
+    #[serde(with = "duration")]
+    pub initial_interval: Duration,
+    /// Largest wait (default 30 s).
+    #[serde(with = "duration")]
+    pub max_interval: Duration,
+    /// Give up after (default 300 s; 0: never).
+    #[serde(with = "duration")]
+    pub max_elapsed_time: Duration,
+    /// Growth per retry (default 1.5).
+    pub multiplier: f64,
+    /// Jitter fraction (default 0.5).
+    pub randomization_factor: f64,
+}
+
+impl Default for RetryOnFailureConfig {
+    fn default() -> Self {
+        RetryOnFailureConfig {
+            enabled: true,
+            initial_interval: Duration::from_secs(5),
+            max_interval: Duration::from_secs(30),
+            max_elapsed_time: Duration::from_secs(300),
+            multiplier: 1.5,
+            randomization_factor: 0.5,
+        }
+    }
+}
+
+/// `sending_queue`: otelcol's keys and defaults.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SendingQueueConfig {
+    /// Queue at all (default true). `false`: export synchronously in the sender's request.
+    pub enabled: bool,
+    /// Concurrent exports (default 10).
+    pub num_consumers: usize,
+    /// Capacity in units of `sizer` (default 1000).
+    pub queue_size: u64,
+    /// `requests` (default), `items` or `bytes`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sizer: Option<String>,
+    /// Wait for room (up to `timeout`) instead of refusing at once when full.
+    pub blocking: bool,
+    /// The newer name of `blocking`.
+    pub block_on_overflow: bool,
+    /// Answer the sender only once the data was exported (or failed).
+    pub wait_for_result: bool,
+    /// `file_storage[/name]`: persist the queue in that extension's directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage: Option<String>,
+    /// Not supported (batching inside the exporter queue): use the `batch` processor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch: Option<Value>,
+}
+
+impl Default for SendingQueueConfig {
+    fn default() -> Self {
+        SendingQueueConfig {
+            enabled: true,
+            num_consumers: 10,
+            queue_size: 1000,
+            sizer: None,
+            blocking: false,
+            block_on_overflow: false,
+            wait_for_result: false,
+            storage: None,
+            batch: None,
+        }
+    }
+}
+
+/// How `queue_size` is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sizer {
+    Requests,
+    Items,
+    Bytes,
+}
+
+/// Items one "request" of `sizer: requests` stands for: a full batch of the batch processor's
+/// default `send_batch_size`.
+pub const ITEMS_PER_REQUEST: u64 = 8192;
+
+impl SendingQueueConfig {
+    pub(crate) fn sizer(&self) -> Result<Sizer, ConfigError> {
+        match self.sizer.as_deref().unwrap_or("requests") {
+            "requests" => Ok(Sizer::Requests),
+            "items" => Ok(Sizer::Items),
+            "bytes" => Ok(Sizer::Bytes),
+            other => Err(ConfigError::bad_value(
+                "sending_queue::sizer",
+                format!("unknown sizer \"{other}\"; expected requests, items or bytes"),
+            )),
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !self.enabled {
+            return Ok(());
+        }
+        if self.num_consumers == 0 {
+            return Err(ConfigError::bad_value(
+                "sending_queue::num_consumers",
+                "must be positive",
+            ));
+        }
+        if self.queue_size == 0 {
+            return Err(ConfigError::bad_value(
+                "sending_queue::queue_size",
+                "must be positive",
+            ));
+        }
+        let sizer = self.sizer()?;
+        if let Some(storage) = &self.storage {
+            let id = parse_id("sending_queue::storage", storage)?;
+            if id.type_name() != "file_storage" {
+                return Err(ConfigError::bad_value(
+                    "sending_queue::storage",
+                    format!("\"{id}\" is not supported: only file_storage extensions are"),
+                ));
+            }
+            if sizer == Sizer::Bytes && self.queue_size < 4096 {
+                return Err(ConfigError::bad_value(
+                    "sending_queue::queue_size",
+                    "with storage and sizer bytes, must be at least 4096",
+                ));
+            }
+        }
+        if self.batch.as_ref().is_some_and(|b| !b.is_null()) {
+            return Err(ConfigError::bad_value(
+                "sending_queue::batch",
+                "batching in the exporter queue is not supported: use the batch processor",
+            ));
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn compression(name: &str, grpc: bool) -> Result<Compression, ConfigError> {
+    let bad = |message: String| Err(ConfigError::bad_value("compression", message));
+    match name.trim().to_ascii_lowercase().as_str() {
+        "" | "none" => Ok(Compression::None),
+        "gzip" => Ok(Compression::Gzip),
+        "zstd" => Ok(Compression::Zstd),
+        "deflate" | "zlib" if !grpc => Ok(Compression::Deflate),
+        "snappy" | "x-snappy-framed" | "lz4" => bad(format!(
+            "\"{name}\" is not supported; use gzip, zstd or none"
+        )),
+        other => bad(format!(
+            "unknown compression \"{other}\"; use gzip, zstd{} or none",
+            if grpc { "" } else { ", deflate" }
+        )),
+    }
+}
+
+fn check_common(
+    tls: &ClientTlsConfig,
+    retry: &RetryOnFailureConfig,
+    queue: &SendingQueueConfig,
+    timeout: Duration,
+    auth: &Option<Value>,
+) -> Result<(), ConfigError> {
+    if tls.insecure_skip_verify {
+        return Err(ConfigError::bad_value(
+            "tls::insecure_skip_verify",
+            "not supported: the server certificate is always verified (set ca_file to trust a private CA)",
+        ));
+    }
+    if tls.ca_file.is_some() && tls.ca_pem.is_some() {
+        return Err(ConfigError::bad_value(
+            "tls::ca_pem",
+            "set ca_file or ca_pem, not both",
+        ));
+    }
+    let has_cert = tls.cert_file.is_some() || tls.cert_pem.is_some();
+    let has_key = tls.key_file.is_some() || tls.key_pem.is_some();
+    if has_cert != has_key {
+        return Err(ConfigError::bad_value(
+            "tls",
+            "a client certificate needs both a certificate and a key",
+        ));
+    }
+    if let Some(v) = tls
+        .min_version
+        .as_deref()
+        .filter(|v| !v.is_empty() && *v != "1.2")
+    {
+        return Err(ConfigError::bad_value(
+            "tls::min_version",
+            format!("\"{v}\" is not supported (only 1.2)"),
+        ));
+    }
+    if let Some(v) = tls
+        .max_version
+        .as_deref()
+        .filter(|v| !v.is_empty() && *v != "1.3")
+    {
+        return Err(ConfigError::bad_value(
+            "tls::max_version",
+            format!("\"{v}\" is not supported (only 1.3)"),
+        ));
+    }
+    positive("timeout", timeout)?;
+    if retry.enabled {
+        positive("retry_on_failure::initial_interval", retry.initial_interval)?;
+        if retry.max_interval < retry.initial_interval {
+            return Err(ConfigError::bad_value(
+                "retry_on_failure::max_interval",
+                "must not be less than initial_interval",
+            ));
+        }
+        if !(retry.multiplier.is_finite() && retry.multiplier >= 1.0) {
+            return Err(ConfigError::bad_value(
+                "retry_on_failure::multiplier",
+                "must be at least 1",
+            ));
+        }
+        if !(0.0..=1.0).contains(&retry.randomization_factor) {
+            return Err(ConfigError::bad_value(
+                "retry_on_failure::randomization_factor",
+                "must be between 0 and 1",
+            ));
+        }
+    }
+    queue.validate()?;
+    if auth.as_ref().is_some_and(|a| !a.is_null()) {
+        return Err(ConfigError::bad_value(
+            "auth",
+            "client authenticators are not supported: set headers: {authorization: \"Bearer <token>\"}",
+        ));
+    }
+    Ok(())
+}
+
+impl ComponentConfig for OtlpExporterConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.endpoint.trim().is_empty() {
+            return Err(ConfigError::bad_value(
+                "endpoint",
+                "requires a non-empty \"endpoint\"",
+            ));
+        }
+        compression(&self.compression, true)?;
+        check_common(
+            &self.tls,
+            &self.retry_on_failure,
+            &self.sending_queue,
+            self.timeout,
+            &self.auth,
+        )
+    }
+}
+
+impl ComponentConfig for OtlpHttpExporterConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let all_signals = self.traces_endpoint.is_some()
+            && self.metrics_endpoint.is_some()
+            && self.logs_endpoint.is_some();
+        if self.endpoint.trim().is_empty() && !all_signals {
+            return Err(ConfigError::bad_value(
+                "endpoint",
+                "at least one endpoint must be specified (endpoint, or traces_endpoint, metrics_endpoint and logs_endpoint)",
+            ));
+        }
+        self.protocol()?;
+        compression(&self.compression, false)?;
+        if self.proxy_url.as_deref().is_some_and(|p| !p.is_empty()) {
+            return Err(ConfigError::bad_value(
+                "proxy_url",
+                "proxies are not supported",
+            ));
+        }
+        check_common(
+            &self.tls,
+            &self.retry_on_failure,
+            &self.sending_queue,
+            self.timeout,
+            &self.auth,
+        )
+    }
+}
+
+impl OtlpHttpExporterConfig {
+    pub(crate) fn protocol(&self) -> Result<Protocol, ConfigError> {
+        match self.encoding.as_str() {
+            "proto" | "" => Ok(Protocol::HttpProtobuf),
+            "json" => Ok(Protocol::HttpJson),
+            other => Err(ConfigError::bad_value(
+                "encoding",
+                format!("invalid encoding \"{other}\"; expected proto or json"),
+            )),
+        }
+    }
+}

@@ -1,0 +1,747 @@
+//! The `otlp` (OTLP/gRPC) and `otlphttp` (OTLP/HTTP, alias `otlp_http`) exporters, on
+//! `otlp-transport`'s client and `otlp-batch`'s queue.
+//!
+//! # Acknowledgement
+//!
+//! - **With the sending queue** (the default): `consume` enqueues the request into one
+//!   [`BatchQueue`] per signal and returns `Ok` once the queue accepted it — in memory, or
+//!   written to the segment file with `sending_queue.storage` (otlp-batch's guarantee: nothing
+//!   accepted is dropped; it is exported or counted as failed). A full queue refuses at once
+//!   with a **retryable** error (the sender gets UNAVAILABLE / 503 and retries; nothing is
+//!   dropped silently); `blocking: true` waits for room up to `timeout` first. With
+//!   `wait_for_result: true` the sender is answered only once the data was exported.
+//!   Requests wait in the queue encoded (`otlp_batch::Encoded`): protobuf bytes received
+//!   unchanged are queued as they arrived, anything else is encoded once at enqueue, and the
+//!   decoded request is freed then.
+//! - **Without it** (`sending_queue.enabled: false`): `consume` exports in the caller's task
+//!   (with the transport's retries per `retry_on_failure`) and returns the outcome: the
+//!   sender's request waits for the destination. Protobuf bytes received unchanged are sent as
+//!   they are (no re-encoding).
+//!
+//! Retries happen in one place: under a queue the transport's own retry is off and the queue
+//! retries with `retry_on_failure`'s backoff; without a queue the transport retries.
+//!
+//! # Counting
+//!
+//! `otelcol_exporter_sent_*` (items the destination accepted), `_send_failed_*` (items that
+//! failed for good: permanent errors, partial-success rejections, retries given up, the
+//! shutdown deadline), `_enqueue_failed_*` (items refused at the queue: the sender was told),
+//! `otelcol_exporter_queue_size` / `_capacity` (items).
+
+mod config;
+#[cfg(test)]
+mod tests;
+
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use otlp_batch::{
+    BatchConfig, BatchExporter, BatchQueue, BatchQueueConfig, Batchable, Delivery, DrainError,
+    Encoded, EnqueueError, FailureKind, FsyncPolicy, OverflowPolicy, PersistentConfig, QueueConfig,
+    RetryConfig as QueueRetry, StorageConfig,
+};
+use otlp_proto::collector::logs::v1::ExportLogsServiceRequest;
+use otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest;
+use otlp_proto::collector::profiles::v1development::ExportProfilesServiceRequest;
+use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
+use otlp_transport::client::{
+    ExportError, OtlpExporter, Protocol, RetryConfig as TransportRetry, TlsConfig,
+};
+use tokio::time::Instant;
+
+pub use config::{
+    ClientTlsConfig, ITEMS_PER_REQUEST, OtlpExporterConfig, OtlpHttpExporterConfig,
+    RetryOnFailureConfig, SendingQueueConfig,
+};
+use config::{Sizer, compression};
+
+use otlp_pipeline::Signal;
+use otlp_pipeline::component::{Consumer, Exporter, ExporterContext, Host, SignalSet};
+use otlp_pipeline::config::fields::parse_id;
+use otlp_pipeline::config::{ComponentId, ConfigError};
+use otlp_pipeline::data::{Payload, SignalRequest, Telemetry};
+use otlp_pipeline::error::{BoxError, ConsumeError, Refused};
+use otlp_pipeline::factory::FnFactory;
+use otlp_pipeline::telemetry::{Counter, Kind, Metrics, Registration, item_unit, item_words};
+
+/// The delay suggested to a sender refused because the queue is full.
+const FULL_RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// The settings both exporters share once their YAML is read.
+struct Settings {
+    client: OtlpExporter,
+    timeout: Duration,
+    retry: RetryOnFailureConfig,
+    queue: SendingQueueConfig,
+}
+
+fn client_tls(tls: &ClientTlsConfig) -> Result<TlsConfig, ConfigError> {
+    let tls_error = |e: otlp_transport::client::ConfigError| ConfigError::bad_value("tls", e);
+    let mut config = TlsConfig::new();
+    if let Some(path) = &tls.ca_file {
+        config = config.with_ca_file(path).map_err(tls_error)?;
+    }
+    if let Some(pem) = &tls.ca_pem {
+        config = config.with_ca_pem(pem.clone().into_bytes());
+    }
+    match (&tls.cert_file, &tls.cert_pem, &tls.key_file, &tls.key_pem) {
+        (Some(cert), _, Some(key), _) => {
+            config = config
+                .with_client_identity_files(cert, key)
+                .map_err(tls_error)?
+        }
+        (_, Some(cert), _, Some(key)) => {
+            config = config
+                .with_client_identity_pem(cert.clone().into_bytes(), key.clone().into_bytes());
+        }
+        (Some(cert), _, _, Some(key)) => {
+            let cert =
+                std::fs::read(cert).map_err(|e| ConfigError::bad_value("tls::cert_file", e))?;
+            config = config.with_client_identity_pem(cert, key.clone().into_bytes());
+        }
+        (_, Some(cert), Some(key), _) => {
+            let key = std::fs::read(key).map_err(|e| ConfigError::bad_value("tls::key_file", e))?;
+            config = config.with_client_identity_pem(cert.clone().into_bytes(), key);
+        }
+        _ => {}
+    }
+    if let Some(name) = &tls.server_name_override {
+        config = config.with_server_name(name.clone());
+    }
+    Ok(config)
+}
+
+fn transport_retry(retry: &RetryOnFailureConfig, queued: bool) -> TransportRetry {
+    if queued || !retry.enabled {
+        return TransportRetry::disabled();
+    }
+    TransportRetry::default()
+        .with_initial_interval(retry.initial_interval)
+        .with_max_interval(retry.max_interval)
+        .with_max_elapsed_time(retry.max_elapsed_time)
+        .with_multiplier(retry.multiplier)
+        .with_randomization_factor(retry.randomization_factor)
+}
+
+impl Settings {
+    fn grpc(config: OtlpExporterConfig) -> Result<Settings, ConfigError> {
+        let builder = OtlpExporter::builder()
+            .protocol(Protocol::Grpc)
+            .endpoint(config.endpoint.trim())
+            .compression(compression(&config.compression, true)?)
+            .headers(config.headers.clone())
+            .timeout(config.timeout)
+            .insecure(config.tls.insecure)
+            .tls(client_tls(&config.tls)?)
+            .retry(transport_retry(
+                &config.retry_on_failure,
+                config.sending_queue.enabled,
+            ));
+        let client = builder.build().map_err(|e| ConfigError::bad_value("", e))?;
+        Ok(Settings {
+            client,
+            timeout: config.timeout,
+            retry: config.retry_on_failure,
+            queue: config.sending_queue,
+        })
+    }
+
+    fn http(config: OtlpHttpExporterConfig) -> Result<Settings, ConfigError> {
+        let mut builder = OtlpExporter::builder()
+            .protocol(config.protocol()?)
+            .compression(compression(&config.compression, false)?)
+            .headers(config.headers.clone())
+            .timeout(config.timeout)
+            .insecure(config.tls.insecure)
+            .tls(client_tls(&config.tls)?)
+            .retry(transport_retry(
+                &config.retry_on_failure,
+                config.sending_queue.enabled,
+            ));
+        if !config.endpoint.trim().is_empty() {
+            builder = builder.endpoint(config.endpoint.trim());
+        }
+        for (signal, endpoint) in [
+            (Signal::Traces, &config.traces_endpoint),
+            (Signal::Metrics, &config.metrics_endpoint),
+            (Signal::Logs, &config.logs_endpoint),
+            (Signal::Profiles, &config.profiles_endpoint),
+        ] {
+            if let Some(endpoint) = endpoint {
+                builder = builder.signal_endpoint(signal, endpoint.trim());
+            }
+        }
+        let client = builder.build().map_err(|e| ConfigError::bad_value("", e))?;
+        Ok(Settings {
+            client,
+            timeout: config.timeout,
+            retry: config.retry_on_failure,
+            queue: config.sending_queue,
+        })
+    }
+}
+
+/// The queue settings of a queued exporter.
+struct QueueSettings {
+    config: BatchQueueConfig,
+    storage: Option<ComponentId>,
+    sizer: Sizer,
+    queue_size: u64,
+    blocking: bool,
+    wait_for_result: bool,
+    enqueue_wait: Duration,
+}
+
+fn queue_settings(settings: &Settings) -> Result<Option<QueueSettings>, ConfigError> {
+    let queue = &settings.queue;
+    if !queue.enabled {
+        return Ok(None);
+    }
+    let sizer = queue.sizer()?;
+    let size = usize::try_from(queue.queue_size).unwrap_or(usize::MAX);
+    let mut capacity = QueueConfig {
+        num_consumers: queue.num_consumers,
+        overflow: OverflowPolicy::Backpressure,
+        // A safety net above the transport's own per-attempt timeout.
+        export_timeout: settings.timeout + Duration::from_secs(1),
+        ..QueueConfig::default()
+    };
+    match sizer {
+        Sizer::Requests => {
+            capacity.capacity_items = size.saturating_mul(ITEMS_PER_REQUEST as usize);
+        }
+        Sizer::Items => capacity.capacity_items = size,
+        Sizer::Bytes => {
+            capacity.capacity_items = usize::MAX / 4;
+            capacity.capacity_bytes = size;
+        }
+    }
+    let retry = &settings.retry;
+    let config = BatchQueueConfig {
+        // No batching here (the batch processor batches): one request, one export.
+        batch: BatchConfig {
+            send_batch_size: 1,
+            send_batch_max_size: 0,
+            send_batch_max_bytes: 0,
+            timeout: Duration::ZERO,
+        },
+        queue: capacity,
+        retry: QueueRetry {
+            enabled: retry.enabled,
+            initial_interval: retry.initial_interval,
+            max_interval: retry.max_interval,
+            multiplier: retry.multiplier,
+            randomization_factor: retry.randomization_factor,
+            max_elapsed_time: retry.max_elapsed_time,
+        },
+        storage: StorageConfig::Memory,
+    };
+    config
+        .validate()
+        .map_err(|e| ConfigError::bad_value("sending_queue", e))?;
+    let storage = queue
+        .storage
+        .as_deref()
+        .map(|s| parse_id("sending_queue::storage", s))
+        .transpose()?;
+    Ok(Some(QueueSettings {
+        config,
+        storage,
+        sizer,
+        queue_size: queue.queue_size,
+        blocking: queue.blocking || queue.block_on_overflow,
+        wait_for_result: queue.wait_for_result,
+        enqueue_wait: settings.timeout,
+    }))
+}
+
+/// One queue per signal. Requests wait in it encoded ([`Encoded`]): that is how they leave,
+/// it takes a fraction of the memory of the decoded tree, and a retry re-sends the same bytes.
+#[derive(Clone)]
+enum AnyQueue {
+    Traces(BatchQueue<Encoded<ExportTraceServiceRequest>>),
+    Metrics(BatchQueue<Encoded<ExportMetricsServiceRequest>>),
+    Logs(BatchQueue<Encoded<ExportLogsServiceRequest>>),
+    Profiles(BatchQueue<Encoded<ExportProfilesServiceRequest>>),
+}
+
+/// `data`'s request encoded for the queue ([`Telemetry::to_encoded`]).
+fn encoded<R: SignalRequest>(data: &Telemetry) -> Result<Encoded<R>, NotQueued> {
+    data.to_encoded().ok_or_else(|| NotQueued {
+        retryable: false,
+        message: format!("no queue for {}", data.signal()),
+        counted_as: Counted::EnqueueFailed,
+    })
+}
+
+/// Why a request did not get into the queue (or, waiting for the result, was not exported).
+struct NotQueued {
+    retryable: bool,
+    message: String,
+    counted_as: Counted,
+}
+
+enum Counted {
+    EnqueueFailed,
+    /// Accepted but then failed: the queue's metrics counted it.
+    AlreadyCounted,
+}
+
+fn enqueue_error<R>(error: EnqueueError<R>) -> NotQueued {
+    let retryable = !matches!(error, EnqueueError::TooLarge { .. });
+    NotQueued {
+        retryable,
+        message: error.to_string(),
+        counted_as: Counted::EnqueueFailed,
+    }
+}
+
+async fn put<R: Batchable>(
+    queue: &BatchQueue<R>,
+    request: R,
+    settings: &QueueSettings,
+) -> Result<(), NotQueued> {
+    let wait_until = || {
+        std::time::Instant::now()
+            + if settings.blocking {
+                settings.enqueue_wait
+            } else {
+                Duration::ZERO
+            }
+    };
+    if settings.wait_for_result {
+        let delivery = queue
+            .export(request, wait_until())
+            .await
+            .map_err(enqueue_error)?;
+        return match delivery {
+            Delivery::Exported { .. } | Delivery::Persisted => Ok(()),
+            Delivery::Failed(failure) => Err(NotQueued {
+                retryable: failure.kind() != FailureKind::Permanent,
+                message: failure.to_string(),
+                counted_as: Counted::AlreadyCounted,
+            }),
+            _ => Ok(()),
+        };
+    }
+    if settings.blocking {
+        queue
+            .enqueue(request, wait_until())
+            .await
+            .map_err(enqueue_error)
+    } else {
+        queue.try_enqueue(request).map_err(enqueue_error)
+    }
+}
+
+impl AnyQueue {
+    fn spawn(
+        signal: Signal,
+        config: BatchQueueConfig,
+        client: &OtlpExporter,
+    ) -> Result<AnyQueue, otlp_batch::BuildError> {
+        fn spawn_one<R: Batchable>(
+            config: BatchQueueConfig,
+            client: &OtlpExporter,
+        ) -> Result<BatchQueue<R>, otlp_batch::BuildError>
+        where
+            OtlpExporter: BatchExporter<R>,
+        {
+            let exporter: Arc<dyn BatchExporter<R>> = Arc::new(client.clone());
+            BatchQueue::spawn(config, exporter)
+        }
+        Ok(match signal {
+            Signal::Traces => AnyQueue::Traces(spawn_one(config, client)?),
+            Signal::Metrics => AnyQueue::Metrics(spawn_one(config, client)?),
+            Signal::Logs => AnyQueue::Logs(spawn_one(config, client)?),
+            Signal::Profiles => AnyQueue::Profiles(spawn_one(config, client)?),
+        })
+    }
+
+    fn metrics(&self) -> Arc<otlp_batch::QueueMetrics> {
+        match self {
+            AnyQueue::Traces(q) => q.queue_metrics(),
+            AnyQueue::Metrics(q) => q.queue_metrics(),
+            AnyQueue::Logs(q) => q.queue_metrics(),
+            AnyQueue::Profiles(q) => q.queue_metrics(),
+        }
+    }
+
+    async fn put(&self, data: &Telemetry, settings: &QueueSettings) -> Result<(), NotQueued> {
+        match self {
+            AnyQueue::Traces(q) => put(q, encoded(data)?, settings).await,
+            AnyQueue::Metrics(q) => put(q, encoded(data)?, settings).await,
+            AnyQueue::Logs(q) => put(q, encoded(data)?, settings).await,
+            AnyQueue::Profiles(q) => put(q, encoded(data)?, settings).await,
+        }
+    }
+
+    async fn shutdown(
+        &self,
+        deadline: std::time::Instant,
+    ) -> Result<otlp_batch::Report, DrainError> {
+        match self {
+            AnyQueue::Traces(q) => q.shutdown(deadline).await,
+            AnyQueue::Metrics(q) => q.shutdown(deadline).await,
+            AnyQueue::Logs(q) => q.shutdown(deadline).await,
+            AnyQueue::Profiles(q) => q.shutdown(deadline).await,
+        }
+    }
+}
+
+/// Per-signal counters.
+struct SignalCounters {
+    sent: Counter,
+    send_failed: Counter,
+    enqueue_failed: Counter,
+}
+
+/// An `otlp` or `otlphttp` exporter.
+pub struct OtlpExporterComponent {
+    id: ComponentId,
+    client: OtlpExporter,
+    queue: Option<QueueSettings>,
+    signals: SignalSet,
+    counters: [SignalCounters; 4],
+    metrics: Arc<Metrics>,
+    queues: OnceLock<[Option<AnyQueue>; 4]>,
+    registrations: Mutex<Vec<Registration>>,
+}
+
+fn index(signal: Signal) -> usize {
+    match signal {
+        Signal::Traces => 0,
+        Signal::Metrics => 1,
+        Signal::Logs => 2,
+        Signal::Profiles => 3,
+    }
+}
+
+impl OtlpExporterComponent {
+    fn new(ctx: ExporterContext, settings: Settings) -> Result<OtlpExporterComponent, ConfigError> {
+        let queue = queue_settings(&settings)?;
+        let metrics = Metrics::from_resources(&ctx.resources);
+        let labels = [("exporter", ctx.id.as_str())];
+        let counter = |signal: Signal, verb: &str, help: &str| {
+            metrics.counter(
+                &format!("otelcol_exporter_{verb}_{}_total", item_unit(signal)),
+                &format!("Number of {} {help}", item_words(signal)),
+                &labels,
+            )
+        };
+        let counters = Signal::ALL.map(|signal| SignalCounters {
+            sent: counter(signal, "sent", "successfully sent to destination. [alpha]"),
+            send_failed: counter(
+                signal,
+                "send_failed",
+                "in failed attempts to send to destination. [alpha]",
+            ),
+            enqueue_failed: counter(
+                signal,
+                "enqueue_failed",
+                "failed to be added to the sending queue. [alpha]",
+            ),
+        });
+        Ok(OtlpExporterComponent {
+            id: ctx.id,
+            client: settings.client,
+            queue,
+            signals: ctx.signals,
+            counters,
+            metrics,
+            queues: OnceLock::new(),
+            registrations: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Builds an `otlp` (gRPC) exporter.
+    pub fn grpc(
+        ctx: ExporterContext,
+        config: OtlpExporterConfig,
+    ) -> Result<OtlpExporterComponent, ConfigError> {
+        OtlpExporterComponent::new(ctx, Settings::grpc(config)?)
+    }
+
+    /// Builds an `otlphttp` exporter.
+    pub fn http(
+        ctx: ExporterContext,
+        config: OtlpHttpExporterConfig,
+    ) -> Result<OtlpExporterComponent, ConfigError> {
+        OtlpExporterComponent::new(ctx, Settings::http(config)?)
+    }
+
+    /// The transport client.
+    pub fn client(&self) -> &OtlpExporter {
+        &self.client
+    }
+
+    async fn export_now(&self, data: &Telemetry) -> Result<(), ConsumeError> {
+        let signal = data.signal();
+        let items = data.item_count() as u64;
+        let counters = &self.counters[index(signal)];
+        let result = match data.encoded() {
+            Some(protobuf) => self.client.export_encoded(signal, protobuf.clone()).await,
+            None => match data.payload() {
+                Payload::Traces(r) => self.client.export(r).await,
+                Payload::Metrics(r) => self.client.export(r).await,
+                Payload::Logs(r) => self.client.export(r).await,
+                Payload::Profiles(r) => self.client.export(r).await,
+            },
+        };
+        match result {
+            Ok(outcome) => {
+                let rejected = u64::try_from(outcome.rejected_items())
+                    .unwrap_or(0)
+                    .min(items);
+                counters.sent.add(items - rejected);
+                if let Some(partial) = outcome
+                    .partial_success
+                    .filter(|p| p.rejected_items > 0 || !p.error_message.is_empty())
+                {
+                    counters.send_failed.add(rejected);
+                    tracing::warn!(exporter = %self.id, rejected = partial.rejected_items, message = %partial.error_message, "partial success");
+                }
+                Ok(())
+            }
+            Err(error) => {
+                counters.send_failed.add(items);
+                let failure = consume_error(&error);
+                if failure.is_retryable() {
+                    // The sending queue (or the sender) retries; each attempt is not news.
+                    tracing::debug!(exporter = %self.id, %signal, items, %error, "export attempt failed");
+                } else {
+                    tracing::warn!(exporter = %self.id, %signal, items, %error, "export failed permanently; the items are dropped");
+                }
+                Err(failure)
+            }
+        }
+    }
+}
+
+fn consume_error(error: &ExportError) -> ConsumeError {
+    if error.is_retryable() || matches!(error, ExportError::RetriesExhausted { .. }) {
+        let e = ConsumeError::retryable(format!("sending failed: {error}"));
+        match error.retry_after() {
+            Some(delay) => e.with_retry_after(delay),
+            None => e,
+        }
+    } else {
+        ConsumeError::permanent(format!("sending failed: {error}"))
+    }
+}
+
+impl OtlpExporterComponent {
+    /// Puts `data` into the sending queue (or, without one, exports it now); a refusal
+    /// carries the data back when it was not taken.
+    async fn accept(&self, data: Telemetry) -> Result<(), Refused> {
+        let Some(settings) = &self.queue else {
+            return match self.export_now(&data).await {
+                Ok(()) => Ok(()),
+                Err(error) => Err(Refused {
+                    error,
+                    data: Some(data),
+                }),
+            };
+        };
+        let signal = data.signal();
+        let items = data.item_count() as u64;
+        let queue = self
+            .queues
+            .get()
+            .and_then(|queues| queues[index(signal)].clone());
+        let Some(queue) = queue else {
+            self.counters[index(signal)].enqueue_failed.add(items);
+            let error = if self.queues.get().is_some() {
+                ConsumeError::permanent(format!("no pipeline of this exporter carries {signal}"))
+            } else {
+                ConsumeError::retryable("the exporter is not started")
+            };
+            return Err(Refused {
+                error,
+                data: Some(data),
+            });
+        };
+        match queue.put(&data, settings).await {
+            Ok(()) => Ok(()),
+            Err(not_queued) => {
+                let message = format!("sending queue: {}", not_queued.message);
+                let error = if not_queued.retryable {
+                    ConsumeError::retryable(message).with_retry_after(FULL_RETRY_AFTER)
+                } else {
+                    ConsumeError::permanent(message)
+                };
+                // Refused at the queue: the data is still the caller's. Accepted and then
+                // failed (`wait_for_result`): it was the queue's, and is counted there.
+                let data = match not_queued.counted_as {
+                    Counted::EnqueueFailed => {
+                        self.counters[index(signal)].enqueue_failed.add(items);
+                        Some(data)
+                    }
+                    Counted::AlreadyCounted => None,
+                };
+                Err(Refused { error, data })
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Consumer for OtlpExporterComponent {
+    async fn consume(&self, data: Telemetry) -> Result<(), ConsumeError> {
+        self.accept(data).await.map_err(|refused| refused.error)
+    }
+
+    /// Encodes the payload into the queue and hands the caller's data back when the queue
+    /// refuses it, so a batch processor in front keeps no copy for its retry.
+    async fn consume_or_return(&self, data: Telemetry) -> Result<(), Refused> {
+        self.accept(data).await
+    }
+}
+
+#[async_trait]
+impl Exporter for OtlpExporterComponent {
+    async fn start(&self, host: &Host) -> Result<(), BoxError> {
+        let Some(settings) = &self.queue else {
+            return Ok(());
+        };
+        let storage = match &settings.storage {
+            Some(id) => Some(
+                host.extension(id)
+                    .and_then(|extension| extension.as_storage())
+                    .map(|storage| (storage.directory().to_path_buf(), storage.fsync()))
+                    .ok_or_else(|| {
+                        format!("sending_queue::storage: \"{id}\" is not a started storage extension such as file_storage (list it in service.extensions)")
+                    })?,
+            ),
+            None => None,
+        };
+        let mut queues: [Option<AnyQueue>; 4] = Default::default();
+        let mut registrations = Vec::new();
+        for signal in self.signals.iter() {
+            let mut config = settings.config.clone();
+            if let Some((storage_directory, storage_fsync)) = &storage {
+                let directory =
+                    PersistentConfig::queue_directory(storage_directory, self.id.as_str(), signal);
+                let mut persistent = PersistentConfig::new(directory);
+                if *storage_fsync {
+                    persistent.fsync = FsyncPolicy::Always;
+                }
+                if settings.sizer == Sizer::Bytes {
+                    persistent.max_bytes = settings.queue_size;
+                    persistent.segment_size = persistent.segment_size.min(settings.queue_size);
+                }
+                config.storage = StorageConfig::Persistent(persistent);
+            }
+            let queue = AnyQueue::spawn(signal, config, &self.client)
+                .map_err(|e| format!("cannot open the {signal} sending queue: {e}"))?;
+            let queue_metrics = queue.metrics();
+            let recovered = queue_metrics.snapshot().recovered_items;
+            if recovered > 0 {
+                tracing::info!(exporter = %self.id, %signal, items = recovered, "persistent queue: resuming items from a previous run");
+            }
+            let labels = [("exporter", self.id.as_str()), ("data_type", signal.name())];
+            let exporter_label = [("exporter", self.id.as_str())];
+            let m = Arc::clone(&queue_metrics);
+            registrations.push(self.metrics.register_fn(
+                Kind::Counter,
+                &format!("otelcol_exporter_sent_{}_total", item_unit(signal)),
+                "",
+                &exporter_label,
+                move || m.snapshot().exported_items as f64,
+            ));
+            let m = Arc::clone(&queue_metrics);
+            registrations.push(self.metrics.register_fn(
+                Kind::Counter,
+                &format!("otelcol_exporter_send_failed_{}_total", item_unit(signal)),
+                "",
+                &exporter_label,
+                move || m.snapshot().failed_items as f64,
+            ));
+            let m = Arc::clone(&queue_metrics);
+            registrations.push(self.metrics.register_fn(
+                Kind::Gauge,
+                "otelcol_exporter_queue_size",
+                "Current size of the retry queue (in items). [alpha]",
+                &labels,
+                move || m.snapshot().size_items as f64,
+            ));
+            let m = Arc::clone(&queue_metrics);
+            registrations.push(self.metrics.register_fn(
+                Kind::Gauge,
+                "otelcol_exporter_queue_capacity",
+                "Fixed capacity of the retry queue (in items). [alpha]",
+                &labels,
+                move || m.snapshot().capacity_items as f64,
+            ));
+            queues[index(signal)] = Some(queue);
+        }
+        self.registrations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(registrations);
+        self.queues
+            .set(queues)
+            .map_err(|_| "the exporter was already started")?;
+        Ok(())
+    }
+
+    async fn shutdown(&self, deadline: Instant) -> Result<(), BoxError> {
+        let Some(queues) = self.queues.get() else {
+            return Ok(());
+        };
+        let mut lost = 0u64;
+        for queue in queues.iter().flatten() {
+            match queue.shutdown(deadline.into_std()).await {
+                Ok(_) | Err(DrainError::Closed) => {}
+                Err(DrainError::Failed(report)) => {
+                    tracing::warn!(exporter = %self.id, %report, "some items failed while draining the sending queue");
+                }
+                Err(DrainError::DeadlineExceeded(report)) => {
+                    if report.persisted_items > 0 {
+                        tracing::info!(exporter = %self.id, items = report.persisted_items, "items left in the persistent queue for the next start");
+                    }
+                    lost += report.failed_items;
+                    if report.failed_items > 0 {
+                        tracing::error!(exporter = %self.id, %report, "the sending queue did not drain by the shutdown deadline");
+                    }
+                }
+                Err(other) => {
+                    tracing::warn!(exporter = %self.id, error = %other, "draining the sending queue")
+                }
+            }
+        }
+        if lost > 0 {
+            return Err(format!("{lost} items were not exported by the shutdown deadline").into());
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for OtlpExporterComponent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OtlpExporterComponent")
+            .field("id", &self.id)
+            .field("client", &self.client)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The `otlp` exporter factory.
+pub fn grpc_factory() -> impl otlp_pipeline::ExporterFactory {
+    FnFactory::exporter("otlp", SignalSet::ALL, |ctx, config: OtlpExporterConfig| {
+        Ok(Box::new(OtlpExporterComponent::grpc(ctx, config)?))
+    })
+}
+
+/// The `otlphttp` exporter factory (alias `otlp_http`).
+pub fn http_factory() -> impl otlp_pipeline::ExporterFactory {
+    FnFactory::exporter(
+        "otlphttp",
+        SignalSet::ALL,
+        |ctx, config: OtlpHttpExporterConfig| {
+            Ok(Box::new(OtlpExporterComponent::http(ctx, config)?))
+        },
+    )
+    .with_aliases(&["otlp_http"])
+}

@@ -1,0 +1,47 @@
+//! The collector's extensions, one directory and one cargo feature per component, named
+//! after its otelcol type.
+//!
+//! | feature / type | what | directory |
+//! |---|---|---|
+//! | `health_check` | otelcol's health endpoint: 200 when the pipelines are up ([`ServiceStatus`](otlp_pipeline::ServiceStatus)), 503 otherwise | [`health_check`] |
+//! | `file_storage` | a directory for persistent sending queues, offered as a [`StorageExtension`](otlp_pipeline::StorageExtension) | [`file_storage`] |
+//! | `bearertokenauth` | the token a receiver requires, offered as a [`ServerAuthenticator`](otlp_pipeline::ServerAuthenticator) | [`bearer_token_auth`] |
+//!
+//! All are on by default; a custom collector picks with `default-features = false` and
+//! `features = [...]`. [`register`] adds the enabled ones to a [`Registry`].
+//!
+//! # Dependencies
+//!
+//! `otlp-pipeline` (the framework) and the lower crates. Never another component crate:
+//! receivers and exporters use these extensions through the capability traits of
+//! `otlp-pipeline`, never by their types.
+//!
+//! # Example
+//!
+//! ```
+//! let mut registry = otlp_pipeline::Registry::default();
+//! otlp_extensions::register(&mut registry)?;
+//! assert!(registry.extension("health_check").is_some());
+//! # Ok::<(), otlp_pipeline::RegistryError>(())
+//! ```
+
+#[cfg(feature = "bearertokenauth")]
+pub mod bearer_token_auth;
+#[cfg(feature = "file_storage")]
+pub mod file_storage;
+#[cfg(feature = "health_check")]
+pub mod health_check;
+
+use otlp_pipeline::{Registry, RegistryError};
+
+/// Registers every extension whose feature is enabled.
+pub fn register(registry: &mut Registry) -> Result<(), RegistryError> {
+    #[cfg(feature = "health_check")]
+    registry.register_extension(health_check::factory())?;
+    #[cfg(feature = "file_storage")]
+    registry.register_extension(file_storage::factory())?;
+    #[cfg(feature = "bearertokenauth")]
+    registry.register_extension(bearer_token_auth::factory())?;
+    let _ = &registry;
+    Ok(())
+}

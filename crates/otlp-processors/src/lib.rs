@@ -1,0 +1,80 @@
+//! The collector's processors, one directory and one cargo feature per component, named
+//! after its otelcol type.
+//!
+//! | feature / type | what | signals | directory |
+//! |---|---|---|---|
+//! | `batch` | batches by count, bytes and time; received bytes are concatenated, never re-encoded | all | [`batch`] |
+//! | `memory_limiter` | refuses data above a memory limit; drives the receivers' admission through [`otlp_pipeline::MemoryPressure`] | all | [`memory_limiter`] |
+//! | `attributes` | insert, update, upsert, delete, hash, extract, convert attributes of spans, points, records | traces, metrics, logs | [`attributes`] |
+//! | `resource` | the same actions on resource attributes | traces, metrics, logs | [`resource`] |
+//! | `filter` | drops items by OTTL conditions (`otlp-ottl`) or match properties | traces, metrics, logs | [`filter`] |
+//! | `probabilistic_sampler` | samples by trace id hash (or an attribute), as otelcol does | traces, logs | [`probabilistic_sampler`] |
+//!
+//! All are on by default; a custom collector takes
+//! `otlp-processors = { default-features = false, features = ["batch"] }` and compiles only
+//! those. [`register`] adds the enabled ones to a [`Registry`].
+//!
+//! Each data processor (`attributes`, `resource`, `filter`, `probabilistic_sampler`) is a pure,
+//! synchronous transformation over the OTLP request types in its directory (`config.rs`, the
+//! logic in `mod.rs`, `tests.rs`), usable without a pipeline, plus `component.rs` that plugs
+//! it into the pipeline through the shared adapter (`data_processor`): it edits the request
+//! in place (copy-on-write, `mutates_data`), drops what was filtered, and counts drops.
+//! `README.md` beside this file lists the supported keys per processor.
+//!
+//! # Dependencies
+//!
+//! `otlp-pipeline` (the framework), `otlp-ottl` (conditions and value rendering), `otlp-batch`
+//! (`batch`), and the lower crates. Never another component crate: what processors share
+//! with receivers (memory pressure) lives in `otlp-pipeline`.
+//!
+//! # Example
+//!
+//! ```
+//! let mut registry = otlp_pipeline::Registry::default();
+//! otlp_processors::register(&mut registry)?;
+//! assert!(registry.processor("batch").is_some());
+//! # Ok::<(), otlp_pipeline::RegistryError>(())
+//! ```
+
+#[cfg(feature = "attributes")]
+pub mod attributes;
+#[cfg(feature = "batch")]
+pub mod batch;
+pub mod common;
+#[cfg(any(
+    feature = "attributes",
+    feature = "resource",
+    feature = "filter",
+    feature = "probabilistic_sampler"
+))]
+mod data_processor;
+#[cfg(feature = "filter")]
+pub mod filter;
+#[cfg(feature = "memory_limiter")]
+pub mod memory_limiter;
+#[cfg(feature = "probabilistic_sampler")]
+pub mod probabilistic_sampler;
+#[cfg(feature = "resource")]
+pub mod resource;
+
+pub use common::{ConfigError, Signal};
+
+use otlp_pipeline::{Registry, RegistryError};
+
+/// Registers every processor whose feature is enabled.
+pub fn register(registry: &mut Registry) -> Result<(), RegistryError> {
+    #[cfg(feature = "batch")]
+    registry.register_processor(batch::factory())?;
+    #[cfg(feature = "memory_limiter")]
+    registry.register_processor(memory_limiter::factory())?;
+    #[cfg(feature = "attributes")]
+    registry.register_processor(attributes::attributes_factory())?;
+    #[cfg(feature = "resource")]
+    registry.register_processor(resource::resource_factory())?;
+    #[cfg(feature = "filter")]
+    registry.register_processor(filter::filter_factory())?;
+    #[cfg(feature = "probabilistic_sampler")]
+    registry.register_processor(probabilistic_sampler::probabilistic_sampler_factory())?;
+    let _ = &registry;
+    Ok(())
+}

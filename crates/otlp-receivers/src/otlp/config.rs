@@ -1,0 +1,329 @@
+//! `otlp` receiver configuration (otelcol's keys).
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use serde_yaml_ng::Value;
+
+use otlp_pipeline::config::ConfigError;
+use otlp_pipeline::config::fields::{null_as_default, null_as_empty};
+use otlp_pipeline::factory::ComponentConfig;
+use otlp_pipeline::telemetry::check_endpoint;
+
+/// otelcol's default gRPC endpoint.
+pub const DEFAULT_GRPC_ENDPOINT: &str = "localhost:4317";
+/// otelcol's default HTTP endpoint.
+pub const DEFAULT_HTTP_ENDPOINT: &str = "localhost:4318";
+
+/// `receivers: otlp:`.
+///
+/// ```yaml
+/// otlp:
+///   protocols:
+///     grpc:
+///       endpoint: 0.0.0.0:4317
+///     http:
+///       endpoint: 0.0.0.0:4318
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OtlpReceiverConfig {
+    /// The protocols to serve; at least one.
+    #[serde(deserialize_with = "null_as_empty")]
+    pub protocols: Protocols,
+}
+
+/// `protocols`: `grpc:` and/or `http:` (a key with nothing under it enables the protocol with
+/// its defaults).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Protocols {
+    /// OTLP/gRPC.
+    #[serde(
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub grpc: Option<GrpcServerConfig>,
+    /// OTLP/HTTP (protobuf and JSON).
+    #[serde(
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub http: Option<HttpServerConfig>,
+}
+
+/// `protocols.grpc`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GrpcServerConfig {
+    /// `host:port` to listen on (default `localhost:4317`).
+    pub endpoint: String,
+    /// `tcp` (the only transport supported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transport: Option<String>,
+    /// The largest message accepted, in MiB (default 4).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_recv_msg_size_mib: Option<u64>,
+    /// Requests handled at once (default 64); beyond it, UNAVAILABLE.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_concurrent_streams: Option<u32>,
+    /// Accepted, ignored (buffer tuning of grpc-go).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_buffer_size: Option<Value>,
+    /// Accepted, ignored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_buffer_size: Option<Value>,
+    /// Accepted, ignored (grpc-go keepalive enforcement; hyper keeps its own HTTP/2 defaults).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keepalive: Option<Value>,
+    /// Pass the request metadata on with the data (`Context::client().metadata`).
+    pub include_metadata: bool,
+    /// TLS (mutual TLS with `client_ca_file`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<ServerTlsConfig>,
+    /// `authenticator: bearertokenauth[/name]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<AuthConfig>,
+}
+
+impl Default for GrpcServerConfig {
+    fn default() -> Self {
+        GrpcServerConfig {
+            endpoint: DEFAULT_GRPC_ENDPOINT.into(),
+            transport: None,
+            max_recv_msg_size_mib: None,
+            max_concurrent_streams: None,
+            read_buffer_size: None,
+            write_buffer_size: None,
+            keepalive: None,
+            include_metadata: false,
+            tls: None,
+            auth: None,
+        }
+    }
+}
+
+/// `protocols.http`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpServerConfig {
+    /// `host:port` to listen on (default `localhost:4318`).
+    pub endpoint: String,
+    /// The largest body accepted (and the largest decompressed body), in bytes (default 20 MiB).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_request_body_size: Option<u64>,
+    /// Pass the request headers on with the data.
+    pub include_metadata: bool,
+    /// TLS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<ServerTlsConfig>,
+    /// `authenticator: bearertokenauth[/name]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<AuthConfig>,
+    /// Only the default `/v1/traces` is supported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traces_url_path: Option<String>,
+    /// Only the default `/v1/metrics` is supported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_url_path: Option<String>,
+    /// Only the default `/v1/logs` is supported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logs_url_path: Option<String>,
+    /// CORS is not supported: a `cors` section with `allowed_origins` is refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cors: Option<Value>,
+}
+
+impl Default for HttpServerConfig {
+    fn default() -> Self {
+        HttpServerConfig {
+            endpoint: DEFAULT_HTTP_ENDPOINT.into(),
+            max_request_body_size: None,
+            include_metadata: false,
+            tls: None,
+            auth: None,
+            traces_url_path: None,
+            metrics_url_path: None,
+            logs_url_path: None,
+            cors: None,
+        }
+    }
+}
+
+/// `tls` of a server.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerTlsConfig {
+    /// The certificate chain (PEM file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cert_file: Option<PathBuf>,
+    /// The private key (PEM file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<PathBuf>,
+    /// The certificate chain, inline PEM.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cert_pem: Option<String>,
+    /// The private key, inline PEM.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_pem: Option<String>,
+    /// Require client certificates issued by these CAs (mutual TLS).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_ca_file: Option<PathBuf>,
+    /// `1.2` (default) only: rustls serves TLS 1.2 and 1.3.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_version: Option<String>,
+    /// `1.3` (default) only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_version: Option<String>,
+}
+
+/// `auth` of a server.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// The id of an authenticator extension; only `bearertokenauth[/name]` is supported.
+    pub authenticator: String,
+}
+
+pub(crate) fn check_server_tls(path: &str, tls: &ServerTlsConfig) -> Result<(), ConfigError> {
+    let has_cert = tls.cert_file.is_some() || tls.cert_pem.is_some();
+    let has_key = tls.key_file.is_some() || tls.key_pem.is_some();
+    if !has_cert || !has_key {
+        return Err(ConfigError::bad_value(
+            path,
+            "a server needs cert_file (or cert_pem) and key_file (or key_pem)",
+        ));
+    }
+    if tls.cert_file.is_some() && tls.cert_pem.is_some() {
+        return Err(ConfigError::bad_value(
+            path,
+            "set cert_file or cert_pem, not both",
+        ));
+    }
+    if tls.key_file.is_some() && tls.key_pem.is_some() {
+        return Err(ConfigError::bad_value(
+            path,
+            "set key_file or key_pem, not both",
+        ));
+    }
+    if let Some(v) = tls
+        .min_version
+        .as_deref()
+        .filter(|v| !v.is_empty() && *v != "1.2")
+    {
+        return Err(ConfigError::bad_value(
+            format!("{path}::min_version"),
+            format!(
+                "\"{v}\" is not supported: the server accepts TLS 1.2 and 1.3 (min_version 1.2)"
+            ),
+        ));
+    }
+    if let Some(v) = tls
+        .max_version
+        .as_deref()
+        .filter(|v| !v.is_empty() && *v != "1.3")
+    {
+        return Err(ConfigError::bad_value(
+            format!("{path}::max_version"),
+            format!(
+                "\"{v}\" is not supported: the server accepts TLS 1.2 and 1.3 (max_version 1.3)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_auth(path: &str, auth: &AuthConfig) -> Result<(), ConfigError> {
+    let id = otlp_pipeline::config::fields::parse_id(
+        &format!("{path}::authenticator"),
+        &auth.authenticator,
+    )?;
+    if id.type_name() != "bearertokenauth" {
+        return Err(ConfigError::bad_value(
+            format!("{path}::authenticator"),
+            format!("\"{id}\" is not supported: only bearertokenauth authenticators are"),
+        ));
+    }
+    Ok(())
+}
+
+impl ComponentConfig for OtlpReceiverConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let protocols = &self.protocols;
+        if protocols.grpc.is_none() && protocols.http.is_none() {
+            return Err(ConfigError::bad_value(
+                "protocols",
+                "must specify at least one protocol when using the OTLP receiver",
+            ));
+        }
+        if let Some(grpc) = &protocols.grpc {
+            check_endpoint(&grpc.endpoint)
+                .map_err(|e| ConfigError::bad_value("protocols::grpc::endpoint", e))?;
+            if let Some(transport) = grpc
+                .transport
+                .as_deref()
+                .filter(|t| !t.is_empty() && *t != "tcp")
+            {
+                return Err(ConfigError::bad_value(
+                    "protocols::grpc::transport",
+                    format!("\"{transport}\" is not supported: only tcp is"),
+                ));
+            }
+            if grpc.max_recv_msg_size_mib == Some(0) {
+                return Err(ConfigError::bad_value(
+                    "protocols::grpc::max_recv_msg_size_mib",
+                    "must be greater than zero",
+                ));
+            }
+            if let Some(tls) = &grpc.tls {
+                check_server_tls("protocols::grpc::tls", tls)?;
+            }
+            if let Some(auth) = &grpc.auth {
+                check_auth("protocols::grpc::auth", auth)?;
+            }
+        }
+        if let Some(http) = &protocols.http {
+            check_endpoint(&http.endpoint)
+                .map_err(|e| ConfigError::bad_value("protocols::http::endpoint", e))?;
+            if http.max_request_body_size == Some(0) {
+                return Err(ConfigError::bad_value(
+                    "protocols::http::max_request_body_size",
+                    "must be greater than zero",
+                ));
+            }
+            for (key, value, default) in [
+                ("traces_url_path", &http.traces_url_path, "/v1/traces"),
+                ("metrics_url_path", &http.metrics_url_path, "/v1/metrics"),
+                ("logs_url_path", &http.logs_url_path, "/v1/logs"),
+            ] {
+                if let Some(path) = value
+                    && path != default
+                {
+                    return Err(ConfigError::bad_value(
+                        format!("protocols::http::{key}"),
+                        format!("custom URL paths are not supported (only the default {default})"),
+                    ));
+                }
+            }
+            if let Some(cors) = &http.cors {
+                let origins = cors
+                    .get("allowed_origins")
+                    .and_then(Value::as_sequence)
+                    .is_some_and(|s| !s.is_empty());
+                if origins {
+                    return Err(ConfigError::bad_value(
+                        "protocols::http::cors",
+                        "CORS is not supported",
+                    ));
+                }
+            }
+            if let Some(tls) = &http.tls {
+                check_server_tls("protocols::http::tls", tls)?;
+            }
+            if let Some(auth) = &http.auth {
+                check_auth("protocols::http::auth", auth)?;
+            }
+        }
+        Ok(())
+    }
+}

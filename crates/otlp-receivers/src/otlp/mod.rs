@@ -1,0 +1,394 @@
+//! The `otlp` receiver (alias `otlp_grpc`): OTLP/gRPC and OTLP/HTTP (protobuf and JSON) on
+//! `otlp-transport`'s server.
+//!
+//! # Behaviour
+//!
+//! - Each configured protocol is its own transport server (its own TLS, limits, metadata and
+//!   authentication settings, as otelcol configures them per protocol).
+//! - **Admission before work.** Before the body is read, the transport calls this receiver's
+//!   admission hook with the signal and the announced size: a signal no pipeline takes is
+//!   answered UNIMPLEMENTED / 404, and the shared [`MemoryPressure`] may refuse (UNAVAILABLE /
+//!   503 with `Retry-After`); an admitted request holds a memory reservation until the
+//!   pipeline answered. Refusals here are counted in `otelcol_receiver_refused_requests_total`
+//!   (items are unknown before decoding).
+//! - **The pipeline's answer is the sender's answer.** `Ok` → success;
+//!   [`ConsumeError`](otlp_pipeline::ConsumeError) retryable → UNAVAILABLE / 503 (+ `RetryInfo` /
+//!   `Retry-After` when known); permanent → INVALID_ARGUMENT / 400. Items are counted as
+//!   accepted or refused per receiver id and transport.
+//! - The received protobuf bytes travel with the data ([`Telemetry::encoded`]) so an exporter
+//!   that sends them unchanged needs no re-encoding; the client address always, and the
+//!   headers when `include_metadata` is on, travel in the [`Context`].
+//! - `auth: {authenticator: bearertokenauth/NAME}` requires `authorization: Bearer <token>`
+//!   with the extension's token (looked up through the [`Host`] at start).
+
+mod config;
+#[cfg(test)]
+mod tests;
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use async_trait::async_trait;
+use otlp_proto::collector::logs::v1::ExportLogsServiceRequest;
+use otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest;
+use otlp_proto::collector::profiles::v1development::ExportProfilesServiceRequest;
+use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
+use otlp_transport::PartialSuccess;
+use otlp_transport::server::{
+    Admitted, ExportHandler, Limits, PemSource, Receiver as TransportReceiver, RequestContext,
+    RunningReceiver, ShutdownOutcome, TlsConfig, Transport,
+};
+use otlp_transport::status::Refusal;
+use tokio::time::Instant;
+
+pub use config::{
+    AuthConfig, DEFAULT_GRPC_ENDPOINT, DEFAULT_HTTP_ENDPOINT, GrpcServerConfig, HttpServerConfig,
+    OtlpReceiverConfig, Protocols, ServerTlsConfig,
+};
+
+use otlp_pipeline::Signal;
+use otlp_pipeline::component::{Host, NextConsumers, Receiver, ReceiverContext, SignalSet};
+use otlp_pipeline::config::ComponentId;
+use otlp_pipeline::data::{ClientInfo, Context, Metadata, Payload, Telemetry};
+use otlp_pipeline::error::BoxError;
+use otlp_pipeline::factory::FnFactory;
+use otlp_pipeline::telemetry::{Counter, Metrics, item_unit, item_words, resolve_endpoint};
+use otlp_pipeline::{MemoryPressure, ServiceStatus};
+
+const MIB: usize = 1024 * 1024;
+
+/// Counters of one transport: per signal, accepted and refused items.
+#[derive(Clone)]
+struct TransportCounters {
+    accepted: [Counter; 4],
+    refused: [Counter; 4],
+    refused_requests: Counter,
+}
+
+fn signal_index(signal: Signal) -> usize {
+    match signal {
+        Signal::Traces => 0,
+        Signal::Metrics => 1,
+        Signal::Logs => 2,
+        Signal::Profiles => 3,
+    }
+}
+
+impl TransportCounters {
+    fn new(metrics: &Metrics, id: &ComponentId, transport: &str) -> TransportCounters {
+        let labels = [("receiver", id.as_str()), ("transport", transport)];
+        let per_signal = |verb: &str, help: &str| {
+            Signal::ALL.map(|signal| {
+                metrics.counter(
+                    &format!("otelcol_receiver_{verb}_{}_total", item_unit(signal)),
+                    &format!("Number of {} {help}", item_words(signal)),
+                    &labels,
+                )
+            })
+        };
+        TransportCounters {
+            accepted: per_signal("accepted", "successfully pushed into the pipeline. [alpha]"),
+            refused: per_signal("refused", "that could not be pushed into the pipeline. [alpha]"),
+            refused_requests: metrics.counter(
+                "otelcol_receiver_refused_requests_total",
+                "Number of requests refused before decoding (admission: memory pressure, unrouted signal); their items are not counted. [otlp-rs]",
+                &labels,
+            ),
+        }
+    }
+}
+
+/// The export handler behind one transport server.
+struct Handler {
+    id: ComponentId,
+    next: NextConsumers,
+    counters: TransportCounters,
+}
+
+impl Handler {
+    async fn handle(
+        &self,
+        payload: Payload,
+        context: RequestContext,
+    ) -> Result<Option<PartialSuccess>, Refusal> {
+        let signal = payload.signal();
+        let Some(consumer) = self.next.get(signal) else {
+            return Err(Refusal::unsupported(signal));
+        };
+        let mut client = ClientInfo::new(context.peer_addr);
+        if let Some(headers) = context.metadata {
+            client = client.with_metadata(Metadata::from_headers(headers));
+        }
+        let mut data = Telemetry::new(payload).with_context(Context::with_client(client));
+        if let Some(protobuf) = context.protobuf {
+            data = data.with_encoded(protobuf);
+        }
+        let items = data.item_count() as u64;
+        let index = signal_index(signal);
+        match consumer.consume(data).await {
+            Ok(()) => {
+                self.counters.accepted[index].add(items);
+                Ok(None)
+            }
+            Err(error) => {
+                self.counters.refused[index].add(items);
+                tracing::debug!(receiver = %self.id, %signal, items, %error, "data refused by the pipeline");
+                Err(error.into())
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl ExportHandler for Handler {
+    async fn export_traces(
+        &self,
+        request: ExportTraceServiceRequest,
+        context: RequestContext,
+    ) -> Result<Option<PartialSuccess>, Refusal> {
+        self.handle(Payload::Traces(request), context).await
+    }
+
+    async fn export_metrics(
+        &self,
+        request: ExportMetricsServiceRequest,
+        context: RequestContext,
+    ) -> Result<Option<PartialSuccess>, Refusal> {
+        self.handle(Payload::Metrics(request), context).await
+    }
+
+    async fn export_logs(
+        &self,
+        request: ExportLogsServiceRequest,
+        context: RequestContext,
+    ) -> Result<Option<PartialSuccess>, Refusal> {
+        self.handle(Payload::Logs(request), context).await
+    }
+
+    async fn export_profiles(
+        &self,
+        request: ExportProfilesServiceRequest,
+        context: RequestContext,
+    ) -> Result<Option<PartialSuccess>, Refusal> {
+        self.handle(Payload::Profiles(request), context).await
+    }
+}
+
+/// What is common to both protocols' servers.
+struct Settings {
+    endpoint: String,
+    limits: Limits,
+    max_concurrent: Option<usize>,
+    include_metadata: bool,
+    tls: Option<ServerTlsConfig>,
+    auth: Option<AuthConfig>,
+    transport: Transport,
+}
+
+/// The `otlp` receiver.
+pub struct OtlpReceiver {
+    id: ComponentId,
+    next: NextConsumers,
+    servers: Vec<Settings>,
+    metrics: Arc<Metrics>,
+    pressure: Arc<MemoryPressure>,
+    status: Arc<ServiceStatus>,
+    running: tokio::sync::Mutex<Vec<RunningReceiver>>,
+    bound: Mutex<Vec<(Transport, std::net::SocketAddr)>>,
+}
+
+fn tls_config(tls: &ServerTlsConfig) -> Result<TlsConfig, BoxError> {
+    let pem = |file: &Option<std::path::PathBuf>, inline: &Option<String>| match (file, inline) {
+        (Some(path), _) => Ok(PemSource::File(path.clone())),
+        (None, Some(text)) => Ok(PemSource::Pem(text.clone().into_bytes())),
+        (None, None) => Err(BoxError::from("missing certificate or key")),
+    };
+    let mut config = TlsConfig {
+        cert: pem(&tls.cert_file, &tls.cert_pem)?,
+        key: pem(&tls.key_file, &tls.key_pem)?,
+        client_ca: None,
+    };
+    if let Some(ca) = &tls.client_ca_file {
+        config = config.with_client_ca(PemSource::File(ca.clone()));
+    }
+    Ok(config)
+}
+
+impl OtlpReceiver {
+    /// A receiver for `ctx` (nothing is bound until [`Receiver::start`]).
+    pub fn new(ctx: ReceiverContext, config: OtlpReceiverConfig) -> OtlpReceiver {
+        let mut servers = Vec::new();
+        if let Some(grpc) = config.protocols.grpc {
+            servers.push(Settings {
+                endpoint: grpc.endpoint,
+                limits: grpc
+                    .max_recv_msg_size_mib
+                    .map_or(Limits::GRPC_DEFAULT, |mib| {
+                        Limits::uniform(
+                            usize::try_from(mib)
+                                .unwrap_or(usize::MAX / MIB)
+                                .saturating_mul(MIB),
+                        )
+                    }),
+                max_concurrent: grpc
+                    .max_concurrent_streams
+                    .filter(|n| *n > 0)
+                    .map(|n| n as usize),
+                include_metadata: grpc.include_metadata,
+                tls: grpc.tls,
+                auth: grpc.auth,
+                transport: Transport::Grpc,
+            });
+        }
+        if let Some(http) = config.protocols.http {
+            servers.push(Settings {
+                endpoint: http.endpoint,
+                limits: http
+                    .max_request_body_size
+                    .map_or(Limits::HTTP_DEFAULT, |bytes| {
+                        Limits::uniform(usize::try_from(bytes).unwrap_or(usize::MAX))
+                    }),
+                max_concurrent: None,
+                include_metadata: http.include_metadata,
+                tls: http.tls,
+                auth: http.auth,
+                transport: Transport::Http,
+            });
+        }
+        let status = ServiceStatus::from_resources(&ctx.resources);
+        status.receiver_created(&ctx.id);
+        OtlpReceiver {
+            id: ctx.id,
+            next: ctx.next,
+            servers,
+            metrics: Metrics::from_resources(&ctx.resources),
+            pressure: MemoryPressure::from_resources(&ctx.resources),
+            status,
+            running: tokio::sync::Mutex::new(Vec::new()),
+            bound: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The address a protocol's server listens on, once started.
+    pub fn local_addr(&self, transport: Transport) -> Option<std::net::SocketAddr> {
+        let bound = self.bound.lock().unwrap_or_else(PoisonError::into_inner);
+        bound.iter().find(|(t, _)| *t == transport).map(|(_, a)| *a)
+    }
+
+    async fn start_server(
+        &self,
+        settings: &Settings,
+        host: &Host,
+    ) -> Result<RunningReceiver, BoxError> {
+        let transport_name = match settings.transport {
+            Transport::Grpc => "grpc",
+            Transport::Http => "http",
+        };
+        let counters = TransportCounters::new(&self.metrics, &self.id, transport_name);
+        let handler = Handler {
+            id: self.id.clone(),
+            next: self.next.clone(),
+            counters: counters.clone(),
+        };
+        let addr = resolve_endpoint(&settings.endpoint)
+            .await
+            .map_err(|e| format!("protocols::{transport_name}::endpoint: {e}"))?;
+        let mut receiver = TransportReceiver::new(handler);
+        receiver = match settings.transport {
+            Transport::Grpc => receiver.grpc(addr),
+            Transport::Http => receiver.http(addr),
+        };
+        receiver = receiver
+            .limits(settings.limits)
+            .include_metadata(settings.include_metadata);
+        if let Some(max) = settings.max_concurrent {
+            receiver = receiver.max_concurrent_requests(max);
+        }
+        if let Some(tls) = &settings.tls {
+            receiver = receiver.tls(tls_config(tls)?);
+        }
+        if let Some(auth) = &settings.auth {
+            let id: ComponentId = auth.authenticator.parse()?;
+            let token = host
+                .extension(&id)
+                .and_then(|extension| extension.as_server_authenticator())
+                .map(|authenticator| authenticator.bearer_token())
+                .ok_or_else(|| {
+                    format!("authenticator \"{id}\" is not a started authenticator extension such as bearertokenauth (list it in service.extensions)")
+                })?;
+            receiver = receiver.bearer_token(token);
+        }
+        let next = self.next.clone();
+        let pressure = Arc::clone(&self.pressure);
+        let refused_requests = counters.refused_requests.clone();
+        receiver = receiver.admission(move |signal: Signal, size: usize| {
+            if next.get(signal).is_none() {
+                refused_requests.add(1);
+                return Err(Refusal::unsupported(signal));
+            }
+            match pressure.admit(size) {
+                Ok(reservation) => Ok(Admitted::with_guard(reservation)),
+                Err(refusal) => {
+                    refused_requests.add(1);
+                    Err(refusal)
+                }
+            }
+        });
+        let running = receiver.start().await?;
+        let local = match settings.transport {
+            Transport::Grpc => running.grpc_local_addr(),
+            Transport::Http => running.http_local_addr(),
+        };
+        if let Some(local) = local {
+            self.bound
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push((settings.transport, local));
+            self.status.record_bound(&self.id, transport_name, local);
+        }
+        Ok(running)
+    }
+}
+
+#[async_trait]
+impl Receiver for OtlpReceiver {
+    async fn start(&self, host: &Host) -> Result<(), BoxError> {
+        let mut running = self.running.lock().await;
+        for settings in &self.servers {
+            running.push(self.start_server(settings, host).await?);
+        }
+        self.status.receiver_started(&self.id);
+        Ok(())
+    }
+
+    async fn shutdown(&self, deadline: Instant) -> Result<(), BoxError> {
+        self.status.receiver_stopping(&self.id);
+        let running: Vec<RunningReceiver> = std::mem::take(&mut *self.running.lock().await);
+        let mut late = false;
+        for server in running {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if server.shutdown(left).await == ShutdownOutcome::DeadlineExceeded {
+                late = true;
+            }
+        }
+        if late {
+            return Err("in-flight requests did not finish by the shutdown deadline".into());
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for OtlpReceiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OtlpReceiver")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The `otlp` receiver factory (alias `otlp_grpc`).
+pub fn factory() -> impl otlp_pipeline::ReceiverFactory {
+    FnFactory::receiver("otlp", SignalSet::ALL, |ctx, config: OtlpReceiverConfig| {
+        Ok(Box::new(OtlpReceiver::new(ctx, config)))
+    })
+    .with_aliases(&["otlp_grpc"])
+}
