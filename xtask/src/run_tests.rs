@@ -18,6 +18,10 @@ struct Step {
 
 const STEPS: &[Step] = &[
     Step {
+        why: "the workspace is rustfmt-clean (rustfmt.toml)",
+        args: &["fmt", "--all", "--check"],
+    },
+    Step {
         why: "otlp-proto builds prost-only, with only gRPC stubs and with only OTLP/JSON",
         args: &[
             "check",
@@ -84,6 +88,27 @@ pub fn run(root: &Path, extra: &[&str]) -> Result {
     let mut passed = 0u64;
     let mut failed = 0u64;
     let mut failed_steps = Vec::new();
+    println!(
+        "\n==> cargo check of every crate's tests with its default features, and of each component feature alone"
+    );
+    let mut failed_checks = Vec::new();
+    for args in feature_checks(root) {
+        // Quiet: one line per check, the compiler's errors when it fails.
+        let status = Command::new(env!("CARGO"))
+            .args(&args)
+            .current_dir(root)
+            .status();
+        if !matches!(status, Ok(status) if status.success()) {
+            failed_checks.push(format!("cargo {}", args.join(" ")));
+        }
+    }
+    if failed_checks.is_empty() {
+        println!(
+            "\n==> each crate's tests build with its default features, each component alone: ok"
+        );
+    } else {
+        failed_steps.extend(failed_checks);
+    }
     for step in STEPS {
         println!("\n==> cargo {} ({})", step.args.join(" "), step.why);
         let mut command = Command::new(env!("CARGO"));
@@ -118,6 +143,50 @@ pub fn run(root: &Path, extra: &[&str]) -> Result {
     } else {
         Err(format!("failed steps:\n  {}", failed_steps.join("\n  ")))
     }
+}
+
+/// The feature sets the all-features run does not see: plain `cargo test -p CRATE` (default
+/// features) for every crate of the graph, and every component crate with one component
+/// feature alone (what a custom collector that picks it compiles).
+fn feature_checks(root: &Path) -> Vec<Vec<String>> {
+    let mut checks = Vec::new();
+    for (name, _) in crate::tidy::EDGES {
+        let manifest = root.join("crates").join(name).join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue; // a crate of the graph not written yet
+        };
+        let check = |extra: &[&str]| {
+            let mut args: Vec<String> = ["check", "--quiet", "--tests", "--package", name]
+                .iter()
+                .map(|a| (*a).to_owned())
+                .collect();
+            args.extend(extra.iter().map(|a| (*a).to_owned()));
+            args
+        };
+        checks.push(check(&[]));
+        if crate::tidy::is_kind_crate(name) {
+            for feature in component_features(&text) {
+                checks.push(check(&["--no-default-features", "--features", &feature]));
+            }
+        }
+    }
+    checks
+}
+
+/// The features of a component crate's manifest other than `default`.
+fn component_features(manifest: &str) -> Vec<String> {
+    let table: toml::Table = manifest.parse().unwrap_or_default();
+    table
+        .get("features")
+        .and_then(toml::Value::as_table)
+        .map(|features| {
+            features
+                .keys()
+                .filter(|k| *k != "default")
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 struct Outcome {
@@ -168,7 +237,13 @@ fn count_before(summary: &str, label: &str) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::count_before;
+    use super::{component_features, count_before};
+
+    #[test]
+    fn reads_component_features() {
+        let manifest = "[features]\ndefault = [\"a\", \"b\"]\na = []\nb = [\"dep:x\"]\n";
+        assert_eq!(component_features(manifest), ["a", "b"]);
+    }
 
     #[test]
     fn reads_libtest_summary() {

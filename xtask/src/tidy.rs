@@ -1,11 +1,16 @@
 //! `cargo xtask tidy`: the repository rules that keep the workspace honest.
 //!
-//! 1. Layering: a crate under `crates/` depends only on crates below it in
-//!    [`LAYERS`]; the low layers never pull in an async runtime or a network stack.
+//! 1. Layering: a crate under `crates/` depends (normal, dev or build) only on crates below it
+//!    along the edges of [`EDGES`], a small DAG; kind crates never depend on each other, and the
+//!    application side (`otlp-sdk`, `otlp-instrumentation`) and the collector side
+//!    (`otlp-pipeline` and up) meet only in `otlp-collector`. The low layers never pull in an
+//!    async runtime or a network stack ([`LIGHT_CRATES`]).
 //! 2. Metadata: every package inherits version, edition, rust-version, license and repository
 //!    from the workspace, and opts into `[lints] workspace = true`.
 //! 3. Docs: every crate has a README and crate-level docs; the README's crate map and
 //!    `docs/ARCHITECTURE.md` name every crate.
+//! 4. Picking components: the custom collector example (`examples/`) compiles exactly the
+//!    component features it declares, none by default.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -16,15 +21,38 @@ use serde_json::Value;
 
 use crate::Result;
 
-/// The layers, bottom to top. A crate may depend only on crates that come before it here.
-pub const LAYERS: &[&str] = &[
-    "otlp-proto",
-    "otlp-model",
-    "otlp-propagation",
-    "otlp-transport",
-    "otlp-batch",
-    "otlp-pipeline",
-    "otlp-collector",
+/// The crates and the crates directly below each. A crate may depend on every crate it
+/// reaches by following these edges down, and on nothing else of ours. Crates named here that
+/// do not exist yet (`otlp-sdk`, `otlp-connectors`, ...) hold their place in the graph.
+pub const EDGES: &[(&str, &[&str])] = &[
+    ("otlp-proto", &[]),
+    ("otlp-model", &["otlp-proto"]),
+    ("otlp-propagation", &["otlp-model"]),
+    ("otlp-transport", &["otlp-propagation"]),
+    ("otlp-batch", &["otlp-transport"]),
+    // The application side.
+    ("otlp-sdk", &["otlp-batch"]),
+    ("otlp-instrumentation", &["otlp-sdk"]),
+    // The collector side: the framework, shared logic, then the components by kind.
+    ("otlp-pipeline", &["otlp-batch"]),
+    ("otlp-ottl", &["otlp-pipeline"]),
+    ("otlp-receivers", &["otlp-ottl"]),
+    ("otlp-processors", &["otlp-ottl"]),
+    ("otlp-exporters", &["otlp-ottl"]),
+    ("otlp-connectors", &["otlp-ottl"]),
+    ("otlp-extensions", &["otlp-ottl"]),
+    // The distribution; it may use the SDK for its own telemetry.
+    (
+        "otlp-collector",
+        &[
+            "otlp-receivers",
+            "otlp-processors",
+            "otlp-exporters",
+            "otlp-connectors",
+            "otlp-extensions",
+            "otlp-sdk",
+        ],
+    ),
 ];
 
 /// Packages that must stay light: none of these may appear in their normal dependency graph.
@@ -32,7 +60,25 @@ pub const LIGHT_CRATES: &[(&str, &[&str])] = &[
     ("otlp-proto", &["tokio", "hyper", "tonic"]),
     ("otlp-model", &["tokio", "hyper", "tonic"]),
     ("otlp-propagation", &["tokio", "hyper"]),
+    ("otlp-ottl", &["tokio", "hyper", "tonic"]),
 ];
+
+/// The component crates, whose features are components.
+const KIND_CRATES: &[&str] = &[
+    "otlp-receivers",
+    "otlp-processors",
+    "otlp-exporters",
+    "otlp-connectors",
+    "otlp-extensions",
+];
+
+/// Whether `name` is a component crate (its features are components).
+pub fn is_kind_crate(name: &str) -> bool {
+    KIND_CRATES.contains(&name)
+}
+
+/// The package holding the custom collector example.
+const EXAMPLES_PACKAGE: &str = "otlp-examples";
 
 const INHERITED: &[&str] = &[
     "version",
@@ -48,6 +94,7 @@ pub fn check(root: &Path) -> Result {
     let mut problems = Vec::new();
     check_layering(&metadata, &mut problems);
     check_light_crates(root, &mut problems);
+    check_example_picks(root, &mut problems);
     check_packages(root, &metadata, &mut problems);
     check_maps(root, &mut problems);
     if problems.is_empty() {
@@ -85,9 +132,37 @@ fn str_of<'a>(value: &'a Value, key: &str) -> &'a str {
     value[key].as_str().unwrap_or_default()
 }
 
-/// Layer of a package, when it is one of ours under `crates/`.
-fn layer_of(name: &str) -> Option<usize> {
-    LAYERS.iter().position(|layer| *layer == name)
+/// Whether `name` is one of the crates of [`EDGES`].
+fn in_graph(name: &str) -> bool {
+    EDGES.iter().any(|(crate_name, _)| *crate_name == name)
+}
+
+/// Every crate `name` reaches by following [`EDGES`] down (itself excluded).
+fn below(name: &str) -> BTreeSet<&'static str> {
+    let mut reached = BTreeSet::new();
+    let mut todo: Vec<&str> = vec![name];
+    while let Some(current) = todo.pop() {
+        let direct = EDGES
+            .iter()
+            .find(|(c, _)| *c == current)
+            .map_or(&[][..], |(_, d)| *d);
+        for next in direct {
+            if reached.insert(*next) {
+                todo.push(next);
+            }
+        }
+    }
+    reached
+}
+
+/// The graph as text, for messages: `a → b, c; ...`.
+fn describe_edges() -> String {
+    EDGES
+        .iter()
+        .filter(|(_, below)| !below.is_empty())
+        .map(|(name, below)| format!("{name} → {}", below.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn check_layering(metadata: &Value, problems: &mut Vec<String>) {
@@ -95,29 +170,30 @@ fn check_layering(metadata: &Value, problems: &mut Vec<String>) {
     for package in packages(metadata) {
         let name = str_of(package, "name");
         let in_crates = str_of(package, "manifest_path").contains("/crates/");
-        let Some(own_layer) = layer_of(name) else {
+        if !in_graph(name) {
             if in_crates {
                 problems.push(format!(
-                    "{name}: a crate under crates/ that is not in the layer table (xtask/src/tidy.rs LAYERS)"
+                    "{name}: a crate under crates/ that is not in the dependency graph (xtask/src/tidy.rs EDGES)"
                 ));
             }
             continue;
-        };
+        }
+        let allowed = below(name);
         for dependency in package["dependencies"].as_array().into_iter().flatten() {
             let target = str_of(dependency, "name");
-            if !ours.contains(target) {
+            if !ours.contains(target) || allowed.contains(target) {
                 continue;
             }
             let kind = dependency["kind"].as_str().unwrap_or("normal");
-            match layer_of(target) {
-                Some(target_layer) if target_layer < own_layer => {}
-                Some(_) => problems.push(format!(
-                    "{name} depends on {target} ({kind}), which is not below it: the layers are {}",
-                    LAYERS.join(" → ")
-                )),
-                None => problems.push(format!(
-                    "{name} depends on {target} ({kind}), which is not a library layer"
-                )),
+            if in_graph(target) {
+                problems.push(format!(
+                    "{name} depends on {target} ({kind}), which is not below it: the allowed edges are {}",
+                    describe_edges()
+                ));
+            } else {
+                problems.push(format!(
+                    "{name} depends on {target} ({kind}), which is not a library crate of the graph"
+                ));
             }
         }
     }
@@ -222,8 +298,8 @@ fn check_packages(root: &Path, metadata: &Value, problems: &mut Vec<String>) {
                 "{name}: Cargo.toml needs `[lints] workspace = true`"
             ));
         }
-        if layer_of(name).is_none() {
-            continue; // xtask and benches: tools, not published crates
+        if !in_graph(name) {
+            continue; // xtask, benches, examples: tools, not published crates
         }
         if !dir.join("README.md").is_file() {
             problems.push(format!("{name}: missing README.md"));
@@ -267,7 +343,7 @@ fn check_maps(root: &Path, problems: &mut Vec<String>) {
         .filter(|line| line.starts_with('#'))
         .map(|line| (line, ()))
         .collect();
-    for name in LAYERS {
+    for (name, _) in EDGES {
         if !root.join("crates").join(name).exists() {
             continue;
         }
@@ -285,9 +361,136 @@ fn check_maps(root: &Path, problems: &mut Vec<String>) {
     }
 }
 
+/// The custom collector example compiles the component features it declares and no other:
+/// `cargo tree -e features` of its package lists, per kind crate, exactly the features its
+/// `Cargo.toml` asks for (a `default` there would bring every component).
+fn check_example_picks(root: &Path, problems: &mut Vec<String>) {
+    let manifest_path = root.join("examples/Cargo.toml");
+    let Ok(text) = fs::read_to_string(&manifest_path) else {
+        problems.push(format!(
+            "{}: missing (the custom collector example)",
+            manifest_path.display()
+        ));
+        return;
+    };
+    let manifest: toml::Table = match text.parse() {
+        Ok(table) => table,
+        Err(e) => {
+            problems.push(format!("examples/Cargo.toml: {e}"));
+            return;
+        }
+    };
+    let declared = declared_picks(&manifest);
+    let output = Command::new(env!("CARGO"))
+        .args([
+            "tree",
+            "--package",
+            EXAMPLES_PACKAGE,
+            "--edges",
+            "features,normal",
+            "--prefix",
+            "none",
+        ])
+        .current_dir(root)
+        .output();
+    let tree = match output {
+        Ok(output) if output.status.success() => {
+            String::from_utf8_lossy(&output.stdout).into_owned()
+        }
+        Ok(output) => {
+            problems.push(format!(
+                "cargo tree -p {EXAMPLES_PACKAGE} failed: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            ));
+            return;
+        }
+        Err(e) => {
+            problems.push(format!("running cargo tree -p {EXAMPLES_PACKAGE}: {e}"));
+            return;
+        }
+    };
+    problems.extend(compare_picks(&declared, &compiled_picks(&tree)));
+}
+
+/// Per kind crate, the features `[dependencies]` of the examples' manifest turns on.
+fn declared_picks(manifest: &toml::Table) -> BTreeMap<String, BTreeSet<String>> {
+    let mut declared = BTreeMap::new();
+    let dependencies = manifest.get("dependencies").and_then(toml::Value::as_table);
+    for (name, spec) in dependencies.into_iter().flatten() {
+        if !KIND_CRATES.contains(&name.as_str()) {
+            continue;
+        }
+        let mut features: BTreeSet<String> = spec
+            .get("features")
+            .and_then(toml::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f.as_str().map(str::to_owned))
+            .collect();
+        if spec.get("default-features").and_then(toml::Value::as_bool) != Some(false) {
+            features.insert("default".to_owned());
+        }
+        declared.insert(name.clone(), features);
+    }
+    declared
+}
+
+/// Per kind crate, the features `cargo tree -e features --prefix none` shows compiled
+/// (lines `otlp-processors feature "batch"`).
+fn compiled_picks(tree: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let mut compiled: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for line in tree.lines() {
+        let mut words = line.splitn(3, ' ');
+        let (Some(name), Some("feature"), Some(feature)) =
+            (words.next(), words.next(), words.next())
+        else {
+            continue;
+        };
+        if KIND_CRATES.contains(&name) {
+            let feature = feature.trim().trim_matches('"');
+            compiled
+                .entry(name.to_owned())
+                .or_default()
+                .insert(feature.to_owned());
+        }
+    }
+    compiled
+}
+
+fn compare_picks(
+    declared: &BTreeMap<String, BTreeSet<String>>,
+    compiled: &BTreeMap<String, BTreeSet<String>>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    if declared.is_empty() {
+        problems
+            .push("examples/Cargo.toml: the custom collector picks no component crate".to_owned());
+    }
+    for (name, picked) in declared {
+        if picked.contains("default") {
+            problems.push(format!(
+                "examples/Cargo.toml: {name} without `default-features = false` compiles every component"
+            ));
+        }
+        let built = compiled.get(name).cloned().unwrap_or_default();
+        let extra: Vec<&String> = built.difference(picked).collect();
+        if !extra.is_empty() {
+            problems.push(format!(
+                "the custom collector example compiles {name} features it did not pick: {extra:?}"
+            ));
+        }
+    }
+    for name in compiled.keys().filter(|name| !declared.contains_key(*name)) {
+        problems.push(format!(
+            "the custom collector example compiles {name}, which it did not pick"
+        ));
+    }
+    problems
+}
+
 #[cfg(test)]
 mod tests {
-    use super::check_layering;
+    use super::{check_layering, compare_picks, compiled_picks, declared_picks};
     use serde_json::json;
 
     fn package(name: &str, dependencies: &[(&str, &str)]) -> serde_json::Value {
@@ -301,7 +504,14 @@ mod tests {
         })
     }
 
-    fn problems(packages: Vec<serde_json::Value>) -> Vec<String> {
+    /// The layering problems of `packages`, in a workspace that also holds every other crate
+    /// of the graph (with no dependencies), as the real one will.
+    fn problems(mut packages: Vec<serde_json::Value>) -> Vec<String> {
+        for (name, _) in super::EDGES {
+            if !packages.iter().any(|p| p["name"] == *name) {
+                packages.push(package(name, &[]));
+            }
+        }
         let mut problems = Vec::new();
         check_layering(&json!({ "packages": packages }), &mut problems);
         problems
@@ -315,6 +525,23 @@ mod tests {
             package(
                 "otlp-propagation",
                 &[("otlp-model", "normal"), ("otlp-proto", "dev")],
+            ),
+            package(
+                "otlp-pipeline",
+                &[("otlp-batch", "normal"), ("otlp-model", "dev")],
+            ),
+            package("otlp-ottl", &[("otlp-proto", "normal")]),
+            package(
+                "otlp-processors",
+                &[("otlp-ottl", "normal"), ("otlp-pipeline", "dev")],
+            ),
+            package(
+                "otlp-instrumentation",
+                &[("otlp-sdk", "normal"), ("otlp-transport", "normal")],
+            ),
+            package(
+                "otlp-collector",
+                &[("otlp-exporters", "normal"), ("otlp-sdk", "normal")],
             ),
         ]);
         assert!(found.is_empty(), "{found:?}");
@@ -337,9 +564,79 @@ mod tests {
     }
 
     #[test]
+    fn kind_crates_never_depend_on_each_other() {
+        let found = problems(vec![
+            package("otlp-receivers", &[("otlp-extensions", "normal")]),
+            package("otlp-exporters", &[("otlp-processors", "dev")]),
+        ]);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found[0].starts_with("otlp-receivers depends on otlp-extensions (normal)"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].starts_with("otlp-exporters depends on otlp-processors (dev)"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn the_framework_and_the_branches_stay_apart() {
+        let found = problems(vec![
+            package(
+                "otlp-pipeline",
+                &[("otlp-processors", "normal"), ("otlp-ottl", "normal")],
+            ),
+            package("otlp-sdk", &[("otlp-pipeline", "normal")]),
+            package("otlp-ottl", &[("otlp-receivers", "dev")]),
+            package("otlp-batch", &[("otlp-collector", "dev")]),
+        ]);
+        assert_eq!(found.len(), 5, "{found:?}");
+    }
+
+    #[test]
     fn unknown_crate_under_crates_fails() {
         let found = problems(vec![package("otlp-mystery", &[])]);
         assert_eq!(found.len(), 1);
-        assert!(found[0].contains("not in the layer table"));
+        assert!(found[0].contains("not in the dependency graph"));
+    }
+
+    #[test]
+    fn the_example_compiles_only_what_it_picks() {
+        let manifest: toml::Table = r#"
+            [dependencies]
+            otlp-pipeline.workspace = true
+            otlp-processors = { workspace = true, default-features = false, features = ["batch"] }
+            otlp-exporters = { workspace = true, features = ["otlp"] }
+        "#
+        .parse()
+        .unwrap_or_default();
+        let declared = declared_picks(&manifest);
+        let tree = "otlp-examples v0.1.0 (/repo/examples)\n\
+                    otlp-processors feature \"batch\"\n\
+                    otlp-processors feature \"filter\"\n\
+                    otlp-exporters feature \"otlp\"\n\
+                    otlp-exporters feature \"default\"\n\
+                    otlp-receivers feature \"otlp\"\n";
+        let found = compare_picks(&declared, &compiled_picks(tree));
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(
+            found[0].contains("otlp-exporters without `default-features = false`"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].contains("otlp-processors features it did not pick: [\"filter\"]"),
+            "{found:?}"
+        );
+        assert!(
+            found[2].contains("otlp-receivers, which it did not pick"),
+            "{found:?}"
+        );
+
+        let exact = "otlp-processors feature \"batch\"\notlp-exporters feature \"otlp\"\notlp-exporters feature \"default\"\n";
+        let mut declared = declared;
+        declared.insert("otlp-exporters".into(), ["otlp".to_owned()].into());
+        let found = compare_picks(&declared, &compiled_picks(exact));
+        assert_eq!(found.len(), 1, "{found:?}");
     }
 }

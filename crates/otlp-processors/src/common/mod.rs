@@ -1,6 +1,16 @@
 //! What the data processors share: their configuration error, the signal a rule applies to,
 //! the attribute actions (`attributes`, `resource`) and the match properties (`attributes`,
-//! `filter`). Each piece is compiled only with a processor that uses it.
+//! `filter`). Each module is compiled only with a processor that uses it; with only some of
+//! those processors enabled, parts of a module go unused (hence the `dead_code` allowance).
+#![cfg_attr(
+    not(all(
+        feature = "attributes",
+        feature = "resource",
+        feature = "filter",
+        feature = "probabilistic_sampler"
+    )),
+    allow(dead_code)
+)]
 
 #[cfg(any(feature = "attributes", feature = "resource"))]
 pub(crate) mod actions;
