@@ -26,8 +26,8 @@ use prost::encoding::{DecodeContext, WireType};
 
 use crate::batchable::Batchable;
 
-/// An Export request of type `R`, held as its protobuf encoding. See the [module
-/// documentation](self).
+/// An Export request of type `R`, held as its protobuf encoding: merged by concatenation,
+/// split by decoding, its items counted from the field headers when it was read back.
 pub struct Encoded<R> {
     bytes: Bytes,
     items: OnceLock<usize>,

@@ -79,5 +79,10 @@ mod tests {
             registry.types(ComponentKind::Extension),
             ["bearertokenauth", "file_storage", "health_check"]
         );
+        // The Go collector's new names (2026) find the same factories.
+        assert!(registry.receiver("otlp_grpc").is_some());
+        let exporter = |name: &str| registry.exporter(name).map(|f| f.type_name().to_owned());
+        assert_eq!(exporter("otlp_grpc").as_deref(), Some("otlp"));
+        assert_eq!(exporter("otlp_http").as_deref(), Some("otlphttp"));
     }
 }

@@ -6,7 +6,7 @@
 //! | `otlp` (`otlp_grpc`) | OTLP/gRPC with a sending queue (memory, or persistent through a [`StorageExtension`](otlp_pipeline::StorageExtension)), retry, compression, TLS | [`otlp`] |
 //! | `otlphttp` (`otlp_http`) | OTLP/HTTP (protobuf or JSON) with the same queue | [`otlp`] |
 //! | `debug` | prints what arrives in otelcol's `basic`, `normal` and `detailed` forms | [`debug`] |
-//! | `file` | OTLP/JSON lines or length-prefixed protobuf to a file, with rotation | [`file`] |
+//! | `file` | OTLP/JSON lines or length-prefixed protobuf to a file, with rotation | [`file`](mod@file) |
 //!
 //! `otlp` and `otlphttp` share one directory (one implementation, two transports), each behind
 //! its own feature. All are on by default; a custom collector picks with

@@ -24,8 +24,10 @@
 //!
 //! # Dependencies
 //!
-//! `otlp-proto` (the data it reads), `regex`, `serde`. Never `otlp-pipeline` or a component
-//! crate: it is plain logic over the OTLP types, usable without a collector.
+//! `otlp-proto` (the data it reads), `regex`, `serde`, `serde_json`: plain logic over the OTLP
+//! types, usable without a collector, and never a component crate (they sit on top of it). The
+//! dependency graph lets it use `otlp-pipeline` below it, should statements one day need the
+//! collector's data types; conditions do not.
 //!
 //! # Example
 //!

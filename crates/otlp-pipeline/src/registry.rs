@@ -1,15 +1,15 @@
 //! The [`Registry`]: factories by kind and type name, with aliases.
 //!
-//! `Registry::default()` is empty. The collector's built-in components (the `otlp` receiver
-//! and exporter, `otlphttp`, `batch`, `memory_limiter`, `debug`, `file`, the data processors,
-//! the extensions) are registered by `components::builtin()`, which the components layer adds
-//! on top of this crate; a program embedding the pipeline starts from that registry and
-//! registers its own factories next to the built-ins:
+//! `Registry::default()` is empty. The components live in the kind crates (`otlp-receivers`,
+//! `otlp-processors`, `otlp-exporters`, `otlp-extensions`), each with a
+//! `register(&mut Registry)` that adds what its enabled cargo features bring; the
+//! distribution (`otlp_collector::components()`) registers all of them. A program embedding
+//! the pipeline registers the components it picked and its own factories next to them:
 //!
 //! ```
 //! use otlp_pipeline::Registry;
 //!
-//! // With the components layer: `let mut registry = otlp_pipeline::components::builtin();`
+//! // With the kind crates: `otlp_processors::register(&mut registry)?;` and so on.
 //! let registry = Registry::default();
 //! assert!(registry.exporter("otlp").is_none(), "the default registry is empty");
 //! // then: registry.register_exporter(MyExporterFactory)?;
@@ -116,7 +116,8 @@ impl<F: ?Sized + Factory> Factories<F> {
 /// Factories by kind and type name. Looking a type up also finds aliases (`otlp_grpc` finds
 /// the `otlp` factory when that factory lists the alias).
 ///
-/// `Registry::default()` is empty; see the [module documentation](self) for the built-ins.
+/// `Registry::default()` is empty; see the [module documentation](self) for where the
+/// components come from.
 pub struct Registry {
     receivers: Factories<dyn ReceiverFactory>,
     processors: Factories<dyn ProcessorFactory>,
@@ -173,7 +174,7 @@ impl Registry {
         self.extensions.register(Arc::new(factory))
     }
 
-    /// Removes a receiver factory (and its aliases), to replace a built-in with your own.
+    /// Removes a receiver factory (and its aliases), to replace a registered one with your own.
     pub fn remove_receiver(&mut self, type_name: &str) -> bool {
         self.receivers.remove(type_name).is_some()
     }

@@ -1,5 +1,5 @@
 //! [`ServiceStatus`]: whether the pipelines are up (for `health_check`), and where the
-//! built-in servers listen.
+//! components' servers listen.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -10,7 +10,7 @@ use crate::component::Resources;
 use crate::config::ComponentId;
 
 /// Whether the collector's pipelines are up, as the `health_check` extension reports it, and
-/// the addresses the built-in servers bound (handy with port 0).
+/// the addresses the components' servers bound (handy with port 0).
 ///
 /// The core's lifecycle has no "pipelines ready" notification for extensions yet, so the
 /// status is derived: the graph starts receivers last and stops them first, so the pipelines
@@ -93,7 +93,7 @@ impl ServiceStatus {
         self.lock().ready_since
     }
 
-    /// The address a built-in server of component `id` bound for `protocol` (`grpc`, `http`
+    /// The address a server of component `id` bound for `protocol` (`grpc`, `http`
     /// for the `otlp` receiver; `http` for `health_check`).
     pub fn bound_address(&self, id: &ComponentId, protocol: &str) -> Option<SocketAddr> {
         self.lock()

@@ -3,7 +3,7 @@
 //!
 //! | feature / type | what | signals | directory |
 //! |---|---|---|---|
-//! | `batch` | batches by count, bytes and time; received bytes are concatenated, never re-encoded | all | [`batch`] |
+//! | `batch` | batches by count and time; received bytes are concatenated, never re-encoded | all | [`batch`] |
 //! | `memory_limiter` | refuses data above a memory limit; drives the receivers' admission through [`otlp_pipeline::MemoryPressure`] | all | [`memory_limiter`] |
 //! | `attributes` | insert, update, upsert, delete, hash, extract, convert attributes of spans, points, records | traces, metrics, logs | [`attributes`] |
 //! | `resource` | the same actions on resource attributes | traces, metrics, logs | [`resource`] |

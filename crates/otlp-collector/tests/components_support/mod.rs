@@ -17,13 +17,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use otlp_model::builders::{
-    GaugeBuilder, LogRecordBuilder, LogsBuilder, MetricsBuilder, NumberPointBuilder, SpanBuilder,
-    TracesBuilder,
-};
+use otlp_model::builders::{SpanBuilder, TracesBuilder};
 use otlp_model::resource;
 use otlp_pipeline::ServiceStatus;
-use otlp_pipeline::{ComponentId, Config, Pipelines, Resources, Signal};
+// Not every test binary uses every helper.
+#[allow(unused_imports)]
+pub use otlp_pipeline::testing::{id, logs, metrics};
+use otlp_pipeline::{Config, Pipelines, Resources, Signal};
 use otlp_proto::collector::logs::v1::ExportLogsServiceRequest;
 use otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
@@ -181,26 +181,6 @@ pub fn traces(n: usize, tag: &str) -> ExportTraceServiceRequest {
         .build()
 }
 
-pub fn metrics(n: usize) -> ExportMetricsServiceRequest {
-    let mut gauge = GaugeBuilder::new("queue.depth");
-    for i in 0..n {
-        gauge = gauge.point(NumberPointBuilder::int(i as i64).attr("i", i as i64));
-    }
-    MetricsBuilder::new()
-        .resource(resource!["service.name" => "checkout"])
-        .scope("test", "1.0")
-        .metric(gauge)
-        .build()
-}
-
-pub fn logs(n: usize) -> ExportLogsServiceRequest {
-    LogsBuilder::new()
-        .resource(resource!["service.name" => "checkout"])
-        .scope("test", "")
-        .log_records((0..n).map(|i| LogRecordBuilder::new().body(format!("line {i}"))))
-        .build()
-}
-
 /// A client with no retry (each call is one attempt) and no compression.
 pub fn client(protocol: Protocol, addr: SocketAddr) -> OtlpExporter {
     OtlpExporter::builder()
@@ -210,10 +190,6 @@ pub fn client(protocol: Protocol, addr: SocketAddr) -> OtlpExporter {
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap()
-}
-
-pub fn id(text: &str) -> ComponentId {
-    text.parse().unwrap()
 }
 
 /// A started collector: the pipelines and their resources.

@@ -1,4 +1,4 @@
-//! The `otlp` (OTLP/gRPC) and `otlphttp` (OTLP/HTTP, alias `otlp_http`) exporters, on
+//! The `otlp` (OTLP/gRPC, alias `otlp_grpc`) and `otlphttp` (OTLP/HTTP, alias `otlp_http`) exporters, on
 //! `otlp-transport`'s client and `otlp-batch`'s queue.
 //!
 //! # Acknowledgement
@@ -727,11 +727,12 @@ impl std::fmt::Debug for OtlpExporterComponent {
     }
 }
 
-/// The `otlp` exporter factory.
+/// The `otlp` exporter factory (alias `otlp_grpc`, the Go collector's new name for it).
 pub fn grpc_factory() -> impl otlp_pipeline::ExporterFactory {
     FnFactory::exporter("otlp", SignalSet::ALL, |ctx, config: OtlpExporterConfig| {
         Ok(Box::new(OtlpExporterComponent::grpc(ctx, config)?))
     })
+    .with_aliases(&["otlp_grpc"])
 }
 
 /// The `otlphttp` exporter factory (alias `otlp_http`).

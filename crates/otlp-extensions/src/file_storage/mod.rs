@@ -5,7 +5,7 @@
 //! `sending_queue.storage` is `file_storage/NAME` looks the extension up through the
 //! [`Host`] at start and opens its `otlp-batch` persistent queue in
 //! `<directory>/exporter_<exporter id>_<signal>` (see
-//! [`PersistentConfig::queue_directory`](otlp_batch::PersistentConfig::queue_directory)).
+//! `otlp_batch::PersistentConfig::queue_directory`).
 //! The on-disk format is otlp-batch's segmented log, not bbolt: a directory written by
 //! otelcol cannot be read here, nor the other way round.
 //!
@@ -84,7 +84,7 @@ impl ComponentConfig for FileStorageConfig {
 }
 
 /// The extension. Exporters find it through
-/// [`Extension::as_storage`](otlp_pipeline::Extension::as_storage).
+/// [`Extension::as_storage`].
 #[derive(Debug)]
 pub struct FileStorage {
     config: FileStorageConfig,

@@ -2,7 +2,7 @@
 //! pipelines are up, 503 otherwise (otelcol's legacy health check, the body included:
 //! `{"status":"Server available","upSince":"…","uptime":"…"}`).
 //!
-//! "Up" is [`ServiceStatus::is_ready`]: every built-in receiver started and none shutting down
+//! "Up" is [`ServiceStatus::is_ready`]: every receiver that reports itself (the `otlp` receiver does) started and none shutting down
 //! (the extension starts before the pipelines and stops after them, so it answers 503 during
 //! start and shutdown). Keys: `endpoint` (default `localhost:13133`), `path` (default `/`),
 //! `response_body: {healthy, unhealthy}` (replace the JSON bodies). `check_collector_pipeline`

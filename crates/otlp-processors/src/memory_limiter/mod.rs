@@ -1,16 +1,17 @@
-//! The `memory_limiter` processor, and [`MemoryPressure`]: the shared state the receivers'
-//! admission hook consults before they read a request.
+//! The `memory_limiter` processor. It drives [`MemoryPressure`] (in `otlp-pipeline`, since
+//! receivers consult it too): the shared state the receivers' admission hook reads before they
+//! read a request.
 //!
 //! # What it does
 //!
 //! A background task samples the process's resident set size every `check_interval`. Above
 //! the **soft limit** (`limit − spike`) the limiter *refuses*: the processor answers every
 //! request with a retryable error (the receiver answers UNAVAILABLE / 503 with `Retry-After`),
-//! and — the difference with otelcol — so does every built-in receiver's admission hook,
+//! and — the difference with otelcol — so does the `otlp` receiver's admission hook,
 //! **before it reads, decompresses or decodes the body** (design.md "admission before work";
 //! otelcol's limiter only sees decoded data, collector issue #8632). Between samples the hook
 //! also reserves an estimate of each admitted request's decoded size
-//! ([`ADMISSION_EXPANSION`] × its encoded size) and refuses a request that would take the
+//! ([`ADMISSION_EXPANSION`](otlp_pipeline::memory::ADMISSION_EXPANSION) × its encoded size) and refuses a request that would take the
 //! sampled RSS plus the reservations past the **hard limit**, so a burst between two samples
 //! cannot overshoot by more than one request per receiver.
 //!
@@ -22,7 +23,7 @@
 //!
 //! The graph builds one processor instance per pipeline; instances with the same id share one
 //! limiter (one sampling task) through [`MemoryPressure`], found in
-//! [`Resources`] or [`MemoryPressure::global`]. The receivers' hook consults
+//! [`Resources`](otlp_pipeline::Resources) or [`MemoryPressure::global`]. The receivers' hook consults
 //! every live limiter: memory is a process-wide resource, so a limiter in any pipeline
 //! protects every receiver.
 
