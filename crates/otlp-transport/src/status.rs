@@ -149,6 +149,17 @@ pub enum ServerError {
     /// The body is not valid OTLP/JSON (malformed, wrong types, bad ids) (HTTP 400).
     #[error("invalid OTLP/JSON: {0}")]
     InvalidJson(String),
+    /// A trace or span id of another length than OTLP allows (16 / 8 bytes, or empty) (HTTP
+    /// 400, gRPC INVALID_ARGUMENT).
+    #[error("invalid id: {field}: {length} bytes, OTLP allows {expected} or none")]
+    InvalidId {
+        /// The field, as a path into the request (`resource_spans[0].scope_spans[0].spans[3].trace_id`).
+        field: String,
+        /// Its length in bytes.
+        length: usize,
+        /// The length OTLP requires.
+        expected: usize,
+    },
     /// The body could not be decompressed (HTTP 400, gRPC INVALID_ARGUMENT).
     #[error("corrupt {encoding} body: {source}")]
     CorruptCompression {
@@ -216,6 +227,7 @@ impl ServerError {
             ServerError::TooLarge { .. } => (G::ResourceExhausted, StatusCode::PAYLOAD_TOO_LARGE),
             ServerError::InvalidProtobuf(_)
             | ServerError::InvalidJson(_)
+            | ServerError::InvalidId { .. }
             | ServerError::CorruptCompression { .. }
             | ServerError::Framing(_) => (G::InvalidArgument, StatusCode::BAD_REQUEST),
             ServerError::Overloaded { .. } | ServerError::ShuttingDown => {
@@ -302,6 +314,7 @@ mod tests {
             (ServerError::TooLarge { limit: 1 }, GrpcCode::ResourceExhausted, 413, None),
             (ServerError::InvalidProtobuf(bad_protobuf()), GrpcCode::InvalidArgument, 400, None),
             (ServerError::InvalidJson("x".into()), GrpcCode::InvalidArgument, 400, None),
+            (ServerError::InvalidId { field: "x".into(), length: 3, expected: 8 }, GrpcCode::InvalidArgument, 400, None),
             (ServerError::CorruptCompression { encoding: crate::Compression::Gzip, source: io() }, GrpcCode::InvalidArgument, 400, None),
             (ServerError::Framing(FrameError::InvalidFlag(9)), GrpcCode::InvalidArgument, 400, None),
             (ServerError::Overloaded { retry_after: second }, GrpcCode::Unavailable, 503, Some(second)),

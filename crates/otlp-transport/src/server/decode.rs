@@ -158,6 +158,7 @@ pub fn decode_request(
         ContentType::Json => decode_json(signal, &message)?,
         ContentType::Protobuf | ContentType::Grpc => decode_protobuf(signal, message.clone())?,
     };
+    super::ids::check_ids(&request)?;
     let protobuf = (format != ContentType::Json).then_some(message);
     Ok(DecodedRequest {
         request,

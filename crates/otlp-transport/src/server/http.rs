@@ -41,6 +41,29 @@ pub(crate) async fn handle(
 /// `net/http` does after a handler that did not read it).
 const DISCARD_ON_REFUSAL: usize = 256 << 10;
 
+/// `path` with its `%XX` escapes decoded; `None` when an escape is malformed or the result is
+/// not UTF-8 (such a path routes nowhere).
+fn percent_decode(path: &str) -> Option<std::borrow::Cow<'_, str>> {
+    if !path.contains('%') {
+        return Some(std::borrow::Cow::Borrowed(path));
+    }
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            let text = std::str::from_utf8(hex).ok()?;
+            out.push(u8::from_str_radix(text, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok().map(std::borrow::Cow::Owned)
+}
+
 async fn process(
     endpoint: &Endpoint,
     request: Request<Incoming>,
@@ -49,9 +72,12 @@ async fn process(
 ) -> Result<(Signal, ContentType, Option<PartialSuccess>), ServerError> {
     let (parts, body) = request.into_parts();
     endpoint.authenticate(&parts.headers)?;
-    let signal = Signal::from_http_path(parts.uri.path()).ok_or_else(|| ServerError::NotFound {
-        path: parts.uri.path().to_owned(),
-    })?;
+    // Routed by the decoded path, as Go's net/http routes (`/v1/%74races` is `/v1/traces`).
+    let signal = percent_decode(parts.uri.path())
+        .and_then(|path| Signal::from_http_path(&path))
+        .ok_or_else(|| ServerError::NotFound {
+            path: parts.uri.path().to_owned(),
+        })?;
     if parts.method != Method::POST {
         return Err(ServerError::MethodNotAllowed {
             method: parts.method.to_string(),
@@ -115,4 +141,22 @@ async fn process(
     let format = decoded.content_type;
     let partial = endpoint.execute(decoded, context, permit, admitted).await?;
     Ok((signal, format, partial))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn paths_are_percent_decoded_as_go_routes_them() {
+        assert_eq!(percent_decode("/v1/traces").as_deref(), Some("/v1/traces"));
+        assert_eq!(
+            percent_decode("/v1/%74races").as_deref(),
+            Some("/v1/traces")
+        );
+        assert_eq!(percent_decode("/v1/%6C%6Fgs").as_deref(), Some("/v1/logs"));
+        assert_eq!(percent_decode("/v1/%7"), None);
+        assert_eq!(percent_decode("/v1/%zz"), None);
+        assert_eq!(percent_decode("/v1/%ff"), None);
+    }
 }

@@ -65,6 +65,7 @@ mod grpc;
 mod handler;
 #[cfg(feature = "http")]
 mod http;
+mod ids;
 mod limits;
 mod shutdown;
 #[cfg(feature = "tls")]

@@ -205,6 +205,7 @@ impl AcceptLoop {
         let graceful = GracefulShutdown::new();
         let mut tasks = JoinSet::new();
         let builder = Arc::new(self.connection_builder());
+        let mut accept_errors = LogLimiter::new(Duration::from_secs(1));
         let deadline = loop {
             let (stream, peer) = tokio::select! {
                 biased;
@@ -213,7 +214,10 @@ impl AcceptLoop {
                     Ok(accepted) => accepted,
                     Err(error) => {
                         // Out of file descriptors and the like: back off briefly, keep serving.
-                        tracing::warn!(%error, "accepting a connection failed");
+                        // One line a second at most, so a flood cannot flood the log too.
+                        if let Some(suppressed) = accept_errors.record() {
+                            tracing::warn!(%error, suppressed, "accepting a connection failed");
+                        }
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         continue;
                     }
@@ -265,6 +269,38 @@ impl AcceptLoop {
         } else {
             builder
         }
+    }
+}
+
+/// At most one log line per `interval` for a recurring event; the line says how many were
+/// suppressed since the last one.
+pub(crate) struct LogLimiter {
+    interval: Duration,
+    last: Option<Instant>,
+    suppressed: u64,
+}
+
+impl LogLimiter {
+    pub(crate) fn new(interval: Duration) -> LogLimiter {
+        LogLimiter {
+            interval,
+            last: None,
+            suppressed: 0,
+        }
+    }
+
+    /// One more event: `Some(suppressed since the last line)` when it should be logged.
+    pub(crate) fn record(&mut self) -> Option<u64> {
+        self.record_at(Instant::now())
+    }
+
+    fn record_at(&mut self, now: Instant) -> Option<u64> {
+        if self.last.is_some_and(|last| now < last + self.interval) {
+            self.suppressed += 1;
+            return None;
+        }
+        self.last = Some(now);
+        Some(std::mem::take(&mut self.suppressed))
     }
 }
 
@@ -323,5 +359,26 @@ impl Connection {
         if let Err(error) = watcher.watch(connection.into_owned()).await {
             tracing::debug!(%error, %peer, "connection ended with an error");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_lines_are_rate_limited() {
+        let mut limiter = LogLimiter::new(Duration::from_secs(1));
+        let start = Instant::now();
+        assert_eq!(limiter.record_at(start), Some(0));
+        for i in 1..=99 {
+            assert_eq!(
+                limiter.record_at(start + Duration::from_millis(i * 5)),
+                None
+            );
+        }
+        assert_eq!(limiter.record_at(start + Duration::from_secs(1)), Some(99));
+        assert_eq!(limiter.record_at(start + Duration::from_millis(1500)), None);
+        assert_eq!(limiter.record_at(start + Duration::from_secs(3)), Some(1));
     }
 }
