@@ -53,10 +53,16 @@ use otlp_pipeline::Registry;
 
 use crate::cli::{Cli, Command};
 
-/// The global allocator (feature `mimalloc`, on by default; see `Cargo.toml`).
+/// The global allocator (mimalloc with feature `mimalloc`, on by default; see `Cargo.toml`),
+/// counting the bytes in use for the `memory_limiter` (`otlp_collector::allocator`).
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: otlp_collector::allocator::CountingAllocator<mimalloc::MiMalloc> =
+    otlp_collector::allocator::CountingAllocator(mimalloc::MiMalloc);
+#[cfg(not(feature = "mimalloc"))]
+#[global_allocator]
+static ALLOCATOR: otlp_collector::allocator::CountingAllocator<std::alloc::System> =
+    otlp_collector::allocator::CountingAllocator(std::alloc::System);
 
 /// The process exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

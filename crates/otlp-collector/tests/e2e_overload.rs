@@ -72,7 +72,11 @@ async fn the_memory_limiter_bounds_memory_and_loses_nothing_acknowledged() {
         pipeline: "[memory_limiter, batch]",
         queue: "      num_consumers: 2\n",
         requests_per_sender: 500,
-        bound: Bound::Absolute((96 + 64) * MIB),
+        // The limit, the spike headroom and 64 MiB for the allocator's free pages: the limiter
+        // bounds the heap in use (so that it recovers), and RSS also holds pages the allocator
+        // keeps after a free. Measured here: 138–159 MiB, with ~35 000 spans accepted (the
+        // limiter on RSS accepted ~13 000 for a 127 MiB peak, and latched after bursts).
+        bound: Bound::Absolute((96 + 16 + 64) * MIB),
     })
     .await;
 }

@@ -10,7 +10,7 @@
 //! Above a limiter's **soft limit** (`limit − spike`) every admission is refused (retryable,
 //! with the check interval as `Retry-After`). Between samples the hook reserves an estimate
 //! of each admitted request's decoded size ([`ADMISSION_EXPANSION`] × its encoded size) and
-//! refuses a request that would take the sampled RSS plus the reservations past the **hard
+//! refuses a request that would take the sampled memory plus the reservations past the **hard
 //! limit**, so a burst between two samples cannot overshoot by more than one request per
 //! receiver. Memory is a process-wide resource: every live limiter protects every receiver.
 
@@ -44,7 +44,8 @@ pub type Sampler = Arc<dyn Fn() -> Option<u64> + Send + Sync>;
 /// `max_request_body_size`.
 pub const ADMISSION_EXPANSION: u64 = 4;
 
-/// One configured `memory_limiter` id: its limits, the last RSS sample, whether it refuses.
+/// One configured `memory_limiter` id: its limits, the last sample of memory in use (see
+/// [`MemoryPressure::set_sampler`]; RSS by default), whether it refuses.
 pub struct Limiter {
     id: ComponentId,
     limits: Limits,
@@ -52,6 +53,8 @@ pub struct Limiter {
     rss: AtomicU64,
     refusing: AtomicBool,
     sampler: Sampler,
+    /// The sampler is cheap: read it at every admission and decompression step.
+    live: bool,
     task: Mutex<(usize, Option<JoinHandle<()>>)>,
 }
 
@@ -65,7 +68,7 @@ impl Limiter {
         self.lock_task().1.is_some()
     }
 
-    /// Samples the RSS now and updates the refusing flag.
+    /// Samples memory in use now and updates the refusing flag.
     pub fn check(&self) {
         let Some(rss) = (self.sampler)() else { return };
         self.rss.store(rss, Ordering::Relaxed);
@@ -75,13 +78,13 @@ impl Limiter {
         if refusing && !was {
             tracing::warn!(
                 processor = %self.id,
-                rss_mib = rss / MIB,
+                used_mib = rss / MIB,
                 soft_limit_mib = self.limits.soft / MIB,
                 hard_limit_mib = self.limits.hard / MIB,
                 "memory usage is above the soft limit: refusing data"
             );
         } else if !refusing && was {
-            tracing::info!(processor = %self.id, rss_mib = rss / MIB, "memory usage is back below the soft limit: accepting data");
+            tracing::info!(processor = %self.id, used_mib = rss / MIB, "memory usage is back below the soft limit: accepting data");
         }
     }
 
@@ -95,7 +98,17 @@ impl Limiter {
         self.interval
     }
 
-    /// The last sampled memory use, in bytes.
+    /// Memory in use for an admission decision: read now when the sampler is live (see
+    /// [`MemoryPressure::set_sampler`]), else the last sample.
+    pub fn in_use(&self) -> u64 {
+        if self.live {
+            (self.sampler)().unwrap_or_else(|| self.rss())
+        } else {
+            self.rss()
+        }
+    }
+
+    /// The last sample of memory in use, in bytes.
     pub fn rss(&self) -> u64 {
         self.rss.load(Ordering::Relaxed)
     }
@@ -159,16 +172,69 @@ impl Drop for Limiter {
 pub struct MemoryPressure {
     limiters: Mutex<Vec<Weak<Limiter>>>,
     reserved: Arc<AtomicU64>,
+    sampler: Mutex<Option<(Sampler, bool)>>,
 }
 
 static GLOBAL: LazyLock<Arc<MemoryPressure>> = LazyLock::new(MemoryPressure::new);
 
 /// Memory reserved for an admitted request, released when dropped (the receiver holds it
 /// until the pipeline has answered).
-#[derive(Debug)]
 pub struct Reservation {
     reserved: Option<Arc<AtomicU64>>,
     bytes: u64,
+    limiters: Vec<Arc<Limiter>>,
+}
+
+impl std::fmt::Debug for Reservation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reservation")
+            .field("bytes", &self.bytes)
+            .finish()
+    }
+}
+
+impl Reservation {
+    /// Bytes reserved for this request now.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+}
+
+/// Charged as the body decompresses: the reservation becomes [`ADMISSION_EXPANSION`] × the
+/// decompressed size, and the request is refused (retryable) once memory in use plus every
+/// reservation would pass a hard limit, so a small body that inflates to a large request is
+/// stopped while it inflates, whatever its compression ratio.
+impl otlp_transport::server::Reservation for Reservation {
+    fn grow(&mut self, decompressed: usize) -> Result<(), Refusal> {
+        let Some(reserved) = &self.reserved else {
+            return Ok(());
+        };
+        let target = (decompressed as u64).saturating_mul(ADMISSION_EXPANSION);
+        if target <= self.bytes {
+            return Ok(());
+        }
+        let delta = target - self.bytes;
+        self.bytes = target;
+        let total = reserved
+            .fetch_add(delta, Ordering::Relaxed)
+            .saturating_add(delta);
+        if let Some(limiter) = self.limiters.iter().find(|l| l.refusing()) {
+            return Err(
+                Refusal::retryable(limiter.refusal_message()).with_retry_after(limiter.interval)
+            );
+        }
+        match self.limiters.iter().find(|l| l.in_use().saturating_add(total) > l.limits.hard) {
+            Some(limiter) => Err(Refusal::retryable(format!(
+                "request refused while decompressing: {} MiB so far ({} MiB reserved with the requests in progress) would exceed the hard memory limit of {} MiB (memory_limiter \"{}\")",
+                decompressed >> 20,
+                total >> 20,
+                limiter.limits.hard >> 20,
+                limiter.id
+            ))
+            .with_retry_after(limiter.interval)),
+            None => Ok(()),
+        }
+    }
 }
 
 impl Drop for Reservation {
@@ -185,7 +251,21 @@ impl MemoryPressure {
         Arc::new(MemoryPressure {
             limiters: Mutex::new(Vec::new()),
             reserved: Arc::new(AtomicU64::new(0)),
+            sampler: Mutex::new(None),
         })
+    }
+
+    /// How limiters created from now on measure memory in use (default: the process's resident
+    /// set size). A program that can count what its allocator has handed out — the
+    /// `otlp-collector` binary does — sets that here: RSS stays high after a burst because the
+    /// allocator keeps freed pages, so a limiter measuring RSS can stay above its soft limit
+    /// with nothing in use, refuse everything, and never recover.
+    ///
+    /// `live`: the sampler is cheap (an atomic read), so admissions and the charges of a
+    /// decompressing body read it afresh instead of the last periodic sample; between two
+    /// samples a burst then cannot take memory past the hard limit.
+    pub fn set_sampler(&self, sampler: Sampler, live: bool) {
+        *self.sampler.lock().unwrap_or_else(PoisonError::into_inner) = Some((sampler, live));
     }
 
     /// The process-wide state.
@@ -218,7 +298,7 @@ impl MemoryPressure {
 
     /// The admission decision for a request of `encoded_size` bytes on the wire: refused
     /// (retryable, with the check interval as `Retry-After`) when a limiter is above its soft
-    /// limit, or when the request's estimated decoded size would take the sampled RSS plus
+    /// limit, or when the request's estimated decoded size would take the sampled memory plus
     /// the reservations of requests in progress past a hard limit. Admits everything when no
     /// limiter is configured.
     pub fn admit(&self, encoded_size: usize) -> Result<Reservation, Refusal> {
@@ -227,6 +307,7 @@ impl MemoryPressure {
             return Ok(Reservation {
                 reserved: None,
                 bytes: 0,
+                limiters,
             });
         }
         if let Some(limiter) = limiters.iter().find(|l| l.refusing()) {
@@ -241,7 +322,7 @@ impl MemoryPressure {
             .saturating_add(estimate);
         if let Some(limiter) = limiters
             .iter()
-            .find(|l| l.rss().saturating_add(reserved) > l.limits.hard)
+            .find(|l| l.in_use().saturating_add(reserved) > l.limits.hard)
         {
             self.reserved.fetch_sub(estimate, Ordering::Relaxed);
             return Err(Refusal::retryable(format!(
@@ -255,6 +336,7 @@ impl MemoryPressure {
         Ok(Reservation {
             reserved: Some(self.reserved.clone()),
             bytes: estimate,
+            limiters,
         })
     }
 
@@ -278,13 +360,21 @@ impl MemoryPressure {
         {
             return limiter;
         }
+        let default = self
+            .sampler
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
         let limiter = Arc::new(Limiter {
             id: id.clone(),
             limits,
             interval,
             rss: AtomicU64::new(0),
             refusing: AtomicBool::new(false),
-            sampler: sampler.unwrap_or_else(|| Arc::new(crate::telemetry::process_rss)),
+            live: sampler.is_none() && default.as_ref().is_some_and(|(_, live)| *live),
+            sampler: sampler
+                .or_else(|| default.map(|(sampler, _)| sampler))
+                .unwrap_or_else(|| Arc::new(crate::telemetry::process_rss)),
             task: Mutex::new((0, None)),
         });
         limiters.push(Arc::downgrade(&limiter));

@@ -158,6 +158,9 @@ pub enum CompressionError {
     /// The compressed data is corrupt or truncated (or, when compressing, the encoder failed).
     #[error("corrupt compressed data: {0}")]
     Corrupt(std::io::Error),
+    /// The caller stopped the decompression ([`decompress_charged`]'s `keep_going`).
+    #[error("decompression stopped by the caller")]
+    Stopped,
 }
 
 /// Compresses `data`. Levels are chosen for exporters (fast, decent ratio): gzip and deflate
@@ -211,6 +214,22 @@ pub fn decompress(
     data: &[u8],
     limit: usize,
 ) -> Result<Vec<u8>, CompressionError> {
+    decompress_charged(compression, data, limit, &mut |_| true)
+}
+
+/// How often, in decompressed bytes, [`decompress_charged`] reports progress.
+pub const CHARGE_STEP: usize = 256 * 1024;
+
+/// [`decompress`], reporting the decompressed size so far to `keep_going` every
+/// [`CHARGE_STEP`] bytes and at the end; `false` stops it with [`CompressionError::Stopped`].
+/// The receiver charges the request's memory reservation this way, so a small body that
+/// inflates to a large request is refused while it inflates, not after.
+pub fn decompress_charged(
+    compression: Compression,
+    data: &[u8],
+    limit: usize,
+    keep_going: &mut dyn FnMut(usize) -> bool,
+) -> Result<Vec<u8>, CompressionError> {
     match compression {
         Compression::None => {
             if data.len() > limit {
@@ -220,13 +239,28 @@ pub fn decompress(
             }
         }
         #[cfg(feature = "gzip")]
-        Compression::Gzip => read_limited(flate2::read::MultiGzDecoder::new(data), data, limit),
+        Compression::Gzip => read_limited(
+            flate2::read::MultiGzDecoder::new(data),
+            data,
+            limit,
+            keep_going,
+        ),
         #[cfg(feature = "gzip")]
         Compression::Deflate => {
             if looks_like_zlib(data) {
-                read_limited(flate2::read::ZlibDecoder::new(data), data, limit)
+                read_limited(
+                    flate2::read::ZlibDecoder::new(data),
+                    data,
+                    limit,
+                    keep_going,
+                )
             } else {
-                read_limited(flate2::read::DeflateDecoder::new(data), data, limit)
+                read_limited(
+                    flate2::read::DeflateDecoder::new(data),
+                    data,
+                    limit,
+                    keep_going,
+                )
             }
         }
         #[cfg(feature = "zstd")]
@@ -236,10 +270,15 @@ pub fn decompress(
             decoder
                 .window_log_max(ZSTD_WINDOW_LOG_MAX)
                 .map_err(CompressionError::Corrupt)?;
-            read_limited(decoder, data, limit)
+            read_limited(decoder, data, limit, keep_going)
         }
         #[cfg(feature = "brotli")]
-        Compression::Brotli => read_limited(brotli::Decompressor::new(data, 4096), data, limit),
+        Compression::Brotli => read_limited(
+            brotli::Decompressor::new(data, 4096),
+            data,
+            limit,
+            keep_going,
+        ),
         #[allow(unreachable_patterns)]
         other => Err(CompressionError::Unavailable(other)),
     }
@@ -264,19 +303,30 @@ fn read_limited(
     reader: impl std::io::Read,
     input: &[u8],
     limit: usize,
+    keep_going: &mut dyn FnMut(usize) -> bool,
 ) -> Result<Vec<u8>, CompressionError> {
     use std::io::Read;
     // A guess at the output size, never above the limit: typical OTLP payloads compress 4-10x.
     let mut out = Vec::with_capacity(input.len().saturating_mul(4).min(limit).max(64));
     let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    reader
-        .take(cap)
-        .read_to_end(&mut out)
-        .map_err(CompressionError::Corrupt)?;
-    if out.len() > limit {
-        return Err(CompressionError::TooLarge { limit });
+    let mut reader = reader.take(cap);
+    loop {
+        // One step at a time, so that the reservation is charged before the next one.
+        let step = u64::try_from(CHARGE_STEP).unwrap_or(u64::MAX);
+        let read = (&mut reader)
+            .take(step)
+            .read_to_end(&mut out)
+            .map_err(CompressionError::Corrupt)?;
+        if out.len() > limit {
+            return Err(CompressionError::TooLarge { limit });
+        }
+        if !keep_going(out.len()) {
+            return Err(CompressionError::Stopped);
+        }
+        if read == 0 {
+            return Ok(out);
+        }
     }
-    Ok(out)
 }
 
 #[cfg(test)]

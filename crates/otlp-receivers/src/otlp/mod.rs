@@ -326,7 +326,7 @@ impl OtlpReceiver {
                 return Err(Refusal::unsupported(signal));
             }
             match pressure.admit(size) {
-                Ok(reservation) => Ok(Admitted::with_guard(reservation)),
+                Ok(reservation) => Ok(Admitted::with_reservation(reservation)),
                 Err(refusal) => {
                     refused_requests.add(1);
                     Err(refusal)

@@ -12,7 +12,7 @@ use prost::Message as _;
 use super::config::Limits;
 use crate::compression::{self, Compression, CompressionError};
 use crate::grpc_wire::{self, FRAME_HEADER_LEN, FrameError, GrpcCode};
-use crate::status::ServerError;
+use crate::status::{Refusal, ServerError};
 use crate::{ExportRequest, PartialSuccess, Signal};
 
 /// The body format of a request (and of its response).
@@ -139,10 +139,31 @@ pub fn decode_request(
     body: Bytes,
     limits: &Limits,
 ) -> Result<DecodedRequest, ServerError> {
+    decode_request_charged(
+        signal,
+        content_type,
+        content_encoding,
+        body,
+        limits,
+        &mut |_| Ok(()),
+    )
+}
+
+/// [`decode_request`], charging `charge` with the decompressed size as the body inflates
+/// (every [`CHARGE_STEP`](crate::compression::CHARGE_STEP)); its refusal stops the
+/// decompression and is the answer.
+pub fn decode_request_charged(
+    signal: Signal,
+    content_type: &str,
+    content_encoding: Option<&str>,
+    body: Bytes,
+    limits: &Limits,
+    charge: &mut dyn FnMut(usize) -> Result<(), Refusal>,
+) -> Result<DecodedRequest, ServerError> {
     let format = parse_content_type(content_type)?;
     let compression = parse_encoding(format, content_encoding)?;
     let message = match format {
-        ContentType::Grpc => unframe(body, compression, limits)?,
+        ContentType::Grpc => unframe(body, compression, limits, charge)?,
         ContentType::Protobuf | ContentType::Json => {
             let compressed = compression != Compression::None;
             if body.len() > limits.wire_cap(compressed) {
@@ -150,7 +171,7 @@ pub fn decode_request(
                     limit: limits.wire_cap(compressed),
                 });
             }
-            inflate(compression, body, limits.max_request_size)?
+            inflate(compression, body, limits.max_request_size, charge)?
         }
     };
     let decoded_size = message.len();
@@ -215,7 +236,12 @@ pub(crate) fn check_frame_header(
 }
 
 /// The one message of a unary gRPC body, decompressed.
-fn unframe(body: Bytes, compression: Compression, limits: &Limits) -> Result<Bytes, ServerError> {
+fn unframe(
+    body: Bytes,
+    compression: Compression,
+    limits: &Limits,
+    charge: &mut dyn FnMut(usize) -> Result<(), Refusal>,
+) -> Result<Bytes, ServerError> {
     let Some(header) = body.first_chunk::<FRAME_HEADER_LEN>() else {
         return if body.is_empty() {
             Ok(Bytes::new())
@@ -235,22 +261,39 @@ fn unframe(body: Bytes, compression: Compression, limits: &Limits) -> Result<Byt
         }))?;
     let message = body.slice_ref(message);
     if header.compressed {
-        inflate(compression, message, limits.max_request_size)
+        inflate(compression, message, limits.max_request_size, charge)
     } else {
         Ok(message)
     }
 }
 
 /// Decompresses `data` within `limit`; identity is a zero-copy pass-through.
-fn inflate(compression: Compression, data: Bytes, limit: usize) -> Result<Bytes, ServerError> {
+fn inflate(
+    compression: Compression,
+    data: Bytes,
+    limit: usize,
+    charge: &mut dyn FnMut(usize) -> Result<(), Refusal>,
+) -> Result<Bytes, ServerError> {
     if compression == Compression::None {
         if data.len() > limit {
             return Err(ServerError::TooLarge { limit });
         }
         return Ok(data);
     }
-    match compression::decompress(compression, &data, limit) {
+    let mut refused = None;
+    let mut keep_going = |decompressed: usize| match charge(decompressed) {
+        Ok(()) => true,
+        Err(refusal) => {
+            refused = Some(refusal);
+            false
+        }
+    };
+    match compression::decompress_charged(compression, &data, limit, &mut keep_going) {
         Ok(decoded) => Ok(Bytes::from(decoded)),
+        Err(CompressionError::Stopped) => Err(match refused {
+            Some(refusal) => ServerError::Refused(refusal),
+            None => ServerError::Internal("decompression stopped without a refusal".into()),
+        }),
         Err(CompressionError::TooLarge { limit }) => Err(ServerError::TooLarge { limit }),
         Err(CompressionError::Corrupt(source)) => Err(ServerError::CorruptCompression {
             encoding: compression,

@@ -95,12 +95,21 @@ async fn process(
     let (bytes, admitted) = tokio::time::timeout(timeout, read)
         .await
         .map_err(|_| ServerError::BodyTimeout(timeout))??;
-    let admitted = match admitted {
+    let mut admitted = match admitted {
         Some(admitted) => admitted,
         None => endpoint.admit(signal, 0)?,
     };
     let request_size = bytes.len();
-    let decoded = decode::decode_request(signal, content_type, encoding, bytes, &limits)?;
+    // The reservation grows with the decompressed body: a small body that inflates to a large
+    // request is refused while it inflates.
+    let decoded = decode::decode_request_charged(
+        signal,
+        content_type,
+        encoding,
+        bytes,
+        &limits,
+        &mut |decompressed| admitted.grow(decompressed),
+    )?;
     debug_assert!(decoded.compression == compression || compression == Compression::None);
     let context = endpoint.context(
         Transport::Grpc,

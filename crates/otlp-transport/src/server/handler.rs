@@ -169,10 +169,30 @@ pub(crate) async fn dispatch(
 }
 
 /// What an admission hook returns for an admitted request: optionally a guard (a memory
-/// reservation, a permit) that the receiver holds until the handler has returned.
+/// reservation, a permit) that the receiver holds until the handler has returned, and which
+/// may be charged for the bytes decompression produces ([`Reservation`]).
 #[derive(Default)]
 pub struct Admitted {
-    guard: Option<Box<dyn Send + Sync>>,
+    guard: Option<Box<dyn Reservation>>,
+}
+
+/// A guard an admitted request holds that grows with the request: the receiver calls
+/// [`grow`](Reservation::grow) as decompression produces bytes (every
+/// [`CHARGE_STEP`](crate::compression::CHARGE_STEP) or so), so what is reserved follows what
+/// the request really takes, whatever its compression ratio. A refusal stops the
+/// decompression and is the request's answer.
+pub trait Reservation: Send + Sync + 'static {
+    /// The request's body has inflated to `decompressed` bytes so far.
+    fn grow(&mut self, decompressed: usize) -> Result<(), Refusal>;
+}
+
+/// A guard that only needs holding.
+struct Held<G>(#[allow(dead_code)] G);
+
+impl<G: Send + Sync + 'static> Reservation for Held<G> {
+    fn grow(&mut self, _decompressed: usize) -> Result<(), Refusal> {
+        Ok(())
+    }
 }
 
 impl Admitted {
@@ -185,7 +205,23 @@ impl Admitted {
     /// when the request fails later).
     pub fn with_guard(guard: impl Send + Sync + 'static) -> Admitted {
         Admitted {
-            guard: Some(Box::new(guard)),
+            guard: Some(Box::new(Held(guard))),
+        }
+    }
+
+    /// Admitted; `reservation` is charged as the body decompresses and dropped once the
+    /// request is done.
+    pub fn with_reservation(reservation: impl Reservation) -> Admitted {
+        Admitted {
+            guard: Some(Box::new(reservation)),
+        }
+    }
+
+    /// Charges the guard for `decompressed` bytes so far.
+    pub(crate) fn grow(&mut self, decompressed: usize) -> Result<(), Refusal> {
+        match &mut self.guard {
+            Some(guard) => guard.grow(decompressed),
+            None => Ok(()),
         }
     }
 }

@@ -125,12 +125,21 @@ async fn process(
     let bytes = tokio::time::timeout(endpoint.shared.body_timeout, read)
         .await
         .map_err(|_| ServerError::BodyTimeout(endpoint.shared.body_timeout))??;
-    let admitted = match admitted.take() {
+    let mut admitted = match admitted.take() {
         Some(admitted) => admitted,
         None => endpoint.admit(signal, bytes.len())?,
     };
     let request_size = bytes.len();
-    let decoded = decode::decode_request(signal, content_type, encoding, bytes, &limits)?;
+    // The reservation grows with the decompressed body: a small body that inflates to a large
+    // request is refused while it inflates.
+    let decoded = decode::decode_request_charged(
+        signal,
+        content_type,
+        encoding,
+        bytes,
+        &limits,
+        &mut |decompressed| admitted.grow(decompressed),
+    )?;
     let context = endpoint.context(
         Transport::Http,
         &decoded,

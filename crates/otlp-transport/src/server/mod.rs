@@ -82,8 +82,12 @@ use bytes::Bytes;
 use tokio::sync::OwnedSemaphorePermit;
 
 pub use self::config::{EndpointConfig, Limits, PemSource, ReceiverConfig, TlsConfig};
-pub use self::decode::{AnyExportRequest, ContentType, DecodedRequest, decode_request};
-pub use self::handler::{Admission, Admitted, ExportHandler, RequestContext, Transport};
+pub use self::decode::{
+    AnyExportRequest, ContentType, DecodedRequest, decode_request, decode_request_charged,
+};
+pub use self::handler::{
+    Admission, Admitted, ExportHandler, RequestContext, Reservation, Transport,
+};
 pub use self::shutdown::{RunningReceiver, ShutdownOutcome};
 pub use crate::status::{Refusal, ServerError};
 

@@ -1,0 +1,133 @@
+//! [`CountingAllocator`]: the process's global allocator wrapped so that the bytes in use
+//! (allocated and not yet freed) can be read at any time, cheaply — what the `memory_limiter`
+//! measures in this binary, as otelcol's measures the Go heap (`runtime.MemStats.Alloc`).
+//!
+//! Why not RSS: freed memory stays with the allocator (mimalloc keeps freed pages of idle
+//! threads), so after a burst RSS stays above the soft limit although nothing is in use; a
+//! limiter that refuses on RSS then refuses everything, and because refusing allocates nothing,
+//! nothing changes — it never recovers (issue: a zstd flood latched it for good). Bytes in use
+//! fall as soon as the data has drained.
+//!
+//! Cost: one thread-local add per allocation and free; the shared counter is touched once per
+//! [`FLUSH`] bytes of change per thread, so the reading is exact to within
+//! threads × [`FLUSH`].
+
+// A `GlobalAlloc` implementation is unsafe by definition; the wrapper only forwards to the
+// inner allocator with the caller's own arguments, adding bookkeeping that never allocates.
+#![allow(unsafe_code)]
+
+use std::alloc::{GlobalAlloc, Layout};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
+
+/// Per-thread change, in bytes, folded into the shared counter once it exceeds this.
+pub const FLUSH: isize = 256 * 1024;
+
+/// Bytes in use, as folded in by every thread.
+static IN_USE: AtomicIsize = AtomicIsize::new(0);
+/// Whether a [`CountingAllocator`] is the global allocator (it has allocated once).
+static INSTALLED: AtomicBool = AtomicBool::new(false);
+
+thread_local! {
+    // Const-initialised and without a destructor: safe to touch from inside the allocator.
+    static PENDING: Cell<isize> = const { Cell::new(0) };
+}
+
+/// A global allocator that counts the bytes in use and forwards to `A`.
+#[derive(Debug, Default)]
+pub struct CountingAllocator<A>(pub A);
+
+fn record(delta: isize) {
+    let folded = PENDING.try_with(|pending| {
+        let value = pending.get() + delta;
+        if value.abs() >= FLUSH {
+            pending.set(0);
+            IN_USE.fetch_add(value, Ordering::Relaxed);
+        } else {
+            pending.set(value);
+        }
+    });
+    if folded.is_err() {
+        // The thread is exiting and its locals are gone: count directly.
+        IN_USE.fetch_add(delta, Ordering::Relaxed);
+    }
+}
+
+/// Bytes allocated and not freed, when a [`CountingAllocator`] is the global allocator.
+pub fn bytes_in_use() -> Option<u64> {
+    INSTALLED
+        .load(Ordering::Relaxed)
+        .then(|| u64::try_from(IN_USE.load(Ordering::Relaxed)).unwrap_or(0))
+}
+
+fn size(layout: Layout) -> isize {
+    isize::try_from(layout.size()).unwrap_or(isize::MAX)
+}
+
+// SAFETY: every method forwards to `A` with the arguments it was given (so `A`'s contract is
+// the caller's), and records sizes in a thread-local `Cell` or an atomic, which never
+// allocates.
+unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAllocator<A> {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded unchanged.
+        let pointer = unsafe { self.0.alloc(layout) };
+        if !pointer.is_null() {
+            INSTALLED.store(true, Ordering::Relaxed);
+            record(size(layout));
+        }
+        pointer
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded unchanged.
+        let pointer = unsafe { self.0.alloc_zeroed(layout) };
+        if !pointer.is_null() {
+            INSTALLED.store(true, Ordering::Relaxed);
+            record(size(layout));
+        }
+        pointer
+    }
+
+    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged.
+        unsafe { self.0.dealloc(pointer, layout) };
+        record(-size(layout));
+    }
+
+    unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded unchanged.
+        let moved = unsafe { self.0.realloc(pointer, layout, new_size) };
+        if !moved.is_null() {
+            record(isize::try_from(new_size).unwrap_or(isize::MAX) - size(layout));
+        }
+        moved
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_allocations_and_frees() {
+        let allocator = CountingAllocator(std::alloc::System);
+        let before = IN_USE.load(Ordering::Relaxed) + PENDING.with(Cell::get);
+        let layout = Layout::from_size_align(3 * FLUSH as usize, 8).unwrap_or(Layout::new::<u8>());
+        // SAFETY: a non-zero layout; the pointer is freed with the same layout.
+        let pointer = unsafe { allocator.alloc(layout) };
+        assert!(!pointer.is_null());
+        let during = IN_USE.load(Ordering::Relaxed) + PENDING.with(Cell::get);
+        assert_eq!(during - before, 3 * FLUSH);
+        assert!(bytes_in_use().is_some());
+        // SAFETY: allocated above with this layout.
+        let grown = unsafe { allocator.realloc(pointer, layout, 4 * FLUSH as usize) };
+        assert!(!grown.is_null());
+        let grown_layout = Layout::from_size_align(4 * FLUSH as usize, 8).unwrap_or(layout);
+        let after_grow = IN_USE.load(Ordering::Relaxed) + PENDING.with(Cell::get);
+        assert_eq!(after_grow - before, 4 * FLUSH);
+        // SAFETY: reallocated above to this layout.
+        unsafe { allocator.dealloc(grown, grown_layout) };
+        let after = IN_USE.load(Ordering::Relaxed) + PENDING.with(Cell::get);
+        assert_eq!(after, before);
+    }
+}
