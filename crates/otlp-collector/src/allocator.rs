@@ -60,6 +60,14 @@ pub fn bytes_in_use() -> Option<u64> {
         .then(|| u64::try_from(IN_USE.load(Ordering::Relaxed)).unwrap_or(0))
 }
 
+/// Marks the counting allocator installed. A load first: a store on every allocation would
+/// bounce this cache line between the cores.
+fn mark_installed() {
+    if !INSTALLED.load(Ordering::Relaxed) {
+        INSTALLED.store(true, Ordering::Relaxed);
+    }
+}
+
 fn size(layout: Layout) -> isize {
     isize::try_from(layout.size()).unwrap_or(isize::MAX)
 }
@@ -72,7 +80,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAllocator<A> {
         // SAFETY: forwarded unchanged.
         let pointer = unsafe { self.0.alloc(layout) };
         if !pointer.is_null() {
-            INSTALLED.store(true, Ordering::Relaxed);
+            mark_installed();
             record(size(layout));
         }
         pointer
@@ -82,7 +90,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAllocator<A> {
         // SAFETY: forwarded unchanged.
         let pointer = unsafe { self.0.alloc_zeroed(layout) };
         if !pointer.is_null() {
-            INSTALLED.store(true, Ordering::Relaxed);
+            mark_installed();
             record(size(layout));
         }
         pointer
