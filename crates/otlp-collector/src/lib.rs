@@ -29,8 +29,6 @@
 //! # Ok(()) }
 //! ```
 
-pub mod allocator;
-
 use otlp_pipeline::{Registry, RegistryError};
 
 /// Registers every component of the distribution in `registry`.

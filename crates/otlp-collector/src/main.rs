@@ -54,15 +54,15 @@ use otlp_pipeline::Registry;
 use crate::cli::{Cli, Command};
 
 /// The global allocator (mimalloc with feature `mimalloc`, on by default; see `Cargo.toml`),
-/// counting the bytes in use for the `memory_limiter` (`otlp_collector::allocator`).
+/// counting the bytes in use for the `memory_limiter` (`otlp_pipeline::allocator`).
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
-static ALLOCATOR: otlp_collector::allocator::CountingAllocator<mimalloc::MiMalloc> =
-    otlp_collector::allocator::CountingAllocator(mimalloc::MiMalloc);
+static ALLOCATOR: otlp_pipeline::allocator::CountingAllocator<mimalloc::MiMalloc> =
+    otlp_pipeline::allocator::CountingAllocator(mimalloc::MiMalloc);
 #[cfg(not(feature = "mimalloc"))]
 #[global_allocator]
-static ALLOCATOR: otlp_collector::allocator::CountingAllocator<std::alloc::System> =
-    otlp_collector::allocator::CountingAllocator(std::alloc::System);
+static ALLOCATOR: otlp_pipeline::allocator::CountingAllocator<std::alloc::System> =
+    otlp_pipeline::allocator::CountingAllocator(std::alloc::System);
 
 /// The process exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +112,9 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("otlp-collector")
+        // Hand the counting allocator this thread's last change (blocking-pool threads come
+        // and go), so the memory limiter's count does not drift.
+        .on_thread_stop(otlp_pipeline::allocator::flush_thread)
         .build()
     {
         Ok(runtime) => runtime,

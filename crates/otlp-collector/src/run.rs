@@ -86,18 +86,6 @@ pub(crate) async fn run(
     // Fresh shared state for this collector: the self-metrics registry, the memory pressure the
     // memory_limiter and the receivers' admission share, the readiness health_check reports.
     let resources = Resources::collector();
-    // The memory_limiter measures the bytes in use, counted by the global allocator, plus what
-    // the process holds besides its heap (code, stacks, runtime), taken once now as RSS minus
-    // the heap in use; RSS only if the count is unavailable. RSS itself stays high after a
-    // burst (the allocator keeps freed pages), bytes in use do not.
-    if let Some(heap) = otlp_collector::allocator::bytes_in_use() {
-        let fixed =
-            otlp_pipeline::telemetry::process_rss().map_or(0, |rss| rss.saturating_sub(heap));
-        let sampler: otlp_pipeline::memory::Sampler = std::sync::Arc::new(move || {
-            otlp_collector::allocator::bytes_in_use().map(|heap| heap.saturating_add(fixed))
-        });
-        otlp_pipeline::MemoryPressure::from_resources(&resources).set_sampler(sampler, true);
-    }
     let metrics = resources.get::<Metrics>().unwrap_or_else(Metrics::global);
     let status = ServiceStatus::from_resources(&resources);
     let pipelines = match Pipelines::build_with(validated, resources) {

@@ -23,6 +23,7 @@
 //! | [`error`] | [`ConsumeError`] (data path), lifecycle errors |
 //! | [`telemetry`] | self-telemetry: otelcol-named counters, gauges and histograms, served as Prometheus text; the small [`HttpServer`](telemetry::HttpServer) |
 //! | [`memory`] | [`MemoryPressure`]: the memory state the `memory_limiter` processor and the receivers' admission hook share |
+//! | [`allocator`] | [`CountingAllocator`](allocator::CountingAllocator): a global allocator wrapper that counts the heap in use, which the memory limiter then measures |
 //! | [`status`] | [`ServiceStatus`]: whether the pipelines are up (receivers report, `health_check` reads), and the addresses servers bound |
 //! | [`config::fields`] | configuration pieces components of every kind use |
 //! | `testing` | (feature `testing`) a probe consumer and small requests for component tests |
@@ -174,6 +175,7 @@
 //! # }
 //! ```
 
+pub mod allocator;
 pub mod component;
 pub mod config;
 pub mod data;

@@ -255,9 +255,9 @@ impl MemoryPressure {
         })
     }
 
-    /// How limiters created from now on measure memory in use (default: the process's resident
-    /// set size). A program that can count what its allocator has handed out — the
-    /// `otlp-collector` binary does — sets that here: RSS stays high after a burst because the
+    /// How limiters created from now on measure memory in use. The default is the heap in use
+    /// when a [`CountingAllocator`](crate::allocator::CountingAllocator) is the global
+    /// allocator, else the resident set size; RSS stays high after a burst because the
     /// allocator keeps freed pages, so a limiter measuring RSS can stay above its soft limit
     /// with nothing in use, refuse everything, and never recover.
     ///
@@ -266,6 +266,31 @@ impl MemoryPressure {
     /// samples a burst then cannot take memory past the hard limit.
     pub fn set_sampler(&self, sampler: Sampler, live: bool) {
         *self.sampler.lock().unwrap_or_else(PoisonError::into_inner) = Some((sampler, live));
+    }
+
+    /// What a limiter measures unless told otherwise: the sampler set with
+    /// [`set_sampler`](MemoryPressure::set_sampler); else, when a
+    /// [`CountingAllocator`](crate::allocator::CountingAllocator) is the global allocator, the
+    /// heap in use plus what the process held besides its heap (code, stacks, runtime) when
+    /// this was first asked (RSS − heap then), read live; else the resident set size.
+    fn default_sampler(&self) -> (Sampler, bool) {
+        let mut chosen = self.sampler.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(sampler) = chosen.as_ref() {
+            return sampler.clone();
+        }
+        let sampler: (Sampler, bool) = match crate::allocator::bytes_in_use() {
+            Some(heap) => {
+                let fixed =
+                    crate::telemetry::process_rss().map_or(0, |rss| rss.saturating_sub(heap));
+                let sampler: Sampler = Arc::new(move || {
+                    crate::allocator::bytes_in_use().map(|heap| heap.saturating_add(fixed))
+                });
+                (sampler, true)
+            }
+            None => (Arc::new(crate::telemetry::process_rss), false),
+        };
+        *chosen = Some(sampler.clone());
+        sampler
     }
 
     /// The process-wide state.
@@ -360,21 +385,15 @@ impl MemoryPressure {
         {
             return limiter;
         }
-        let default = self
-            .sampler
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
+        let default = self.default_sampler();
         let limiter = Arc::new(Limiter {
             id: id.clone(),
             limits,
             interval,
             rss: AtomicU64::new(0),
             refusing: AtomicBool::new(false),
-            live: sampler.is_none() && default.as_ref().is_some_and(|(_, live)| *live),
-            sampler: sampler
-                .or_else(|| default.map(|(sampler, _)| sampler))
-                .unwrap_or_else(|| Arc::new(crate::telemetry::process_rss)),
+            live: sampler.is_none() && default.1,
+            sampler: sampler.unwrap_or(default.0),
             task: Mutex::new((0, None)),
         });
         limiters.push(Arc::downgrade(&limiter));

@@ -221,7 +221,8 @@ pub fn decompress(
 pub const CHARGE_STEP: usize = 256 * 1024;
 
 /// [`decompress`], reporting the decompressed size so far to `keep_going` every
-/// [`CHARGE_STEP`] bytes and at the end; `false` stops it with [`CompressionError::Stopped`].
+/// [`CHARGE_STEP`] bytes and at the end (identity data, already in memory, is not reported);
+/// `false` stops it with [`CompressionError::Stopped`].
 /// The receiver charges the request's memory reservation this way, so a small body that
 /// inflates to a large request is refused while it inflates, not after.
 pub fn decompress_charged(

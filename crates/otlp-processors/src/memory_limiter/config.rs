@@ -21,7 +21,7 @@ const MIB: u64 = 1024 * 1024;
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MemoryLimiterConfig {
-    /// How often the resident set size is sampled (required, > 0).
+    /// How often memory in use is sampled (required, > 0).
     #[serde(with = "duration")]
     pub check_interval: Duration,
     /// The hard limit in MiB. Either this or `limit_percentage` is required; this one wins

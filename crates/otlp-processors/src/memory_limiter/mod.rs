@@ -4,16 +4,19 @@
 //!
 //! # What it does
 //!
-//! A background task samples the process's resident set size every `check_interval`. Above
+//! A background task samples memory in use every `check_interval`: the heap in use when the
+//! program's global allocator is `otlp_pipeline::allocator::CountingAllocator` (the collector
+//! binary's is; plus the non-heap memory measured at start), else the resident set size. Above
 //! the **soft limit** (`limit − spike`) the limiter *refuses*: the processor answers every
 //! request with a retryable error (the receiver answers UNAVAILABLE / 503 with `Retry-After`),
 //! and — the difference with otelcol — so does the `otlp` receiver's admission hook,
 //! **before it reads, decompresses or decodes the body** (design.md "admission before work";
 //! otelcol's limiter only sees decoded data, collector issue #8632). Between samples the hook
 //! also reserves an estimate of each admitted request's decoded size
-//! ([`ADMISSION_EXPANSION`](otlp_pipeline::memory::ADMISSION_EXPANSION) × its encoded size) and refuses a request that would take the
-//! sampled RSS plus the reservations past the **hard limit**, so a burst between two samples
-//! cannot overshoot by more than one request per receiver.
+//! ([`ADMISSION_EXPANSION`](otlp_pipeline::memory::ADMISSION_EXPANSION) × its encoded size,
+//! growing with the bytes a compressed body inflates to) and refuses a request that would take
+//! memory in use plus the reservations past the **hard limit**, so a burst between two samples
+//! cannot overshoot by more than one step per request in flight.
 //!
 //! Rust has no garbage collector: above the hard limit otelcol forces a GC, we only refuse
 //! (memory of refused requests is never allocated, and memory of finished requests is freed at

@@ -41,8 +41,9 @@ pub(crate) async fn handle(
 /// `net/http` does after a handler that did not read it).
 const DISCARD_ON_REFUSAL: usize = 256 << 10;
 
-/// `path` with its `%XX` escapes decoded; `None` when an escape is malformed or the result is
-/// not UTF-8 (such a path routes nowhere).
+/// `path` with its `%XX` escapes decoded; `None` when an escape is malformed, encodes a `/`
+/// (Go's mux keeps `%2F` inside a segment, so `/v1%2Ftraces` is not `/v1/traces`) or the result
+/// is not UTF-8 (such a path routes nowhere).
 fn percent_decode(path: &str) -> Option<std::borrow::Cow<'_, str>> {
     if !path.contains('%') {
         return Some(std::borrow::Cow::Borrowed(path));
@@ -53,8 +54,14 @@ fn percent_decode(path: &str) -> Option<std::borrow::Cow<'_, str>> {
     while i < bytes.len() {
         if bytes[i] == b'%' {
             let hex = bytes.get(i + 1..i + 3)?;
-            let text = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(text, 16).ok()?);
+            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                return None;
+            }
+            let byte = u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
+            if byte == b'/' {
+                return None;
+            }
+            out.push(byte);
             i += 3;
         } else {
             out.push(bytes[i]);
@@ -167,5 +174,8 @@ mod tests {
         assert_eq!(percent_decode("/v1/%7"), None);
         assert_eq!(percent_decode("/v1/%zz"), None);
         assert_eq!(percent_decode("/v1/%ff"), None);
+        assert_eq!(percent_decode("/v1/%+7races"), None);
+        assert_eq!(percent_decode("/v1%2Ftraces"), None);
+        assert_eq!(percent_decode("/v1%2ftraces"), None);
     }
 }

@@ -1,5 +1,5 @@
-//! The id rule a decoded request must keep: every trace id is 16 bytes and every span id 8
-//! bytes, or empty (the OTLP specification; the Go collector's pdata refuses other lengths when
+//! The id rule a decoded request must keep: every trace id (and profile id) is 16 bytes and
+//! every span id 8 bytes, or empty (the OTLP specification; the Go collector's pdata refuses other lengths when
 //! it unmarshals). Protobuf itself accepts any length for a `bytes` field, so the check runs
 //! after decoding, before the request is handed on; a violation is a permanent refusal (400 /
 //! INVALID_ARGUMENT) naming the field.
@@ -11,8 +11,10 @@ use crate::status::ServerError;
 
 const TRACE_ID: usize = 16;
 const SPAN_ID: usize = 8;
+const PROFILE_ID: usize = 16;
 
-/// Checks every id of `request` (spans, span links, log records, exemplars, profile links).
+/// Checks every id of `request` (spans, span links, log records, exemplars, profiles and
+/// their links).
 pub(crate) fn check_ids(request: &AnyExportRequest) -> Result<(), ServerError> {
     match request {
         AnyExportRequest::Traces(request) => {
@@ -60,6 +62,17 @@ pub(crate) fn check_ids(request: &AnyExportRequest) -> Result<(), ServerError> {
             }
         }
         AnyExportRequest::Profiles(request) => {
+            for (r, resource) in request.resource_profiles.iter().enumerate() {
+                for (s, scope) in resource.scope_profiles.iter().enumerate() {
+                    for (i, profile) in scope.profiles.iter().enumerate() {
+                        check(&profile.profile_id, PROFILE_ID, || {
+                            format!(
+                                "resource_profiles[{r}].scope_profiles[{s}].profiles[{i}].profile_id"
+                            )
+                        })?;
+                    }
+                }
+            }
             let links = request.dictionary.iter().flat_map(|d| d.link_table.iter());
             for (l, link) in links.enumerate() {
                 check(&link.trace_id, TRACE_ID, || {

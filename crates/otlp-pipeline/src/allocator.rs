@@ -1,6 +1,17 @@
 //! [`CountingAllocator`]: the process's global allocator wrapped so that the bytes in use
 //! (allocated and not yet freed) can be read at any time, cheaply — what the `memory_limiter`
-//! measures in this binary, as otelcol's measures the Go heap (`runtime.MemStats.Alloc`).
+//! measures when a program installs it (the `otlp-collector` binary does), as otelcol's
+//! measures the Go heap (`runtime.MemStats.Alloc`):
+//!
+//! ```ignore
+//! #[global_allocator]
+//! static ALLOCATOR: otlp_pipeline::allocator::CountingAllocator<std::alloc::System> =
+//!     otlp_pipeline::allocator::CountingAllocator(std::alloc::System);
+//! ```
+//!
+//! [`MemoryPressure`](crate::MemoryPressure) notices it ([`bytes_in_use`] is `Some`) and
+//! measures the heap in use plus the memory the process held besides its heap when the first
+//! limiter was made; without it, the resident set size.
 //!
 //! Why not RSS: freed memory stays with the allocator (mimalloc keeps freed pages of idle
 //! threads), so after a burst RSS stays above the soft limit although nothing is in use; a
@@ -10,7 +21,9 @@
 //!
 //! Cost: one thread-local add per allocation and free; the shared counter is touched once per
 //! [`FLUSH`] bytes of change per thread, so the reading is exact to within
-//! threads × [`FLUSH`].
+//! threads × [`FLUSH`]. A thread that exits takes its unfolded change with it unless it calls
+//! [`flush_thread`] last (tokio's `on_thread_stop`; the collector does), so that the count
+//! does not drift as short-lived threads come and go.
 
 // A `GlobalAlloc` implementation is unsafe by definition; the wrapper only forwards to the
 // inner allocator with the caller's own arguments, adding bookkeeping that never allocates.
@@ -48,9 +61,17 @@ fn record(delta: isize) {
         }
     });
     if folded.is_err() {
-        // The thread is exiting and its locals are gone: count directly.
+        // No thread-local storage any more: count directly.
         IN_USE.fetch_add(delta, Ordering::Relaxed);
     }
+}
+
+/// Folds this thread's unfolded change into the shared count; call it last on a thread that
+/// is about to exit (tokio: `runtime::Builder::on_thread_stop(flush_thread)`).
+pub fn flush_thread() {
+    let _ = PENDING.try_with(|pending| {
+        IN_USE.fetch_add(pending.replace(0), Ordering::Relaxed);
+    });
 }
 
 /// Bytes allocated and not freed, when a [`CountingAllocator`] is the global allocator.
@@ -116,8 +137,14 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAllocator<A> {
 mod tests {
     use super::*;
 
+    /// The count is process-wide: one test at a time.
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     #[test]
     fn counts_allocations_and_frees() {
+        let _serial = SERIAL
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let allocator = CountingAllocator(std::alloc::System);
         let before = IN_USE.load(Ordering::Relaxed) + PENDING.with(Cell::get);
         let layout = Layout::from_size_align(3 * FLUSH as usize, 8).unwrap_or(Layout::new::<u8>());
@@ -137,5 +164,29 @@ mod tests {
         unsafe { allocator.dealloc(grown, grown_layout) };
         let after = IN_USE.load(Ordering::Relaxed) + PENDING.with(Cell::get);
         assert_eq!(after, before);
+    }
+
+    #[test]
+    fn an_exiting_thread_hands_its_change_over() {
+        let _serial = SERIAL
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let allocator = CountingAllocator(std::alloc::System);
+        let layout = Layout::from_size_align(1000, 8).unwrap_or(Layout::new::<u8>());
+        let before = IN_USE.load(Ordering::Relaxed);
+        let address = std::thread::spawn(move || {
+            // SAFETY: a non-zero layout; freed below with it (on this test's thread).
+            let pointer = unsafe { allocator.alloc(layout) };
+            flush_thread();
+            pointer as usize
+        })
+        .join()
+        .unwrap_or(0);
+        assert_ne!(address, 0);
+        assert_eq!(IN_USE.load(Ordering::Relaxed) - before, 1000);
+        // SAFETY: allocated above with this layout by the same inner allocator.
+        unsafe { CountingAllocator(std::alloc::System).dealloc(address as *mut u8, layout) };
+        flush_thread();
+        assert_eq!(IN_USE.load(Ordering::Relaxed), before);
     }
 }
