@@ -94,10 +94,7 @@ pub fn run(root: &Path, extra: &[&str]) -> Result {
     let mut failed_checks = Vec::new();
     for args in feature_checks(root) {
         // Quiet: one line per check, the compiler's errors when it fails.
-        let status = Command::new(env!("CARGO"))
-            .args(&args)
-            .current_dir(root)
-            .status();
+        let status = cargo().args(&args).current_dir(root).status();
         if !matches!(status, Ok(status) if status.success()) {
             failed_checks.push(format!("cargo {}", args.join(" ")));
         }
@@ -111,7 +108,7 @@ pub fn run(root: &Path, extra: &[&str]) -> Result {
     }
     for step in STEPS {
         println!("\n==> cargo {} ({})", step.args.join(" "), step.why);
-        let mut command = Command::new(env!("CARGO"));
+        let mut command = cargo();
         command.args(step.args).current_dir(root);
         command.envs(peers.env()).env("OTLP_REQUIRE_PEERS", "1");
         if step.args.first() == Some(&"test") && !extra.is_empty() {
@@ -137,12 +134,45 @@ pub fn run(root: &Path, extra: &[&str]) -> Result {
         }
     }
     println!();
+    if let Some(bytes) = directory_size(&root.join("target")) {
+        println!(
+            "target/ holds {:.1} GiB",
+            bytes as f64 / f64::from(1u32 << 30)
+        );
+    }
     println!("tests: {passed} passed, {failed} failed");
     if failed_steps.is_empty() {
         Ok(())
     } else {
         Err(format!("failed steps:\n  {}", failed_steps.join("\n  ")))
     }
+}
+
+/// A cargo command for a step. Under CI (a clean clone, built once) without incremental state,
+/// which would only take disk: with it, and full debuginfo, one run filled 14 GiB of target/.
+fn cargo() -> Command {
+    let mut command = Command::new(env!("CARGO"));
+    if std::env::var_os("CI").is_some() {
+        command.env("CARGO_INCREMENTAL", "0");
+    }
+    command
+}
+
+/// The bytes of the files under `dir` (not following symlinks); `None` when it is unreadable.
+fn directory_size(dir: &Path) -> Option<u64> {
+    let mut total = 0u64;
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).ok()?.flatten() {
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                pending.push(entry.path());
+            } else {
+                total += meta.len();
+            }
+        }
+    }
+    Some(total)
 }
 
 /// The feature sets the all-features run does not see: plain `cargo test -p CRATE` (default
