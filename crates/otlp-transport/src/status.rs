@@ -194,6 +194,13 @@ pub enum ServerError {
     /// DEADLINE_EXCEEDED).
     #[error("the request body did not arrive within {0:?}")]
     BodyTimeout(Duration),
+    /// The request body arrived slower than the receiver's minimum rate (HTTP 408, gRPC
+    /// DEADLINE_EXCEEDED).
+    #[error("the request body arrived slower than {min_rate} bytes/s")]
+    BodyTooSlow {
+        /// The minimum rate, bytes per second.
+        min_rate: u64,
+    },
     /// A bug or a panic in the handler (HTTP 500, gRPC INTERNAL).
     #[error("internal error: {0}")]
     Internal(String),
@@ -247,7 +254,9 @@ impl ServerError {
                 (G::Unimplemented, StatusCode::NOT_FOUND)
             }
             ServerError::BodyRead(_) => (G::Cancelled, StatusCode::BAD_REQUEST),
-            ServerError::BodyTimeout(_) => (G::DeadlineExceeded, StatusCode::REQUEST_TIMEOUT),
+            ServerError::BodyTimeout(_) | ServerError::BodyTooSlow { .. } => {
+                (G::DeadlineExceeded, StatusCode::REQUEST_TIMEOUT)
+            }
             ServerError::Internal(_) => (G::Internal, StatusCode::INTERNAL_SERVER_ERROR),
         };
         StatusMapping { grpc, http }
@@ -326,6 +335,7 @@ mod tests {
             (Refusal::unsupported(Signal::Logs).into(), GrpcCode::Unimplemented, 404, None),
             (ServerError::BodyRead("reset".into()), GrpcCode::Cancelled, 400, None),
             (ServerError::BodyTimeout(second), GrpcCode::DeadlineExceeded, 408, None),
+            (ServerError::BodyTooSlow { min_rate: 1 }, GrpcCode::DeadlineExceeded, 408, None),
             (ServerError::Internal("panic".into()), GrpcCode::Internal, 500, None),
         ];
         for (error, grpc, http, retry_after) in table {

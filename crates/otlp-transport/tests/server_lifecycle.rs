@@ -106,6 +106,7 @@ async fn shutdown_gives_up_at_the_deadline() {
 async fn connections_beyond_the_bound_wait_for_a_free_slot() {
     let receiver = start_with(TestHandler::new(Behaviour::Accept), |r| {
         r.max_connections(1)
+            .configure(|c| c.max_connections_per_address = Some(2))
     })
     .await;
     let http = receiver.http_local_addr().unwrap();

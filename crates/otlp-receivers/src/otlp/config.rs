@@ -1,12 +1,13 @@
 //! `otlp` receiver configuration (otelcol's keys).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_yaml_ng::Value;
 
-use otlp_pipeline::config::ConfigError;
 use otlp_pipeline::config::fields::{null_as_default, null_as_empty};
+use otlp_pipeline::config::{ConfigError, duration};
 use otlp_pipeline::factory::ComponentConfig;
 use otlp_pipeline::telemetry::check_endpoint;
 
@@ -64,7 +65,8 @@ pub struct GrpcServerConfig {
     /// The largest message accepted, in MiB (default 4).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_recv_msg_size_mib: Option<u64>,
-    /// Requests handled at once (default 64); beyond it, UNAVAILABLE.
+    /// Concurrent HTTP/2 streams per connection, announced to the client in its SETTINGS
+    /// (default 100); a client queues its calls beyond it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_concurrent_streams: Option<u32>,
     /// Accepted, ignored (buffer tuning of grpc-go).
@@ -73,9 +75,22 @@ pub struct GrpcServerConfig {
     /// Accepted, ignored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub write_buffer_size: Option<Value>,
-    /// Accepted, ignored (grpc-go keepalive enforcement; hyper keeps its own HTTP/2 defaults).
+    /// `keepalive`: `server_parameters` (idle and age limits, pings); `enforcement_policy` is
+    /// accepted and not applied.
+    #[serde(
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub keepalive: Option<GrpcKeepalive>,
+    /// Open connections one client address may hold (default: half of the 1024 served).
+    /// An otlp-rs key, not otelcol's: behind a proxy or NAT that shows every client as one
+    /// address, raise it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub keepalive: Option<Value>,
+    pub max_connections_per_address: Option<usize>,
+    /// Requests one client address may have in progress (default: half of the 64 handled at
+    /// once). An otlp-rs key, not otelcol's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_concurrent_requests_per_address: Option<usize>,
     /// Pass the request metadata on with the data (`Context::client().metadata`).
     pub include_metadata: bool,
     /// TLS (mutual TLS with `client_ca_file`).
@@ -96,11 +111,62 @@ impl Default for GrpcServerConfig {
             read_buffer_size: None,
             write_buffer_size: None,
             keepalive: None,
+            max_connections_per_address: None,
+            max_concurrent_requests_per_address: None,
             include_metadata: false,
             tls: None,
             auth: None,
         }
     }
+}
+
+/// `protocols.grpc.keepalive` (grpc-go's keepalive parameters).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GrpcKeepalive {
+    /// What the server enforces on its connections.
+    #[serde(
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub server_parameters: Option<ServerParameters>,
+    /// grpc-go's ping-rate policy: accepted, not applied (every ping is answered).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enforcement_policy: Option<Value>,
+}
+
+/// `keepalive.server_parameters`. A zero duration means no limit, as in grpc-go.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerParameters {
+    /// A connection with no call in progress for this long is sent GOAWAY (default 1 min).
+    #[serde(with = "duration::option", skip_serializing_if = "Option::is_none")]
+    pub max_connection_idle: Option<Duration>,
+    /// A connection older than this is sent GOAWAY (default none).
+    #[serde(with = "duration::option", skip_serializing_if = "Option::is_none")]
+    pub max_connection_age: Option<Duration>,
+    /// After the age's GOAWAY, calls in progress get this long before the connection is
+    /// closed (default: as long as they take).
+    #[serde(with = "duration::option", skip_serializing_if = "Option::is_none")]
+    pub max_connection_age_grace: Option<Duration>,
+    /// A PING after this long without a frame from the client (default 2 h).
+    #[serde(with = "duration::option", skip_serializing_if = "Option::is_none")]
+    pub time: Option<Duration>,
+    /// An unanswered PING closes the connection after this long (default 20 s).
+    #[serde(with = "duration::option", skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
+}
+
+/// `protocols.http.keepalive`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpKeepalive {
+    /// `false` closes each HTTP/1 connection after its response (default true).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// A connection waiting this long for its next request is closed (default 1 min).
+    #[serde(with = "duration::option", skip_serializing_if = "Option::is_none")]
+    pub idle_timeout: Option<Duration>,
 }
 
 /// `protocols.http`.
@@ -132,6 +198,34 @@ pub struct HttpServerConfig {
     /// CORS is not supported: a `cors` section with `allowed_origins` is refused.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cors: Option<Value>,
+    /// Time from accepting a connection to its first request's headers, and for each later
+    /// request's headers (default 10 s; otelcol's is 1 min).
+    #[serde(with = "duration::option", skip_serializing_if = "Option::is_none")]
+    pub read_header_timeout: Option<Duration>,
+    /// Time to receive a request's body once its headers arrived (default 30 s).
+    #[serde(with = "duration::option", skip_serializing_if = "Option::is_none")]
+    pub read_timeout: Option<Duration>,
+    /// Accepted, not applied: every answer is a few bytes, written at once.
+    #[serde(with = "duration::option", skip_serializing_if = "Option::is_none")]
+    pub write_timeout: Option<Duration>,
+    /// The older spelling of `keepalive.idle_timeout`.
+    #[serde(with = "duration::option", skip_serializing_if = "Option::is_none")]
+    pub idle_timeout: Option<Duration>,
+    /// HTTP keep-alive.
+    #[serde(
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub keepalive: Option<HttpKeepalive>,
+    /// Open connections one client address may hold (default: half of the 1024 served).
+    /// An otlp-rs key, not otelcol's: behind a proxy or NAT that shows every client as one
+    /// address, raise it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_connections_per_address: Option<usize>,
+    /// Requests one client address may have in progress (default: half of the 64 handled at
+    /// once). An otlp-rs key, not otelcol's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_concurrent_requests_per_address: Option<usize>,
 }
 
 impl Default for HttpServerConfig {
@@ -146,6 +240,13 @@ impl Default for HttpServerConfig {
             metrics_url_path: None,
             logs_url_path: None,
             cors: None,
+            read_header_timeout: None,
+            read_timeout: None,
+            write_timeout: None,
+            idle_timeout: None,
+            keepalive: None,
+            max_connections_per_address: None,
+            max_concurrent_requests_per_address: None,
         }
     }
 }
@@ -233,6 +334,25 @@ pub(crate) fn check_server_tls(path: &str, tls: &ServerTlsConfig) -> Result<(), 
     Ok(())
 }
 
+fn check_per_address(
+    path: &str,
+    connections: Option<usize>,
+    requests: Option<usize>,
+) -> Result<(), ConfigError> {
+    for (key, value) in [
+        ("max_connections_per_address", connections),
+        ("max_concurrent_requests_per_address", requests),
+    ] {
+        if value == Some(0) {
+            return Err(ConfigError::bad_value(
+                format!("{path}::{key}"),
+                "must be greater than zero",
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn check_auth(path: &str, auth: &AuthConfig) -> Result<(), ConfigError> {
     let id = otlp_pipeline::config::fields::parse_id(
         &format!("{path}::authenticator"),
@@ -275,6 +395,17 @@ impl ComponentConfig for OtlpReceiverConfig {
                     "must be greater than zero",
                 ));
             }
+            if grpc.max_concurrent_streams == Some(0) {
+                return Err(ConfigError::bad_value(
+                    "protocols::grpc::max_concurrent_streams",
+                    "must be greater than zero",
+                ));
+            }
+            check_per_address(
+                "protocols::grpc",
+                grpc.max_connections_per_address,
+                grpc.max_concurrent_requests_per_address,
+            )?;
             if let Some(tls) = &grpc.tls {
                 check_server_tls("protocols::grpc::tls", tls)?;
             }
@@ -317,6 +448,33 @@ impl ComponentConfig for OtlpReceiverConfig {
                     ));
                 }
             }
+            for (key, value) in [
+                ("read_header_timeout", http.read_header_timeout),
+                ("read_timeout", http.read_timeout),
+            ] {
+                if value == Some(Duration::ZERO) {
+                    return Err(ConfigError::bad_value(
+                        format!("protocols::http::{key}"),
+                        "must be greater than zero: without it a client that never finishes a request holds its connection and request slots for good",
+                    ));
+                }
+            }
+            if http.idle_timeout.is_some()
+                && http
+                    .keepalive
+                    .as_ref()
+                    .is_some_and(|k| k.idle_timeout.is_some())
+            {
+                return Err(ConfigError::bad_value(
+                    "protocols::http::idle_timeout",
+                    "set idle_timeout or keepalive::idle_timeout, not both",
+                ));
+            }
+            check_per_address(
+                "protocols::http",
+                http.max_connections_per_address,
+                http.max_concurrent_requests_per_address,
+            )?;
             if let Some(tls) = &http.tls {
                 check_server_tls("protocols::http::tls", tls)?;
             }

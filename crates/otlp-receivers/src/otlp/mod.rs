@@ -6,11 +6,12 @@
 //! - Each configured protocol is its own transport server (its own TLS, limits, metadata and
 //!   authentication settings, as otelcol configures them per protocol).
 //! - **Admission before work.** Before the body is read, the transport calls this receiver's
-//!   admission hook with the signal and the announced size: a signal no pipeline takes is
-//!   answered UNIMPLEMENTED / 404, and the shared [`MemoryPressure`] may refuse (UNAVAILABLE /
-//!   503 with `Retry-After`); an admitted request holds a memory reservation until the
-//!   pipeline answered. Refusals here are counted in `otelcol_receiver_refused_requests_total`
-//!   (items are unknown before decoding).
+//!   admission hook with the signal: a signal no pipeline takes is answered UNIMPLEMENTED /
+//!   404, and the shared [`MemoryPressure`] may refuse (UNAVAILABLE / 503 with `Retry-After`);
+//!   an admitted request holds a memory reservation, grown with the bytes that arrive and then
+//!   with the decompressed bytes, until the pipeline answered. Refusals at admission and while
+//!   the reservation grows are counted in `otelcol_receiver_refused_requests_total` (items are
+//!   unknown before decoding).
 //! - **The pipeline's answer is the sender's answer.** `Ok` → success;
 //!   [`ConsumeError`](otlp_pipeline::ConsumeError) retryable → UNAVAILABLE / 503 (+ `RetryInfo` /
 //!   `Retry-After` when known); permanent → INVALID_ARGUMENT / 400. Items are counted as
@@ -26,6 +27,7 @@ mod config;
 mod tests;
 
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use otlp_proto::collector::logs::v1::ExportLogsServiceRequest;
@@ -34,15 +36,16 @@ use otlp_proto::collector::profiles::v1development::ExportProfilesServiceRequest
 use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
 use otlp_transport::PartialSuccess;
 use otlp_transport::server::{
-    Admitted, ExportHandler, Limits, PemSource, Receiver as TransportReceiver, RequestContext,
-    RunningReceiver, ShutdownOutcome, TlsConfig, Transport,
+    Admitted, ExportHandler, Limits, PemSource, Receiver as TransportReceiver, ReceiverConfig,
+    RequestContext, RunningReceiver, ShutdownOutcome, TlsConfig, Transport,
 };
 use otlp_transport::status::Refusal;
 use tokio::time::Instant;
 
 pub use config::{
-    AuthConfig, DEFAULT_GRPC_ENDPOINT, DEFAULT_HTTP_ENDPOINT, GrpcServerConfig, HttpServerConfig,
-    OtlpReceiverConfig, Protocols, ServerTlsConfig,
+    AuthConfig, DEFAULT_GRPC_ENDPOINT, DEFAULT_HTTP_ENDPOINT, GrpcKeepalive, GrpcServerConfig,
+    HttpKeepalive, HttpServerConfig, OtlpReceiverConfig, Protocols, ServerParameters,
+    ServerTlsConfig,
 };
 
 use otlp_pipeline::Signal;
@@ -90,7 +93,7 @@ impl TransportCounters {
             refused: per_signal("refused", "that could not be pushed into the pipeline. [alpha]"),
             refused_requests: metrics.counter(
                 "otelcol_receiver_refused_requests_total",
-                "Number of requests refused before decoding (admission: memory pressure, unrouted signal); their items are not counted. [otlp-rs]",
+                "Number of requests refused before decoding (memory pressure at admission, while the body arrives or inflates; unrouted signal); their items are not counted. [otlp-rs]",
                 &labels,
             ),
         }
@@ -177,11 +180,111 @@ impl ExportHandler for Handler {
 struct Settings {
     endpoint: String,
     limits: Limits,
-    max_concurrent: Option<usize>,
+    connections: ConnectionSettings,
     include_metadata: bool,
     tls: Option<ServerTlsConfig>,
     auth: Option<AuthConfig>,
     transport: Transport,
+}
+
+/// The connection and request settings a protocol's keys change; `None` keeps the transport's
+/// default.
+#[derive(Debug, Default, Clone)]
+struct ConnectionSettings {
+    max_concurrent_streams: Option<u32>,
+    handshake_timeout: Option<Duration>,
+    body_timeout: Option<Duration>,
+    /// `Some(None)`: no idle limit.
+    idle_timeout: Option<Option<Duration>>,
+    max_connection_age: Option<Duration>,
+    max_connection_age_grace: Option<Duration>,
+    /// `Some(None)`: no pings.
+    keepalive_time: Option<Option<Duration>>,
+    keepalive_timeout: Option<Duration>,
+    http1_keep_alive: Option<bool>,
+    max_connections_per_address: Option<usize>,
+    max_concurrent_requests_per_address: Option<usize>,
+}
+
+/// grpc-go's and Go's `net/http`'s zero: no limit.
+fn unless_zero(duration: Duration) -> Option<Duration> {
+    (!duration.is_zero()).then_some(duration)
+}
+
+impl ConnectionSettings {
+    fn grpc(config: &GrpcServerConfig) -> ConnectionSettings {
+        let params = config
+            .keepalive
+            .as_ref()
+            .and_then(|k| k.server_parameters.clone())
+            .unwrap_or_default();
+        ConnectionSettings {
+            max_concurrent_streams: config.max_concurrent_streams,
+            idle_timeout: params.max_connection_idle.map(unless_zero),
+            max_connection_age: params.max_connection_age.and_then(unless_zero),
+            max_connection_age_grace: params.max_connection_age_grace.and_then(unless_zero),
+            keepalive_time: params.time.map(unless_zero),
+            keepalive_timeout: params.timeout.and_then(unless_zero),
+            max_connections_per_address: config.max_connections_per_address,
+            max_concurrent_requests_per_address: config.max_concurrent_requests_per_address,
+            ..ConnectionSettings::default()
+        }
+    }
+
+    fn http(config: &HttpServerConfig) -> ConnectionSettings {
+        let keepalive = config.keepalive.clone().unwrap_or_default();
+        ConnectionSettings {
+            handshake_timeout: config.read_header_timeout,
+            body_timeout: config.read_timeout,
+            idle_timeout: config
+                .idle_timeout
+                .or(keepalive.idle_timeout)
+                .map(unless_zero),
+            http1_keep_alive: keepalive.enabled,
+            max_connections_per_address: config.max_connections_per_address,
+            max_concurrent_requests_per_address: config.max_concurrent_requests_per_address,
+            ..ConnectionSettings::default()
+        }
+    }
+
+    fn apply(&self, config: &mut ReceiverConfig) {
+        fn set<T: Clone>(field: &mut T, value: &Option<T>) {
+            if let Some(value) = value {
+                *field = value.clone();
+            }
+        }
+        set(
+            &mut config.max_concurrent_streams,
+            &self.max_concurrent_streams,
+        );
+        set(&mut config.handshake_timeout, &self.handshake_timeout);
+        set(&mut config.body_timeout, &self.body_timeout);
+        set(&mut config.idle_timeout, &self.idle_timeout);
+        set(&mut config.keepalive_time, &self.keepalive_time);
+        set(&mut config.keepalive_timeout, &self.keepalive_timeout);
+        set(&mut config.http1_keep_alive, &self.http1_keep_alive);
+        config.max_connection_age = self.max_connection_age;
+        config.max_connection_age_grace = self.max_connection_age_grace;
+        config.max_connections_per_address = self.max_connections_per_address;
+        config.max_concurrent_requests_per_address = self.max_concurrent_requests_per_address;
+    }
+}
+
+/// A request's memory reservation, whose refusal while the body arrives or inflates is
+/// counted like a refusal at admission.
+struct Counted {
+    reservation: otlp_pipeline::memory::Reservation,
+    refused: Counter,
+}
+
+impl otlp_transport::server::Reservation for Counted {
+    fn grow(&mut self, bytes: usize) -> Result<(), Refusal> {
+        let grown = self.reservation.grow(bytes);
+        if grown.is_err() {
+            self.refused.add(1);
+        }
+        grown
+    }
 }
 
 /// The `otlp` receiver.
@@ -219,6 +322,7 @@ impl OtlpReceiver {
         let mut servers = Vec::new();
         if let Some(grpc) = config.protocols.grpc {
             servers.push(Settings {
+                connections: ConnectionSettings::grpc(&grpc),
                 endpoint: grpc.endpoint,
                 limits: grpc
                     .max_recv_msg_size_mib
@@ -229,10 +333,6 @@ impl OtlpReceiver {
                                 .saturating_mul(MIB),
                         )
                     }),
-                max_concurrent: grpc
-                    .max_concurrent_streams
-                    .filter(|n| *n > 0)
-                    .map(|n| n as usize),
                 include_metadata: grpc.include_metadata,
                 tls: grpc.tls,
                 auth: grpc.auth,
@@ -241,13 +341,13 @@ impl OtlpReceiver {
         }
         if let Some(http) = config.protocols.http {
             servers.push(Settings {
+                connections: ConnectionSettings::http(&http),
                 endpoint: http.endpoint,
                 limits: http
                     .max_request_body_size
                     .map_or(Limits::HTTP_DEFAULT, |bytes| {
                         Limits::uniform(usize::try_from(bytes).unwrap_or(usize::MAX))
                     }),
-                max_concurrent: None,
                 include_metadata: http.include_metadata,
                 tls: http.tls,
                 auth: http.auth,
@@ -300,9 +400,8 @@ impl OtlpReceiver {
         receiver = receiver
             .limits(settings.limits)
             .include_metadata(settings.include_metadata);
-        if let Some(max) = settings.max_concurrent {
-            receiver = receiver.max_concurrent_requests(max);
-        }
+        let connections = settings.connections.clone();
+        receiver = receiver.configure(move |config| connections.apply(config));
         if let Some(tls) = &settings.tls {
             receiver = receiver.tls(tls_config(tls)?);
         }
@@ -326,7 +425,10 @@ impl OtlpReceiver {
                 return Err(Refusal::unsupported(signal));
             }
             match pressure.admit(size) {
-                Ok(reservation) => Ok(Admitted::with_reservation(reservation)),
+                Ok(reservation) => Ok(Admitted::with_reservation(Counted {
+                    reservation,
+                    refused: refused_requests.clone(),
+                })),
                 Err(refusal) => {
                     refused_requests.add(1);
                     Err(refusal)

@@ -52,6 +52,99 @@ fn protocols_written_with_nothing_under_them_take_the_defaults() {
     assert!(error.to_string().contains("min_version"), "{error}");
 }
 
+#[test]
+fn connection_keys_reach_the_transport() {
+    let config = parse(
+        "protocols:
+  grpc:
+    max_concurrent_streams: 16
+    max_connections_per_address: 10
+    keepalive:
+      server_parameters:
+        max_connection_idle: 30s
+        max_connection_age: 10m
+        max_connection_age_grace: 15s
+        time: 1m
+        timeout: 5s
+      enforcement_policy:
+        min_time: 10s
+        permit_without_stream: true
+  http:
+    read_header_timeout: 3s
+    read_timeout: 20s
+    write_timeout: 10s
+    max_concurrent_requests_per_address: 64
+    keepalive:
+      enabled: false
+      idle_timeout: 0s
+",
+    )
+    .unwrap();
+    let mut grpc = ReceiverConfig::default();
+    ConnectionSettings::grpc(config.protocols.grpc.as_ref().unwrap()).apply(&mut grpc);
+    assert_eq!(grpc.max_concurrent_streams, 16);
+    assert_eq!(grpc.max_connections_per_address, Some(10));
+    assert_eq!(grpc.idle_timeout, Some(Duration::from_secs(30)));
+    assert_eq!(grpc.max_connection_age, Some(Duration::from_secs(600)));
+    assert_eq!(grpc.max_connection_age_grace, Some(Duration::from_secs(15)));
+    assert_eq!(grpc.keepalive_time, Some(Duration::from_secs(60)));
+    assert_eq!(grpc.keepalive_timeout, Duration::from_secs(5));
+    assert_eq!(
+        grpc.handshake_timeout,
+        ReceiverConfig::default().handshake_timeout
+    );
+
+    let mut http = ReceiverConfig::default();
+    ConnectionSettings::http(config.protocols.http.as_ref().unwrap()).apply(&mut http);
+    assert_eq!(http.handshake_timeout, Duration::from_secs(3));
+    assert_eq!(http.body_timeout, Duration::from_secs(20));
+    assert_eq!(http.idle_timeout, None, "0s: no idle limit, as in Go");
+    assert!(!http.http1_keep_alive);
+    assert_eq!(http.max_concurrent_requests_per_address, Some(64));
+
+    // Unset keys keep the transport's defaults.
+    let config = parse("protocols:\n  grpc:\n  http:\n    idle_timeout: 2m\n").unwrap();
+    let mut grpc = ReceiverConfig::default();
+    ConnectionSettings::grpc(config.protocols.grpc.as_ref().unwrap()).apply(&mut grpc);
+    let defaults = ReceiverConfig::default();
+    assert_eq!(grpc.idle_timeout, defaults.idle_timeout);
+    assert_eq!(grpc.keepalive_time, defaults.keepalive_time);
+    assert_eq!(grpc.max_concurrent_streams, defaults.max_concurrent_streams);
+    let mut http = ReceiverConfig::default();
+    ConnectionSettings::http(config.protocols.http.as_ref().unwrap()).apply(&mut http);
+    assert_eq!(
+        http.idle_timeout,
+        Some(Duration::from_secs(120)),
+        "the older key"
+    );
+
+    for (yaml, key) in [
+        (
+            "protocols:\n  http:\n    read_header_timeout: 0s\n",
+            "read_header_timeout",
+        ),
+        (
+            "protocols:\n  grpc:\n    max_concurrent_streams: 0\n",
+            "max_concurrent_streams",
+        ),
+        (
+            "protocols:\n  grpc:\n    max_connections_per_address: 0\n",
+            "max_connections_per_address",
+        ),
+        (
+            "protocols:\n  http:\n    idle_timeout: 1m\n    keepalive:\n      idle_timeout: 1m\n",
+            "idle_timeout",
+        ),
+        (
+            "protocols:\n  grpc:\n    keepalive:\n      server_parameters:\n        max_idle: 1m\n",
+            "max_idle",
+        ),
+    ] {
+        let error = parse(yaml).unwrap_err().to_string();
+        assert!(error.contains(key), "{key}: {error}");
+    }
+}
+
 struct Started {
     receiver: OtlpReceiver,
     probe: Arc<Probe>,

@@ -147,20 +147,77 @@ pub struct ReceiverConfig {
     /// HTTP default limits that bounds request buffers to about 64 × (20 + 20) MiB in the
     /// worst case; lower it (or use an admission hook) on small machines.
     pub max_concurrent_requests: usize,
+    /// Requests one client address may have in progress at once; beyond it its requests are
+    /// refused like those beyond `max_concurrent_requests`, so that one client (a careless or
+    /// a hostile one, holding slots with bodies it never finishes) leaves room for the others.
+    /// `None` (the default): half of `max_concurrent_requests`, at least 1.
+    pub max_concurrent_requests_per_address: Option<usize>,
+    /// Concurrent HTTP/2 streams one connection may open (its `SETTINGS_MAX_CONCURRENT_STREAMS`);
+    /// a client queues its requests beyond it. Default 100, the floor RFC 9113 recommends.
+    pub max_concurrent_streams: u32,
     /// Open connections served, over both endpoints. When reached, each endpoint holds at
     /// most one more accepted connection unserved and stops accepting (new connections wait
     /// in the listen backlog) until one closes. Default 1024.
     pub max_connections: usize,
+    /// Open connections one client address may hold; a connection beyond it is closed as soon
+    /// as it is accepted. `None` (the default): half of `max_connections`, at least 1.
+    pub max_connections_per_address: Option<usize>,
     /// The delay advised to senders refused because of `max_concurrent_requests`. Default
     /// 1 s.
     pub overload_retry_after: Duration,
     /// Time allowed to receive a request's body once its headers arrived. Default 30 s.
     pub body_timeout: Duration,
-    /// Time allowed for a TLS handshake, and for an HTTP/1 request's headers. Default 10 s.
+    /// The slowest body accepted, in bytes per second: once `body_rate_grace` has passed, a
+    /// body must have arrived at this average rate since its headers, or the request is
+    /// answered DEADLINE_EXCEEDED / 408 and its slot freed (a client sending a byte a second
+    /// holds a slot for `body_rate_grace`, not `body_timeout`). 0 disables. Default 4 KiB/s.
+    pub body_min_rate: u64,
+    /// The time a body may take before `body_min_rate` applies. Default 5 s.
+    pub body_rate_grace: Duration,
+    /// Time allowed from accepting a connection to its first complete request head (TLS
+    /// handshake, HTTP/2 preface and settings included), and for each later HTTP/1 request's
+    /// headers. A connection that sends nothing, or too little, is closed then. Default 10 s.
     pub handshake_timeout: Duration,
+    /// A connection with no request in progress for this long is closed (HTTP/2 `GOAWAY`;
+    /// otelcol's HTTP `idle_timeout` and gRPC `keepalive.server_parameters.max_connection_idle`).
+    /// `None` keeps idle connections open. Default 1 min, otelcol's HTTP default.
+    pub idle_timeout: Option<Duration>,
+    /// A connection older than this is asked to close (HTTP/2 `GOAWAY`, HTTP/1 closed after the
+    /// response in progress), so clients spread over replicas again (gRPC's
+    /// `max_connection_age`). Default `None`: no limit.
+    pub max_connection_age: Option<Duration>,
+    /// How long a connection asked to close for its age may finish its requests in progress
+    /// before it is dropped (gRPC's `max_connection_age_grace`). Default `None`: as long as
+    /// they take.
+    pub max_connection_age_grace: Option<Duration>,
+    /// HTTP/2 keepalive: after this long without a frame from the client, a PING is sent
+    /// (gRPC's `keepalive.server_parameters.time`). `None` sends none. Default 2 h, grpc-go's.
+    pub keepalive_time: Option<Duration>,
+    /// HTTP/2 keepalive: a PING unanswered for this long closes the connection (gRPC's
+    /// `keepalive.server_parameters.timeout`). Default 20 s, grpc-go's.
+    pub keepalive_timeout: Duration,
+    /// HTTP/1 keep-alive: `false` closes each HTTP/1 connection after its response
+    /// (otelcol's HTTP `keepalive.enabled`). Default `true`.
+    pub http1_keep_alive: bool,
     /// Pass the request headers (gRPC metadata) to the handler in `RequestContext::metadata`.
     /// Default `false`.
     pub include_metadata: bool,
+}
+
+impl ReceiverConfig {
+    /// The effective per-address request share.
+    pub(crate) fn requests_per_address(&self) -> usize {
+        self.max_concurrent_requests_per_address
+            .unwrap_or(self.max_concurrent_requests / 2)
+            .max(1)
+    }
+
+    /// The effective per-address connection share.
+    pub(crate) fn connections_per_address(&self) -> usize {
+        self.max_connections_per_address
+            .unwrap_or(self.max_connections / 2)
+            .max(1)
+    }
 }
 
 impl Default for ReceiverConfig {
@@ -171,10 +228,21 @@ impl Default for ReceiverConfig {
             tls: None,
             bearer_token: None,
             max_concurrent_requests: 64,
+            max_concurrent_requests_per_address: None,
+            max_concurrent_streams: 100,
             max_connections: 1024,
+            max_connections_per_address: None,
             overload_retry_after: Duration::from_secs(1),
             body_timeout: Duration::from_secs(30),
+            body_min_rate: 4096,
+            body_rate_grace: Duration::from_secs(5),
             handshake_timeout: Duration::from_secs(10),
+            idle_timeout: Some(Duration::from_secs(60)),
+            max_connection_age: None,
+            max_connection_age_grace: None,
+            keepalive_time: Some(Duration::from_secs(2 * 60 * 60)),
+            keepalive_timeout: Duration::from_secs(20),
+            http1_keep_alive: true,
             include_metadata: false,
         }
     }

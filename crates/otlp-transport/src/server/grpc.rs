@@ -58,46 +58,42 @@ async fn process(
         .map(|v| v.to_str().unwrap_or("?"));
     let compression = decode::parse_encoding(format, encoding)?;
     let limits = endpoint.limits;
-    let permit = endpoint.shared.concurrency.try_acquire()?;
-
-    let timeout = endpoint.shared.body_timeout;
-    let read = async {
-        let mut reader = BodyReader::new(body);
-        let header_cap = limits.max_compressed_size.max(limits.max_request_size);
-        let header_cap = header_cap.saturating_add(FRAME_HEADER_LEN);
-        reader.fill(FRAME_HEADER_LEN, header_cap).await?;
-        let Some(header) = reader.buffered().first_chunk::<FRAME_HEADER_LEN>() else {
-            // No message at all (an empty body) is an empty request; a partial header is not.
-            return if reader.buffered().is_empty() {
-                Ok((reader.read_to_end(0).await?, None))
-            } else {
-                Err(ServerError::Framing(FrameError::Truncated {
-                    expected: FRAME_HEADER_LEN,
-                    actual: reader.buffered().len(),
-                }))
-            };
-        };
-        // The size check on the frame header, before the message is read.
-        let header = decode::check_frame_header(*header, compression, &limits)?;
-        let length = header.length as usize;
-        let admitted = endpoint.admit(signal, length)?;
-        let frame_len = FRAME_HEADER_LEN + length;
-        reader.reserve_total(frame_len);
-        let bytes = reader
-            .read_to_end(frame_len)
-            .await
-            .map_err(|error| match error {
-                ServerError::TooLarge { .. } => ServerError::Framing(FrameError::TrailingData),
-                other => other,
-            })?;
-        Ok((bytes, Some(admitted)))
-    };
-    let (bytes, admitted) = tokio::time::timeout(timeout, read)
-        .await
-        .map_err(|_| ServerError::BodyTimeout(timeout))??;
-    let mut admitted = match admitted {
-        Some(admitted) => admitted,
-        None => endpoint.admit(signal, 0)?,
+    let slot = endpoint
+        .shared
+        .concurrency
+        .try_acquire(peer.map(|p| p.ip()))?;
+    // Admitted for nothing yet: the reservation grows with the bytes that arrive (never with
+    // the length a frame header announces), then with the decompressed message.
+    let mut admitted = endpoint.admit(signal, 0)?;
+    let mut reader = BodyReader::new(body, endpoint.shared.pace);
+    let header_cap = limits.max_compressed_size.max(limits.max_request_size);
+    let header_cap = header_cap.saturating_add(FRAME_HEADER_LEN);
+    let mut charge = |received| admitted.grow(received).map_err(ServerError::Refused);
+    reader
+        .fill(FRAME_HEADER_LEN, header_cap, &mut charge)
+        .await?;
+    let bytes = match reader.buffered().first_chunk::<FRAME_HEADER_LEN>() {
+        // No message at all (an empty body) is an empty request; a partial header is not.
+        None if reader.buffered().is_empty() => reader.read_to_end(0, &mut charge).await?,
+        None => {
+            return Err(ServerError::Framing(FrameError::Truncated {
+                expected: FRAME_HEADER_LEN,
+                actual: reader.buffered().len(),
+            }));
+        }
+        Some(header) => {
+            // The size check on the frame header, before the message is read.
+            let header = decode::check_frame_header(*header, compression, &limits)?;
+            let frame_len = FRAME_HEADER_LEN + header.length as usize;
+            reader.expect_total(frame_len);
+            reader
+                .read_to_end(frame_len, &mut charge)
+                .await
+                .map_err(|error| match error {
+                    ServerError::TooLarge { .. } => ServerError::Framing(FrameError::TrailingData),
+                    other => other,
+                })?
+        }
     };
     let request_size = bytes.len();
     // The reservation grows with the decompressed body: a small body that inflates to a large
@@ -118,7 +114,7 @@ async fn process(
         peer,
         &parts.headers,
     );
-    let partial = endpoint.execute(decoded, context, permit, admitted).await?;
+    let partial = endpoint.execute(decoded, context, slot, admitted).await?;
     Ok((signal, partial))
 }
 

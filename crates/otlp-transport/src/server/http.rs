@@ -103,38 +103,41 @@ async fn process(
     let compression = decode::parse_encoding(format, encoding)?;
     let limits = endpoint.limits;
     let cap = limits.wire_cap(compression != crate::Compression::None);
-    let announced = http_body::Body::size_hint(&body).exact();
-    if let Some(length) = announced
+    if let Some(length) = http_body::Body::size_hint(&body).exact()
         && usize::try_from(length).map_or(true, |length| length > cap)
     {
         return Err(ServerError::TooLarge { limit: cap });
     }
+    // A slot, then admission for nothing yet: the reservation grows with the bytes that
+    // arrive (never with what `Content-Length` announces), then with the decompressed body.
+    let ip = peer.map(|p| p.ip());
     let admission = endpoint
         .shared
         .concurrency
-        .try_acquire()
-        .and_then(
-            |permit| match announced.and_then(|n| usize::try_from(n).ok()) {
-                Some(length) => Ok((permit, Some(endpoint.admit(signal, length)?))),
-                None => Ok((permit, None)),
-            },
-        );
-    let (permit, mut admitted) = match admission {
+        .try_acquire(ip)
+        .and_then(|slot| Ok((slot, endpoint.admit(signal, 0)?)));
+    let mut reader = BodyReader::new(body, endpoint.shared.pace);
+    let (slot, mut admitted) = match admission {
         Ok(admission) => admission,
         Err(error) => {
             // Refused before reading: read the (small) rest so the client gets the answer.
-            let discard = BodyReader::new(body).discard(DISCARD_ON_REFUSAL);
-            let _ = tokio::time::timeout(endpoint.shared.body_timeout, discard).await;
+            reader.discard(DISCARD_ON_REFUSAL).await;
             return Err(error);
         }
     };
-    let read = BodyReader::new(body).read_to_end(cap);
-    let bytes = tokio::time::timeout(endpoint.shared.body_timeout, read)
-        .await
-        .map_err(|_| ServerError::BodyTimeout(endpoint.shared.body_timeout))??;
-    let mut admitted = match admitted.take() {
-        Some(admitted) => admitted,
-        None => endpoint.admit(signal, bytes.len())?,
+    let read = reader
+        .read_to_end(cap, &mut |received| {
+            admitted.grow(received).map_err(ServerError::Refused)
+        })
+        .await;
+    let bytes = match read {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            if matches!(error, ServerError::Refused(_)) {
+                reader.discard(DISCARD_ON_REFUSAL).await;
+            }
+            return Err(error);
+        }
     };
     let request_size = bytes.len();
     // The reservation grows with the decompressed body: a small body that inflates to a large
@@ -155,7 +158,7 @@ async fn process(
         &parts.headers,
     );
     let format = decoded.content_type;
-    let partial = endpoint.execute(decoded, context, permit, admitted).await?;
+    let partial = endpoint.execute(decoded, context, slot, admitted).await?;
     Ok((signal, format, partial))
 }
 

@@ -58,7 +58,9 @@
 #![cfg_attr(not(any(feature = "grpc", feature = "http")), allow(dead_code))]
 
 mod auth;
+mod clients;
 mod config;
+mod connection;
 mod decode;
 #[cfg(feature = "grpc")]
 mod grpc;
@@ -76,10 +78,8 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::OwnedSemaphorePermit;
 
 pub use self::config::{EndpointConfig, Limits, PemSource, ReceiverConfig, TlsConfig};
 pub use self::decode::{
@@ -216,6 +216,13 @@ impl Receiver {
         self
     }
 
+    /// Changes any setting of the configuration in place (the endpoints set so far stay).
+    #[must_use]
+    pub fn configure(mut self, change: impl FnOnce(&mut ReceiverConfig)) -> Receiver {
+        change(&mut self.config);
+        self
+    }
+
     /// Passes request headers to the handler.
     #[must_use]
     pub fn include_metadata(mut self, include: bool) -> Receiver {
@@ -242,7 +249,7 @@ pub(crate) struct Shared {
     pub(crate) admission: Option<Arc<dyn Admission>>,
     pub(crate) auth: Option<BearerAuth>,
     pub(crate) concurrency: ConcurrencyLimit,
-    pub(crate) body_timeout: Duration,
+    pub(crate) pace: limits::Pace,
     pub(crate) include_metadata: bool,
 }
 
@@ -324,7 +331,7 @@ impl Endpoint {
         &self,
         decoded: DecodedRequest,
         context: RequestContext,
-        permit: OwnedSemaphorePermit,
+        slot: limits::RequestSlot,
         admitted: Admitted,
     ) -> Result<Option<PartialSuccess>, ServerError> {
         if decoded.request.is_empty() {
@@ -332,7 +339,7 @@ impl Endpoint {
         }
         let handler = Arc::clone(&self.shared.handler);
         let task = tokio::spawn(async move {
-            let _held = (permit, admitted);
+            let _held = (slot, admitted);
             handler::dispatch(handler.as_ref(), decoded.request, context).await
         });
         match task.await {

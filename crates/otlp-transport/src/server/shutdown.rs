@@ -1,21 +1,21 @@
 //! Listening, connection handling and graceful shutdown.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::{GracefulShutdown, Watcher};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::auth::BearerAuth;
+use super::clients::ClientTable;
 use super::config::{EndpointConfig, ReceiverConfig};
-use super::limits::ConcurrencyLimit;
+use super::connection::{Clocks, Connection, TlsAcceptor};
+use super::limits::{ConcurrencyLimit, Pace};
 use super::{Admission, Endpoint, EndpointKind, ExportHandler, ReceiverError, Shared};
 
 /// How [`RunningReceiver::shutdown`] ended.
@@ -80,16 +80,33 @@ pub(crate) async fn start(
     admission: Option<Arc<dyn Admission>>,
 ) -> Result<RunningReceiver, ReceiverError> {
     validate(&config)?;
-    let concurrency =
-        ConcurrencyLimit::new(config.max_concurrent_requests, config.overload_retry_after);
+    let clients = ClientTable::new(
+        config.connections_per_address(),
+        config.requests_per_address(),
+    );
+    let concurrency = ConcurrencyLimit::new(
+        config.max_concurrent_requests,
+        Some(Arc::clone(&clients)),
+        config.overload_retry_after,
+    );
     let shared = Arc::new(Shared {
         handler,
         admission,
         auth: config.bearer_token.as_deref().map(BearerAuth::new),
         concurrency: concurrency.clone(),
-        body_timeout: config.body_timeout,
+        pace: Pace {
+            timeout: config.body_timeout,
+            min_rate: config.body_min_rate,
+            grace: config.body_rate_grace,
+        },
         include_metadata: config.include_metadata,
     });
+    let clocks = Clocks {
+        first_request: config.handshake_timeout,
+        idle: config.idle_timeout,
+        max_age: config.max_connection_age,
+        age_grace: config.max_connection_age_grace,
+    };
     let connections = Arc::new(Semaphore::new(config.max_connections));
     let (stop, _) = watch::channel(None);
     let mut listeners = JoinSet::new();
@@ -120,7 +137,9 @@ pub(crate) async fn start(
             endpoint,
             tls,
             connections: Arc::clone(&connections),
-            handshake_timeout: config.handshake_timeout,
+            clients: Arc::clone(&clients),
+            clocks,
+            http: HttpSettings::from(&config),
         };
         listeners.spawn(accept.run(stop.subscribe()));
         tracing::info!(%local, ?kind, "OTLP receiver listening");
@@ -152,6 +171,17 @@ fn validate(config: &ReceiverConfig) -> Result<(), ReceiverError> {
     if config.max_concurrent_requests == 0 || config.max_connections == 0 {
         return error("max_concurrent_requests and max_connections must be at least 1");
     }
+    if config.max_concurrent_requests_per_address == Some(0)
+        || config.max_connections_per_address == Some(0)
+        || config.max_concurrent_streams == 0
+    {
+        return error(
+            "max_concurrent_requests_per_address, max_connections_per_address and max_concurrent_streams must be at least 1",
+        );
+    }
+    if config.handshake_timeout.is_zero() || config.body_timeout.is_zero() {
+        return error("handshake_timeout and body_timeout must be more than zero");
+    }
     for endpoint in [&config.grpc, &config.http].into_iter().flatten() {
         if endpoint.limits.max_request_size == 0 || endpoint.limits.max_compressed_size == 0 {
             return error("size limits must be at least 1 byte");
@@ -159,13 +189,6 @@ fn validate(config: &ReceiverConfig) -> Result<(), ReceiverError> {
     }
     Ok(())
 }
-
-#[cfg(feature = "tls")]
-type TlsAcceptor = tokio_rustls::TlsAcceptor;
-/// Without the `tls` feature there is no acceptor (an uninhabited type).
-#[cfg(not(feature = "tls"))]
-#[derive(Clone)]
-enum TlsAcceptor {}
 
 #[cfg(feature = "tls")]
 fn tls_acceptor(
@@ -192,20 +215,44 @@ fn tls_acceptor(
     Ok(None)
 }
 
+/// The HTTP/1 and HTTP/2 settings of every connection.
+#[derive(Debug, Clone, Copy)]
+struct HttpSettings {
+    header_read_timeout: Duration,
+    max_concurrent_streams: u32,
+    keepalive_time: Option<Duration>,
+    keepalive_timeout: Duration,
+    http1_keep_alive: bool,
+}
+
+impl HttpSettings {
+    fn from(config: &ReceiverConfig) -> HttpSettings {
+        HttpSettings {
+            header_read_timeout: config.handshake_timeout,
+            max_concurrent_streams: config.max_concurrent_streams,
+            keepalive_time: config.keepalive_time,
+            keepalive_timeout: config.keepalive_timeout,
+            http1_keep_alive: config.http1_keep_alive,
+        }
+    }
+}
+
 struct AcceptLoop {
     listener: TcpListener,
     endpoint: Arc<Endpoint>,
     tls: Option<TlsAcceptor>,
     connections: Arc<Semaphore>,
-    handshake_timeout: Duration,
+    clients: Arc<ClientTable>,
+    clocks: Clocks,
+    http: HttpSettings,
 }
 
 impl AcceptLoop {
     async fn run(self, mut stop: watch::Receiver<Option<Instant>>) -> ShutdownOutcome {
-        let graceful = GracefulShutdown::new();
         let mut tasks = JoinSet::new();
         let builder = Arc::new(self.connection_builder());
         let mut accept_errors = LogLimiter::new(Duration::from_secs(1));
+        let mut over_share = LogLimiter::new(Duration::from_secs(1));
         let deadline = loop {
             let (stream, peer) = tokio::select! {
                 biased;
@@ -223,6 +270,19 @@ impl AcceptLoop {
                     }
                 },
             };
+            // The address's share first: a connection beyond it is closed at once, and never
+            // waits for (or takes) a slot of the receiver-wide bound.
+            let Some(share) = self.clients.connection(peer.ip()) else {
+                if let Some(suppressed) = over_share.record() {
+                    tracing::warn!(
+                        %peer,
+                        suppressed,
+                        "connection closed: this client address holds its share of the connections already"
+                    );
+                }
+                drop(stream);
+                continue;
+            };
             // A connection slot before serving it, and before accepting the next: at the
             // bound, this loop holds one accepted socket and the rest wait in the backlog.
             let permit = tokio::select! {
@@ -237,16 +297,26 @@ impl AcceptLoop {
             let connection = Connection {
                 endpoint: Arc::clone(&self.endpoint),
                 builder: Arc::clone(&builder),
-                watcher: graceful.watcher(),
-                _permit: permit,
+                stop: stop.clone(),
+                clocks: self.clocks,
+                permit,
+                share,
                 peer,
             };
-            tasks.spawn(connection.serve(stream, self.tls.clone(), self.handshake_timeout));
+            tasks.spawn(connection.serve(stream, self.tls.clone()));
         };
         drop(self.listener);
-        let drained = tokio::time::timeout_at(deadline, graceful.shutdown())
-            .await
-            .is_ok();
+        // Every connection saw the stop and is closing gracefully by `deadline`; one that had
+        // to be dropped then did not drain.
+        let drained = tokio::time::timeout_at(deadline, async {
+            let mut clean = true;
+            while let Some(ended) = tasks.join_next().await {
+                clean &= matches!(ended, Ok(true));
+            }
+            clean
+        })
+        .await
+        .unwrap_or(false);
         tasks.abort_all();
         while tasks.join_next().await.is_some() {}
         if drained {
@@ -261,9 +331,14 @@ impl AcceptLoop {
         builder
             .http1()
             .timer(TokioTimer::new())
-            .header_read_timeout(self.handshake_timeout)
-            .keep_alive(true);
-        builder.http2().timer(TokioTimer::new());
+            .header_read_timeout(self.http.header_read_timeout)
+            .keep_alive(self.http.http1_keep_alive);
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .max_concurrent_streams(self.http.max_concurrent_streams)
+            .keep_alive_interval(self.http.keepalive_time)
+            .keep_alive_timeout(self.http.keepalive_timeout);
         if self.endpoint.kind == EndpointKind::Grpc {
             builder.http2_only()
         } else {
@@ -307,59 +382,6 @@ impl LogLimiter {
 /// The deadline sent by `shutdown`; a dropped sender means now.
 fn stop_deadline(stop: &watch::Receiver<Option<Instant>>) -> Instant {
     stop.borrow().unwrap_or_else(Instant::now)
-}
-
-struct Connection {
-    endpoint: Arc<Endpoint>,
-    builder: Arc<auto::Builder<TokioExecutor>>,
-    watcher: Watcher,
-    _permit: OwnedSemaphorePermit,
-    peer: SocketAddr,
-}
-
-impl Connection {
-    async fn serve(self, stream: TcpStream, tls: Option<TlsAcceptor>, handshake: Duration) {
-        let _ = stream.set_nodelay(true);
-        match tls {
-            None => self.serve_io(TokioIo::new(stream)).await,
-            #[cfg(feature = "tls")]
-            Some(acceptor) => {
-                match tokio::time::timeout(handshake, acceptor.accept(stream)).await {
-                    Ok(Ok(stream)) => self.serve_io(TokioIo::new(stream)).await,
-                    Ok(Err(error)) => {
-                        tracing::debug!(%error, peer = %self.peer, "TLS handshake failed")
-                    }
-                    Err(_) => tracing::debug!(peer = %self.peer, "TLS handshake timed out"),
-                }
-            }
-            #[cfg(not(feature = "tls"))]
-            Some(never) => {
-                let _ = handshake;
-                match never {}
-            }
-        }
-    }
-
-    async fn serve_io<I>(self, io: TokioIo<I>)
-    where
-        I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-    {
-        let Connection {
-            endpoint,
-            builder,
-            watcher,
-            _permit,
-            peer,
-        } = self;
-        let service = hyper::service::service_fn(move |request| {
-            let endpoint = Arc::clone(&endpoint);
-            async move { Ok::<_, Infallible>(endpoint.serve(request, Some(peer)).await) }
-        });
-        let connection = builder.serve_connection(io, service);
-        if let Err(error) = watcher.watch(connection.into_owned()).await {
-            tracing::debug!(%error, %peer, "connection ended with an error");
-        }
-    }
 }
 
 #[cfg(test)]
