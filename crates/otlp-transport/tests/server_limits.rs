@@ -26,7 +26,12 @@ const PROTOBUF: &str = "application/x-protobuf";
 #[tokio::test]
 async fn requests_beyond_the_bound_are_refused_at_once() {
     let (handler, mut entered, release) = TestHandler::gated();
-    let receiver = start_with(handler.clone(), |r| r.max_concurrent_requests(2)).await;
+    // Every request here comes from 127.0.0.1: its share is the whole bound.
+    let receiver = start_with(handler.clone(), |r| {
+        r.max_concurrent_requests(2)
+            .configure(|c| c.max_concurrent_requests_per_address = Some(2))
+    })
+    .await;
     let http = receiver.http_local_addr().unwrap();
     let grpc = receiver.grpc_local_addr().unwrap();
     let body = traces(1).encode_to_vec();
@@ -81,47 +86,70 @@ async fn requests_beyond_the_bound_are_refused_at_once() {
     assert_eq!(next.await.unwrap().status, StatusCode::OK);
 }
 
-/// Refuses anything over 1 KiB on the wire, counting what it sees; admitted requests hold a
-/// guard that decrements `held` when dropped.
+/// Refuses metrics at admission, and any request that takes more than 1 KiB as it arrives
+/// (received, then decompressed), counting what it sees; admitted requests hold a guard that
+/// decrements `held` when dropped.
 struct Budget {
-    seen: Arc<std::sync::Mutex<Vec<(Signal, usize)>>>,
+    seen: Arc<std::sync::Mutex<Vec<Signal>>>,
+    grown: Arc<std::sync::Mutex<Vec<usize>>>,
     held: Arc<AtomicUsize>,
 }
 
-struct Reservation(Arc<AtomicUsize>);
+struct Reservation {
+    held: Arc<AtomicUsize>,
+    grown: Arc<std::sync::Mutex<Vec<usize>>>,
+}
 
 impl Drop for Reservation {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.held.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
-impl otlp_transport::server::Admission for Budget {
-    fn admit(&self, signal: Signal, encoded_size: usize) -> Result<Admitted, Refusal> {
-        self.seen.lock().unwrap().push((signal, encoded_size));
-        if encoded_size > 1024 {
+impl otlp_transport::server::Reservation for Reservation {
+    fn grow(&mut self, bytes: usize) -> Result<(), Refusal> {
+        self.grown.lock().unwrap().push(bytes);
+        if bytes > 1024 {
             return Err(
                 Refusal::retryable("memory limit reached").with_retry_after(Duration::from_secs(3))
             );
         }
+        Ok(())
+    }
+}
+
+impl otlp_transport::server::Admission for Budget {
+    fn admit(&self, signal: Signal) -> Result<Admitted, Refusal> {
+        self.seen.lock().unwrap().push(signal);
+        if signal == Signal::Metrics {
+            return Err(
+                Refusal::retryable("no metrics now").with_retry_after(Duration::from_secs(3))
+            );
+        }
         self.held.fetch_add(1, Ordering::SeqCst);
-        Ok(Admitted::with_guard(Reservation(Arc::clone(&self.held))))
+        Ok(Admitted::with_reservation(Reservation {
+            held: Arc::clone(&self.held),
+            grown: Arc::clone(&self.grown),
+        }))
     }
 }
 
 #[tokio::test]
-async fn the_admission_hook_refuses_before_the_body_is_read() {
+async fn the_admission_hook_refuses_before_the_body_is_read_and_as_it_arrives() {
     let handler = TestHandler::new(Behaviour::Accept);
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let grown = Arc::new(std::sync::Mutex::new(Vec::new()));
     let held = Arc::new(AtomicUsize::new(0));
     let budget = Budget {
         seen: Arc::clone(&seen),
+        grown: Arc::clone(&grown),
         held: Arc::clone(&held),
     };
     let receiver = start_with(handler.clone(), |r| r.admission(budget)).await;
     let http = receiver.http_local_addr().unwrap();
     let grpc = receiver.grpc_local_addr().unwrap();
 
+    // More than 1 KiB received: refused once it arrived, as the reservation says.
     let big = traces(100).encode_to_vec();
     assert!(big.len() > 1024);
     let reply = post_http(
@@ -134,14 +162,14 @@ async fn the_admission_hook_refuses_before_the_body_is_read() {
     assert_eq!(reply.header("retry-after"), Some("3"));
     assert_eq!(reply.status_proto().message, "memory limit reached");
 
-    // gRPC: the frame header alone, with the stream left open, is enough to be refused.
+    // gRPC: refused at admission, the frame header alone with the stream left open is enough.
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let length = u32::try_from(big.len()).unwrap().to_be_bytes();
     tx.send(Bytes::copy_from_slice(&[
         0, length[0], length[1], length[2], length[3],
     ]))
     .unwrap();
-    let request = Request::post(format!("http://localhost{}", Signal::Traces.grpc_path()))
+    let request = Request::post(format!("http://localhost{}", Signal::Metrics.grpc_path()))
         .header("content-type", "application/grpc")
         .body(ChannelBody(rx))
         .unwrap();
@@ -151,12 +179,8 @@ async fn the_admission_hook_refuses_before_the_body_is_read() {
     drop(tx);
     assert_eq!(handler.calls(), 0);
 
-    // The size the hook sees is the encoded (compressed) size; small requests pass, and their
-    // guard is released once the handler returned.
-    let small = otlp_proto::collector::logs::v1::ExportLogsServiceRequest {
-        resource_logs: vec![Default::default()],
-    }
-    .encode_to_vec();
+    // A small compressed body that inflates past the budget is refused while it inflates;
+    // a small request passes, and its guard is released once the handler returned.
     let packed = compression::compress(Compression::Gzip, &big).unwrap();
     assert!(packed.len() <= 1024, "{}", packed.len());
     let reply = post_http(
@@ -165,22 +189,35 @@ async fn the_admission_hook_refuses_before_the_body_is_read() {
         http_request(Signal::Traces, PROTOBUF, Some("gzip"), packed.clone()),
     )
     .await;
-    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+    let small = otlp_proto::collector::logs::v1::ExportLogsServiceRequest {
+        resource_logs: vec![Default::default()],
+    }
+    .encode_to_vec();
     let reply = grpc_call(
         grpc,
         grpc_request(Signal::Logs, None, encode_frame(&small, false)),
     )
     .await;
     assert_eq!(reply.grpc_code(), GrpcCode::Ok);
-    assert_eq!(handler.calls(), 2);
+    assert_eq!(handler.calls(), 1);
     assert_eq!(held.load(Ordering::SeqCst), 0);
     assert_eq!(
         *seen.lock().unwrap(),
         [
-            (Signal::Traces, big.len()),
-            (Signal::Traces, big.len()),
-            (Signal::Traces, packed.len()),
-            (Signal::Logs, small.len()),
+            Signal::Traces,
+            Signal::Metrics,
+            Signal::Traces,
+            Signal::Logs
         ]
+    );
+    let grown = grown.lock().unwrap().clone();
+    assert_eq!(grown[0], big.len(), "the bytes received: {grown:?}");
+    assert_eq!(grown[1], packed.len(), "{grown:?}");
+    assert!(grown[2] > 1024, "then the bytes decompressed: {grown:?}");
+    assert_eq!(
+        *grown.last().unwrap(),
+        small.len() + 5,
+        "the gRPC frame: {grown:?}"
     );
 }

@@ -294,8 +294,8 @@ async fn a_reservation_follows_the_bytes_that_arrived_not_the_length_announced()
         let admitted_sizes = Arc::clone(&admitted_sizes);
         start_with(TestHandler::new(Behaviour::Accept), move |r| {
             r.configure(|c| c.body_timeout = Duration::from_millis(500))
-                .admission(move |_signal: Signal, size: usize| {
-                    admitted_sizes.lock().unwrap().push(size);
+                .admission(move |signal: Signal| {
+                    admitted_sizes.lock().unwrap().push(signal);
                     Ok(Admitted::with_reservation(Recording(Arc::clone(&charges))))
                 })
         })

@@ -419,12 +419,12 @@ impl OtlpReceiver {
         let next = self.next.clone();
         let pressure = Arc::clone(&self.pressure);
         let refused_requests = counters.refused_requests.clone();
-        receiver = receiver.admission(move |signal: Signal, size: usize| {
+        receiver = receiver.admission(move |signal: Signal| {
             if next.get(signal).is_none() {
                 refused_requests.add(1);
                 return Err(Refusal::unsupported(signal));
             }
-            match pressure.admit(size) {
+            match pressure.admit(0) {
                 Ok(reservation) => Ok(Admitted::with_reservation(Counted {
                     reservation,
                     refused: refused_requests.clone(),

@@ -64,7 +64,7 @@ async fn process(
         .try_acquire(peer.map(|p| p.ip()))?;
     // Admitted for nothing yet: the reservation grows with the bytes that arrive (never with
     // the length a frame header announces), then with the decompressed message.
-    let mut admitted = endpoint.admit(signal, 0)?;
+    let mut admitted = endpoint.admit(signal)?;
     let mut reader = BodyReader::new(body, endpoint.shared.pace);
     let header_cap = limits.max_compressed_size.max(limits.max_request_size);
     let header_cap = header_cap.saturating_add(FRAME_HEADER_LEN);

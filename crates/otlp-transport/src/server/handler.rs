@@ -182,8 +182,9 @@ pub struct Admitted {
 /// the request really takes, whatever its compression ratio. A refusal stops the
 /// decompression and is the request's answer.
 pub trait Reservation: Send + Sync + 'static {
-    /// The request's body has inflated to `decompressed` bytes so far.
-    fn grow(&mut self, decompressed: usize) -> Result<(), Refusal>;
+    /// The request takes `bytes` so far: the bytes of its body received, then, as a
+    /// compressed body inflates, the bytes decompressed. Never smaller than the last call's.
+    fn grow(&mut self, bytes: usize) -> Result<(), Refusal>;
 }
 
 /// A guard that only needs holding.
@@ -238,21 +239,23 @@ impl std::fmt::Debug for Admitted {
 /// a request, before the receiver reads, decompresses or decodes it (design.md: the Go
 /// Collector's memory limiter can only refuse after decoding, collector issue #8632).
 ///
-/// Called with the size announced by the gRPC frame header or the HTTP `Content-Length`, so
-/// before the body is read; for an HTTP body without `Content-Length` (chunked), with the size
-/// read once the capped body is in, still before decompression and decoding. A refusal is
-/// answered as the [`Refusal`] says (a retryable one: UNAVAILABLE + RetryInfo / 503 or 429 +
-/// Retry-After). Keep it fast and non-blocking: it runs on the connection's task.
+/// Called once the request holds a slot, before any of its body is read: what the request
+/// will take is not known yet, and what its headers announce is not believed. The
+/// [`Reservation`] an admitted request holds is told what it really takes as it arrives
+/// ([`Reservation::grow`]: the bytes received, every 256 KiB and at the end, then the bytes
+/// decompressed) and may refuse then. A refusal is answered as the [`Refusal`] says (a
+/// retryable one: UNAVAILABLE + RetryInfo / 503 or 429 + Retry-After). Keep it fast and
+/// non-blocking: it runs on the connection's task.
 pub trait Admission: Send + Sync + 'static {
-    /// Admits or refuses a request of `signal` whose body is `encoded_size` bytes on the wire.
-    fn admit(&self, signal: Signal, encoded_size: usize) -> Result<Admitted, Refusal>;
+    /// Admits or refuses a request of `signal`.
+    fn admit(&self, signal: Signal) -> Result<Admitted, Refusal>;
 }
 
 impl<F> Admission for F
 where
-    F: Fn(Signal, usize) -> Result<Admitted, Refusal> + Send + Sync + 'static,
+    F: Fn(Signal) -> Result<Admitted, Refusal> + Send + Sync + 'static,
 {
-    fn admit(&self, signal: Signal, encoded_size: usize) -> Result<Admitted, Refusal> {
-        self(signal, encoded_size)
+    fn admit(&self, signal: Signal) -> Result<Admitted, Refusal> {
+        self(signal)
     }
 }

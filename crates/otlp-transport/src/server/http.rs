@@ -115,7 +115,7 @@ async fn process(
         .shared
         .concurrency
         .try_acquire(ip)
-        .and_then(|slot| Ok((slot, endpoint.admit(signal, 0)?)));
+        .and_then(|slot| Ok((slot, endpoint.admit(signal)?)));
     let mut reader = BodyReader::new(body, endpoint.shared.pace);
     let (slot, mut admitted) = match admission {
         Ok(admission) => admission,

@@ -10,13 +10,17 @@
 //! # Invariants
 //!
 //! - Admission before work. Per request, in this order: bearer token, route, method, content
-//!   type, encoding, the announced size (`Content-Length`, gRPC frame header), a
-//!   concurrency permit, the [`Admission`] hook; only then is the body read (capped), then
-//!   decompressed (capped while streaming), then decoded. Each refusal costs no more than the
-//!   steps before it.
+//!   type, encoding, the announced size (`Content-Length`, gRPC frame header), a request slot
+//!   (the receiver's bound and the client address's share), the [`Admission`] hook; only then
+//!   is the body read (capped, at a minimum rate), then decompressed (capped while
+//!   streaming), then decoded. The admission's [`Reservation`] grows with the bytes received
+//!   and then decompressed, never with an announced length. Each refusal costs no more than
+//!   the steps before it.
 //! - Bounded everything: concurrent requests (refused at once with UNAVAILABLE / 503 and
-//!   `Retry-After` beyond the bound, never queued), connections (accepting pauses), the body
-//!   read, the decompressed size, the time to send the body.
+//!   `Retry-After` beyond the bound or the address's share, never queued), connections
+//!   (accepting pauses; beyond an address's share, closed at once), HTTP/2 streams per
+//!   connection, the body read, the decompressed size, the body's time and rate, and each
+//!   connection's time to its first request, idle time and age.
 //! - The handler's answer is the client's answer: success only when the handler returned
 //!   success; a handler runs in its own task, so a disconnecting client does not cancel it
 //!   half-way, and a panic becomes INTERNAL / 500.
@@ -312,16 +316,10 @@ impl Endpoint {
     }
 
     /// Asks the admission hook, if any.
-    pub(crate) fn admit(
-        &self,
-        signal: crate::Signal,
-        encoded_size: usize,
-    ) -> Result<Admitted, ServerError> {
+    pub(crate) fn admit(&self, signal: crate::Signal) -> Result<Admitted, ServerError> {
         match &self.shared.admission {
             None => Ok(Admitted::new()),
-            Some(hook) => hook
-                .admit(signal, encoded_size)
-                .map_err(ServerError::Refused),
+            Some(hook) => hook.admit(signal).map_err(ServerError::Refused),
         }
     }
 
