@@ -310,8 +310,8 @@ async fn a_reservation_follows_the_bytes_that_arrived_not_the_length_announced()
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert_eq!(
         *admitted_sizes.lock().unwrap(),
-        [0],
-        "admitted for nothing yet"
+        [Signal::Traces],
+        "admitted once, before the body"
     );
     let charged = charges.0.lock().unwrap().clone();
     assert!(
