@@ -1,0 +1,76 @@
+//! Attribute limits shared by spans, events, links and log records: replace duplicates,
+//! truncate values, drop what goes beyond the count and count it.
+
+use crate::value::KeyValue;
+
+/// Sets `attribute` in `attributes` under the limits: an existing key is replaced (not
+/// counted again), a new key beyond `max` is dropped. Returns 1 when it was dropped.
+pub(crate) fn set_attribute(
+    attributes: &mut Vec<KeyValue>,
+    mut attribute: KeyValue,
+    max: usize,
+    value_length: Option<usize>,
+) -> u32 {
+    if let Some(limit) = value_length {
+        attribute.value.truncate(limit);
+    }
+    if let Some(existing) = attributes.iter_mut().find(|kv| kv.key == attribute.key) {
+        existing.value = attribute.value;
+        return 0;
+    }
+    if attributes.len() >= max {
+        return 1;
+    }
+    attributes.push(attribute);
+    0
+}
+
+/// Applies the limits to a list built elsewhere (a builder's, an event's, a link's): later
+/// duplicates replace earlier values, values are truncated, keys beyond `max` are dropped.
+/// Returns how many were dropped.
+pub(crate) fn limit_attributes(
+    attributes: &mut Vec<KeyValue>,
+    max: usize,
+    value_length: Option<usize>,
+) -> u32 {
+    let needs_dedup = attributes.len() > 1;
+    if !needs_dedup && attributes.len() <= max && value_length.is_none() {
+        return 0;
+    }
+    let incoming = std::mem::take(attributes);
+    attributes.reserve(incoming.len().min(max));
+    let mut dropped = 0;
+    for attribute in incoming {
+        dropped += set_attribute(attributes, attribute, max, value_length);
+    }
+    dropped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replace_truncate_and_drop() {
+        let mut attrs = vec![
+            KeyValue::new("a", "long value"),
+            KeyValue::new("b", 1),
+            KeyValue::new("a", "second"),
+            KeyValue::new("c", 2),
+            KeyValue::new("d", 3),
+        ];
+        let dropped = limit_attributes(&mut attrs, 3, Some(3));
+        assert_eq!(dropped, 1);
+        assert_eq!(
+            attrs,
+            vec![
+                KeyValue::new("a", "sec"),
+                KeyValue::new("b", 1),
+                KeyValue::new("c", 2)
+            ]
+        );
+        assert_eq!(set_attribute(&mut attrs, KeyValue::new("b", 9), 3, None), 0);
+        assert_eq!(attrs[1], KeyValue::new("b", 9));
+        assert_eq!(set_attribute(&mut attrs, KeyValue::new("e", 9), 3, None), 1);
+    }
+}
