@@ -6,6 +6,8 @@
 #![forbid(unsafe_code)]
 
 mod attribute_limits;
+#[cfg(feature = "tracing")]
+pub mod bridge;
 pub mod context;
 pub mod env;
 pub mod error;

@@ -139,15 +139,17 @@ impl<R: Batchable> BatchQueue<R> {
     }
 
     /// Starts the queue with its consumers on a dedicated thread (`otlp-batch-<signal>`)
-    /// running a current-thread runtime: for applications without tokio. The thread ends when
+    /// running a current-thread runtime with its time and IO drivers: for applications without tokio. The thread ends when
     /// the queue is shut down (or dropped and drained).
     pub fn spawn_dedicated(
         config: BatchQueueConfig,
         exporter: Arc<dyn BatchExporter<R>>,
     ) -> Result<Self, BuildError> {
         let shared = Self::build(config, exporter)?;
+        // Every driver compiled in: the time driver for the queue, and the IO driver for an
+        // exporter that opens connections (the OTLP client).
         let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
+            .enable_all()
             .build()?;
         let tasks = Arc::clone(&shared);
         let thread = std::thread::Builder::new()

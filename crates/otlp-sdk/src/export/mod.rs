@@ -20,3 +20,4 @@ pub use worker::ProcessorStats;
 
 /// Re-exported so an exporter can be written without naming `otlp-batch`.
 pub use otlp_batch::{BatchExporter, ExportFailure, FailureKind, PartialSuccess, async_trait};
+pub use otlp_transport::Signal;
