@@ -5,6 +5,7 @@ use crate::value::KeyValue;
 
 /// Sets `attribute` in `attributes` under the limits: an existing key is replaced (not
 /// counted again), a new key beyond `max` is dropped. Returns 1 when it was dropped.
+#[cfg_attr(not(feature = "trace"), allow(dead_code))]
 pub(crate) fn set_attribute(
     attributes: &mut Vec<KeyValue>,
     mut attribute: KeyValue,

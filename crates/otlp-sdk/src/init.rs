@@ -63,6 +63,7 @@ impl Guard {
         self.shutdown_by(deadline)
     }
 
+    #[cfg_attr(not(any(feature = "trace", feature = "logs")), allow(unused_variables))]
     fn shutdown_by(&mut self, deadline: Instant) -> Result<(), SdkError> {
         if std::mem::replace(&mut self.done, true) {
             return Ok(());

@@ -225,6 +225,10 @@ pub const CHARGE_STEP: usize = 256 * 1024;
 /// `false` stops it with [`CompressionError::Stopped`].
 /// The receiver charges the request's memory reservation this way, so a small body that
 /// inflates to a large request is refused while it inflates, not after.
+#[cfg_attr(
+    not(any(feature = "gzip", feature = "zstd", feature = "brotli")),
+    allow(unused_variables)
+)]
 pub fn decompress_charged(
     compression: Compression,
     data: &[u8],

@@ -97,12 +97,18 @@ impl BatchExporter<ExportLogsServiceRequest> for StdoutExporter {
                 .body()
                 .map(|b| b.display().to_string())
                 .unwrap_or_default();
+            let text_severity = &record.log_record.severity_text;
+            let severity = if text_severity.is_empty() {
+                record.severity().as_str_name()
+            } else {
+                text_severity.as_str()
+            };
             text.push_str(&format!(
                 "{} log {} {} {} {body:?} {}\n",
                 rfc3339(record.effective_time_unix_nano()),
                 id_or_dash(record.trace_id()),
                 id_or_dash(record.span_id()),
-                record.severity().as_str_name(),
+                severity,
                 record.attributes().display(),
             ));
         }
