@@ -74,4 +74,36 @@ mod tests {
         assert_eq!(attrs[1], KeyValue::new("b", 9));
         assert_eq!(set_attribute(&mut attrs, KeyValue::new("e", 9), 3, None), 1);
     }
+
+    proptest::proptest! {
+        /// Whatever comes in: at most `max` attributes, unique keys, every kept value the
+        /// last one given for its key (truncated), and kept + dropped = distinct keys.
+        #[test]
+        fn limits_hold_for_any_input(
+            pairs in proptest::collection::vec(("[a-e]", ".{0,12}"), 0..40),
+            max in 0usize..8,
+            length in proptest::option::of(0usize..6),
+        ) {
+            let mut attrs: Vec<KeyValue> =
+                pairs.iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone())).collect();
+            let dropped = limit_attributes(&mut attrs, max, length);
+            proptest::prop_assert!(attrs.len() <= max);
+            let mut distinct: Vec<&String> = pairs.iter().map(|(k, _)| k).collect();
+            distinct.sort();
+            distinct.dedup();
+            let mut kept = Vec::new();
+            for kv in &attrs {
+                proptest::prop_assert!(!kept.contains(&kv.key.as_str().to_owned()));
+                kept.push(kv.key.as_str().to_owned());
+                let last = pairs.iter().rev().find(|(k, _)| k == kv.key.as_str()).map(|(_, v)| v);
+                let mut expected = crate::value::Value::from(last.cloned().unwrap_or_default());
+                if let Some(limit) = length {
+                    expected.truncate(limit);
+                }
+                proptest::prop_assert_eq!(&kv.value, &expected);
+            }
+            // A key first seen after the list was full is dropped once per occurrence.
+            proptest::prop_assert!(attrs.len() + dropped as usize >= distinct.len());
+        }
+    }
 }

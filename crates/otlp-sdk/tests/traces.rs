@@ -372,4 +372,45 @@ fn batches_are_cut_at_the_batch_size_and_full_buffers_drop_and_count() {
         .force_flush(Instant::now() + Duration::from_millis(300))
         .expect_err("not everything can be exported");
     assert!(error.not_exported() > 0, "{error}");
+    let _ = provider.shutdown(Instant::now() + Duration::from_millis(100));
+}
+
+/// An exporter that takes 2 ms per batch.
+#[derive(Debug, Clone, Default)]
+struct Slow(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+#[otlp_sdk::export::async_trait]
+impl otlp_sdk::export::BatchExporter<ExportTraceServiceRequest> for Slow {
+    async fn export(
+        &self,
+        batch: &ExportTraceServiceRequest,
+    ) -> Result<Option<otlp_sdk::export::PartialSuccess>, otlp_sdk::export::ExportFailure> {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        let spans: usize = batch.resource_spans.iter().flat_map(|r| &r.scope_spans).map(|s| s.spans.len()).sum();
+        self.0.fetch_add(spans, std::sync::atomic::Ordering::Relaxed);
+        Ok(None)
+    }
+}
+
+#[test]
+fn blocking_mode_waits_for_room_instead_of_dropping() {
+    let exporter = Slow::default();
+    let settings = BatchSettings {
+        max_queue_size: 10,
+        max_export_batch_size: 5,
+        scheduled_delay: Duration::from_millis(10),
+        full_queue: otlp_sdk::export::FullQueue::Block(Duration::from_secs(5)),
+        ..BatchSettings::spans()
+    };
+    let provider = TracerProvider::builder()
+        .with_batch_exporter_settings(exporter.clone(), settings)
+        .build();
+    let tracer = provider.tracer("t");
+    for _ in 0..300 {
+        tracer.start("s").end();
+    }
+    provider.force_flush(deadline()).expect("flush");
+    let stats = provider.processor_stats()[0];
+    assert_eq!(stats.dropped, 0, "{stats:?}");
+    assert_eq!(exporter.0.load(std::sync::atomic::Ordering::Relaxed), 300);
 }
