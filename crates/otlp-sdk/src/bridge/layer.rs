@@ -72,7 +72,6 @@ impl OtlpLayer {
     }
 
     /// A builder, to set more than the tracer and the logger.
-    #[must_use]
     pub fn builder(tracer: Tracer) -> OtlpLayerBuilder {
         OtlpLayerBuilder {
             layer: Self::new(tracer, None),
@@ -261,21 +260,26 @@ where
         let (number, text) = severity(*metadata.level());
 
         if let (Some(max), Some(span)) = (self.span_events, &span) {
-            let name: Cow<'static, str> = match (&fields.message, logger) {
-                (Some(message), Some(_)) => Cow::Owned(message.clone()),
-                (Some(_), None) => Cow::Owned(fields.message.take().unwrap_or_default()),
-                (None, _) => Cow::Borrowed("event"),
-            };
-            let mut attributes = fields.attributes.clone();
-            attributes.push(KeyValue::new("level", text));
-            let _ = state::with_state(span, |s| {
-                if s.span_events < max {
+            let room = state::with_state(span, |s| s.span_events < max) == Some(true);
+            if room {
+                // Moved when no log record needs them, copied otherwise.
+                let (message, mut attributes) = if logger.is_some() {
+                    (fields.message.clone(), fields.attributes.clone())
+                } else {
+                    (
+                        fields.message.take(),
+                        std::mem::take(&mut fields.attributes),
+                    )
+                };
+                let name = message.map_or(Cow::Borrowed("event"), Cow::Owned);
+                attributes.push(KeyValue::new("level", text));
+                let _ = state::with_state(span, |s| {
                     if let Some(started) = s.started() {
                         started.add_event(name, attributes);
                         s.span_events += 1;
                     }
-                }
-            });
+                });
+            }
         }
 
         let Some(logger) = logger else { return };

@@ -34,7 +34,7 @@ pub(crate) struct Pending {
 
 #[derive(Debug)]
 enum Otel {
-    Pending(Box<Pending>),
+    Pending(Pending),
     /// Taken out by a thread that is starting it.
     Starting,
     Started(Span),
@@ -60,7 +60,7 @@ pub(crate) enum Overflow {
 impl SpanState {
     pub(crate) fn new(pending: Pending, status: StatusFields) -> Self {
         Self {
-            otel: Otel::Pending(Box::new(pending)),
+            otel: Otel::Pending(pending),
             status,
             span_events: 0,
         }
@@ -238,7 +238,7 @@ where
         };
         (pending, state.status.status())
     };
-    let started = start_pending(tracer, *pending, status);
+    let started = start_pending(tracer, pending, status);
     let span_context = started.span_context().clone();
     let leftover = {
         let mut extensions = span.extensions_mut();
@@ -310,7 +310,7 @@ where
     let Some(state) = state else { return };
     match state.otel {
         Otel::Pending(pending) => {
-            let mut started = start_pending(tracer, *pending, state.status.status());
+            let mut started = start_pending(tracer, pending, state.status.status());
             started.end();
         }
         Otel::Started(mut started) => started.end(),
