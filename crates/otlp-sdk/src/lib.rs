@@ -114,6 +114,8 @@ pub mod global;
 mod init;
 #[cfg(feature = "logs")]
 pub mod logs;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 pub mod resource;
 mod scope;
 #[cfg(feature = "trace")]

@@ -398,7 +398,16 @@ impl<T: Encode> Shared<T> {
 
     /// A drain's outcome as the SDK reports it, with the drops since the last report.
     fn outcome(&self, drained: Result<Report, DrainError>) -> Result<(), SdkError> {
-        let dropped = self.unreported_drops.swap(0, Ordering::Relaxed);
+        drain_outcome(drained, self.unreported_drops.swap(0, Ordering::Relaxed))
+    }
+}
+
+/// A queue drain's outcome as the SDK reports it, adding `dropped` items lost before the
+/// queue (a full buffer).
+pub(crate) fn drain_outcome(
+    drained: Result<Report, DrainError>,
+    dropped: u64,
+) -> Result<(), SdkError> {
         let report = match drained {
             Ok(report) => report,
             Err(DrainError::DeadlineExceeded(report)) => {
@@ -428,7 +437,6 @@ impl<T: Encode> Shared<T> {
             dropped,
             message,
         })
-    }
 }
 
 fn queue_config(settings: &BatchSettings, eager: bool) -> BatchQueueConfig {
