@@ -54,6 +54,10 @@ service:
       receivers: [otlp]
       processors: [batch]
       exporters: [otlp]
+    metrics:
+      receivers: [otlp]
+      processors: [batch]
+      exporters: [otlp]
 "#
     )
 }
@@ -258,6 +262,115 @@ async fn sdk_to_rotel_to_collector() {
         .await;
         sink.with(|r| check_arrived(&produced, &r.traces, &r.logs));
         rotel.assert_running();
+        collector.terminate();
+        let status = collector.wait_exit(Duration::from_secs(10)).await;
+        assert_eq!(status.code(), Some(0), "{}", collector.tail());
+    }
+}
+
+/// Records a counter and a histogram in a small program and exports them with a periodic
+/// reader over `protocol`; returns (counter total, histogram count).
+fn run_metrics_program(endpoint: &str, protocol: &str) -> (i64, u64) {
+    use otlp_sdk::metrics::{MeterProvider, PeriodicReader, PeriodicSettings};
+    let env = HashMap::from([
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+    ]);
+    let reader = PeriodicReader::new(
+        otlp_exporter(Signal::Metrics, &env).unwrap(),
+        PeriodicSettings { interval: Duration::from_millis(200), ..PeriodicSettings::default() },
+    )
+    .unwrap();
+    let provider = MeterProvider::builder()
+        .with_resource(Resource::builder().with_service_name("checkout").build())
+        .with_reader(reader)
+        .build();
+    let meter = provider.meter("checkout.http");
+    let requests = meter.u64_counter("http.server.requests").build();
+    let duration = meter.f64_histogram("http.server.request.duration").with_unit("s").build();
+    for i in 0..50_u64 {
+        requests.add(1, &[KeyValue::new("http.route", if i % 2 == 0 { "/a" } else { "/b" })]);
+        duration.record(i as f64 / 100.0, &[]);
+    }
+    provider.shutdown(Instant::now() + Duration::from_secs(10)).expect("metrics exported");
+    (50, 50)
+}
+
+/// The latest cumulative value of each series of `name` at the sink.
+fn latest(r: &Received, name: &str) -> (i64, u64) {
+    use otlp_proto::metrics::v1::{metric::Data, number_data_point::Value};
+    let mut sums: BTreeMap<String, i64> = BTreeMap::new();
+    let mut count = 0;
+    for m in r.metrics.iter().flat_map(|x| &x.resource_metrics).flat_map(|x| &x.scope_metrics).flat_map(|x| &x.metrics) {
+        match &m.data {
+            Some(Data::Sum(s)) if m.name == name => {
+                for p in &s.data_points {
+                    if let Some(Value::AsInt(v)) = p.value {
+                        sums.insert(format!("{:?}", p.attributes), v);
+                    }
+                }
+            }
+            Some(Data::Histogram(h)) if m.name == "http.server.request.duration" => {
+                count = count.max(h.data_points.iter().map(|p| p.count).sum());
+            }
+            _ => {}
+        }
+    }
+    (sums.values().sum(), count)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sdk_metrics_to_collector_and_through_rotel() {
+    for (protocol, via_rotel) in [("grpc", false), ("http/protobuf", false), ("http/json", false), ("grpc", true)] {
+        let rotel = if via_rotel {
+            match support::require(Peer::Rotel) {
+                Some(path) => Some(path),
+                None => continue,
+            }
+        } else {
+            None
+        };
+        let sink = RunningSink::start().await;
+        let (grpc, http) = (free_addr(), free_addr());
+        let dir = temp_dir("sdk-metrics");
+        let path = write(dir.path(), "c.yaml", &collector_config(grpc, http, sink.grpc));
+        let mut collector = start_collector("collector-sdk-metrics", &path, &[]).await;
+        let mut rotel_proc = None;
+        let endpoint = match rotel {
+            None => format!("http://{}", if protocol == "grpc" { grpc } else { http }),
+            Some(rotel) => {
+                let (r_grpc, r_http) = (free_addr(), free_addr());
+                let rotel_dir = temp_dir("sdk-metrics-rotel");
+                let mut command = Command::new(&rotel);
+                command
+                    .arg("start")
+                    .args(["--otlp-grpc-endpoint", &r_grpc.to_string()])
+                    .args(["--otlp-http-endpoint", &r_http.to_string()])
+                    .args(["--exporter", "otlp"])
+                    .args(["--otlp-exporter-endpoint", &format!("http://{grpc}")])
+                    .args(["--otlp-exporter-protocol", "grpc"])
+                    .arg("--disable-batching")
+                    .arg("--pid-file")
+                    .arg(rotel_dir.path().join("rotel.pid"))
+                    .arg("--log-file")
+                    .arg(rotel_dir.path().join("rotel.log"))
+                    .env("NO_PROXY", "*")
+                    .env("no_proxy", "*");
+                let mut proc = Proc::spawn("rotel-sdk-metrics", command);
+                proc.wait_listening(r_grpc, Duration::from_secs(15)).await;
+                rotel_proc = Some((proc, rotel_dir));
+                format!("http://{r_grpc}")
+            }
+        };
+        let p = protocol.to_owned();
+        let expected = tokio::task::spawn_blocking(move || run_metrics_program(&endpoint, &p)).await.unwrap();
+        sink.wait_for("the counter and histogram totals", Duration::from_secs(15), |r| {
+            latest(r, "http.server.requests") == expected
+        })
+        .await;
+        if let Some((mut proc, _dir)) = rotel_proc {
+            proc.assert_running();
+        }
         collector.terminate();
         let status = collector.wait_exit(Duration::from_secs(10)).await;
         assert_eq!(status.code(), Some(0), "{}", collector.tail());

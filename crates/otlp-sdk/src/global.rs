@@ -7,6 +7,8 @@ use otlp_propagation::Propagators;
 
 #[cfg(feature = "logs")]
 use crate::logs::{Logger, LoggerProvider};
+#[cfg(feature = "metrics")]
+use crate::metrics::{Meter, MeterProvider};
 #[cfg(feature = "trace")]
 use crate::trace::{AlwaysOff, Tracer, TracerProvider};
 
@@ -16,6 +18,8 @@ struct Globals {
     tracer_provider: Option<TracerProvider>,
     #[cfg(feature = "logs")]
     logger_provider: Option<LoggerProvider>,
+    #[cfg(feature = "metrics")]
+    meter_provider: Option<MeterProvider>,
     propagators: Option<Arc<Propagators>>,
 }
 
@@ -78,6 +82,30 @@ pub fn logger(name: &str) -> Logger {
     logger_provider()
         .unwrap_or_else(|| LoggerProvider::builder().build())
         .logger(name.to_owned())
+}
+
+/// Installs the global meter provider, returning the previous one.
+#[cfg(feature = "metrics")]
+pub fn set_meter_provider(provider: MeterProvider) -> Option<MeterProvider> {
+    let mut previous = None;
+    write(|g| previous = g.meter_provider.replace(provider));
+    previous
+}
+
+/// The global meter provider, if one is installed.
+#[cfg(feature = "metrics")]
+#[must_use]
+pub fn meter_provider() -> Option<MeterProvider> {
+    read(|g| g.and_then(|g| g.meter_provider.clone()))
+}
+
+/// A meter of the global provider; without one, a meter whose instruments record nothing.
+#[cfg(feature = "metrics")]
+#[must_use]
+pub fn meter(name: &str) -> Meter {
+    meter_provider()
+        .unwrap_or_else(|| MeterProvider::builder().build())
+        .meter(name.to_owned())
 }
 
 /// Installs the global propagators.

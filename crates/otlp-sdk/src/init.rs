@@ -12,6 +12,8 @@ use crate::resource::Resource;
 
 #[cfg(feature = "logs")]
 use crate::logs::{LogRecordLimits, Logger, LoggerProvider};
+#[cfg(feature = "metrics")]
+use crate::metrics::{ExemplarFilter, Meter, MeterProvider, PeriodicReader, PeriodicSettings};
 #[cfg(feature = "trace")]
 use crate::trace::{AlwaysOff, SpanLimits, Tracer, TracerProvider, sampler_from_env};
 
@@ -24,6 +26,8 @@ pub struct Guard {
     tracer_provider: TracerProvider,
     #[cfg(feature = "logs")]
     logger_provider: LoggerProvider,
+    #[cfg(feature = "metrics")]
+    meter_provider: MeterProvider,
     done: bool,
 }
 
@@ -54,6 +58,19 @@ impl Guard {
         self.logger_provider.logger(name)
     }
 
+    /// The meter provider.
+    #[cfg(feature = "metrics")]
+    #[must_use]
+    pub fn meter_provider(&self) -> &MeterProvider {
+        &self.meter_provider
+    }
+
+    /// A meter of the provider.
+    #[cfg(feature = "metrics")]
+    pub fn meter(&self, name: impl Into<String>) -> Meter {
+        self.meter_provider.meter(name)
+    }
+
     /// Flushes and shuts down every provider, returning by `deadline`.
     ///
     /// # Errors
@@ -75,6 +92,8 @@ impl Guard {
         results.push(self.tracer_provider.shutdown(deadline));
         #[cfg(feature = "logs")]
         results.push(self.logger_provider.shutdown(deadline));
+        #[cfg(feature = "metrics")]
+        results.push(self.meter_provider.shutdown(deadline));
         SdkError::combine(
             results
                 .into_iter()
@@ -108,7 +127,8 @@ pub fn init() -> Result<Guard, SdkError> {
 /// | variable | effect |
 /// |---|---|
 /// | `OTEL_SDK_DISABLED=true` | nothing records or exports; spans still propagate context |
-/// | `OTEL_TRACES_EXPORTER`, `OTEL_LOGS_EXPORTER` | `otlp` (default), `console` (stdout), `none` |
+/// | `OTEL_TRACES_EXPORTER`, `OTEL_LOGS_EXPORTER`, `OTEL_METRICS_EXPORTER` | `otlp` (default), `console` (stdout), `none`; metrics also `prometheus` (a pull endpoint on `OTEL_EXPORTER_PROMETHEUS_HOST`:`_PORT`, default localhost:9464) |
+/// | `OTEL_METRIC_EXPORT_INTERVAL`, `_TIMEOUT`, `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`, `OTEL_METRICS_EXEMPLAR_FILTER` | the periodic reader |
 /// | `OTEL_EXPORTER_OTLP_*` | endpoint, protocol, headers, compression, timeout, TLS |
 /// | `OTEL_TRACES_SAMPLER`, `_ARG` | the sampler (default `parentbased_always_on`) |
 /// | `OTEL_BSP_*`, `OTEL_BLRP_*` | the batch processors |
@@ -170,6 +190,28 @@ pub fn init_with(env: &dyn Env) -> Result<Guard, SdkError> {
             }
         }
     };
+    #[cfg(feature = "metrics")]
+    let meter_provider = {
+        let builder = MeterProvider::builder().with_resource(resource.clone());
+        if disabled {
+            builder.build()
+        } else {
+            let builder = builder.with_exemplar_filter(ExemplarFilter::from_env(env));
+            let settings = PeriodicSettings::from_env(env);
+            match metrics_exporter_kind(env) {
+                MetricsExporter::None => builder.build(),
+                MetricsExporter::Console => builder
+                    .with_reader(PeriodicReader::new(crate::export::StdoutExporter::new(), settings)?)
+                    .build(),
+                MetricsExporter::Otlp => builder
+                    .with_reader(PeriodicReader::new(otlp(Signal::Metrics, env)?, settings)?)
+                    .build(),
+                MetricsExporter::Prometheus => builder
+                    .with_reader(crate::metrics::PrometheusReader::from_env(env)?)
+                    .build(),
+            }
+        }
+    };
     let _ = resource;
 
     global::set_propagators(propagators);
@@ -177,11 +219,15 @@ pub fn init_with(env: &dyn Env) -> Result<Guard, SdkError> {
     global::set_tracer_provider(tracer_provider.clone());
     #[cfg(feature = "logs")]
     global::set_logger_provider(logger_provider.clone());
+    #[cfg(feature = "metrics")]
+    global::set_meter_provider(meter_provider.clone());
     Ok(Guard {
         #[cfg(feature = "trace")]
         tracer_provider,
         #[cfg(feature = "logs")]
         logger_provider,
+        #[cfg(feature = "metrics")]
+        meter_provider,
         done: false,
     })
 }
@@ -207,6 +253,33 @@ fn exporter_kind(env: &dyn Env, key: &str) -> Exporter {
         }
     }
     Exporter::Otlp
+}
+
+#[cfg(feature = "metrics")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MetricsExporter {
+    Otlp,
+    Console,
+    Prometheus,
+    None,
+}
+
+#[cfg(feature = "metrics")]
+fn metrics_exporter_kind(env: &dyn Env) -> MetricsExporter {
+    let key = "OTEL_METRICS_EXPORTER";
+    let Some(raw) = env.get(key) else {
+        return MetricsExporter::Otlp;
+    };
+    for name in raw.split(',').map(str::trim) {
+        match name {
+            "otlp" => return MetricsExporter::Otlp,
+            "console" => return MetricsExporter::Console,
+            "prometheus" => return MetricsExporter::Prometheus,
+            "none" => return MetricsExporter::None,
+            _ => invalid(key, name, "otlp, prometheus, console or none"),
+        }
+    }
+    MetricsExporter::Otlp
 }
 
 #[cfg(feature = "otlp")]

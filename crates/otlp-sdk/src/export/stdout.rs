@@ -115,3 +115,52 @@ impl BatchExporter<ExportLogsServiceRequest> for StdoutExporter {
         self.write(&text)
     }
 }
+
+#[async_trait]
+impl BatchExporter<otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest>
+    for StdoutExporter
+{
+    async fn export(
+        &self,
+        batch: &otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest,
+    ) -> Result<Option<PartialSuccess>, ExportFailure> {
+        use otlp_proto::metrics::v1::{metric::Data, number_data_point::Value};
+        let mut text = String::new();
+        let number = |v: &Option<Value>| match v {
+            Some(Value::AsInt(i)) => i.to_string(),
+            Some(Value::AsDouble(d)) => d.to_string(),
+            None => "-".to_owned(),
+        };
+        for m in batch
+            .resource_metrics
+            .iter()
+            .flat_map(|r| &r.scope_metrics)
+            .flat_map(|s| &s.metrics)
+        {
+            let mut line = |time: u64, kind: &str, attributes: &[otlp_proto::common::v1::KeyValue], value: String| {
+                text.push_str(&format!(
+                    "{} metric {} {kind} {} {value} {}\n",
+                    rfc3339(time),
+                    m.name,
+                    attributes.display(),
+                    m.unit
+                ));
+            };
+            match &m.data {
+                Some(Data::Sum(s)) => s.data_points.iter().for_each(|p| line(p.time_unix_nano, "sum", &p.attributes, number(&p.value))),
+                Some(Data::Gauge(g)) => g.data_points.iter().for_each(|p| line(p.time_unix_nano, "gauge", &p.attributes, number(&p.value))),
+                Some(Data::Histogram(h)) => h.data_points.iter().for_each(|p| {
+                    line(p.time_unix_nano, "histogram", &p.attributes, format!("count={} sum={}", p.count, p.sum.unwrap_or(0.0)));
+                }),
+                Some(Data::ExponentialHistogram(h)) => h.data_points.iter().for_each(|p| {
+                    line(p.time_unix_nano, "exponential_histogram", &p.attributes, format!("count={} sum={} scale={}", p.count, p.sum.unwrap_or(0.0), p.scale));
+                }),
+                Some(Data::Summary(s)) => s.data_points.iter().for_each(|p| {
+                    line(p.time_unix_nano, "summary", &p.attributes, format!("count={} sum={}", p.count, p.sum));
+                }),
+                None => {}
+            }
+        }
+        self.write(&text)
+    }
+}

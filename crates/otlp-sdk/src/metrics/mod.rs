@@ -10,6 +10,8 @@ mod exemplar;
 mod instrument;
 mod meter;
 mod pipeline;
+pub mod prometheus;
+mod prometheus_reader;
 mod provider;
 mod reader;
 mod stream;
@@ -23,6 +25,7 @@ pub use instrument::{
     InstrumentKind, Number, Observable, Observer, UpDownCounter,
 };
 pub use meter::{InstrumentBuilder, Meter, ObservableBuilder};
+pub use prometheus_reader::PrometheusReader;
 pub use provider::{DEFAULT_CARDINALITY_LIMIT, MeterProvider, MeterProviderBuilder};
 pub use reader::{ManualReader, MetricReader, MetricsCollector, PeriodicReader, PeriodicSettings};
 pub use view::View;
