@@ -108,12 +108,17 @@ mod otel {
         }
     }
 
+    /// An exporter that keeps what it is given as OTLP bytes.
+    pub(super) fn to_otlp(out: Arc<Mutex<Vec<Vec<u8>>>>, delta: bool) -> impl PushMetricExporter {
+        ToOtlp {
+            temporality: if delta { Temporality::Delta } else { Temporality::Cumulative },
+            out,
+        }
+    }
+
     pub(super) fn program(delta: bool) -> Vec<ExportMetricsServiceRequest> {
         let out = Arc::new(Mutex::new(Vec::new()));
-        let exporter = ToOtlp {
-            temporality: if delta { Temporality::Delta } else { Temporality::Cumulative },
-            out: Arc::clone(&out),
-        };
+        let exporter = to_otlp(Arc::clone(&out), delta);
         let reader = PeriodicReader::builder(exporter).with_interval(Duration::from_secs(3600)).build();
         let provider = SdkMeterProvider::builder()
             .with_resource(Resource::builder().with_service_name("diff").build())
@@ -239,4 +244,92 @@ fn opentelemetry_proto_decodes_our_metrics() {
         assert_eq!(decoded.encode_to_vec(), bytes, "nothing lost either way");
     }
     assert!(start.elapsed() < Duration::from_secs(5));
+}
+
+/// SplitMix64: fixed-seed values, the same on every run.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn unit(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Base-2 exponential histograms, chosen by a view in each SDK, over the same values.
+#[test]
+fn exponential_histograms_match_opentelemetry_rust() {
+    use opentelemetry::metrics::MeterProvider as _;
+    use opentelemetry_sdk::metrics::{Instrument, SdkMeterProvider, Stream};
+
+    let mut rng = SplitMix(7);
+    let uniform: Vec<f64> = (0..1000).map(|_| rng.unit() * 1000.0).collect();
+    let log_uniform: Vec<f64> = (0..1000).map(|_| 10f64.powf(rng.unit() * 12.0 - 6.0)).collect();
+    let with_zeros: Vec<f64> = (0..1000).map(|i| if i % 5 == 0 { 0.0 } else { rng.unit() * 50.0 }).collect();
+    for (values, max_size, max_scale) in [
+        (&uniform, 160_usize, 20_i8),
+        (&log_uniform, 160, 20),
+        (&with_zeros, 160, 20),
+        (&log_uniform, 4, 20),
+        (&uniform, 160, 5),
+    ] {
+        // Ours.
+        let reader = otlp_sdk::metrics::ManualReader::default();
+        let provider = otlp_sdk::metrics::MeterProvider::builder()
+            .with_reader(reader.clone())
+            .with_view(otlp_sdk::metrics::View::named("h").aggregation(
+                otlp_sdk::metrics::Aggregation::Base2ExponentialHistogram {
+                    max_size,
+                    max_scale,
+                    record_min_max: true,
+                },
+            ))
+            .build();
+        let h = provider.meter("m").f64_histogram("h").build();
+        for v in values {
+            h.record(*v, &[]);
+        }
+        let ours = reader.collect().unwrap();
+
+        // Theirs, through opentelemetry-proto's transform.
+        let out = Arc::new(Mutex::new(Vec::new()));
+        let exporter = otel::to_otlp(Arc::clone(&out), false);
+        let view = move |i: &Instrument| {
+            (i.name() == "h").then(|| {
+                Stream::builder()
+                    .with_aggregation(opentelemetry_sdk::metrics::Aggregation::Base2ExponentialHistogram {
+                        max_size: max_size as u32,
+                        max_scale,
+                        record_min_max: true,
+                    })
+                    .build()
+                    .unwrap()
+            })
+        };
+        let theirs_provider = SdkMeterProvider::builder()
+            .with_periodic_exporter(exporter)
+            .with_view(view)
+            .build();
+        let th = theirs_provider.meter("m").f64_histogram("h").build();
+        for v in values {
+            th.record(*v, &[]);
+        }
+        theirs_provider.force_flush().unwrap();
+        let theirs = ExportMetricsServiceRequest::decode(out.lock().unwrap()[0].as_slice()).unwrap();
+
+        let point = |r: &ExportMetricsServiceRequest| {
+            let m = &r.resource_metrics[0].scope_metrics[0].metrics[0];
+            let Some(metric::Data::ExponentialHistogram(e)) = &m.data else { panic!("{m:?}") };
+            let mut p = e.data_points[0].clone();
+            p.start_time_unix_nano = 0;
+            p.time_unix_nano = 0;
+            p
+        };
+        let (a, b) = (point(&ours), point(&theirs));
+        assert_eq!(a.count, values.len() as u64);
+        assert_eq!(a, b, "max_size {max_size}, max_scale {max_scale}");
+    }
 }
