@@ -339,3 +339,37 @@ fn the_periodic_reader_exports_on_flush_and_shutdown() {
     assert_eq!(int(&numbers(metric(&requests[1], "c").unwrap())[0]), 7);
     assert!(provider.shutdown(Instant::now()).is_err());
 }
+
+#[test]
+fn process_metrics_agree_with_proc() {
+    let reader = ManualReader::default();
+    let provider = provider(&[&reader]);
+    otlp_sdk::metrics::process::register(&provider.meter("process"));
+    let _files: Vec<std::fs::File> = (0..5).map(|_| std::fs::File::open("/proc/self/status").unwrap()).collect();
+    let busy = Instant::now();
+    let mut x = 0_u64;
+    while busy.elapsed() < Duration::from_millis(300) {
+        x = x.wrapping_mul(31).wrapping_add(7);
+    }
+    std::hint::black_box(x);
+    let request = reader.collect().unwrap();
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let field = |name: &str| -> i64 {
+        status.lines().find_map(|l| l.strip_prefix(name)).unwrap().split_whitespace().next().unwrap().parse().unwrap()
+    };
+    let rss = int(&numbers(metric(&request, "process.memory.usage").unwrap())[0]);
+    assert!(rss > 0 && (rss - field("VmRSS:") * 1024).abs() < 64 << 20, "rss {rss}");
+    let threads = int(&numbers(metric(&request, "process.thread.count").unwrap())[0]);
+    assert!(threads >= 1 && (threads - field("Threads:")).abs() <= 8, "threads {threads}");
+    let fds = int(&numbers(metric(&request, "process.unix.file_descriptor.count").unwrap())[0]);
+    let now = std::fs::read_dir("/proc/self/fd").unwrap().count() as i64;
+    assert!(fds >= 5 + 3 && (fds - now).abs() <= 4, "fds {fds} vs {now}");
+    let cpu = metric(&request, "process.cpu.time").unwrap();
+    assert_eq!(cpu.unit, "s");
+    let user: f64 = numbers(cpu)
+        .iter()
+        .filter(|p| attr(&p.attributes) == vec!["cpu.mode=Some(StringValue(\"user\"))"])
+        .map(double)
+        .sum();
+    assert!(user >= 0.2, "300 ms of busy loop shows as user CPU time: {user}");
+}

@@ -10,6 +10,7 @@ mod exemplar;
 mod instrument;
 mod meter;
 mod pipeline;
+pub mod process;
 pub mod prometheus;
 mod prometheus_reader;
 mod provider;
