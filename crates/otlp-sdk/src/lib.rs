@@ -12,6 +12,13 @@
 //! - [`logs`] (feature `logs`): [`LoggerProvider`](logs::LoggerProvider) →
 //!   [`Logger`](logs::Logger) → [`LogRecord`](logs::LogRecord), which takes its trace and span
 //!   id from the current context; simple and batch log record processors.
+//! - [`metrics`] (feature `metrics`): [`MeterProvider`](metrics::MeterProvider) →
+//!   [`Meter`](metrics::Meter) → counters, up-down counters, histograms, gauges, their
+//!   observable forms and bound instruments; sum, last-value, explicit-bucket and base-2
+//!   exponential aggregation; attribute sets equal in any order; a cardinality limit with the
+//!   `otel.metric.overflow` series; cumulative, delta and low-memory temporality; views;
+//!   exemplars with the trace and span of the measurement; periodic, manual and Prometheus
+//!   pull readers; opt-in process metrics.
 //! - [`context`]: the current context (one type, [`otlp_propagation::Context`], in process and
 //!   on the wire): [`attach`] guards for a thread, [`FutureExt::with_context`] across `.await`
 //!   on any executor.
@@ -94,6 +101,7 @@
 //!
 //! - `trace` (default): spans.
 //! - `logs` (default): log records.
+//! - `metrics` (default): instruments, aggregation, readers.
 //! - `otlp` (default): the OTLP exporter's extras (OTLP/JSON, gzip, TLS) and
 //!   [`export::otlp_exporter`]. Without it, export goes to your own or the built-in
 //!   in-memory and stdout exporters.
