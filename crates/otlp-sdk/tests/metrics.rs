@@ -373,3 +373,43 @@ fn process_metrics_agree_with_proc() {
         .sum();
     assert!(user >= 0.2, "300 ms of busy loop shows as user CPU time: {user}");
 }
+
+/// A plain HTTP/1.1 GET over loopback; returns the body.
+fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    response.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default()
+}
+
+#[test]
+fn the_prometheus_reader_serves_what_is_recorded() {
+    let reader = otlp_sdk::metrics::PrometheusReader::bind(([127, 0, 0, 1], 0).into()).unwrap();
+    let addr = reader.local_addr();
+    let provider = MeterProvider::builder()
+        .with_resource(Resource::new([KeyValue::new("service.name", "shop")]))
+        .with_reader(reader)
+        .build();
+    let meter = provider.meter("shop.http");
+    let requests = meter.u64_counter("http.server.requests").with_description("Requests.").build();
+    let duration = meter.f64_histogram("http.server.request.duration").with_unit("s").with_boundaries(vec![0.1, 1.0]).build();
+    requests.add(3, &[KeyValue::new("http.route", "/cart")]);
+    duration.record(0.05, &[]);
+    duration.record(0.5, &[]);
+    let body = http_get(addr, "/metrics");
+    assert!(body.contains("# TYPE http_server_requests_total counter"), "{body}");
+    let line = body.lines().find(|l| l.starts_with("http_server_requests_total{")).unwrap();
+    assert!(line.contains("http_route=\"/cart\"") && line.contains("otel_scope_name=\"shop.http\"") && line.ends_with(" 3"), "{line}");
+    assert!(body.lines().any(|l| l.starts_with("http_server_request_duration_seconds_bucket{") && l.contains("le=\"0.1\"") && l.ends_with(" 1")), "{body}");
+    assert!(body.lines().any(|l| l.starts_with("http_server_request_duration_seconds_count") && l.ends_with(" 2")), "{body}");
+    assert!(body.lines().any(|l| l.starts_with("target_info{") && l.contains("service_name=\"shop\"")), "{body}");
+    // Scrapes are cumulative: the next one adds up.
+    requests.add(2, &[KeyValue::new("http.route", "/cart")]);
+    let body = http_get(addr, "/metrics");
+    assert!(body.lines().any(|l| l.starts_with("http_server_requests_total{") && l.ends_with(" 5")), "{body}");
+    provider.shutdown(Instant::now() + Duration::from_secs(2)).unwrap();
+    assert!(std::net::TcpStream::connect(addr).is_err(), "shutdown closes the endpoint");
+}

@@ -1,13 +1,41 @@
-//! TEMPORARY STUB (replaced by the Prometheus module).
-#![allow(missing_docs, dead_code, unreachable_pub)]
-use std::net::SocketAddr;
-use std::sync::Arc;
-use otlp_proto::metrics::v1::ResourceMetrics;
-#[derive(Clone, Debug, Default)]
-pub struct TextOptions;
-pub struct PrometheusServer { addr: SocketAddr }
-impl PrometheusServer {
-    pub fn bind(addr: SocketAddr, _source: Arc<dyn Fn() -> Vec<ResourceMetrics> + Send + Sync>, _options: TextOptions) -> std::io::Result<Self> { Ok(Self { addr }) }
-    pub fn local_addr(&self) -> SocketAddr { self.addr }
-    pub fn shutdown(self) {}
-}
+//! A Prometheus pull exporter: OTLP metrics in the Prometheus text exposition format 0.0.4,
+//! served over HTTP.
+//!
+//! - [`encode_text`] turns [`ResourceMetrics`](otlp_proto::metrics::v1::ResourceMetrics) into
+//!   the text a scrape returns, following the OpenTelemetry specification's "Prometheus and
+//!   OpenMetrics Compatibility" (OTLP → Prometheus) and its Prometheus exporter
+//!   (`metrics/sdk_exporters/prometheus.md`): name and label translation, unit and `_total`
+//!   suffixes, scope labels, a `target_info` metric for the resource. [`TextOptions`] holds
+//!   the exporter's `without_*` switches.
+//! - [`PrometheusServer`] serves `GET /metrics` from a listener and threads of its own
+//!   (`std::net`, no async runtime), calling a source of metrics on every scrape.
+//!
+//! The exporter's reader must collect with cumulative temporality: delta sums and
+//! histograms are dropped, and so are exponential histograms, which the text format 0.0.4
+//! cannot carry ([`EncodeStats`] counts what was left out).
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! # use otlp_sdk::metrics::prometheus::{PrometheusServer, TextOptions};
+//!
+//! let source = Arc::new(|| Vec::new()); // e.g. a manual reader's collect()
+//! let server = PrometheusServer::bind(
+//!     "127.0.0.1:9464".parse().unwrap(),
+//!     source,
+//!     TextOptions::default(),
+//! )?;
+//! // … scrape http://127.0.0.1:9464/metrics …
+//! server.shutdown();
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+mod names;
+mod server;
+mod text;
+mod values;
+
+#[cfg(test)]
+mod tests;
+
+pub use server::{CONTENT_TYPE, MetricsSource, PrometheusServer};
+pub use text::{EncodeStats, TextOptions, encode_text, encode_text_with_stats};
