@@ -87,7 +87,10 @@ fn run_program(endpoint: &str, protocol: &str, requests: usize) -> Produced {
     };
     let tracer_provider = TracerProvider::builder()
         .with_resource(resource.clone())
-        .with_batch_exporter_settings(otlp_exporter(Signal::Traces, &env).unwrap(), settings.clone())
+        .with_batch_exporter_settings(
+            otlp_exporter(Signal::Traces, &env).unwrap(),
+            settings.clone(),
+        )
         .try_build()
         .unwrap();
     let logger_provider = LoggerProvider::builder()
@@ -98,12 +101,16 @@ fn run_program(endpoint: &str, protocol: &str, requests: usize) -> Produced {
     let tracer = tracer_provider.tracer("checkout.http");
     let logger = logger_provider.logger("checkout.http");
 
-    let mut produced = Produced { spans: BTreeMap::new(), logs: Vec::new() };
+    let mut produced = Produced {
+        spans: BTreeMap::new(),
+        logs: Vec::new(),
+    };
     let mut note = |span: &otlp_sdk::trace::Span, name: &str, parent: [u8; 8]| {
         let sc = span.span_context();
-        produced
-            .spans
-            .insert(sc.span_id().to_bytes(), (name.to_owned(), parent, sc.trace_id().to_bytes()));
+        produced.spans.insert(
+            sc.span_id().to_bytes(),
+            (name.to_owned(), parent, sc.trace_id().to_bytes()),
+        );
     };
     for i in 0..requests {
         let mut root = tracer
@@ -124,40 +131,72 @@ fn run_program(endpoint: &str, protocol: &str, requests: usize) -> Produced {
                     .with_severity(SeverityNumber::Info, "INFO")
                     .with_body(body.clone()),
             );
-            produced.logs.push((body, child.span_context().span_id().to_bytes()));
+            produced
+                .logs
+                .push((body, child.span_context().span_id().to_bytes()));
             child.set_status(Status::Ok);
         }
         root.end();
     }
     let deadline = Instant::now() + Duration::from_secs(10);
-    tracer_provider.shutdown(deadline).expect("every span exported");
-    logger_provider.shutdown(deadline).expect("every log record exported");
+    tracer_provider
+        .shutdown(deadline)
+        .expect("every span exported");
+    logger_provider
+        .shutdown(deadline)
+        .expect("every log record exported");
     produced
 }
 
-fn check_arrived(produced: &Produced, traces: &[ExportTraceServiceRequest], logs: &[ExportLogsServiceRequest]) {
+fn check_arrived(
+    produced: &Produced,
+    traces: &[ExportTraceServiceRequest],
+    logs: &[ExportLogsServiceRequest],
+) {
     let mut seen = BTreeMap::new();
     for rs in traces.iter().flat_map(|r| &r.resource_spans) {
         let resource = rs.resource.as_ref().expect("resource");
-        assert_eq!(resource.attributes.get_str("service.name"), Some("checkout"));
-        assert_eq!(resource.attributes.get_str("deployment.environment.name"), Some("e2e"));
-        assert_eq!(resource.attributes.get_str("telemetry.sdk.language"), Some("rust"));
+        assert_eq!(
+            resource.attributes.get_str("service.name"),
+            Some("checkout")
+        );
+        assert_eq!(
+            resource.attributes.get_str("deployment.environment.name"),
+            Some("e2e")
+        );
+        assert_eq!(
+            resource.attributes.get_str("telemetry.sdk.language"),
+            Some("rust")
+        );
         for ss in &rs.scope_spans {
-            assert_eq!(ss.scope.as_ref().map(|s| s.name.as_str()), Some("checkout.http"));
+            assert_eq!(
+                ss.scope.as_ref().map(|s| s.name.as_str()),
+                Some("checkout.http")
+            );
             for span in &ss.spans {
                 let id: [u8; 8] = span.span_id.as_slice().try_into().expect("span id");
                 let parent: [u8; 8] = if span.parent_span_id.is_empty() {
                     [0; 8]
                 } else {
-                    span.parent_span_id.as_slice().try_into().expect("parent id")
+                    span.parent_span_id
+                        .as_slice()
+                        .try_into()
+                        .expect("parent id")
                 };
                 let trace: [u8; 16] = span.trace_id.as_slice().try_into().expect("trace id");
                 assert!(span.end_time_unix_nano >= span.start_time_unix_nano);
-                assert!(seen.insert(id, (span.name.clone(), parent, trace)).is_none(), "duplicate span");
+                assert!(
+                    seen.insert(id, (span.name.clone(), parent, trace))
+                        .is_none(),
+                    "duplicate span"
+                );
             }
         }
     }
-    assert_eq!(&seen, &produced.spans, "every span, with its name, parent and trace");
+    assert_eq!(
+        &seen, &produced.spans,
+        "every span, with its name, parent and trace"
+    );
 
     let mut records = Vec::new();
     for rl in logs.iter().flat_map(|r| &r.resource_logs) {
@@ -168,7 +207,10 @@ fn check_arrived(produced: &Produced, traces: &[ExportTraceServiceRequest], logs
             };
             let span: [u8; 8] = record.span_id.as_slice().try_into().expect("span id");
             let (_, _, trace) = &produced.spans[&span];
-            assert_eq!(record.trace_id, trace, "log record correlated with its trace");
+            assert_eq!(
+                record.trace_id, trace,
+                "log record correlated with its trace"
+            );
             records.push((body, span));
         }
     }
@@ -182,18 +224,41 @@ async fn through_collector(protocol: &str, use_http: bool) {
     let sink = RunningSink::start().await;
     let (grpc, http) = (free_addr(), free_addr());
     let dir = temp_dir("sdk-e2e");
-    let path = write(dir.path(), "c.yaml", &collector_config(grpc, http, sink.grpc));
-    let mut collector = start_collector(&format!("collector-sdk-{}", protocol.replace('/', "-")), &path, &[]).await;
+    let path = write(
+        dir.path(),
+        "c.yaml",
+        &collector_config(grpc, http, sink.grpc),
+    );
+    let mut collector = start_collector(
+        &format!("collector-sdk-{}", protocol.replace('/', "-")),
+        &path,
+        &[],
+    )
+    .await;
     let endpoint = format!("http://{}", if use_http { http } else { grpc });
     let protocol_owned = protocol.to_owned();
     let produced = tokio::task::spawn_blocking(move || run_program(&endpoint, &protocol_owned, 20))
         .await
         .unwrap();
     let (n_spans, n_logs) = (produced.spans.len(), produced.logs.len());
-    sink.wait_for("every span and record at the sink", Duration::from_secs(15), |r| {
-        r.traces.iter().map(|t| t.resource_spans.iter().flat_map(|rs| &rs.scope_spans).map(|s| s.spans.len()).sum::<usize>()).sum::<usize>() >= n_spans
-            && r.records >= n_logs
-    })
+    sink.wait_for(
+        "every span and record at the sink",
+        Duration::from_secs(15),
+        |r| {
+            r.traces
+                .iter()
+                .map(|t| {
+                    t.resource_spans
+                        .iter()
+                        .flat_map(|rs| &rs.scope_spans)
+                        .map(|s| s.spans.len())
+                        .sum::<usize>()
+                })
+                .sum::<usize>()
+                >= n_spans
+                && r.records >= n_logs
+        },
+    )
     .await;
     sink.with(|r| check_arrived(&produced, &r.traces, &r.logs));
     collector.terminate();
@@ -223,7 +288,11 @@ async fn sdk_to_rotel_to_collector() {
         let sink = RunningSink::start().await;
         let (grpc, http) = (free_addr(), free_addr());
         let dir = temp_dir("sdk-rotel");
-        let path = write(dir.path(), "c.yaml", &collector_config(grpc, http, sink.grpc));
+        let path = write(
+            dir.path(),
+            "c.yaml",
+            &collector_config(grpc, http, sink.grpc),
+        );
         let mut collector = start_collector("collector-sdk-rotel", &path, &[]).await;
         let (r_grpc, r_http) = (free_addr(), free_addr());
         let rotel_dir = temp_dir("sdk-rotel-run");
@@ -245,7 +314,10 @@ async fn sdk_to_rotel_to_collector() {
         let mut rotel = Proc::spawn("rotel-sdk", command);
         rotel.wait_listening(r_grpc, Duration::from_secs(15)).await;
         rotel.wait_listening(r_http, Duration::from_secs(15)).await;
-        let endpoint = format!("http://{}", if protocol == "grpc" { r_grpc } else { r_http });
+        let endpoint = format!(
+            "http://{}",
+            if protocol == "grpc" { r_grpc } else { r_http }
+        );
         let produced = tokio::task::spawn_blocking(move || run_program(&endpoint, protocol, 10))
             .await
             .unwrap();
@@ -254,7 +326,13 @@ async fn sdk_to_rotel_to_collector() {
             "every span and record through rotel",
             Duration::from_secs(20),
             |r| {
-                r.traces.iter().flat_map(|t| &t.resource_spans).flat_map(|rs| &rs.scope_spans).map(|s| s.spans.len()).sum::<usize>() >= n_spans
+                r.traces
+                    .iter()
+                    .flat_map(|t| &t.resource_spans)
+                    .flat_map(|rs| &rs.scope_spans)
+                    .map(|s| s.spans.len())
+                    .sum::<usize>()
+                    >= n_spans
                     && r.records >= n_logs
             },
             || format!("{}\n{}", rotel.tail(), collector.tail()),
@@ -278,7 +356,10 @@ fn run_metrics_program(endpoint: &str, protocol: &str) -> (i64, u64) {
     ]);
     let reader = PeriodicReader::new(
         otlp_exporter(Signal::Metrics, &env).unwrap(),
-        PeriodicSettings { interval: Duration::from_millis(200), ..PeriodicSettings::default() },
+        PeriodicSettings {
+            interval: Duration::from_millis(200),
+            ..PeriodicSettings::default()
+        },
     )
     .unwrap();
     let provider = MeterProvider::builder()
@@ -287,12 +368,23 @@ fn run_metrics_program(endpoint: &str, protocol: &str) -> (i64, u64) {
         .build();
     let meter = provider.meter("checkout.http");
     let requests = meter.u64_counter("http.server.requests").build();
-    let duration = meter.f64_histogram("http.server.request.duration").with_unit("s").build();
+    let duration = meter
+        .f64_histogram("http.server.request.duration")
+        .with_unit("s")
+        .build();
     for i in 0..50_u64 {
-        requests.add(1, &[KeyValue::new("http.route", if i % 2 == 0 { "/a" } else { "/b" })]);
+        requests.add(
+            1,
+            &[KeyValue::new(
+                "http.route",
+                if i % 2 == 0 { "/a" } else { "/b" },
+            )],
+        );
         duration.record(i as f64 / 100.0, &[]);
     }
-    provider.shutdown(Instant::now() + Duration::from_secs(10)).expect("metrics exported");
+    provider
+        .shutdown(Instant::now() + Duration::from_secs(10))
+        .expect("metrics exported");
     (50, 50)
 }
 
@@ -301,7 +393,13 @@ fn latest(r: &Received, name: &str) -> (i64, u64) {
     use otlp_proto::metrics::v1::{metric::Data, number_data_point::Value};
     let mut sums: BTreeMap<String, i64> = BTreeMap::new();
     let mut count = 0;
-    for m in r.metrics.iter().flat_map(|x| &x.resource_metrics).flat_map(|x| &x.scope_metrics).flat_map(|x| &x.metrics) {
+    for m in r
+        .metrics
+        .iter()
+        .flat_map(|x| &x.resource_metrics)
+        .flat_map(|x| &x.scope_metrics)
+        .flat_map(|x| &x.metrics)
+    {
         match &m.data {
             Some(Data::Sum(s)) if m.name == name => {
                 for p in &s.data_points {
@@ -321,7 +419,12 @@ fn latest(r: &Received, name: &str) -> (i64, u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sdk_metrics_to_collector_and_through_rotel() {
-    for (protocol, via_rotel) in [("grpc", false), ("http/protobuf", false), ("http/json", false), ("grpc", true)] {
+    for (protocol, via_rotel) in [
+        ("grpc", false),
+        ("http/protobuf", false),
+        ("http/json", false),
+        ("grpc", true),
+    ] {
         let rotel = if via_rotel {
             match support::require(Peer::Rotel) {
                 Some(path) => Some(path),
@@ -333,7 +436,11 @@ async fn sdk_metrics_to_collector_and_through_rotel() {
         let sink = RunningSink::start().await;
         let (grpc, http) = (free_addr(), free_addr());
         let dir = temp_dir("sdk-metrics");
-        let path = write(dir.path(), "c.yaml", &collector_config(grpc, http, sink.grpc));
+        let path = write(
+            dir.path(),
+            "c.yaml",
+            &collector_config(grpc, http, sink.grpc),
+        );
         let mut collector = start_collector("collector-sdk-metrics", &path, &[]).await;
         let mut rotel_proc = None;
         let endpoint = match rotel {
@@ -363,10 +470,14 @@ async fn sdk_metrics_to_collector_and_through_rotel() {
             }
         };
         let p = protocol.to_owned();
-        let expected = tokio::task::spawn_blocking(move || run_metrics_program(&endpoint, &p)).await.unwrap();
-        sink.wait_for("the counter and histogram totals", Duration::from_secs(15), |r| {
-            latest(r, "http.server.requests") == expected
-        })
+        let expected = tokio::task::spawn_blocking(move || run_metrics_program(&endpoint, &p))
+            .await
+            .unwrap();
+        sink.wait_for(
+            "the counter and histogram totals",
+            Duration::from_secs(15),
+            |r| latest(r, "http.server.requests") == expected,
+        )
         .await;
         if let Some((mut proc, _dir)) = rotel_proc {
             proc.assert_running();

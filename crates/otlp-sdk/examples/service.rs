@@ -19,7 +19,11 @@ fn main() -> Result<(), otlp_sdk::SdkError> {
         let _current = request.attach();
         let mut db = tracer.span("INSERT orders").kind(SpanKind::Client).start();
         db.set_attribute(("db.system.name", "postgresql"));
-        logger.emit(LogRecord::new().with_severity(SeverityNumber::Info, "INFO").with_body("order stored"));
+        logger.emit(
+            LogRecord::new()
+                .with_severity(SeverityNumber::Info, "INFO")
+                .with_body("order stored"),
+        );
         db.end();
         request.set_status(Status::Ok);
     }

@@ -81,12 +81,13 @@ impl Guard {
     }
 
     #[cfg_attr(not(any(feature = "trace", feature = "logs")), allow(unused_variables))]
+    #[allow(clippy::vec_init_then_push)] // pushes under cfg
     fn shutdown_by(&mut self, deadline: Instant) -> Result<(), SdkError> {
         if std::mem::replace(&mut self.done, true) {
             return Ok(());
         }
         global::reset();
-        #[allow(unused_mut, clippy::vec_init_then_push)]
+        #[allow(unused_mut)]
         let mut results = Vec::new();
         #[cfg(feature = "trace")]
         results.push(self.tracer_provider.shutdown(deadline));
@@ -201,7 +202,10 @@ pub fn init_with(env: &dyn Env) -> Result<Guard, SdkError> {
             match metrics_exporter_kind(env) {
                 MetricsExporter::None => builder.build(),
                 MetricsExporter::Console => builder
-                    .with_reader(PeriodicReader::new(crate::export::StdoutExporter::new(), settings)?)
+                    .with_reader(PeriodicReader::new(
+                        crate::export::StdoutExporter::new(),
+                        settings,
+                    )?)
                     .build(),
                 MetricsExporter::Otlp => builder
                     .with_reader(PeriodicReader::new(otlp(Signal::Metrics, env)?, settings)?)

@@ -1,6 +1,8 @@
 //! Flush and shutdown return by their deadline, from any thread or runtime flavour, with the
 //! destination down or hanging, and say what was not exported.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
@@ -102,7 +104,11 @@ fn flush_with_the_destination_down_returns_by_its_deadline() {
     let error = provider
         .force_flush(started + Duration::from_millis(500))
         .expect_err("the destination is down");
-    assert!(started.elapsed() < Duration::from_millis(1300), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(1300),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(error.not_exported() > 0, "{error}");
     // Dropping the provider shuts it down within its own bound (5 s) even so.
     let started = Instant::now();

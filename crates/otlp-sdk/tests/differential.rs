@@ -53,7 +53,9 @@ fn ours() -> (ExportTraceServiceRequest, ExportLogsServiceRequest) {
         .with_resource(resource)
         .with_simple_exporter(logs.clone())
         .build();
-    let scope = InstrumentationScope::builder("diff.lib").version("1.0.0").build();
+    let scope = InstrumentationScope::builder("diff.lib")
+        .version("1.0.0")
+        .build();
     let tracer = tracer_provider.tracer_with_scope(scope.clone());
     let logger = logger_provider.logger_with_scope(scope);
 
@@ -81,7 +83,10 @@ fn ours() -> (ExportTraceServiceRequest, ExportLogsServiceRequest) {
             .span("SELECT items")
             .kind(SpanKind::Client)
             .start_time(at(1))
-            .link(Link::new(linked, vec![KeyValue::new("link.reason", "batch")]))
+            .link(Link::new(
+                linked,
+                vec![KeyValue::new("link.reason", "batch")],
+            ))
             .start();
         child.set_attribute(("db.system.name", "postgresql"));
         child.add_event_at("retry", at(2), vec![KeyValue::new("attempt", 1)]);
@@ -198,7 +203,9 @@ mod otel {
             .with_resource(resource)
             .with_simple_exporter(sink.clone())
             .build();
-        let scope = InstrumentationScope::builder("diff.lib").with_version("1.0.0").build();
+        let scope = InstrumentationScope::builder("diff.lib")
+            .with_version("1.0.0")
+            .build();
         let tracer = tracer_provider.tracer_with_scope(scope.clone());
         let logger = logger_provider.logger_with_scope(scope);
 
@@ -213,7 +220,10 @@ mod otel {
                 KeyValue::new("cache.hit", true),
                 KeyValue::new(
                     "tags",
-                    Value::Array(Array::String(vec![StringValue::from("a"), StringValue::from("b")])),
+                    Value::Array(Array::String(vec![
+                        StringValue::from("a"),
+                        StringValue::from("b"),
+                    ])),
                 ),
             ])
             .start_with_context(&tracer, &Context::new());
@@ -231,7 +241,11 @@ mod otel {
                 .span_builder("SELECT items")
                 .with_kind(SpanKind::Client)
                 .with_start_time(at(1))
-                .with_links(vec![Link::new(linked, vec![KeyValue::new("link.reason", "batch")], 0)])
+                .with_links(vec![Link::new(
+                    linked,
+                    vec![KeyValue::new("link.reason", "batch")],
+                    0,
+                )])
                 .start(&tracer);
             child.set_attribute(KeyValue::new("db.system.name", "postgresql"));
             child.add_event_with_timestamp("retry", at(2), vec![KeyValue::new("attempt", 1)]);
@@ -272,10 +286,17 @@ mod otel {
 // ---------------------------------------------------------------------------------------------
 
 /// A span with ids replaced by names.
-fn normalize_traces(request: &ExportTraceServiceRequest) -> (Vec<String>, BTreeMap<String, String>) {
+fn normalize_traces(
+    request: &ExportTraceServiceRequest,
+) -> (Vec<String>, BTreeMap<String, String>) {
     let mut names = BTreeMap::new();
     let mut trace_ids = BTreeMap::new();
-    for span in request.resource_spans.iter().flat_map(|r| &r.scope_spans).flat_map(|s| &s.spans) {
+    for span in request
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .flat_map(|s| &s.spans)
+    {
         names.insert(span.span_id.clone(), span.name.clone());
         trace_ids.insert(span.trace_id.clone(), trace_ids.len());
     }
@@ -295,8 +316,11 @@ fn normalize_traces(request: &ExportTraceServiceRequest) -> (Vec<String>, BTreeM
         for ss in &rs.scope_spans {
             let scope = ss.scope.as_ref().unwrap();
             for span in &ss.spans {
-                let mut attributes: Vec<String> =
-                    span.attributes.iter().map(|kv| format!("{}={:?}", kv.key, kv.value)).collect();
+                let mut attributes: Vec<String> = span
+                    .attributes
+                    .iter()
+                    .map(|kv| format!("{}={:?}", kv.key, kv.value))
+                    .collect();
                 attributes.sort();
                 out.push(format!(
                     "{} scope={}@{} schema={:?} trace#{} parent={:?} kind={} start={} end={} flags={:#x} \
@@ -330,10 +354,21 @@ fn normalize_traces(request: &ExportTraceServiceRequest) -> (Vec<String>, BTreeM
     (out, resource)
 }
 
-fn normalize_logs(logs: &ExportLogsServiceRequest, traces: &ExportTraceServiceRequest) -> Vec<String> {
+fn normalize_logs(
+    logs: &ExportLogsServiceRequest,
+    traces: &ExportTraceServiceRequest,
+) -> Vec<String> {
     let mut span_names = BTreeMap::new();
-    for span in traces.resource_spans.iter().flat_map(|r| &r.scope_spans).flat_map(|s| &s.spans) {
-        span_names.insert((span.trace_id.clone(), span.span_id.clone()), span.name.clone());
+    for span in traces
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .flat_map(|s| &s.spans)
+    {
+        span_names.insert(
+            (span.trace_id.clone(), span.span_id.clone()),
+            span.name.clone(),
+        );
     }
     let mut out = Vec::new();
     for rl in &logs.resource_logs {
@@ -373,10 +408,23 @@ fn the_same_program_exports_the_same_otlp() {
         assert_eq!(a, b, "\n ours:   {a}\n theirs: {b}");
     }
     assert_eq!(ours_resource, theirs_resource);
-    for span in our_traces.resource_spans.iter().flat_map(|r| &r.scope_spans).flat_map(|s| &s.spans) {
-        assert_eq!(span.flags & 0x02, 0x02, "otlp-sdk sets the random flag on {}", span.name);
+    for span in our_traces
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .flat_map(|s| &s.spans)
+    {
+        assert_eq!(
+            span.flags & 0x02,
+            0x02,
+            "otlp-sdk sets the random flag on {}",
+            span.name
+        );
     }
-    assert_eq!(normalize_logs(&our_logs, &our_traces), normalize_logs(&their_logs, &their_traces));
+    assert_eq!(
+        normalize_logs(&our_logs, &our_traces),
+        normalize_logs(&their_logs, &their_traces)
+    );
 }
 
 #[test]
@@ -385,7 +433,12 @@ fn opentelemetry_proto_decodes_what_we_encode() {
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest as OtelTraces;
     let (traces, logs) = ours();
     let decoded = OtelTraces::decode(traces.encode_to_vec().as_slice()).unwrap();
-    let spans: Vec<_> = decoded.resource_spans.iter().flat_map(|r| &r.scope_spans).flat_map(|s| &s.spans).collect();
+    let spans: Vec<_> = decoded
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .flat_map(|s| &s.spans)
+        .collect();
     assert_eq!(spans.len(), 2);
     let child = spans.iter().find(|s| s.name == "SELECT items").unwrap();
     let root = spans.iter().find(|s| s.name == "GET /items").unwrap();
@@ -400,10 +453,15 @@ fn opentelemetry_proto_decodes_what_we_encode() {
     assert_eq!(record.span_id, child.span_id);
     assert_eq!(record.event_name, "db.slow");
     // And back: nothing lost in either direction.
-    assert_eq!(ExportTraceServiceRequest::decode(decoded_bytes(&traces).as_slice()).unwrap(), traces);
+    assert_eq!(
+        ExportTraceServiceRequest::decode(decoded_bytes(&traces).as_slice()).unwrap(),
+        traces
+    );
 }
 
 fn decoded_bytes(traces: &ExportTraceServiceRequest) -> Vec<u8> {
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest as OtelTraces;
-    OtelTraces::decode(traces.encode_to_vec().as_slice()).unwrap().encode_to_vec()
+    OtelTraces::decode(traces.encode_to_vec().as_slice())
+        .unwrap()
+        .encode_to_vec()
 }

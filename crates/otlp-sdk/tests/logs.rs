@@ -1,5 +1,7 @@
 //! Log records through a real provider into the in-memory exporter, correlated with spans.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::{Duration, Instant};
 
 use otlp_proto::common::v1::any_value::Value as ProtoValue;
@@ -34,7 +36,10 @@ fn records_carry_the_current_span_and_their_fields() {
 
     logger.emit(LogRecord::new().with_body("before any span"));
     let span = tracer.start("GET /cart");
-    let (trace_id, span_id) = (span.span_context().trace_id(), span.span_context().span_id());
+    let (trace_id, span_id) = (
+        span.span_context().trace_id(),
+        span.span_context().span_id(),
+    );
     {
         let _guard = span.attach();
         logger.emit(
@@ -47,7 +52,9 @@ fn records_carry_the_current_span_and_their_fields() {
     }
     drop(span);
     logger_provider.force_flush(deadline()).expect("flush logs");
-    tracer_provider.force_flush(deadline()).expect("flush spans");
+    tracer_provider
+        .force_flush(deadline())
+        .expect("flush spans");
 
     let records = logs.log_records();
     assert_eq!(records.len(), 2);
@@ -64,7 +71,10 @@ fn records_carry_the_current_span_and_their_fields() {
     assert_eq!((r.attributes.len(), r.dropped_attributes_count), (2, 1));
     assert!(r.observed_time_unix_nano > 0);
     let request = &logs.requests()[0];
-    let scope = request.resource_logs[0].scope_logs[0].scope.as_ref().expect("scope");
+    let scope = request.resource_logs[0].scope_logs[0]
+        .scope
+        .as_ref()
+        .expect("scope");
     assert_eq!(scope.name, "cart.http");
     assert_eq!(spans.spans()[0].span_id, span_id.to_bytes());
 }
@@ -72,13 +82,22 @@ fn records_carry_the_current_span_and_their_fields() {
 #[test]
 fn after_shutdown_nothing_is_emitted_and_a_second_shutdown_says_so() {
     let logs = InMemoryExporter::new();
-    let provider = LoggerProvider::builder().with_simple_exporter(logs.clone()).build();
+    let provider = LoggerProvider::builder()
+        .with_simple_exporter(logs.clone())
+        .build();
     let logger = provider.logger("x");
     logger.emit(LogRecord::new().with_body("one"));
     provider.shutdown(deadline()).expect("shutdown");
-    assert_eq!(logs.log_records().len(), 1, "shutdown exported what was emitted");
+    assert_eq!(
+        logs.log_records().len(),
+        1,
+        "shutdown exported what was emitted"
+    );
     assert!(!logger.enabled());
     logger.emit(LogRecord::new().with_body("ignored"));
     assert_eq!(logs.log_records().len(), 1);
-    assert!(matches!(provider.shutdown(deadline()), Err(otlp_sdk::SdkError::AlreadyShutdown)));
+    assert!(matches!(
+        provider.shutdown(deadline()),
+        Err(otlp_sdk::SdkError::AlreadyShutdown)
+    ));
 }

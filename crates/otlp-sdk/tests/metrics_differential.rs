@@ -13,7 +13,10 @@ use otlp_proto::metrics::v1::metric;
 use prost::Message;
 
 /// The measurements, applied twice with a collection between (so delta shows its reset).
-fn rounds() -> Vec<Vec<(&'static str, f64, Vec<(&'static str, &'static str)>)>> {
+/// One measurement: instrument, value, attributes.
+type Measurement = (&'static str, f64, Vec<(&'static str, &'static str)>);
+
+fn rounds() -> Vec<Vec<Measurement>> {
     vec![
         vec![
             ("requests", 1.0, vec![("route", "/a"), ("method", "GET")]),
@@ -48,11 +51,22 @@ fn ours(delta: bool) -> Vec<ExportMetricsServiceRequest> {
         .with_resource(Resource::builder().with_service_name("diff").build())
         .with_reader(reader.clone())
         .build();
-    let meter = provider.meter_with_scope(InstrumentationScope::builder("diff.meter").version("1.0").build());
-    let requests = meter.u64_counter("requests").with_unit("{request}").with_description("served").build();
+    let meter = provider.meter_with_scope(
+        InstrumentationScope::builder("diff.meter")
+            .version("1.0")
+            .build(),
+    );
+    let requests = meter
+        .u64_counter("requests")
+        .with_unit("{request}")
+        .with_description("served")
+        .build();
     let queue = meter.i64_up_down_counter("queue").build();
     let latency = meter.f64_histogram("latency").with_unit("ms").build();
-    let sizes = meter.u64_histogram("sizes").with_boundaries(vec![1.0, 5.0, 10.0]).build();
+    let sizes = meter
+        .u64_histogram("sizes")
+        .with_boundaries(vec![1.0, 5.0, 10.0])
+        .build();
     let temperature = meter.f64_gauge("temperature").with_unit("Cel").build();
     let _observed = meter
         .u64_observable_counter("cpu.time")
@@ -61,7 +75,10 @@ fn ours(delta: bool) -> Vec<ExportMetricsServiceRequest> {
     let mut out = Vec::new();
     for round in rounds() {
         for (name, value, attrs) in round {
-            let attrs: Vec<KeyValue> = attrs.into_iter().map(|(k, v)| KeyValue::new(k, v)).collect();
+            let attrs: Vec<KeyValue> = attrs
+                .into_iter()
+                .map(|(k, v)| KeyValue::new(k, v))
+                .collect();
             match name {
                 "requests" => requests.add(value as u64, &attrs),
                 "queue" => queue.add(value as i64, &attrs),
@@ -94,7 +111,10 @@ mod otel {
 
     impl PushMetricExporter for ToOtlp {
         async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
-            self.out.lock().unwrap().push(Theirs::from(metrics).encode_to_vec());
+            self.out
+                .lock()
+                .unwrap()
+                .push(Theirs::from(metrics).encode_to_vec());
             Ok(())
         }
         fn force_flush(&self) -> OTelSdkResult {
@@ -111,7 +131,11 @@ mod otel {
     /// An exporter that keeps what it is given as OTLP bytes.
     pub(super) fn to_otlp(out: Arc<Mutex<Vec<Vec<u8>>>>, delta: bool) -> impl PushMetricExporter {
         ToOtlp {
-            temporality: if delta { Temporality::Delta } else { Temporality::Cumulative },
+            temporality: if delta {
+                Temporality::Delta
+            } else {
+                Temporality::Cumulative
+            },
             out,
         }
     }
@@ -119,17 +143,28 @@ mod otel {
     pub(super) fn program(delta: bool) -> Vec<ExportMetricsServiceRequest> {
         let out = Arc::new(Mutex::new(Vec::new()));
         let exporter = to_otlp(Arc::clone(&out), delta);
-        let reader = PeriodicReader::builder(exporter).with_interval(Duration::from_secs(3600)).build();
+        let reader = PeriodicReader::builder(exporter)
+            .with_interval(Duration::from_secs(3600))
+            .build();
         let provider = SdkMeterProvider::builder()
             .with_resource(Resource::builder().with_service_name("diff").build())
             .with_reader(reader)
             .build();
-        let scope = opentelemetry::InstrumentationScope::builder("diff.meter").with_version("1.0").build();
+        let scope = opentelemetry::InstrumentationScope::builder("diff.meter")
+            .with_version("1.0")
+            .build();
         let meter = provider.meter_with_scope(scope);
-        let requests = meter.u64_counter("requests").with_unit("{request}").with_description("served").build();
+        let requests = meter
+            .u64_counter("requests")
+            .with_unit("{request}")
+            .with_description("served")
+            .build();
         let queue = meter.i64_up_down_counter("queue").build();
         let latency = meter.f64_histogram("latency").with_unit("ms").build();
-        let sizes = meter.u64_histogram("sizes").with_boundaries(vec![1.0, 5.0, 10.0]).build();
+        let sizes = meter
+            .u64_histogram("sizes")
+            .with_boundaries(vec![1.0, 5.0, 10.0])
+            .build();
         let temperature = meter.f64_gauge("temperature").with_unit("Cel").build();
         let _observed = meter
             .u64_observable_counter("cpu.time")
@@ -137,7 +172,10 @@ mod otel {
             .build();
         for round in rounds() {
             for (name, value, attrs) in round {
-                let attrs: Vec<KeyValue> = attrs.into_iter().map(|(k, v)| KeyValue::new(k, v)).collect();
+                let attrs: Vec<KeyValue> = attrs
+                    .into_iter()
+                    .map(|(k, v)| KeyValue::new(k, v))
+                    .collect();
                 match name {
                     "requests" => requests.add(value as u64, &attrs),
                     "queue" => queue.add(value as i64, &attrs),
@@ -150,7 +188,10 @@ mod otel {
             provider.force_flush().unwrap();
         }
         let bytes = out.lock().unwrap().clone();
-        bytes.iter().map(|b| ExportMetricsServiceRequest::decode(b.as_slice()).unwrap()).collect()
+        bytes
+            .iter()
+            .map(|b| ExportMetricsServiceRequest::decode(b.as_slice()).unwrap())
+            .collect()
     }
 }
 
@@ -158,7 +199,14 @@ mod otel {
 fn normalize(request: &ExportMetricsServiceRequest) -> Vec<String> {
     let mut out = Vec::new();
     for rm in &request.resource_metrics {
-        let service = rm.resource.as_ref().unwrap().attributes.iter().find(|kv| kv.key == "service.name").cloned();
+        let service = rm
+            .resource
+            .as_ref()
+            .unwrap()
+            .attributes
+            .iter()
+            .find(|kv| kv.key == "service.name")
+            .cloned();
         for sm in &rm.scope_metrics {
             let scope = sm.scope.as_ref().unwrap();
             for m in &sm.metrics {
@@ -178,7 +226,10 @@ fn normalize(request: &ExportMetricsServiceRequest) -> Vec<String> {
                 let kind = match m.data.as_mut() {
                     Some(metric::Data::Sum(s)) => {
                         points!(s.data_points);
-                        format!("sum temporality={} monotonic={}", s.aggregation_temporality, s.is_monotonic)
+                        format!(
+                            "sum temporality={} monotonic={}",
+                            s.aggregation_temporality, s.is_monotonic
+                        )
                     }
                     Some(metric::Data::Gauge(g)) => {
                         points!(g.data_points);
@@ -218,7 +269,10 @@ fn compare(delta: bool) {
         assert_eq!(a.len(), 6, "round {round}: {a:#?}");
         assert_eq!(a.len(), b.len(), "round {round}: {a:#?}\n{b:#?}");
         for (x, y) in a.iter().zip(&b) {
-            assert_eq!(x, y, "round {round} (delta: {delta})\n ours:   {x}\n theirs: {y}");
+            assert_eq!(
+                x, y,
+                "round {round} (delta: {delta})\n ours:   {x}\n theirs: {y}"
+            );
         }
     }
 }
@@ -267,8 +321,12 @@ fn exponential_histograms_match_opentelemetry_rust() {
 
     let mut rng = SplitMix(7);
     let uniform: Vec<f64> = (0..1000).map(|_| rng.unit() * 1000.0).collect();
-    let log_uniform: Vec<f64> = (0..1000).map(|_| 10f64.powf(rng.unit() * 12.0 - 6.0)).collect();
-    let with_zeros: Vec<f64> = (0..1000).map(|i| if i % 5 == 0 { 0.0 } else { rng.unit() * 50.0 }).collect();
+    let log_uniform: Vec<f64> = (0..1000)
+        .map(|_| 10f64.powf(rng.unit() * 12.0 - 6.0))
+        .collect();
+    let with_zeros: Vec<f64> = (0..1000)
+        .map(|i| if i % 5 == 0 { 0.0 } else { rng.unit() * 50.0 })
+        .collect();
     for (values, max_size, max_scale) in [
         (&uniform, 160_usize, 20_i8),
         (&log_uniform, 160, 20),
@@ -300,11 +358,13 @@ fn exponential_histograms_match_opentelemetry_rust() {
         let view = move |i: &Instrument| {
             (i.name() == "h").then(|| {
                 Stream::builder()
-                    .with_aggregation(opentelemetry_sdk::metrics::Aggregation::Base2ExponentialHistogram {
-                        max_size: max_size as u32,
-                        max_scale,
-                        record_min_max: true,
-                    })
+                    .with_aggregation(
+                        opentelemetry_sdk::metrics::Aggregation::Base2ExponentialHistogram {
+                            max_size: max_size as u32,
+                            max_scale,
+                            record_min_max: true,
+                        },
+                    )
                     .build()
                     .unwrap()
             })
@@ -318,11 +378,14 @@ fn exponential_histograms_match_opentelemetry_rust() {
             th.record(*v, &[]);
         }
         theirs_provider.force_flush().unwrap();
-        let theirs = ExportMetricsServiceRequest::decode(out.lock().unwrap()[0].as_slice()).unwrap();
+        let theirs =
+            ExportMetricsServiceRequest::decode(out.lock().unwrap()[0].as_slice()).unwrap();
 
         let point = |r: &ExportMetricsServiceRequest| {
             let m = &r.resource_metrics[0].scope_metrics[0].metrics[0];
-            let Some(metric::Data::ExponentialHistogram(e)) = &m.data else { panic!("{m:?}") };
+            let Some(metric::Data::ExponentialHistogram(e)) = &m.data else {
+                panic!("{m:?}")
+            };
             let mut p = e.data_points[0].clone();
             p.start_time_unix_nano = 0;
             p.time_unix_nano = 0;

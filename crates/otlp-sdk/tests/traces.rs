@@ -1,5 +1,7 @@
 //! Spans through a real provider and batch/simple processors into the in-memory exporter.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::{Duration, Instant};
 
 use otlp_model::{SpanId, TraceFlags, TraceId, TraceState};
@@ -386,8 +388,14 @@ impl otlp_sdk::export::BatchExporter<ExportTraceServiceRequest> for Slow {
         batch: &ExportTraceServiceRequest,
     ) -> Result<Option<otlp_sdk::export::PartialSuccess>, otlp_sdk::export::ExportFailure> {
         tokio::time::sleep(Duration::from_millis(2)).await;
-        let spans: usize = batch.resource_spans.iter().flat_map(|r| &r.scope_spans).map(|s| s.spans.len()).sum();
-        self.0.fetch_add(spans, std::sync::atomic::Ordering::Relaxed);
+        let spans: usize = batch
+            .resource_spans
+            .iter()
+            .flat_map(|r| &r.scope_spans)
+            .map(|s| s.spans.len())
+            .sum();
+        self.0
+            .fetch_add(spans, std::sync::atomic::Ordering::Relaxed);
         Ok(None)
     }
 }

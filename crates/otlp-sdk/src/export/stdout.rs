@@ -137,7 +137,10 @@ impl BatchExporter<otlp_proto::collector::metrics::v1::ExportMetricsServiceReque
             .flat_map(|r| &r.scope_metrics)
             .flat_map(|s| &s.metrics)
         {
-            let mut line = |time: u64, kind: &str, attributes: &[otlp_proto::common::v1::KeyValue], value: String| {
+            let mut line = |time: u64,
+                            kind: &str,
+                            attributes: &[otlp_proto::common::v1::KeyValue],
+                            value: String| {
                 text.push_str(&format!(
                     "{} metric {} {kind} {} {value} {}\n",
                     rfc3339(time),
@@ -147,16 +150,42 @@ impl BatchExporter<otlp_proto::collector::metrics::v1::ExportMetricsServiceReque
                 ));
             };
             match &m.data {
-                Some(Data::Sum(s)) => s.data_points.iter().for_each(|p| line(p.time_unix_nano, "sum", &p.attributes, number(&p.value))),
-                Some(Data::Gauge(g)) => g.data_points.iter().for_each(|p| line(p.time_unix_nano, "gauge", &p.attributes, number(&p.value))),
+                Some(Data::Sum(s)) => s
+                    .data_points
+                    .iter()
+                    .for_each(|p| line(p.time_unix_nano, "sum", &p.attributes, number(&p.value))),
+                Some(Data::Gauge(g)) => g
+                    .data_points
+                    .iter()
+                    .for_each(|p| line(p.time_unix_nano, "gauge", &p.attributes, number(&p.value))),
                 Some(Data::Histogram(h)) => h.data_points.iter().for_each(|p| {
-                    line(p.time_unix_nano, "histogram", &p.attributes, format!("count={} sum={}", p.count, p.sum.unwrap_or(0.0)));
+                    line(
+                        p.time_unix_nano,
+                        "histogram",
+                        &p.attributes,
+                        format!("count={} sum={}", p.count, p.sum.unwrap_or(0.0)),
+                    );
                 }),
                 Some(Data::ExponentialHistogram(h)) => h.data_points.iter().for_each(|p| {
-                    line(p.time_unix_nano, "exponential_histogram", &p.attributes, format!("count={} sum={} scale={}", p.count, p.sum.unwrap_or(0.0), p.scale));
+                    line(
+                        p.time_unix_nano,
+                        "exponential_histogram",
+                        &p.attributes,
+                        format!(
+                            "count={} sum={} scale={}",
+                            p.count,
+                            p.sum.unwrap_or(0.0),
+                            p.scale
+                        ),
+                    );
                 }),
                 Some(Data::Summary(s)) => s.data_points.iter().for_each(|p| {
-                    line(p.time_unix_nano, "summary", &p.attributes, format!("count={} sum={}", p.count, p.sum));
+                    line(
+                        p.time_unix_nano,
+                        "summary",
+                        &p.attributes,
+                        format!("count={} sum={}", p.count, p.sum),
+                    );
                 }),
                 None => {}
             }

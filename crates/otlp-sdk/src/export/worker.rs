@@ -408,35 +408,35 @@ pub(crate) fn drain_outcome(
     drained: Result<Report, DrainError>,
     dropped: u64,
 ) -> Result<(), SdkError> {
-        let report = match drained {
-            Ok(report) => report,
-            Err(DrainError::DeadlineExceeded(report)) => {
-                return Err(SdkError::DeadlineExceeded {
-                    pending: report.outstanding_items + report.failed_items + dropped,
-                });
-            }
-            Err(DrainError::Failed(report)) => report,
-            Err(DrainError::Closed) => return Err(SdkError::AlreadyShutdown),
-            Err(other) => {
-                return Err(SdkError::ExportFailed {
-                    failed: 0,
-                    dropped,
-                    message: other.to_string(),
-                });
-            }
-        };
-        if report.failed_items == 0 && dropped == 0 {
-            return Ok(());
+    let report = match drained {
+        Ok(report) => report,
+        Err(DrainError::DeadlineExceeded(report)) => {
+            return Err(SdkError::DeadlineExceeded {
+                pending: report.outstanding_items + report.failed_items + dropped,
+            });
         }
-        let message = report.failures.first().map_or_else(
-            || "dropped by a full buffer".to_owned(),
-            |f| f.failure.message().to_owned(),
-        );
-        Err(SdkError::ExportFailed {
-            failed: report.failed_items,
-            dropped,
-            message,
-        })
+        Err(DrainError::Failed(report)) => report,
+        Err(DrainError::Closed) => return Err(SdkError::AlreadyShutdown),
+        Err(other) => {
+            return Err(SdkError::ExportFailed {
+                failed: 0,
+                dropped,
+                message: other.to_string(),
+            });
+        }
+    };
+    if report.failed_items == 0 && dropped == 0 {
+        return Ok(());
+    }
+    let message = report.failures.first().map_or_else(
+        || "dropped by a full buffer".to_owned(),
+        |f| f.failure.message().to_owned(),
+    );
+    Err(SdkError::ExportFailed {
+        failed: report.failed_items,
+        dropped,
+        message,
+    })
 }
 
 fn queue_config(settings: &BatchSettings, eager: bool) -> BatchQueueConfig {

@@ -60,7 +60,9 @@ fn hash_value(h: &mut Fnv, value: &Value) {
 /// Floats compare by bits, so a NaN attribute finds its own series again.
 pub(crate) fn same(a: &[KeyValue], b: &[KeyValue]) -> bool {
     a.len() == b.len()
-        && a.iter().zip(b).all(|(x, y)| x.key == y.key && same_value(&x.value, &y.value))
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.key == y.key && same_value(&x.value, &y.value))
 }
 
 fn same_value(a: &Value, b: &Value) -> bool {
@@ -91,7 +93,9 @@ pub(crate) fn normalize(attributes: &[KeyValue]) -> Vec<KeyValue> {
 /// Keeps only the attributes whose keys are in `keep` (a view's attribute filter); returns
 /// the kept and the filtered-out ones (the latter go to exemplars).
 pub(crate) fn filter(attributes: Vec<KeyValue>, keep: &[Key]) -> (Vec<KeyValue>, Vec<KeyValue>) {
-    attributes.into_iter().partition(|kv| keep.contains(&kv.key))
+    attributes
+        .into_iter()
+        .partition(|kv| keep.contains(&kv.key))
 }
 
 #[derive(Default)]
@@ -103,7 +107,11 @@ impl Hasher for Fnv {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
         for b in bytes {
             h ^= u64::from(*b);
             h = h.wrapping_mul(0x0100_0000_01b3);
@@ -152,7 +160,9 @@ struct Inner<S> {
 
 impl<S> std::fmt::Debug for SeriesMap<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SeriesMap").field("limit", &self.limit).finish_non_exhaustive()
+        f.debug_struct("SeriesMap")
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
     }
 }
 
@@ -196,7 +206,11 @@ impl<S> SeriesMap<S> {
     /// The series of `attributes` (any order, duplicates allowed), created with `make` if new;
     /// beyond the limit, the overflow series.
     #[cfg(test)]
-    pub(crate) fn get_or_insert(&self, attributes: &[KeyValue], make: impl FnOnce() -> S) -> Arc<S> {
+    pub(crate) fn get_or_insert(
+        &self,
+        attributes: &[KeyValue],
+        make: impl FnOnce() -> S,
+    ) -> Arc<S> {
         self.apply(attributes, make, Arc::clone)
     }
 
@@ -215,7 +229,11 @@ impl<S> SeriesMap<S> {
         if let Some(found) = find(&inner.lookup, sorted_hash, &sorted) {
             // A new order of a known set: remember it.
             let alias: AttributeSet = attributes.to_vec().into();
-            inner.lookup.entry(hash).or_default().push((alias, Arc::clone(&found)));
+            inner
+                .lookup
+                .entry(hash)
+                .or_default()
+                .push((alias, Arc::clone(&found)));
             return found;
         }
         // One slot stays for the overflow series.
@@ -225,10 +243,18 @@ impl<S> SeriesMap<S> {
         }
         let set: AttributeSet = sorted.into();
         let series = Arc::new(make());
-        inner.lookup.entry(sorted_hash).or_default().push((Arc::clone(&set), Arc::clone(&series)));
+        inner
+            .lookup
+            .entry(sorted_hash)
+            .or_default()
+            .push((Arc::clone(&set), Arc::clone(&series)));
         if hash != sorted_hash || !same(attributes, &set) {
             let alias: AttributeSet = attributes.to_vec().into();
-            inner.lookup.entry(hash).or_default().push((alias, Arc::clone(&series)));
+            inner
+                .lookup
+                .entry(hash)
+                .or_default()
+                .push((alias, Arc::clone(&series)));
         }
         inner.series.push((set, Arc::clone(&series)));
         series
@@ -289,14 +315,21 @@ mod tests {
         let a = map.get_or_insert(&[KeyValue::new("b", 1), KeyValue::new("a", "x")], || 1);
         let b = map.get_or_insert(&[KeyValue::new("a", "x"), KeyValue::new("b", 1)], || 2);
         let c = map.get_or_insert(
-            &[KeyValue::new("a", "y"), KeyValue::new("b", 1), KeyValue::new("a", "x")],
+            &[
+                KeyValue::new("a", "y"),
+                KeyValue::new("b", 1),
+                KeyValue::new("a", "x"),
+            ],
             || 3,
         );
         assert!(Arc::ptr_eq(&a, &b) && Arc::ptr_eq(&a, &c));
         assert_eq!(map.len(), 1);
         let mut seen = Vec::new();
         map.for_each(|set, _| seen.push(set.to_vec()));
-        assert_eq!(seen, vec![vec![KeyValue::new("a", "x"), KeyValue::new("b", 1)]]);
+        assert_eq!(
+            seen,
+            vec![vec![KeyValue::new("a", "x"), KeyValue::new("b", 1)]]
+        );
     }
 
     #[test]

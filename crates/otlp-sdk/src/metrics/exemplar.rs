@@ -26,12 +26,20 @@ impl ExemplarFilter {
     /// an invalid value is logged and the default kept.
     #[must_use]
     pub fn from_env(env: &dyn Env) -> Self {
-        match env.get("OTEL_METRICS_EXEMPLAR_FILTER").as_deref().map(str::trim) {
+        match env
+            .get("OTEL_METRICS_EXEMPLAR_FILTER")
+            .as_deref()
+            .map(str::trim)
+        {
             None | Some("trace_based") => Self::TraceBased,
             Some("always_on") => Self::AlwaysOn,
             Some("always_off") => Self::AlwaysOff,
             Some(other) => {
-                invalid("OTEL_METRICS_EXEMPLAR_FILTER", other, "trace_based, always_on or always_off");
+                invalid(
+                    "OTEL_METRICS_EXEMPLAR_FILTER",
+                    other,
+                    "trace_based, always_on or always_off",
+                );
                 Self::TraceBased
             }
         }
@@ -102,9 +110,16 @@ impl Kept {
 #[derive(Debug)]
 pub(crate) enum Reservoir {
     /// `SimpleFixedSizeExemplarReservoir`: uniform (reservoir sampling) over the interval.
-    Fixed { size: usize, kept: Vec<Kept>, seen: u64 },
+    Fixed {
+        size: usize,
+        kept: Vec<Kept>,
+        seen: u64,
+    },
     /// `AlignedHistogramBucketExemplarReservoir`: the last measurement of each bucket.
-    Aligned { boundaries: Vec<f64>, kept: Vec<Option<Kept>> },
+    Aligned {
+        boundaries: Vec<f64>,
+        kept: Vec<Option<Kept>>,
+    },
 }
 
 impl Reservoir {
@@ -128,7 +143,11 @@ impl Reservoir {
 
     pub(crate) fn offer(&mut self, kept: Kept) {
         match self {
-            Self::Fixed { size, kept: slots, seen } => {
+            Self::Fixed {
+                size,
+                kept: slots,
+                seen,
+            } => {
                 *seen += 1;
                 if slots.len() < *size {
                     slots.push(kept);
@@ -139,7 +158,10 @@ impl Reservoir {
                     }
                 }
             }
-            Self::Aligned { boundaries, kept: slots } => {
+            Self::Aligned {
+                boundaries,
+                kept: slots,
+            } => {
                 let index = boundaries.partition_point(|b| *b < kept.value);
                 if let Some(slot) = slots.get_mut(index) {
                     *slot = Some(kept);
@@ -153,7 +175,10 @@ impl Reservoir {
         match self {
             Self::Fixed { kept, seen, .. } => {
                 *seen = 0;
-                std::mem::take(kept).into_iter().map(Kept::into_proto).collect()
+                std::mem::take(kept)
+                    .into_iter()
+                    .map(Kept::into_proto)
+                    .collect()
             }
             Self::Aligned { kept, .. } => kept
                 .iter_mut()

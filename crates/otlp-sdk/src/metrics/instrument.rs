@@ -41,7 +41,10 @@ impl InstrumentKind {
     /// Whether its sums only grow.
     #[must_use]
     pub fn is_monotonic(self) -> bool {
-        matches!(self, Self::Counter | Self::ObservableCounter | Self::Histogram)
+        matches!(
+            self,
+            Self::Counter | Self::ObservableCounter | Self::Histogram
+        )
     }
 }
 
@@ -188,7 +191,10 @@ pub struct Observer<'a, T> {
 
 impl<'a, T: Number> Observer<'a, T> {
     pub(crate) fn new(streams: &'a [Arc<Stream>]) -> Self {
-        Self { streams, _number: PhantomData }
+        Self {
+            streams,
+            _number: PhantomData,
+        }
     }
 
     /// Reports the value of the series with `attributes` (for observable counters: the
@@ -209,6 +215,8 @@ pub struct Observable<T> {
 
 impl<T> Observable<T> {
     pub(crate) fn new() -> Self {
-        Self { _number: PhantomData }
+        Self {
+            _number: PhantomData,
+        }
     }
 }

@@ -3,12 +3,12 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use crate::metrics::InstrumentKind;
 use crate::metrics::instrument::{
     Counter, Gauge, Histogram, Number, Observable, Observer, Streams, UpDownCounter,
 };
 use crate::metrics::pipeline::{Callback, InstrumentSpec, Pipeline};
 use crate::metrics::stream::Stream;
-use crate::metrics::InstrumentKind;
 use crate::scope::InstrumentationScope;
 
 /// Creates instruments for one instrumentation scope. Cheap to clone.
@@ -32,7 +32,9 @@ pub(crate) fn check_identity(name: &str, unit: &str) -> Result<(), String> {
         ));
     }
     if unit.len() > 63 || !unit.is_ascii() {
-        return Err(format!("invalid unit {unit:?} of {name:?}: at most 63 ASCII characters"));
+        return Err(format!(
+            "invalid unit {unit:?} of {name:?}: at most 63 ASCII characters"
+        ));
     }
     Ok(())
 }
@@ -48,7 +50,12 @@ impl Meter {
         &self.scope
     }
 
-    fn builder<I>(&self, name: impl Into<String>, kind: InstrumentKind, integer: bool) -> InstrumentBuilder<'_, I> {
+    fn builder<I>(
+        &self,
+        name: impl Into<String>,
+        kind: InstrumentKind,
+        integer: bool,
+    ) -> InstrumentBuilder<'_, I> {
         InstrumentBuilder {
             meter: self,
             spec: InstrumentSpec {
@@ -74,12 +81,18 @@ impl Meter {
     }
 
     /// An `i64` up-down counter.
-    pub fn i64_up_down_counter(&self, name: impl Into<String>) -> InstrumentBuilder<'_, UpDownCounter<i64>> {
+    pub fn i64_up_down_counter(
+        &self,
+        name: impl Into<String>,
+    ) -> InstrumentBuilder<'_, UpDownCounter<i64>> {
         self.builder(name, InstrumentKind::UpDownCounter, true)
     }
 
     /// An `f64` up-down counter.
-    pub fn f64_up_down_counter(&self, name: impl Into<String>) -> InstrumentBuilder<'_, UpDownCounter<f64>> {
+    pub fn f64_up_down_counter(
+        &self,
+        name: impl Into<String>,
+    ) -> InstrumentBuilder<'_, UpDownCounter<f64>> {
         self.builder(name, InstrumentKind::UpDownCounter, false)
     }
 
@@ -119,13 +132,27 @@ impl Meter {
     }
 
     /// An `i64` observable up-down counter.
-    pub fn i64_observable_up_down_counter(&self, name: impl Into<String>) -> ObservableBuilder<'_, i64> {
-        ObservableBuilder::new(self.builder::<()>(name, InstrumentKind::ObservableUpDownCounter, true))
+    pub fn i64_observable_up_down_counter(
+        &self,
+        name: impl Into<String>,
+    ) -> ObservableBuilder<'_, i64> {
+        ObservableBuilder::new(self.builder::<()>(
+            name,
+            InstrumentKind::ObservableUpDownCounter,
+            true,
+        ))
     }
 
     /// An `f64` observable up-down counter.
-    pub fn f64_observable_up_down_counter(&self, name: impl Into<String>) -> ObservableBuilder<'_, f64> {
-        ObservableBuilder::new(self.builder::<()>(name, InstrumentKind::ObservableUpDownCounter, false))
+    pub fn f64_observable_up_down_counter(
+        &self,
+        name: impl Into<String>,
+    ) -> ObservableBuilder<'_, f64> {
+        ObservableBuilder::new(self.builder::<()>(
+            name,
+            InstrumentKind::ObservableUpDownCounter,
+            false,
+        ))
     }
 
     /// A `u64` observable gauge.
@@ -180,8 +207,8 @@ impl<I> InstrumentBuilder<'_, I> {
     /// Advisory explicit bucket boundaries (histograms; a view's aggregation wins). Invalid
     /// boundaries (not finite, not increasing) are ignored with a warning.
     pub fn with_boundaries(mut self, boundaries: Vec<f64>) -> Self {
-        let valid = boundaries.iter().all(|b| b.is_finite())
-            && boundaries.windows(2).all(|w| w[0] < w[1]);
+        let valid =
+            boundaries.iter().all(|b| b.is_finite()) && boundaries.windows(2).all(|w| w[0] < w[1]);
         if valid {
             self.spec.boundaries = Some(boundaries);
         } else {
@@ -191,7 +218,13 @@ impl<I> InstrumentBuilder<'_, I> {
     }
 
     fn all_streams(&self) -> Streams {
-        Streams(self.meter.streams(&self.spec).into_iter().flatten().collect())
+        Streams(
+            self.meter
+                .streams(&self.spec)
+                .into_iter()
+                .flatten()
+                .collect(),
+        )
     }
 }
 
@@ -210,11 +243,14 @@ build!(UpDownCounter);
 build!(Histogram);
 build!(Gauge);
 
+/// A callback of an observable instrument.
+type ObserveFn<T> = Arc<dyn Fn(&Observer<'_, T>) + Send + Sync>;
+
 /// Builds an observable instrument: unit, description and its callbacks.
 #[must_use = "an instrument builder does nothing until `build` is called"]
 pub struct ObservableBuilder<'m, T> {
     inner: InstrumentBuilder<'m, ()>,
-    callbacks: Vec<Arc<dyn Fn(&Observer<'_, T>) + Send + Sync>>,
+    callbacks: Vec<ObserveFn<T>>,
 }
 
 impl<T> std::fmt::Debug for ObservableBuilder<'_, T> {
@@ -247,7 +283,10 @@ impl<'m, T: Number> ObservableBuilder<'m, T> {
     }
 
     /// A callback run at every collection; it reports through the [`Observer`].
-    pub fn with_callback(mut self, callback: impl Fn(&Observer<'_, T>) + Send + Sync + 'static) -> Self {
+    pub fn with_callback(
+        mut self,
+        callback: impl Fn(&Observer<'_, T>) + Send + Sync + 'static,
+    ) -> Self {
         self.callbacks.push(Arc::new(callback));
         self
     }

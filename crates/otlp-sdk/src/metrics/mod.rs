@@ -75,7 +75,11 @@ impl TemporalityPreference {
     #[must_use]
     pub fn from_env(env: &dyn Env) -> Self {
         let key = "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE";
-        match env.get(key).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        match env
+            .get(key)
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
             None | Some("cumulative") => Self::Cumulative,
             Some("delta") => Self::Delta,
             Some("lowmemory") => Self::LowMemory,

@@ -74,7 +74,11 @@ impl Pipeline {
 
     /// The streams `spec` feeds in this pipeline: one per matching view, or the default one;
     /// an instrument registered twice with the same identity gets the same streams.
-    pub(crate) fn streams(&self, scope: &InstrumentationScope, spec: &InstrumentSpec) -> Vec<Arc<Stream>> {
+    pub(crate) fn streams(
+        &self,
+        scope: &InstrumentationScope,
+        spec: &InstrumentSpec,
+    ) -> Vec<Arc<Stream>> {
         let descriptors = self.descriptors(scope, spec);
         let mut scopes = self.scopes.lock().unwrap_or_else(PoisonError::into_inner);
         let entry = entry(&mut scopes, scope);
@@ -111,10 +115,16 @@ impl Pipeline {
         streams: Vec<Arc<Stream>>,
     ) {
         let mut scopes = self.scopes.lock().unwrap_or_else(PoisonError::into_inner);
-        entry(&mut scopes, scope).callbacks.push((callback, streams));
+        entry(&mut scopes, scope)
+            .callbacks
+            .push((callback, streams));
     }
 
-    fn descriptors(&self, scope: &InstrumentationScope, spec: &InstrumentSpec) -> Vec<StreamDescriptor> {
+    fn descriptors(
+        &self,
+        scope: &InstrumentationScope,
+        spec: &InstrumentSpec,
+    ) -> Vec<StreamDescriptor> {
         let matched: Vec<&View> = self
             .settings
             .views
@@ -128,7 +138,9 @@ impl Pipeline {
             };
             StreamDescriptor {
                 name: changes.name.unwrap_or_else(|| spec.name.clone()),
-                description: changes.description.unwrap_or_else(|| spec.description.clone()),
+                description: changes
+                    .description
+                    .unwrap_or_else(|| spec.description.clone()),
                 unit: spec.unit.clone(),
                 kind: spec.kind,
                 integer: spec.integer,

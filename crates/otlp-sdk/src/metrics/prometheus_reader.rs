@@ -19,7 +19,9 @@ pub struct PrometheusReader {
 
 impl std::fmt::Debug for PrometheusReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PrometheusReader").field("addr", &self.addr).finish_non_exhaustive()
+        f.debug_struct("PrometheusReader")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
     }
 }
 
@@ -68,12 +70,18 @@ impl PrometheusReader {
     ///
     /// The address cannot be resolved or bound.
     pub fn from_env(env: &dyn Env) -> Result<Self, SdkError> {
-        let host = env.get("OTEL_EXPORTER_PROMETHEUS_HOST").unwrap_or_else(|| "localhost".into());
+        let host = env
+            .get("OTEL_EXPORTER_PROMETHEUS_HOST")
+            .unwrap_or_else(|| "localhost".into());
         let port = match usize_var(env, "OTEL_EXPORTER_PROMETHEUS_PORT").map(u16::try_from) {
             None => 9464,
             Some(Ok(port)) => port,
             Some(Err(_)) => {
-                invalid("OTEL_EXPORTER_PROMETHEUS_PORT", "(too large)", "a port number");
+                invalid(
+                    "OTEL_EXPORTER_PROMETHEUS_PORT",
+                    "(too large)",
+                    "a port number",
+                );
                 9464
             }
         };
@@ -81,7 +89,11 @@ impl PrometheusReader {
             .to_socket_addrs()
             .ok()
             .and_then(|mut addrs| addrs.next())
-            .ok_or_else(|| SdkError::Config(format!("cannot resolve OTEL_EXPORTER_PROMETHEUS_HOST={host:?}")))?;
+            .ok_or_else(|| {
+                SdkError::Config(format!(
+                    "cannot resolve OTEL_EXPORTER_PROMETHEUS_HOST={host:?}"
+                ))
+            })?;
         Self::bind(addr)
     }
 
@@ -106,7 +118,12 @@ impl MetricReader for PrometheusReader {
     }
 
     fn shutdown(&self, _deadline: Instant) -> Result<(), SdkError> {
-        match self.server.lock().unwrap_or_else(PoisonError::into_inner).take() {
+        match self
+            .server
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
             Some(server) => {
                 server.shutdown();
                 Ok(())

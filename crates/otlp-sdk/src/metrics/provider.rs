@@ -93,7 +93,13 @@ impl MeterProvider {
         if self.shared.shutdown.load(Ordering::Relaxed) {
             return Err(SdkError::AlreadyShutdown);
         }
-        SdkError::combine(self.shared.readers.iter().map(|r| r.force_flush(deadline)).collect())
+        SdkError::combine(
+            self.shared
+                .readers
+                .iter()
+                .map(|r| r.force_flush(deadline))
+                .collect(),
+        )
     }
 
     /// Shuts every reader down (a last collection each); returns by `deadline`.
@@ -181,7 +187,13 @@ impl MeterProviderBuilder {
         let pipelines: Vec<Arc<Pipeline>> = self
             .readers
             .iter()
-            .map(|r| Arc::new(Pipeline::new(r.temporality(), settings.clone(), wire.clone())))
+            .map(|r| {
+                Arc::new(Pipeline::new(
+                    r.temporality(),
+                    settings.clone(),
+                    wire.clone(),
+                ))
+            })
             .collect();
         for (reader, pipeline) in self.readers.iter().zip(&pipelines) {
             reader.register(MetricsCollector::new(Arc::clone(pipeline)));

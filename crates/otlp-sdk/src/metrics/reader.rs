@@ -307,7 +307,11 @@ impl MetricReader for PeriodicReader {
 
     fn force_flush(&self, deadline: Instant) -> Result<(), SdkError> {
         let target = {
-            let mut control = self.inner.control.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut control = self
+                .inner
+                .control
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             if control.shutdown {
                 return Err(SdkError::AlreadyShutdown);
             }
@@ -315,7 +319,10 @@ impl MetricReader for PeriodicReader {
             control.flush_requested
         };
         self.inner.wake.notify_one();
-        if !self.inner.wait(deadline, |c| c.flush_done >= target || c.done) {
+        if !self
+            .inner
+            .wait(deadline, |c| c.flush_done >= target || c.done)
+        {
             return Err(SdkError::DeadlineExceeded { pending: 0 });
         }
         drain_outcome(self.inner.queue.flush_blocking(deadline), 0)
@@ -323,17 +330,31 @@ impl MetricReader for PeriodicReader {
 
     fn shutdown(&self, deadline: Instant) -> Result<(), SdkError> {
         {
-            let mut control = self.inner.control.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut control = self
+                .inner
+                .control
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             if control.shutdown {
                 return Err(SdkError::AlreadyShutdown);
             }
             control.shutdown = true;
         }
         self.inner.wake.notify_one();
-        let running = self.thread.lock().unwrap_or_else(PoisonError::into_inner).is_some();
+        let running = self
+            .thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some();
         let finished = !running || self.inner.wait(deadline, |c| c.done);
         let outcome = drain_outcome(self.inner.queue.shutdown_blocking(deadline), 0);
-        if finished && let Some(thread) = self.thread.lock().unwrap_or_else(PoisonError::into_inner).take() {
+        if finished
+            && let Some(thread) = self
+                .thread
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take()
+        {
             thread.join().ok();
         }
         outcome

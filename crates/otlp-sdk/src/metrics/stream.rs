@@ -59,10 +59,13 @@ impl Stream {
             return;
         }
         match &self.descriptor.keep {
-            None => self.series.apply(attributes, || self.make(), |s| self.measure(s, m, Vec::new)),
+            None => self
+                .series
+                .apply(attributes, || self.make(), |s| self.measure(s, m, Vec::new)),
             Some(keep) => {
                 let (kept, filtered) = filter(attributes.to_vec(), keep);
-                self.series.apply(&kept, || self.make(), |s| self.measure(s, m, || filtered))
+                self.series
+                    .apply(&kept, || self.make(), |s| self.measure(s, m, || filtered))
             }
         }
     }
@@ -80,7 +83,10 @@ impl Stream {
         }
     }
 
-    pub(crate) fn bind(self: &Arc<Self>, attributes: &[KeyValue]) -> Option<(Arc<Stream>, Arc<SeriesState>)> {
+    pub(crate) fn bind(
+        self: &Arc<Self>,
+        attributes: &[KeyValue],
+    ) -> Option<(Arc<Stream>, Arc<SeriesState>)> {
         if self.descriptor.aggregation == Aggregation::Drop {
             return None;
         }
@@ -89,10 +95,14 @@ impl Stream {
             Some(keep) => filter(attributes.to_vec(), keep).0,
         };
         // Bound under the map's lock: a delta collection cannot forget it first.
-        let series = self.series.apply(&kept, || self.make(), |s| {
-            s.bind();
-            Arc::clone(s)
-        });
+        let series = self.series.apply(
+            &kept,
+            || self.make(),
+            |s| {
+                s.bind();
+                Arc::clone(s)
+            },
+        );
         Some((Arc::clone(self), series))
     }
 
@@ -146,7 +156,9 @@ impl Stream {
                 if numbers.is_empty() {
                     return None;
                 }
-                metric::Data::Gauge(Gauge { data_points: numbers })
+                metric::Data::Gauge(Gauge {
+                    data_points: numbers,
+                })
             }
             Aggregation::ExplicitBucketHistogram { .. } => {
                 if histograms.is_empty() {
@@ -175,10 +187,5 @@ impl Stream {
             metadata: Vec::new(),
             data: Some(data),
         })
-    }
-
-    #[cfg(test)]
-    pub(crate) fn series_count(&self) -> usize {
-        self.series.len()
     }
 }

@@ -1,8 +1,8 @@
 //! Views: which instruments a reader sees, and how (rename, describe, keep some attribute
 //! keys, change the aggregation, drop).
 
-use crate::metrics::aggregation::Aggregation;
 use crate::metrics::InstrumentKind;
+use crate::metrics::aggregation::Aggregation;
 use crate::scope::InstrumentationScope;
 use crate::value::Key;
 
@@ -121,9 +121,7 @@ impl View {
     /// must be valid.
     pub(crate) fn validate(&self) -> Result<(), String> {
         if self.stream_name.is_some() && self.name.as_deref().is_none_or(is_pattern) {
-            return Err(
-                "a view that renames must select one instrument by its exact name".into(),
-            );
+            return Err("a view that renames must select one instrument by its exact name".into());
         }
         if let Some(aggregation) = &self.aggregation {
             aggregation.validate()?;
@@ -142,7 +140,10 @@ impl View {
             && self.kind.is_none_or(|k| k == kind)
             && self.unit.as_deref().is_none_or(|u| u == unit)
             && self.meter_name.as_deref().is_none_or(|m| m == scope.name())
-            && self.meter_version.as_deref().is_none_or(|v| v == scope.version())
+            && self
+                .meter_version
+                .as_deref()
+                .is_none_or(|v| v == scope.version())
     }
 
     pub(crate) fn changes(&self) -> StreamChanges {
@@ -205,7 +206,12 @@ mod tests {
     fn renaming_needs_an_exact_selection() {
         assert!(View::named("http.*").rename("x").validate().is_err());
         assert!(View::all().rename("x").validate().is_err());
-        assert!(View::named("http.server.duration").rename("x").validate().is_ok());
+        assert!(
+            View::named("http.server.duration")
+                .rename("x")
+                .validate()
+                .is_ok()
+        );
         let bad = View::named("h").aggregation(Aggregation::ExplicitBucketHistogram {
             boundaries: vec![2.0, 1.0],
             record_min_max: true,

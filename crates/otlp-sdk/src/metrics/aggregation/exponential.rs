@@ -48,7 +48,6 @@
 // `merge`, the accessors and the mapping functions are API for the pipeline (cumulative
 // collection of delta state) and for tests; in a `pub(crate)` module they count as dead until
 // the pipeline calls them.
-#![allow(dead_code)]
 
 use otlp_proto::common::v1::KeyValue;
 use otlp_proto::metrics::v1::ExponentialHistogramDataPoint;

@@ -5,8 +5,7 @@ use std::sync::{Mutex, PoisonError};
 
 use otlp_proto::common::v1::KeyValue as ProtoKeyValue;
 use otlp_proto::metrics::v1::{
-    Exemplar, ExponentialHistogramDataPoint, HistogramDataPoint, NumberDataPoint,
-    number_data_point,
+    Exemplar, ExponentialHistogramDataPoint, HistogramDataPoint, NumberDataPoint, number_data_point,
 };
 
 use super::Aggregation;
@@ -84,7 +83,9 @@ impl Cell {
     fn take(&self) -> Measure {
         match self {
             Self::Int(a) => Measure::Int(a.swap(0, Ordering::Relaxed)),
-            Self::Float(a) => Measure::Float(f64::from_bits(a.swap(0f64.to_bits(), Ordering::Relaxed))),
+            Self::Float(a) => {
+                Measure::Float(f64::from_bits(a.swap(0f64.to_bits(), Ordering::Relaxed)))
+            }
         }
     }
 }
@@ -116,7 +117,10 @@ enum Kind {
     Sum(Cell),
     /// Observable counters: the callback reports the running total; `previous` is the last
     /// reported total (for delta temporality).
-    ObservedSum { current: Cell, previous: Cell },
+    ObservedSum {
+        current: Cell,
+        previous: Cell,
+    },
     /// Gauges.
     LastValue(Cell),
     Histogram {
@@ -152,7 +156,12 @@ pub(crate) struct SeriesState {
 
 impl SeriesState {
     /// A new series for `aggregation` (never `Default` or `Drop`, resolved before).
-    pub(crate) fn new(aggregation: &Aggregation, integer: bool, observed: bool, exemplars: bool) -> Self {
+    pub(crate) fn new(
+        aggregation: &Aggregation,
+        integer: bool,
+        observed: bool,
+        exemplars: bool,
+    ) -> Self {
         let (kind, reservoir) = match aggregation {
             Aggregation::LastValue => (Kind::LastValue(Cell::new(integer)), Reservoir::fixed(1)),
             Aggregation::ExplicitBucketHistogram {
@@ -228,7 +237,10 @@ impl SeriesState {
                     s.max = s.max.max(v);
                 }
             }
-            Kind::Exponential(h) => h.lock().unwrap_or_else(PoisonError::into_inner).record(m.as_f64()),
+            Kind::Exponential(h) => h
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .record(m.as_f64()),
         }
         if !self.updated.load(Ordering::Relaxed) {
             self.updated.store(true, Ordering::Relaxed);
@@ -239,7 +251,10 @@ impl SeriesState {
     pub(crate) fn offer(&self, m: Measure, kept: impl FnOnce() -> Kept) {
         let _ = m;
         if let Some(reservoir) = &self.exemplars {
-            reservoir.lock().unwrap_or_else(PoisonError::into_inner).offer(kept());
+            reservoir
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .offer(kept());
         }
     }
 
@@ -281,7 +296,13 @@ impl SeriesState {
         };
         let exemplars = self.take_exemplars();
         Some(match &self.kind {
-            Kind::Sum(cell) => number(if delta { cell.take() } else { cell.load() }, start, now, attributes, exemplars),
+            Kind::Sum(cell) => number(
+                if delta { cell.take() } else { cell.load() },
+                start,
+                now,
+                attributes,
+                exemplars,
+            ),
             Kind::ObservedSum { current, previous } => {
                 let total = current.load();
                 let value = if delta {
