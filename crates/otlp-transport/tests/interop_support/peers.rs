@@ -14,6 +14,10 @@ pub enum Peer {
     Rotel,
     /// `otelcol-contrib` (filelog receiver, otlphttp exporter).
     Otelcol,
+    /// `prometheus` 2.42.0 (Debian bookworm's package; its HTTP API, no web UI assets).
+    Prometheus,
+    /// `node_exporter` 1.5.0 (Debian bookworm's `prometheus-node-exporter`).
+    NodeExporter,
 }
 
 impl Peer {
@@ -22,6 +26,8 @@ impl Peer {
             Peer::Python => "OTLP_PEER_PYTHON",
             Peer::Rotel => "OTLP_PEER_ROTEL",
             Peer::Otelcol => "OTLP_PEER_OTELCOL",
+            Peer::Prometheus => "OTLP_PEER_PROMETHEUS",
+            Peer::NodeExporter => "OTLP_PEER_NODE_EXPORTER",
         }
     }
 
@@ -30,6 +36,8 @@ impl Peer {
             Peer::Python => "python (OpenTelemetry Python SDK)",
             Peer::Rotel => "rotel-agent",
             Peer::Otelcol => "otelcol-contrib",
+            Peer::Prometheus => "prometheus",
+            Peer::NodeExporter => "node_exporter",
         }
     }
 }
