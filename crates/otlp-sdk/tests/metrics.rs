@@ -624,3 +624,57 @@ fn the_prometheus_reader_serves_what_is_recorded() {
         "shutdown closes the endpoint"
     );
 }
+
+proptest::proptest! {
+    /// Whatever the measurements and whenever the collections: at every collection, each
+    /// cumulative series equals the sum of its deltas so far (histogram counts and sums too).
+    #[test]
+    fn cumulative_is_the_sum_of_deltas(
+        steps in proptest::collection::vec((0usize..4, 0u64..1000, proptest::bool::weighted(0.2)), 1..80)
+    ) {
+        let cumulative = ManualReader::default();
+        let delta = ManualReader::new(TemporalityPreference::Delta);
+        let provider = provider(&[&cumulative, &delta]);
+        let meter = provider.meter("p");
+        let counter = meter.u64_counter("c").build();
+        let histogram = meter.f64_histogram("h").build();
+        let mut delta_sums = std::collections::BTreeMap::<Vec<String>, i64>::new();
+        let mut delta_counts = 0_u64;
+        let check = |c: &ExportMetricsServiceRequest, d: &ExportMetricsServiceRequest,
+                     sums: &mut std::collections::BTreeMap<Vec<String>, i64>, counts: &mut u64| {
+            if let Some(m) = metric(d, "c") {
+                for p in numbers(m) {
+                    *sums.entry(attr(&p.attributes)).or_default() += int(p);
+                }
+            }
+            if let Some(Metric { data: Some(metric::Data::Histogram(h)), .. }) = metric(d, "h") {
+                *counts += h.data_points.iter().map(|p| p.count).sum::<u64>();
+            }
+            let mut cumulative_sums = std::collections::BTreeMap::new();
+            if let Some(m) = metric(c, "c") {
+                for p in numbers(m) {
+                    cumulative_sums.insert(attr(&p.attributes), int(p));
+                }
+            }
+            let cumulative_count = match metric(c, "h") {
+                Some(Metric { data: Some(metric::Data::Histogram(h)), .. }) => h.data_points.iter().map(|p| p.count).sum(),
+                _ => 0,
+            };
+            (cumulative_sums, cumulative_count)
+        };
+        for (series, value, collect) in steps {
+            counter.add(value, &[KeyValue::new("s", series as i64)]);
+            histogram.record(value as f64, &[]);
+            if collect {
+                let (c, d) = (cumulative.collect().unwrap(), delta.collect().unwrap());
+                let (sums, count) = check(&c, &d, &mut delta_sums, &mut delta_counts);
+                proptest::prop_assert_eq!(&sums, &delta_sums);
+                proptest::prop_assert_eq!(count, delta_counts);
+            }
+        }
+        let (c, d) = (cumulative.collect().unwrap(), delta.collect().unwrap());
+        let (sums, count) = check(&c, &d, &mut delta_sums, &mut delta_counts);
+        proptest::prop_assert_eq!(&sums, &delta_sums);
+        proptest::prop_assert_eq!(count, delta_counts);
+    }
+}
