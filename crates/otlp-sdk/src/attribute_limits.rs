@@ -34,8 +34,15 @@ pub(crate) fn limit_attributes(
     max: usize,
     value_length: Option<usize>,
 ) -> u32 {
-    let needs_dedup = attributes.len() > 1;
-    if !needs_dedup && attributes.len() <= max && value_length.is_none() {
+    // The common case — unique keys within the limit — is checked in place, without a copy.
+    let duplicates =
+        (1..attributes.len()).any(|i| attributes[..i].iter().any(|kv| kv.key == attributes[i].key));
+    if !duplicates && attributes.len() <= max {
+        if let Some(limit) = value_length {
+            for kv in attributes.iter_mut() {
+                kv.value.truncate(limit);
+            }
+        }
         return 0;
     }
     let incoming = std::mem::take(attributes);

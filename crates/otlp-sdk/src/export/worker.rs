@@ -43,7 +43,7 @@ pub(crate) trait Encode: Send + Sized + 'static {
     type Request: Batchable;
 
     /// One request holding `items` under `resource`, grouped by instrumentation scope.
-    fn encode(items: std::vec::Drain<'_, Self>, resource: &WireResource) -> Self::Request;
+    fn encode(items: impl Iterator<Item = Self>, resource: &WireResource) -> Self::Request;
 }
 
 /// Counters a user can read to see that nothing was lost silently.
@@ -325,7 +325,7 @@ impl<T: Encode> Shared<T> {
     fn run(&self) {
         let batch = self.settings.max_export_batch_size;
         let mut next_export = Instant::now() + self.settings.scheduled_delay;
-        let mut items: Vec<T> = Vec::new();
+        let mut spare: VecDeque<T> = VecDeque::with_capacity(batch.min(4096));
         let unset = WireResource::default();
         loop {
             let mut state = lock(&self.state);
@@ -363,7 +363,14 @@ impl<T: Encode> Shared<T> {
                 if n == 0 {
                     break;
                 }
-                items.extend(state.buffer.drain(..n));
+                // Swap the whole buffer out when it is one batch (the usual case), so the
+                // application's pushes never wait for items moving under the lock.
+                let mut taken = if n == state.buffer.len() {
+                    std::mem::replace(&mut state.buffer, std::mem::take(&mut spare))
+                } else {
+                    spare.extend(state.buffer.drain(..n));
+                    std::mem::take(&mut spare)
+                };
                 state.in_hand = n;
                 if state.blocked_producers > 0 {
                     self.wake_callers.notify_all();
@@ -371,7 +378,8 @@ impl<T: Encode> Shared<T> {
                 drop(state);
                 remaining -= n;
                 let resource = self.resource.get().unwrap_or(&unset);
-                let request = T::encode(items.drain(..), resource);
+                let request = T::encode(taken.drain(..), resource);
+                spare = taken;
                 let deadline = Instant::now() + self.settings.export_timeout;
                 if let Err(refused) = self.queue.enqueue_blocking(request, deadline) {
                     self.drop_items(

@@ -11,7 +11,7 @@ use crate::value::into_proto_attributes;
 impl Encode for LogData {
     type Request = ExportLogsServiceRequest;
 
-    fn encode(items: std::vec::Drain<'_, Self>, resource: &WireResource) -> Self::Request {
+    fn encode(items: impl Iterator<Item = Self>, resource: &WireResource) -> Self::Request {
         let mut scopes: Vec<InstrumentationScope> = Vec::new();
         let mut scope_logs: Vec<ScopeLogs> = Vec::new();
         for log in items {

@@ -13,7 +13,7 @@ use crate::value::into_proto_attributes;
 impl Encode for SpanData {
     type Request = ExportTraceServiceRequest;
 
-    fn encode(items: std::vec::Drain<'_, Self>, resource: &WireResource) -> Self::Request {
+    fn encode(items: impl Iterator<Item = Self>, resource: &WireResource) -> Self::Request {
         encode_spans(items, resource)
     }
 }

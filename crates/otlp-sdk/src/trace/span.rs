@@ -76,6 +76,10 @@ impl Span {
     pub fn set_attribute(&mut self, attribute: impl Into<KeyValue>) {
         if let Some(r) = &mut self.recording {
             let limits = &r.provider.limits;
+            if r.data.attributes.capacity() == 0 {
+                // One allocation for the usual handful instead of growing 4 → 8.
+                r.data.attributes.reserve(8.min(limits.max_attributes_per_span));
+            }
             r.data.dropped_attributes_count += set_attribute(
                 &mut r.data.attributes,
                 attribute.into(),
@@ -189,7 +193,10 @@ impl Span {
 
     /// Ends the span now. Later calls on it do nothing.
     pub fn end(&mut self) {
-        self.end_with(now_unix_nanos());
+        // No clock read for a span that does not record (or has ended already).
+        if self.recording.is_some() {
+            self.end_with(now_unix_nanos());
+        }
     }
 
     /// Ends the span at `time`.
