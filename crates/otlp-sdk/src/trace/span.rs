@@ -78,7 +78,9 @@ impl Span {
             let limits = &r.provider.limits;
             if r.data.attributes.capacity() == 0 {
                 // One allocation for the usual handful instead of growing 4 → 8.
-                r.data.attributes.reserve(8.min(limits.max_attributes_per_span));
+                r.data
+                    .attributes
+                    .reserve(8.min(limits.max_attributes_per_span));
             }
             r.data.dropped_attributes_count += set_attribute(
                 &mut r.data.attributes,
