@@ -9,12 +9,8 @@ use std::sync::Arc;
 
 /// Most list-members a `tracestate` may hold (W3C Trace Context, "list").
 const MAX_MEMBERS: usize = 32;
-/// Longest simple key: `lcalpha 0*255(...)`.
-const MAX_SIMPLE_KEY_LEN: usize = 256;
-/// Longest tenant id of a multi-tenant key: `(lcalpha / DIGIT) 0*240(...)`.
-const MAX_TENANT_LEN: usize = 241;
-/// Longest system id of a multi-tenant key: `lcalpha 0*13(...)`.
-const MAX_SYSTEM_LEN: usize = 14;
+/// Longest key: `(lcalpha / DIGIT) 0*255(keychar)`.
+const MAX_KEY_LEN: usize = 256;
 /// Longest value: `0*255(chr) nblk-chr`.
 const MAX_VALUE_LEN: usize = 256;
 /// How much of an invalid key an error keeps (enough for any valid key, bounded for bad input).
@@ -24,10 +20,8 @@ const MAX_KEY_IN_ERROR: usize = 256;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TraceStateError {
-    /// A key does not match the W3C grammar: a simple key (`lcalpha` then up to 255 of
-    /// `lcalpha`, digit, `_`, `-`, `*`, `/`) or a multi-tenant key `tenant@system` (tenant up to
-    /// 241 characters starting with `lcalpha` or a digit, system up to 14 characters starting
-    /// with `lcalpha`).
+    /// A key does not match the W3C grammar (Trace Context Level 2): a lowercase letter or a
+    /// digit, then up to 255 of lowercase letters, digits, `_`, `-`, `*`, `/` and `@`.
     #[error("invalid tracestate key {key:?}")]
     InvalidKey {
         /// The offending key, cut to at most 256 bytes.
@@ -46,12 +40,23 @@ pub enum TraceStateError {
         /// The limit, 32.
         max: usize,
     },
-    /// The same key appears in more than one list-member.
+    /// The same key appears in more than one list-member given to
+    /// [`TraceState::from_members`]. ([`TraceState::from_members_keep_first`], used for received
+    /// headers, drops the repeats instead.)
     #[error("duplicate tracestate key {key:?}")]
     DuplicateKey {
         /// The repeated key.
         key: String,
     },
+}
+
+/// What [`TraceState::build`] does with a key it has already seen.
+#[derive(Clone, Copy)]
+enum Duplicates {
+    /// Fail with [`TraceStateError::DuplicateKey`].
+    Reject,
+    /// Keep the first member, drop the later one.
+    KeepFirst,
 }
 
 /// One validated list-member.
@@ -66,6 +71,11 @@ struct Member {
 /// Every key and value has been validated against the W3C grammar, keys are unique and there
 /// are at most 32 members. The type is immutable: [`insert`](Self::insert) and
 /// [`remove`](Self::remove) return a new value.
+///
+/// Keys follow the Trace Context Level 2 grammar,
+/// `key = (lcalpha / DIGIT) 0*255(lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@")`: `@` is an
+/// ordinary key character (anywhere but first), so the Level 1 multi-tenant form
+/// `tenant@system` is just one kind of valid key, with no separate length limits.
 ///
 /// `Display` writes the members as `key=value` joined by `,`, which is a valid header value;
 /// parsing a header (whitespace, empty members, size limits) is left to the propagation crate,
@@ -107,6 +117,9 @@ impl TraceState {
 
     /// Builds a trace state from `(key, value)` pairs, the left-most (newest) first.
     ///
+    /// For a list that arrived in a header, where a repeated key is the sender's fault and
+    /// should not cost the whole list, use [`from_members_keep_first`](Self::from_members_keep_first).
+    ///
     /// # Errors
     ///
     /// [`TraceStateError::InvalidKey`] or [`TraceStateError::InvalidValue`] for the first
@@ -119,16 +132,66 @@ impl TraceState {
         K: AsRef<str>,
         V: AsRef<str>,
     {
+        Self::build(members, Duplicates::Reject)
+    }
+
+    /// Builds a trace state like [`from_members`](Self::from_members), except that a repeated
+    /// key keeps its first (left-most) member and later members with that key are dropped.
+    ///
+    /// This is how a received `tracestate` is handled. W3C Trace Context allows one entry per
+    /// key, the left-most being the newest position, and makes uniqueness the duty of whoever
+    /// adds an entry; a participant that receives duplicates may pass them on or drop all but
+    /// one, and must not discard the list for it (the W3C suite's
+    /// `test_tracestate_duplicated_keys`). Keeping the first occurrence keeps the newest entry
+    /// and leaves the result free of duplicates, as a `TraceState` always is.
+    ///
+    /// Dropped members are still validated, and still count towards the 32-member limit of
+    /// the list they came in.
+    ///
+    /// ```
+    /// use otlp_model::TraceState;
+    ///
+    /// let state = TraceState::from_members_keep_first([("foo", "1"), ("bar", "2"), ("foo", "3")])?;
+    /// assert_eq!(state.to_string(), "foo=1,bar=2");
+    /// # Ok::<(), otlp_model::TraceStateError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`TraceStateError::InvalidKey`] or [`TraceStateError::InvalidValue`] for the first
+    /// member (kept or not) that breaks the W3C grammar, and
+    /// [`TraceStateError::TooManyMembers`] for more than 32 members given (the iterator is not
+    /// read past the 33rd). Never [`TraceStateError::DuplicateKey`].
+    pub fn from_members_keep_first<I, K, V>(members: I) -> Result<Self, TraceStateError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        Self::build(members, Duplicates::KeepFirst)
+    }
+
+    fn build<I, K, V>(members: I, duplicates: Duplicates) -> Result<Self, TraceStateError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
         let mut out: Vec<Member> = Vec::new();
-        for (key, value) in members {
-            if out.len() == MAX_MEMBERS {
+        for (given, (key, value)) in members.into_iter().enumerate() {
+            if given == MAX_MEMBERS {
                 return Err(TraceStateError::TooManyMembers { max: MAX_MEMBERS });
             }
             let member = Member::new(key.as_ref(), value.as_ref())?;
             if out.iter().any(|m| m.key == member.key) {
-                return Err(TraceStateError::DuplicateKey {
-                    key: member.key.into(),
-                });
+                match duplicates {
+                    Duplicates::Reject => {
+                        return Err(TraceStateError::DuplicateKey {
+                            key: member.key.into(),
+                        });
+                    }
+                    Duplicates::KeepFirst => continue,
+                }
             }
             out.push(member);
         }
@@ -308,30 +371,24 @@ impl fmt::Debug for Member {
     }
 }
 
-/// `lcalpha / DIGIT / "_" / "-" / "*" / "/"`: what may follow the first character of a key part.
+/// W3C `keychar = lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@"`.
 fn is_key_char(c: u8) -> bool {
-    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'_' | b'-' | b'*' | b'/')
+    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'_' | b'-' | b'*' | b'/' | b'@')
 }
 
-/// Checks one key part: `first` for its first byte, [`is_key_char`] for the rest, `max` bytes.
-fn is_key_part(part: &[u8], max: usize, first: fn(&u8) -> bool) -> bool {
-    match part.split_first() {
-        Some((head, tail)) => {
-            part.len() <= max && first(head) && tail.iter().all(|&c| is_key_char(c))
+/// W3C Trace Context Level 2 `key = (lcalpha / DIGIT) 0*255(keychar)`.
+///
+/// Level 1 had two forms, `simple-key` (first character `lcalpha`, no `@`) and
+/// `multi-tenant-key = tenant-id "@" system-id` (at most 241 + 1 + 14 characters); both are
+/// subsets of this rule, so every key valid before stays valid.
+fn is_valid_key(key: &str) -> bool {
+    match key.as_bytes().split_first() {
+        Some((&head, tail)) => {
+            key.len() <= MAX_KEY_LEN
+                && (head.is_ascii_lowercase() || head.is_ascii_digit())
+                && tail.iter().all(|&c| is_key_char(c))
         }
         None => false,
-    }
-}
-
-/// W3C `key = simple-key / multi-tenant-key`.
-fn is_valid_key(key: &str) -> bool {
-    match key.split_once('@') {
-        None => is_key_part(key.as_bytes(), MAX_SIMPLE_KEY_LEN, u8::is_ascii_lowercase),
-        Some((tenant, system)) => {
-            is_key_part(tenant.as_bytes(), MAX_TENANT_LEN, |c| {
-                c.is_ascii_lowercase() || c.is_ascii_digit()
-            }) && is_key_part(system.as_bytes(), MAX_SYSTEM_LEN, u8::is_ascii_lowercase)
-        }
     }
 }
 
@@ -512,8 +569,10 @@ mod tests {
     }
 
     #[test]
-    fn simple_key_boundaries() {
-        for ok in ["a", "z", "a0", "a_-*/", "abc/def", "a1*2_3-4"] {
+    fn key_boundaries() {
+        for ok in [
+            "a", "z", "0", "9", "a0", "0a", "9z", "a_-*/@", "abc/def", "a1*2_3-4",
+        ] {
             assert!(is_valid_key(ok), "{ok:?}");
         }
         let k255 = format!("a{}", "b".repeat(254));
@@ -523,8 +582,13 @@ mod tests {
         assert!(is_valid_key(&k255));
         assert!(is_valid_key(&k256));
         assert!(!is_valid_key(&k257));
+        // The limit is on the whole key, whatever it holds.
+        let at256 = format!("0{}", "@".repeat(255));
+        assert!(is_valid_key(&at256));
+        assert!(!is_valid_key(&format!("{at256}@")));
         for bad in [
-            "", "A", "0a", "_a", "*", "/a", "aB", "a b", "a=b", "a,b", "a.b", "é", "a\0",
+            "", "A", "_a", "-a", "*", "*a", "/a", "@", "@a", "aB", "a b", "a=b", "a,b", "a.b", "é",
+            "aé", "a\0", " a", "a ", "a\t",
         ] {
             assert!(!is_valid_key(bad), "{bad:?}");
         }
@@ -536,27 +600,113 @@ mod tests {
     }
 
     #[test]
-    fn multi_tenant_key_boundaries() {
-        for ok in ["t@s", "0@s", "9t@s9", "tenant_-*/@sys_-*/", "a@b0"] {
+    fn at_sign_keys() {
+        // Level 2: `@` is an ordinary key character anywhere but first.
+        for ok in [
+            "t@s",
+            "0@s",
+            "9t@s9",
+            "tenant_-*/@sys_-*/",
+            "a@b0",
+            "t@",
+            "foo@",
+            "t@0s",
+            "t@_s",
+            "t@s@x",
+            "foo@bar@baz",
+            "t@@s",
+            "foo@@bar",
+            "a@@",
+            "a@-",
+            "0@",
+            "a/@*",
+        ] {
             assert!(is_valid_key(ok), "{ok:?}");
         }
-        let t241 = format!("t{}", "0".repeat(240));
-        let t242 = format!("t{}", "0".repeat(241));
-        let s14 = format!("s{}", "1".repeat(13));
-        let s15 = format!("s{}", "1".repeat(14));
-        assert!(is_valid_key(&format!("{t241}@s")));
-        assert!(!is_valid_key(&format!("{t242}@s")));
-        assert!(is_valid_key(&format!("t@{s14}")));
-        assert!(!is_valid_key(&format!("t@{s15}")));
-        // The longest multi-tenant key: 241 + 1 + 14 = 256 bytes.
-        let longest = format!("{t241}@{s14}");
-        assert_eq!(longest.len(), 256);
-        assert!(is_valid_key(&longest));
         for bad in [
-            "@s", "t@", "@", "T@s", "t@S", "t@0s", "_t@s", "t@s@x", "t@@s", "t@_s",
+            "@", "@s", "@foo", "@@", "T@s", "t@S", "_t@s", "*@s", "t@s.x", "t@ s",
         ] {
             assert!(!is_valid_key(bad), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn level_1_multi_tenant_keys_stay_valid() {
+        // Everything the Level 1 `tenant@system` rule accepted (tenant up to 241 characters,
+        // system up to 14) is still a valid key, and so are the lengths it refused, as long as
+        // the whole key fits in 256.
+        let t241 = format!("t{}", "0".repeat(240));
+        let s14 = format!("s{}", "1".repeat(13));
+        let longest = format!("{t241}@{s14}");
+        assert_eq!(longest.len(), 256);
+        assert!(is_valid_key(&longest));
+        assert!(is_valid_key(&format!("{t241}@s")));
+        assert!(is_valid_key(&format!("t@{s14}")));
+        // Level 1 rejected these (tenant of 242, system of 15); Level 2 accepts them.
+        assert!(is_valid_key(&format!("t{}@s", "0".repeat(241))));
+        assert!(is_valid_key(&format!("t@s{}", "1".repeat(14))));
+        // Too long as a whole: 257 characters.
+        assert!(!is_valid_key(&format!("{longest}x")));
+        assert!(!is_valid_key(&format!("{t241}@{s14}1")));
+    }
+
+    #[test]
+    fn keep_first_drops_later_duplicates() {
+        let s = TraceState::from_members_keep_first([("a", "1"), ("b", "2"), ("a", "3")]).unwrap();
+        assert_eq!(s.to_string(), "a=1,b=2");
+        assert_eq!(s.get("a"), Some("1"));
+        let s = TraceState::from_members_keep_first([("foo", "1"), ("foo", "1")]).unwrap();
+        assert_eq!(s.to_string(), "foo=1");
+        let s = TraceState::from_members_keep_first([
+            ("t@s", "1"),
+            ("x", "2"),
+            ("t@s", "3"),
+            ("x", "4"),
+        ])
+        .unwrap();
+        assert_eq!(s.to_string(), "t@s=1,x=2");
+        // Without duplicates it is `from_members`.
+        let members = [("rojo", "00f067aa0ba902b7"), ("congo", "t61rcWkgMzE")];
+        assert_eq!(
+            TraceState::from_members_keep_first(members),
+            TraceState::from_members(members)
+        );
+        assert_eq!(
+            TraceState::from_members_keep_first(Vec::<(&str, &str)>::new()),
+            Ok(TraceState::new())
+        );
+    }
+
+    #[test]
+    fn keep_first_still_validates_dropped_members() {
+        assert_eq!(
+            TraceState::from_members_keep_first([("a", "1"), ("a", "x,y")]),
+            Err(TraceStateError::InvalidValue { key: "a".into() })
+        );
+        assert_eq!(
+            TraceState::from_members_keep_first([("a", "1"), ("A", "1")]),
+            Err(invalid_key("A"))
+        );
+    }
+
+    #[test]
+    fn keep_first_counts_every_member_given() {
+        // 32 members with a repeat are fine (31 kept); 33 given are too many even if one repeats.
+        let mut members: Vec<(String, &str)> = (0..31).map(|i| (format!("k{i}"), "v")).collect();
+        members.push(("k0".to_owned(), "w"));
+        let s = TraceState::from_members_keep_first(members.iter().cloned()).unwrap();
+        assert_eq!(s.len(), 31);
+        assert_eq!(s.get("k0"), Some("v"));
+        members.push(("k1".to_owned(), "w"));
+        assert_eq!(
+            TraceState::from_members_keep_first(members.iter().cloned()),
+            Err(TraceStateError::TooManyMembers { max: 32 })
+        );
+        let endless = (0..).map(|i| (format!("k{}", i % 2), "v"));
+        assert_eq!(
+            TraceState::from_members_keep_first(endless),
+            Err(TraceStateError::TooManyMembers { max: 32 })
+        );
     }
 
     #[test]
@@ -633,6 +783,7 @@ mod tests {
             "[a-z0-9_*/@A-Z -]{0,20}",
             "[a-z][a-z0-9_*/-]{0,300}",
             "[a-z0-9][a-z0-9_*/-]{0,250}@[a-z][a-z0-9_*/-]{0,15}",
+            "[a-z0-9@_][a-z0-9_*/@-]{250,260}",
             any::<String>(),
         ]
     }
@@ -665,6 +816,41 @@ mod tests {
                 }
                 Err(_) => {}
             }
+        }
+
+        #[test]
+        fn keep_first_never_panics_and_has_unique_keys(
+            members in proptest::collection::vec(
+                (prop_oneof!["[ab@0]{1,2}".boxed(), near_key().boxed()], "[a-c]{1,2}"),
+                0..40,
+            )
+        ) {
+            match TraceState::from_members_keep_first(members.iter().map(|(k, v)| (k, v))) {
+                Ok(state) => {
+                    prop_assert!(members.len() <= 32);
+                    let mut expected: Vec<(&str, &str)> = Vec::new();
+                    for (k, v) in &members {
+                        if !expected.iter().any(|(ek, _)| *ek == k.as_str()) {
+                            expected.push((k, v));
+                        }
+                    }
+                    let got: Vec<(&str, &str)> = state.iter().collect();
+                    prop_assert_eq!(got, expected);
+                }
+                Err(TraceStateError::TooManyMembers { .. }) => prop_assert!(members.len() > 32),
+                Err(TraceStateError::DuplicateKey { .. }) => prop_assert!(false, "never a duplicate error"),
+                Err(_) => prop_assert!(members.iter().any(|(k, v)| !is_valid_key(k) || !is_valid_value(v))),
+            }
+        }
+
+        #[test]
+        fn key_check_matches_the_abnf(key in near_key()) {
+            let b = key.as_bytes();
+            let expected = !b.is_empty()
+                && b.len() <= 256
+                && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
+                && b.iter().all(|c| matches!(c, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'*' | b'/' | b'@'));
+            prop_assert_eq!(is_valid_key(&key), expected);
         }
 
         #[test]

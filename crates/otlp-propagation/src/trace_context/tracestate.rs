@@ -16,14 +16,17 @@ pub const TRACESTATE_LONG_MEMBER: usize = 128;
 
 /// Why a `tracestate` header was rejected. A propagator drops the whole `tracestate` on any of
 /// these and keeps the `traceparent`, as W3C asks.
+///
+/// A repeated key is not among them: [`parse_tracestate`] keeps the first member for a key and
+/// drops the later ones.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TraceStateParseError {
     /// A non-empty list-member has no `=`.
     #[error("tracestate list-member without '='")]
     MissingEquals,
-    /// A key or value breaks the W3C grammar, a key repeats (across all header lines), or
-    /// there are more than 32 list-members.
+    /// A key or value breaks the W3C grammar, or there are more than 32 list-members. (Never
+    /// [`TraceStateError::DuplicateKey`].)
     #[error(transparent)]
     Invalid(#[from] TraceStateError),
 }
@@ -32,8 +35,16 @@ pub enum TraceStateParseError {
 /// by `,`).
 ///
 /// Optional whitespace around members and empty members are allowed; no whitespace is allowed
-/// around `=`. Each member must satisfy the W3C key and value grammar, keys must be unique and
+/// around `=`. Each member must satisfy the W3C key and value grammar (Trace Context Level 2:
+/// `(lcalpha / DIGIT) 0*255(lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@")` for a key) and
 /// there may be at most 32 non-empty members.
+///
+/// Duplicated keys: when a key appears more than once (in one line or across lines), the first
+/// (left-most, newest) member is kept and the later ones are dropped, so the result never holds
+/// a key twice. W3C leaves key uniqueness to whoever adds an entry and lets a receiver either
+/// pass duplicates on or drop them, but not discard the list for them (the W3C suite's
+/// `test_tracestate_duplicated_keys`). Dropped members must still be well-formed and still
+/// count towards the 32-member limit. See [`TraceState::from_members_keep_first`].
 ///
 /// # Errors
 ///
@@ -44,7 +55,8 @@ pub enum TraceStateParseError {
 ///
 /// let state = parse_tracestate(["rojo=00f067aa0ba902b7, ,", "congo=t61rcWkgMzE"])?;
 /// assert_eq!(state.to_string(), "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE");
-/// assert!(parse_tracestate(["a=1,a=2"]).is_err());
+/// assert_eq!(parse_tracestate(["a=1,b=2", "a=3"])?.to_string(), "a=1,b=2");
+/// assert!(parse_tracestate(["A=1"]).is_err());
 /// # Ok::<(), otlp_propagation::TraceStateParseError>(())
 /// ```
 pub fn parse_tracestate<'a, I>(lines: I) -> Result<TraceState, TraceStateParseError>
@@ -70,7 +82,7 @@ where
             members.push((key, value));
         }
     }
-    Ok(TraceState::from_members(members)?)
+    Ok(TraceState::from_members_keep_first(members)?)
 }
 
 /// Formats `state` as a header value of at most `max_len` bytes (W3C asks for at least
@@ -164,10 +176,10 @@ mod tests {
             "foo =1",
             "FOO=1",
             "foo.bar=1",
-            "foo@=1,bar=2",
             "@foo=1,bar=2",
-            "foo@@bar=1,bar=2",
-            "foo@bar@baz=1,bar=2",
+            "@=1,bar=2",
+            "_foo=1,bar=2",
+            "*foo=1,bar=2",
             "foo=bar=baz",
             "foo=,bar=3",
             "novalue",
@@ -176,12 +188,48 @@ mod tests {
             assert!(parse(&[bad]).is_err(), "{bad:?}");
         }
         assert_eq!(parse(&["x"]), Err(TraceStateParseError::MissingEquals));
-        assert!(matches!(
-            parse(&["foo=1", "foo=1"]),
+    }
+
+    #[test]
+    fn at_sign_anywhere_after_the_first_character() {
+        for line in [
+            "foo@=1,bar=2",
+            "foo@@bar=1,bar=2",
+            "foo@bar@baz=1,bar=2",
+            "0@=1,bar=2",
+            "t@0v=1,bar=2",
+        ] {
+            let s = parse(&[line]).unwrap();
+            assert_eq!(s.get("bar"), Some("2"), "{line:?}");
+            assert_eq!(s.to_string(), line);
+        }
+    }
+
+    #[test]
+    fn duplicated_keys_keep_the_first_member() {
+        for (lines, out) in [
+            (&["foo=1,foo=1"][..], "foo=1"),
+            (&["foo=1,foo=2"], "foo=1"),
+            (&["foo=1", "foo=1"], "foo=1"),
+            (&["foo=1", "foo=2"], "foo=1"),
+            (&["a=1,foo=1,b=2", "foo=2,c=3,a=4"], "a=1,foo=1,b=2,c=3"),
+        ] {
+            let s = parse(lines).unwrap();
+            assert_eq!(s.to_string(), out, "{lines:?}");
+        }
+        // A later duplicate must still be well-formed.
+        assert!(parse(&["foo=1,foo=bar=baz"]).is_err());
+        assert!(parse(&["foo=1", "foo"]).is_err());
+        // And it counts towards the limit of 32 members.
+        let mut members: Vec<String> = (1..=32).map(|i| format!("bar{i:02}={i:02}")).collect();
+        assert_eq!(parse(&[&members.join(",")]).unwrap().len(), 32);
+        members.push("bar01=99".to_owned());
+        assert_eq!(
+            parse(&[&members.join(",")]),
             Err(TraceStateParseError::Invalid(
-                TraceStateError::DuplicateKey { .. }
+                TraceStateError::TooManyMembers { max: 32 }
             ))
-        ));
+        );
     }
 
     #[test]
@@ -207,17 +255,26 @@ mod tests {
         let k257 = format!("{}=1", "z".repeat(257));
         assert!(parse(&["foo=1", &k256]).is_ok());
         assert!(parse(&["foo=1", &k257]).is_err());
+        // Level 2 has no separate tenant/system limits, only 256 for the whole key.
         let tenant_ok = format!("{}@{}=1", "t".repeat(241), "v".repeat(14));
         let tenant_long = format!("{}@v=1", "t".repeat(242));
         let system_long = format!("t@{}=1", "v".repeat(15));
-        assert!(parse(&[&tenant_ok]).is_ok());
-        assert!(parse(&[&tenant_long]).is_err());
-        assert!(parse(&[&system_long]).is_err());
+        let at_256 = format!("{}@{}=1", "t".repeat(200), "v".repeat(55));
+        let at_257 = format!("{}@{}=1", "t".repeat(200), "v".repeat(56));
+        for ok in [&tenant_ok, &tenant_long, &system_long, &at_256] {
+            assert!(parse(&["foo=1", ok]).is_ok(), "{ok}");
+        }
+        assert!(parse(&["foo=1", &at_257]).is_err());
+        let digit_first = format!("0{}=1", "z".repeat(255));
+        assert!(parse(&[&digit_first]).is_ok());
     }
 
     #[test]
     fn all_allowed_characters() {
-        let key: String = ('a'..='z').chain('0'..='9').chain("_-*/".chars()).collect();
+        let key: String = ('a'..='z')
+            .chain('0'..='9')
+            .chain("_-*/@".chars())
+            .collect();
         let value: String = (0x20u8..=0x2B)
             .chain(0x2D..=0x3C)
             .chain(0x3E..=0x7E)
@@ -276,7 +333,7 @@ mod tests {
     proptest! {
         #[test]
         fn format_parse_identity(
-            members in proptest::collection::btree_map("[a-z][a-z0-9_*/-]{0,10}(@[a-z][a-z0-9]{0,5})?", "[!-+\\--<>-~]([ -+\\--<>-~]{0,20}[!-+\\--<>-~])?", 0..=32)
+            members in proptest::collection::btree_map("[a-z0-9][a-z0-9_*/@-]{0,10}(@[a-z][a-z0-9]{0,5})?", "[!-+\\--<>-~]([ -+\\--<>-~]{0,20}[!-+\\--<>-~])?", 0..=32)
         ) {
             let state = TraceState::from_members(members.iter()).unwrap();
             let text = format_tracestate(&state, usize::MAX);
@@ -299,6 +356,31 @@ mod tests {
             let mut it = original.iter();
             for member in parsed.iter() {
                 prop_assert!(it.any(|m| *m == member));
+            }
+        }
+
+        #[test]
+        fn parsed_keys_are_unique(
+            members in proptest::collection::vec(("[a-c@]{1,2}", "[0-9]{1,2}"), 0..=32),
+            split in 0usize..=32,
+        ) {
+            let text: Vec<String> = members.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let split = split.min(text.len());
+            let (a, b) = (text[..split].join(","), text[split..].join(","));
+            match parse(&[&a, &b]) {
+                Ok(state) => {
+                    let keys: Vec<&str> = state.iter().map(|(k, _)| k).collect();
+                    let mut unique = keys.clone();
+                    unique.sort_unstable();
+                    unique.dedup();
+                    prop_assert_eq!(unique.len(), keys.len());
+                    for (k, v) in &members {
+                        let first = members.iter().find(|(fk, _)| fk == k).map(|(_, fv)| fv.as_str());
+                        prop_assert_eq!(state.get(k), first, "{}={}", k, v);
+                    }
+                }
+                // Only keys starting with `@` are invalid here.
+                Err(_) => prop_assert!(members.iter().any(|(k, _)| k.starts_with('@'))),
             }
         }
 
