@@ -304,3 +304,88 @@ async fn client_then_server_is_one_trace() {
     assert_eq!(server.parent_span_id, client.span_id);
     assert!(spans.iter().all(|s| s.trace_id == root.trace_id));
 }
+
+/// opentelemetry-rust 0.33's W3C propagator on both sides of our layers: its injected
+/// context is continued by the server layer, and what our client layer injects is extracted
+/// by it as our client span.
+#[tokio::test]
+async fn both_ways_with_opentelemetry_rusts_propagator() {
+    use opentelemetry::propagation::TextMapPropagator as _;
+    use opentelemetry::trace::{TraceContextExt as _, Tracer as _, TracerProvider as _};
+    use opentelemetry_sdk::propagation::TraceContextPropagator;
+
+    let t = setup();
+    let theirs = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+    let their_span = theirs.tracer("theirs").start("their client");
+    let their_cx = opentelemetry::Context::current_with_span(their_span);
+    let mut carrier = std::collections::HashMap::new();
+    TraceContextPropagator::new().inject_context(&their_cx, &mut carrier);
+
+    // Their context into our server layer; the handler calls out through our client layer to
+    // an upstream that extracts with their propagator.
+    let upstream = tower::service_fn(|req: http::Request<()>| async move {
+        let headers: std::collections::HashMap<String, String> = req
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap().to_owned()))
+            .collect();
+        let cx = TraceContextPropagator::new().extract(&headers);
+        let sc = cx.span().span_context().clone();
+        Ok::<_, Infallible>(http::Response::new((
+            sc.trace_id().to_string(),
+            sc.span_id().to_string(),
+        )))
+    });
+    let client = HttpClientLayer::with_propagators(
+        t.tracer_provider.tracer("client"),
+        &t.meter_provider.meter("c"),
+        Propagators::w3c(),
+    )
+    .layer(upstream);
+    let handler = tower::service_fn(move |_req: http::Request<()>| {
+        let client = client.clone();
+        async move {
+            let seen = client
+                .oneshot(http::Request::get("http://upstream/x").body(()).unwrap())
+                .await
+                .unwrap()
+                .into_body();
+            Ok::<_, Infallible>(http::Response::new(seen))
+        }
+    });
+    let mut builder = http::Request::builder().uri("/in");
+    for (k, v) in &carrier {
+        builder = builder.header(k.as_str(), v.as_str());
+    }
+    let (trace_id, span_id) = t
+        .server()
+        .layer(handler)
+        .oneshot(builder.body(()).unwrap())
+        .await
+        .unwrap()
+        .into_body();
+    let spans = t.exported();
+    let server = spans
+        .iter()
+        .find(|s| s.kind == SpanKind::Server as i32)
+        .unwrap();
+    let client = spans
+        .iter()
+        .find(|s| s.kind == SpanKind::Client as i32)
+        .unwrap();
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    assert_eq!(
+        hex(&server.trace_id),
+        their_cx.span().span_context().trace_id().to_string()
+    );
+    assert_eq!(
+        hex(&server.parent_span_id),
+        their_cx.span().span_context().span_id().to_string()
+    );
+    assert_eq!(trace_id, hex(&client.trace_id));
+    assert_eq!(
+        span_id,
+        hex(&client.span_id),
+        "they see our client span as the parent"
+    );
+}
