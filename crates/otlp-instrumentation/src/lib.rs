@@ -15,6 +15,13 @@
 //!   a message's headers, and a CONSUMER `process` span that links to it (or takes it as its
 //!   parent when asked), with the messaging conventions' attributes and duration metrics,
 //!   generic over any header carrier (Kafka-style `Vec<(String, Vec<u8>)>` included).
+//! - [`grpc`] (feature `grpc`): tower layers for gRPC servers and clients (tonic's stack, no
+//!   tonic dependency) — SERVER/CLIENT spans named `{package.Service/Method}` with the RPC
+//!   conventions' `rpc.system.name`, `rpc.method`, `rpc.response.status_code` (the code's name;
+//!   a server reports only `UNKNOWN`, `DEADLINE_EXCEEDED`, `UNIMPLEMENTED`, `INTERNAL`,
+//!   `UNAVAILABLE`, `DATA_LOSS` as errors, a client every non-`OK`), the status read from the
+//!   headers or the trailers, `rpc.server.call.duration` / `rpc.client.call.duration`, and the
+//!   context carried in the metadata.
 //!
 //! # What it must not depend on
 //!
@@ -23,10 +30,12 @@
 //!
 //! # Features
 //!
-//! `http-server`, `http-client`, `messaging` — all on by default.
+//! `http-server`, `http-client`, `messaging` — all on by default; `grpc` (adds `http-body`).
 
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "grpc")]
+pub mod grpc;
 #[cfg(any(feature = "http-server", feature = "http-client"))]
 pub mod http;
 #[cfg(feature = "messaging")]

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../../otlp-transport/tests/interop_support/peers.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, unreachable_pub)]
 mod peers;
 
 use std::convert::Infallible;

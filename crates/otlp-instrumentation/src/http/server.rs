@@ -73,7 +73,7 @@ impl std::fmt::Debug for HttpServerLayer {
 }
 
 impl HttpServerLayer {
-    /// Spans from `tracer`, metrics from `meter`, the [global](otlp_sdk::global) propagators.
+    /// Spans from `tracer`, metrics from `meter`, the global propagators (`otlp_sdk::global`).
     pub fn new(tracer: Tracer, meter: &Meter) -> Self {
         let duration = meter
             .f64_histogram("http.server.request.duration")
