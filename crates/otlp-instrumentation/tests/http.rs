@@ -211,11 +211,11 @@ fn hex(s: &str) -> Vec<u8> {
 #[tokio::test]
 async fn a_client_span_is_injected_and_4xx_is_an_error() {
     let t = setup();
-    let client = HttpClientLayer::with_propagators(
+    let client = HttpClientLayer::new(
         t.tracer_provider.tracer("client"),
         &t.meter_provider.meter("client"),
-        Propagators::w3c(),
-    );
+    )
+    .with_propagators(Propagators::w3c());
     // The "network": a server that answers 404 and echoes the traceparent it got.
     let upstream = tower::service_fn(|req: http::Request<()>| async move {
         let traceparent = req
@@ -277,11 +277,11 @@ async fn client_then_server_is_one_trace() {
         .layer(tower::service_fn(|_req: http::Request<()>| async {
             Ok::<_, Infallible>(http::Response::new(()))
         }));
-    let client = HttpClientLayer::with_propagators(
+    let client = HttpClientLayer::new(
         t.tracer_provider.tracer("client"),
         &t.meter_provider.meter("client"),
-        Propagators::w3c(),
     )
+    .with_propagators(Propagators::w3c())
     .layer(server);
     let root = t.tracer_provider.tracer("app").start("checkout");
     let _guard = root.attach();
@@ -336,11 +336,11 @@ async fn both_ways_with_opentelemetry_rusts_propagator() {
             sc.span_id().to_string(),
         )))
     });
-    let client = HttpClientLayer::with_propagators(
+    let client = HttpClientLayer::new(
         t.tracer_provider.tracer("client"),
         &t.meter_provider.meter("c"),
-        Propagators::w3c(),
     )
+    .with_propagators(Propagators::w3c())
     .layer(upstream);
     let handler = tower::service_fn(move |_req: http::Request<()>| {
         let client = client.clone();

@@ -38,11 +38,8 @@ async fn python_to_rust_and_back_is_one_trace() {
     let meter = MeterProvider::builder().build().meter("rust");
     let server_layer = HttpServerLayer::new(tracer_provider.tracer("rust"), &meter)
         .with_propagators(Propagators::w3c());
-    let client_layer = HttpClientLayer::with_propagators(
-        tracer_provider.tracer("rust"),
-        &meter,
-        Propagators::w3c(),
-    );
+    let client_layer = HttpClientLayer::new(tracer_provider.tracer("rust"), &meter)
+        .with_propagators(Propagators::w3c());
 
     // The Rust service: calls back the URL the Python side names in `x-callback`.
     let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();

@@ -60,8 +60,13 @@ impl SdkError {
         }
     }
 
-    /// Combines the results of several processors into one.
-    pub(crate) fn combine(results: Vec<Result<(), SdkError>>) -> Result<(), SdkError> {
+    /// Combines the results of several processors (or providers) into one: `Ok` when all
+    /// are, the single error, or [`SdkError::Multiple`].
+    ///
+    /// # Errors
+    ///
+    /// The errors of `results`.
+    pub fn combine(results: Vec<Result<(), SdkError>>) -> Result<(), SdkError> {
         let mut errors: Vec<SdkError> = results.into_iter().filter_map(Result::err).collect();
         match errors.len() {
             0 => Ok(()),

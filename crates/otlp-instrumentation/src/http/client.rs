@@ -14,6 +14,7 @@ use otlp_model::semconv::trace::{
     SERVER_ADDRESS, SERVER_PORT, URL_FULL, URL_SCHEME,
 };
 use otlp_propagation::{Propagators, TextMapPropagator};
+use otlp_sdk::context::{FutureExt as _, WithContext};
 use otlp_sdk::metrics::{Histogram, Meter};
 use otlp_sdk::trace::{Span, SpanKind, Status, Tracer};
 use otlp_sdk::{KeyValue, context, global};
@@ -47,8 +48,15 @@ impl HttpClientLayer {
     }
 
     /// Injects with `propagators` instead of the global ones.
-    pub fn with_propagators(tracer: Tracer, meter: &Meter, propagators: Propagators) -> Self {
-        Self::build(tracer, meter, Arc::new(propagators))
+    #[must_use]
+    pub fn with_propagators(self, propagators: Propagators) -> Self {
+        Self {
+            inner: Arc::new(Instruments {
+                tracer: self.inner.tracer.clone(),
+                duration: self.inner.duration.clone(),
+                propagators: Arc::new(propagators),
+            }),
+        }
     }
 
     fn build(tracer: Tracer, meter: &Meter, propagators: Arc<Propagators>) -> Self {
@@ -163,8 +171,14 @@ where
         // The callee continues this span's trace.
         let cx = context::current().with_span_context(span.span_context().clone());
         i.propagators.inject(&cx, request.headers_mut());
+        // The client span is current while the inner client works (its own spans and logs
+        // join it).
+        let inner = {
+            let _current = context::attach(cx.clone());
+            self.inner.call(request)
+        };
         ResponseFuture {
-            inner: self.inner.call(request),
+            inner: inner.with_context(cx),
             state: Some(State {
                 span,
                 started: Instant::now(),
@@ -186,7 +200,7 @@ pin_project_lite::pin_project! {
     /// The response future of [`HttpClient`].
     pub struct ResponseFuture<F> {
         #[pin]
-        inner: F,
+        inner: WithContext<F>,
         state: Option<State>,
     }
 }
