@@ -102,6 +102,23 @@ impl Value {
         AnyValue { value: Some(value) }
     }
 
+    /// The value as OTLP protobuf, from a reference.
+    #[must_use]
+    pub fn to_proto(&self) -> AnyValue {
+        let value = match self {
+            Self::Bool(v) => any_value::Value::BoolValue(*v),
+            Self::I64(v) => any_value::Value::IntValue(*v),
+            Self::F64(v) => any_value::Value::DoubleValue(*v),
+            Self::String(v) => any_value::Value::StringValue(v.as_ref().to_owned()),
+            Self::Bytes(v) => any_value::Value::BytesValue(v.clone()),
+            Self::Array(values) => any_value::Value::ArrayValue(ArrayValue {
+                values: values.iter().map(Self::to_proto).collect(),
+            }),
+            Self::Any(any) => return any.clone(),
+        };
+        AnyValue { value: Some(value) }
+    }
+
     /// The string, if this is a string value.
     #[must_use]
     pub fn as_str(&self) -> Option<&str> {
@@ -235,6 +252,16 @@ impl KeyValue {
         Self {
             key: key.into(),
             value: value.into(),
+        }
+    }
+
+    /// The attribute as OTLP protobuf, from a reference (one copy of each string).
+    #[must_use]
+    pub fn to_proto(&self) -> ProtoKeyValue {
+        ProtoKeyValue {
+            key: self.key.as_str().to_owned(),
+            value: Some(self.value.to_proto()),
+            ..ProtoKeyValue::default()
         }
     }
 

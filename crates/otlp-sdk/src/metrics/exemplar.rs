@@ -141,6 +141,37 @@ impl Reservoir {
         }
     }
 
+    /// Offers a measurement of `value`; `make` builds the exemplar only if it is kept.
+    pub(crate) fn offer_with(&mut self, value: f64, make: impl FnOnce() -> Kept) {
+        match self {
+            Self::Fixed {
+                size,
+                kept: slots,
+                seen,
+            } => {
+                *seen += 1;
+                if slots.len() < *size {
+                    slots.push(make());
+                } else {
+                    let j = rand::random_range(0..*seen);
+                    if let Some(slot) = usize::try_from(j).ok().and_then(|j| slots.get_mut(j)) {
+                        *slot = make();
+                    }
+                }
+            }
+            Self::Aligned {
+                boundaries,
+                kept: slots,
+            } => {
+                let index = boundaries.partition_point(|b| *b < value);
+                if let Some(slot) = slots.get_mut(index) {
+                    *slot = Some(make());
+                }
+            }
+        }
+    }
+
+    #[cfg(test)]
     pub(crate) fn offer(&mut self, kept: Kept) {
         match self {
             Self::Fixed {

@@ -12,7 +12,7 @@ use crate::metrics::aggregation::{Aggregation, Collected, SeriesState};
 use crate::metrics::attributes::{SeriesMap, filter};
 use crate::metrics::exemplar::{ExemplarFilter, Kept};
 use crate::metrics::{InstrumentKind, Temporality};
-use crate::value::{Key, KeyValue, into_proto_attributes};
+use crate::value::{Key, KeyValue};
 
 /// What identifies a stream's output.
 #[derive(Clone, Debug, PartialEq)]
@@ -121,7 +121,7 @@ impl Stream {
         let mut exponentials = Vec::new();
         let mut silent = false;
         self.series.for_each(|attributes, series| {
-            let attrs = into_proto_attributes(attributes.to_vec());
+            let attrs = attributes.iter().map(KeyValue::to_proto).collect();
             match series.collect(d.temporality, now, attrs) {
                 Some(Collected::Number(p)) => numbers.push(p),
                 Some(Collected::Histogram(p)) => histograms.push(p),

@@ -55,7 +55,11 @@ impl Cell {
     fn add(&self, m: Measure) {
         match self {
             Self::Int(a) => {
-                a.fetch_add(m.integer().unwrap_or(m.as_f64() as i64), Ordering::Relaxed);
+                let add = match m {
+                    Measure::Int(i) => i,
+                    Measure::Float(f) => f as i64,
+                };
+                a.fetch_add(add, Ordering::Relaxed);
             }
             Self::Float(a) => {
                 let add = m.as_f64();
@@ -68,7 +72,13 @@ impl Cell {
 
     fn set(&self, m: Measure) {
         match self {
-            Self::Int(a) => a.store(m.integer().unwrap_or(m.as_f64() as i64), Ordering::Relaxed),
+            Self::Int(a) => a.store(
+                match m {
+                    Measure::Int(i) => i,
+                    Measure::Float(f) => f as i64,
+                },
+                Ordering::Relaxed,
+            ),
             Self::Float(a) => a.store(m.as_f64().to_bits(), Ordering::Relaxed),
         }
     }
@@ -249,12 +259,13 @@ impl SeriesState {
 
     /// Offers the measurement to the reservoir (the filter already let it through).
     pub(crate) fn offer(&self, m: Measure, kept: impl FnOnce() -> Kept) {
-        let _ = m;
         if let Some(reservoir) = &self.exemplars {
+            // The reservoir decides first; the exemplar (a clock read, the filtered
+            // attributes) is built only when it is kept.
             reservoir
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .offer(kept());
+                .offer_with(m.as_f64(), kept);
         }
     }
 
