@@ -389,3 +389,50 @@ async fn both_ways_with_opentelemetry_rusts_propagator() {
         "they see our client span as the parent"
     );
 }
+
+#[tokio::test]
+async fn body_sizes_are_recorded_when_asked() {
+    let t = setup();
+    let layer = t
+        .server()
+        .with_body_sizes(&t.meter_provider.meter("server"));
+    let service = layer.layer(tower::service_fn(|_req: http::Request<()>| async {
+        let mut response = http::Response::new(());
+        response
+            .headers_mut()
+            .insert("content-length", "11".parse().unwrap());
+        Ok::<_, Infallible>(response)
+    }));
+    let request = http::Request::post("/upload")
+        .header("content-length", "42")
+        .body(())
+        .unwrap();
+    service.oneshot(request).await.unwrap();
+    let spans = t.exported();
+    assert_eq!(
+        attr(&spans[0], "http.request.body.size"),
+        Some(&V::IntValue(42))
+    );
+    assert_eq!(
+        attr(&spans[0], "http.response.body.size"),
+        Some(&V::IntValue(11))
+    );
+    let metrics = t.metrics();
+    let all: Vec<_> = metrics
+        .resource_metrics
+        .iter()
+        .flat_map(|r| &r.scope_metrics)
+        .flat_map(|s| &s.metrics)
+        .collect();
+    for (name, sum) in [
+        ("http.server.request.body.size", 42.0),
+        ("http.server.response.body.size", 11.0),
+    ] {
+        let m = all.iter().find(|m| m.name == name).unwrap();
+        assert_eq!(m.unit, "By");
+        let Some(otlp_proto::metrics::v1::metric::Data::Histogram(h)) = &m.data else {
+            panic!()
+        };
+        assert_eq!(h.data_points[0].sum, Some(sum));
+    }
+}

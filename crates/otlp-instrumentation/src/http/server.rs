@@ -30,9 +30,9 @@ use std::time::Instant;
 
 use http::{Request, Response};
 use otlp_model::semconv::trace::{
-    ERROR_TYPE, HTTP_REQUEST_METHOD, HTTP_RESPONSE_STATUS_CODE, HTTP_ROUTE,
-    NETWORK_PROTOCOL_VERSION, SERVER_ADDRESS, SERVER_PORT, URL_PATH, URL_QUERY, URL_SCHEME,
-    USER_AGENT_ORIGINAL,
+    ERROR_TYPE, HTTP_REQUEST_BODY_SIZE, HTTP_REQUEST_METHOD, HTTP_RESPONSE_BODY_SIZE,
+    HTTP_RESPONSE_STATUS_CODE, HTTP_ROUTE, NETWORK_PROTOCOL_VERSION, SERVER_ADDRESS, SERVER_PORT,
+    URL_PATH, URL_QUERY, URL_SCHEME, USER_AGENT_ORIGINAL,
 };
 use otlp_propagation::{Propagators, TextMapPropagator};
 use otlp_sdk::context::{Context, FutureExt, WithContext};
@@ -58,6 +58,8 @@ struct Instruments {
     active: UpDownCounter<i64>,
     propagators: Arc<Propagators>,
     route: Option<RouteFn>,
+    /// `http.server.request.body.size` / `response.body.size`, when asked.
+    body_sizes: Option<(Histogram<u64>, Histogram<u64>)>,
 }
 
 /// Instruments an HTTP server (see the [module docs](self)).
@@ -93,6 +95,7 @@ impl HttpServerLayer {
                 active,
                 propagators: global::propagators(),
                 route: None,
+                body_sizes: None,
             }),
         }
     }
@@ -104,6 +107,7 @@ impl HttpServerLayer {
             active: shared.active.clone(),
             propagators: Arc::clone(&shared.propagators),
             route: shared.route.clone(),
+            body_sizes: shared.body_sizes.clone(),
         });
         f(&mut inner);
         Self {
@@ -115,6 +119,25 @@ impl HttpServerLayer {
     #[must_use]
     pub fn with_propagators(self, propagators: Propagators) -> Self {
         self.with(|i| i.propagators = Arc::new(propagators))
+    }
+
+    /// Also records body sizes, as the conventions' opt-in attributes and metrics:
+    /// `http.request.body.size` / `http.response.body.size` on the span and the
+    /// `http.server.request.body.size` / `http.server.response.body.size` histograms (By),
+    /// from the `Content-Length` headers (a streamed body without one is not counted).
+    #[must_use]
+    pub fn with_body_sizes(self, meter: &Meter) -> Self {
+        let request = meter
+            .u64_histogram("http.server.request.body.size")
+            .with_unit("By")
+            .with_description("Size of HTTP server request bodies.")
+            .build();
+        let response = meter
+            .u64_histogram("http.server.response.body.size")
+            .with_unit("By")
+            .with_description("Size of HTTP server response bodies.")
+            .build();
+        self.with(|i| i.body_sizes = Some((request, response)))
     }
 
     /// Finds the route template of a request (e.g. axum's `MatchedPath`:
@@ -189,6 +212,12 @@ where
         if let Some(version) = version {
             attributes.push(KeyValue::new(NETWORK_PROTOCOL_VERSION, version));
         }
+        let request_size = content_length(&parts.headers);
+        if i.body_sizes.is_some()
+            && let Some(size) = request_size
+        {
+            attributes.push(KeyValue::new(HTTP_REQUEST_BODY_SIZE, size as i64));
+        }
         let request = Request::from_parts(parts, body);
         if let Some((host, port)) = host_and_port(&request) {
             attributes.push(KeyValue::new(SERVER_ADDRESS, host));
@@ -244,6 +273,7 @@ where
                 started: Instant::now(),
                 metric_attributes,
                 duration: i.duration.clone(),
+                body_sizes: i.body_sizes.clone().map(|h| (h, request_size)),
                 _active: active,
             }),
         }
@@ -272,7 +302,19 @@ impl Drop for Active {
     }
 }
 
+/// The `Content-Length` of a message, if it has a valid one.
+fn content_length(headers: &http::HeaderMap) -> Option<u64> {
+    headers
+        .get(http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
 struct State {
+    /// The body-size histograms and the request's size, when asked.
+    body_sizes: Option<((Histogram<u64>, Histogram<u64>), Option<u64>)>,
     span: Span,
     started: Instant,
     metric_attributes: Vec<KeyValue>,
@@ -281,6 +323,21 @@ struct State {
 }
 
 impl State {
+    fn finish_with_size(mut self, status: Option<u16>, error: Option<String>, size: Option<u64>) {
+        if let Some(((requests, responses), request_size)) = self.body_sizes.take() {
+            let attributes = &self.metric_attributes;
+            if let Some(n) = request_size {
+                requests.record(n, attributes);
+            }
+            if let Some(n) = size {
+                responses.record(n, attributes);
+                self.span
+                    .set_attribute(KeyValue::new(HTTP_RESPONSE_BODY_SIZE, n as i64));
+            }
+        }
+        self.finish(status, error);
+    }
+
     fn finish(mut self, status: Option<u16>, error: Option<String>) {
         let mut attributes = std::mem::take(&mut self.metric_attributes);
         if let Some(code) = status {
@@ -328,7 +385,10 @@ where
         let result = std::task::ready!(this.inner.poll(cx));
         if let Some(state) = this.state.take() {
             match &result {
-                Ok(response) => state.finish(Some(response.status().as_u16()), None),
+                Ok(response) => {
+                    let size = content_length(response.headers());
+                    state.finish_with_size(Some(response.status().as_u16()), None, size);
+                }
                 Err(error) => state.finish(None, Some(error.to_string())),
             }
         }
