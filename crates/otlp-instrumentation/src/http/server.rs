@@ -50,6 +50,9 @@ use super::{DURATION_BOUNDARIES, host_and_port, protocol_version, push_method};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Route(pub String);
 
+/// The request and response body-size histograms.
+type BodySizes = (Histogram<u64>, Histogram<u64>);
+
 type RouteFn = Arc<dyn Fn(&http::request::Parts) -> Option<String> + Send + Sync>;
 
 struct Instruments {
@@ -59,7 +62,7 @@ struct Instruments {
     propagators: Arc<Propagators>,
     route: Option<RouteFn>,
     /// `http.server.request.body.size` / `response.body.size`, when asked.
-    body_sizes: Option<(Histogram<u64>, Histogram<u64>)>,
+    body_sizes: Option<BodySizes>,
 }
 
 /// Instruments an HTTP server (see the [module docs](self)).
@@ -314,7 +317,7 @@ fn content_length(headers: &http::HeaderMap) -> Option<u64> {
 
 struct State {
     /// The body-size histograms and the request's size, when asked.
-    body_sizes: Option<((Histogram<u64>, Histogram<u64>), Option<u64>)>,
+    body_sizes: Option<(BodySizes, Option<u64>)>,
     span: Span,
     started: Instant,
     metric_attributes: Vec<KeyValue>,

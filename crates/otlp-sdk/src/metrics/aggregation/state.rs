@@ -27,13 +27,6 @@ impl Measure {
             Self::Float(f) => f,
         }
     }
-
-    fn integer(self) -> Option<i64> {
-        match self {
-            Self::Int(i) => Some(i),
-            Self::Float(_) => None,
-        }
-    }
 }
 
 #[derive(Debug)]
