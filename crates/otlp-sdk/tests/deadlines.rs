@@ -115,3 +115,32 @@ fn flush_with_the_destination_down_returns_by_its_deadline() {
     drop((tracer, provider));
     assert!(started.elapsed() < Duration::from_secs(6));
 }
+
+#[test]
+fn metrics_shutdown_with_a_hanging_destination_returns_in_time() {
+    use otlp_sdk::metrics::{MeterProvider, PeriodicReader, PeriodicSettings};
+    let (_listener, endpoint) = hanging_destination();
+    let env = HashMap::from([
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+    ]);
+    let reader = PeriodicReader::new(
+        otlp_exporter(Signal::Metrics, &env).expect("exporter"),
+        PeriodicSettings {
+            interval: Duration::from_millis(50),
+            ..PeriodicSettings::default()
+        },
+    )
+    .expect("reader");
+    let provider = MeterProvider::builder().with_reader(reader).build();
+    provider.meter("m").u64_counter("c").build().add(1, &[]);
+    std::thread::sleep(Duration::from_millis(200)); // an export starts and hangs
+    let started = Instant::now();
+    let result = provider.shutdown(started + Duration::from_millis(700));
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(result.is_err(), "the metrics could not be exported");
+}
