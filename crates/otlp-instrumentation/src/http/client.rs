@@ -21,7 +21,7 @@ use otlp_sdk::{KeyValue, context, global};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::{DURATION_BOUNDARIES, host_and_port, protocol_version, push_method};
+use super::{DURATION_BOUNDARIES, host_and_port, protocol_version, push_method, scheme};
 
 struct Instruments {
     tracer: Tracer,
@@ -136,11 +136,11 @@ where
         let mut attributes = Vec::with_capacity(8);
         let method = push_method(&mut attributes, request.method());
         let host = host_and_port(&request);
-        let scheme = request.uri().scheme_str().unwrap_or("http").to_owned();
+        let scheme = scheme(request.uri());
         let port = host
             .as_ref()
             .and_then(|(_, p)| *p)
-            .or(match scheme.as_str() {
+            .or(match scheme.as_ref() {
                 "https" => Some(443),
                 "http" => Some(80),
                 _ => None,

@@ -65,13 +65,45 @@ pub(crate) fn host_and_port<B>(request: &::http::Request<B>) -> Option<(String, 
         return Some((authority.host().to_owned(), authority.port_u16()));
     }
     let host = request.headers().get(::http::header::HOST)?.to_str().ok()?;
-    let authority: ::http::uri::Authority = host.parse().ok()?;
-    Some((authority.host().to_owned(), authority.port_u16()))
+    // `host[:port]` (IPv6 literals in brackets), without building an `Authority`.
+    match host.rsplit_once(':') {
+        Some((name, port)) if !name.is_empty() && !port.contains(']') => {
+            Some((name.to_owned(), port.parse().ok()))
+        }
+        _ => Some((host.to_owned(), None)),
+    }
+}
+
+/// `url.scheme` without an allocation for the usual two.
+pub(crate) fn scheme(uri: &::http::Uri) -> std::borrow::Cow<'static, str> {
+    match uri.scheme_str() {
+        None | Some("http") => "http".into(),
+        Some("https") => "https".into(),
+        Some(other) => other.to_owned().into(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_headers() {
+        let host = |h: &str| {
+            let request = ::http::Request::get("/")
+                .header("host", h)
+                .body(())
+                .unwrap_or_default();
+            host_and_port(&request)
+        };
+        assert_eq!(
+            host("shop.example:8080"),
+            Some(("shop.example".into(), Some(8080)))
+        );
+        assert_eq!(host("shop.example"), Some(("shop.example".into(), None)));
+        assert_eq!(host("[::1]:9000"), Some(("[::1]".into(), Some(9000))));
+        assert_eq!(host("[::1]"), Some(("[::1]".into(), None)));
+    }
 
     #[test]
     fn methods_are_normalised() {

@@ -42,7 +42,7 @@ use otlp_sdk::{KeyValue, global};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::{DURATION_BOUNDARIES, host_and_port, protocol_version, push_method};
+use super::{DURATION_BOUNDARIES, host_and_port, protocol_version, push_method, scheme};
 
 /// The route template of a request (`/users/{id}`), for span names and the `http.route`
 /// attribute. Routers that know it insert it into the request's extensions, or the layer
@@ -202,7 +202,7 @@ where
             .get::<Route>()
             .map(|r| r.0.clone())
             .or_else(|| i.route.as_ref().and_then(|f| f(&parts)));
-        let scheme = parts.uri.scheme_str().unwrap_or("http").to_owned();
+        let scheme = scheme(&parts.uri);
 
         let mut attributes = Vec::with_capacity(10);
         let method = push_method(&mut attributes, &parts.method);
