@@ -30,7 +30,8 @@
 //!
 //! # Features
 //!
-//! `http-server`, `http-client`, `messaging` — all on by default; `grpc` (adds `http-body`).
+//! `http-server`, `http-client`, `messaging` — all on by default; `grpc` (adds `http-body`);
+//! `axum` (route templates from axum's `MatchedPath`, adds `axum` without its defaults).
 
 #![forbid(unsafe_code)]
 

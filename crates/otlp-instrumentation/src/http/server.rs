@@ -46,7 +46,8 @@ use super::{DURATION_BOUNDARIES, host_and_port, protocol_version, push_method, s
 
 /// The route template of a request (`/users/{id}`), for span names and the `http.route`
 /// attribute. Routers that know it insert it into the request's extensions, or the layer
-/// finds it with [`HttpServerLayer::with_route`].
+/// finds it with [`HttpServerLayer::with_route`], or (feature `axum`) from axum's
+/// `MatchedPath` when the layer is a route layer (`Router::route_layer`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Route(pub String);
 
@@ -201,7 +202,8 @@ where
             .extensions
             .get::<Route>()
             .map(|r| r.0.clone())
-            .or_else(|| i.route.as_ref().and_then(|f| f(&parts)));
+            .or_else(|| i.route.as_ref().and_then(|f| f(&parts)))
+            .or_else(|| matched_path(&parts));
         let scheme = scheme(&parts.uri);
 
         let mut attributes = Vec::with_capacity(10);
@@ -303,6 +305,20 @@ impl Drop for Active {
     fn drop(&mut self) {
         self.counter.add(-1, &self.attributes);
     }
+}
+
+/// axum's route template, when the layer runs after routing (`Router::route_layer`).
+#[cfg(feature = "axum")]
+fn matched_path(parts: &http::request::Parts) -> Option<String> {
+    parts
+        .extensions
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+}
+
+#[cfg(not(feature = "axum"))]
+fn matched_path(_parts: &http::request::Parts) -> Option<String> {
+    None
 }
 
 /// The `Content-Length` of a message, if it has a valid one.
