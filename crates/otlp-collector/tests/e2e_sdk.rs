@@ -294,26 +294,7 @@ async fn sdk_to_rotel_to_collector() {
             &collector_config(grpc, http, sink.grpc),
         );
         let mut collector = start_collector("collector-sdk-rotel", &path, &[]).await;
-        let (r_grpc, r_http) = (free_addr(), free_addr());
-        let rotel_dir = temp_dir("sdk-rotel-run");
-        let mut command = Command::new(&rotel);
-        command
-            .arg("start")
-            .args(["--otlp-grpc-endpoint", &r_grpc.to_string()])
-            .args(["--otlp-http-endpoint", &r_http.to_string()])
-            .args(["--exporter", "otlp"])
-            .args(["--otlp-exporter-endpoint", &format!("http://{grpc}")])
-            .args(["--otlp-exporter-protocol", "grpc"])
-            .arg("--disable-batching")
-            .arg("--pid-file")
-            .arg(rotel_dir.path().join("rotel.pid"))
-            .arg("--log-file")
-            .arg(rotel_dir.path().join("rotel.log"))
-            .env("NO_PROXY", "*")
-            .env("no_proxy", "*");
-        let mut rotel = Proc::spawn("rotel-sdk", command);
-        rotel.wait_listening(r_grpc, Duration::from_secs(15)).await;
-        rotel.wait_listening(r_http, Duration::from_secs(15)).await;
+        let (mut rotel, r_grpc, r_http, _rotel_dir) = start_rotel(&rotel, grpc, "rotel-sdk").await;
         let endpoint = format!(
             "http://{}",
             if protocol == "grpc" { r_grpc } else { r_http }
@@ -446,25 +427,8 @@ async fn sdk_metrics_to_collector_and_through_rotel() {
         let endpoint = match rotel {
             None => format!("http://{}", if protocol == "grpc" { grpc } else { http }),
             Some(rotel) => {
-                let (r_grpc, r_http) = (free_addr(), free_addr());
-                let rotel_dir = temp_dir("sdk-metrics-rotel");
-                let mut command = Command::new(&rotel);
-                command
-                    .arg("start")
-                    .args(["--otlp-grpc-endpoint", &r_grpc.to_string()])
-                    .args(["--otlp-http-endpoint", &r_http.to_string()])
-                    .args(["--exporter", "otlp"])
-                    .args(["--otlp-exporter-endpoint", &format!("http://{grpc}")])
-                    .args(["--otlp-exporter-protocol", "grpc"])
-                    .arg("--disable-batching")
-                    .arg("--pid-file")
-                    .arg(rotel_dir.path().join("rotel.pid"))
-                    .arg("--log-file")
-                    .arg(rotel_dir.path().join("rotel.log"))
-                    .env("NO_PROXY", "*")
-                    .env("no_proxy", "*");
-                let mut proc = Proc::spawn("rotel-sdk-metrics", command);
-                proc.wait_listening(r_grpc, Duration::from_secs(15)).await;
+                let (proc, r_grpc, _, rotel_dir) =
+                    start_rotel(&rotel, grpc, "rotel-sdk-metrics").await;
                 rotel_proc = Some((proc, rotel_dir));
                 format!("http://{r_grpc}")
             }
@@ -486,4 +450,34 @@ async fn sdk_metrics_to_collector_and_through_rotel() {
         let status = collector.wait_exit(Duration::from_secs(10)).await;
         assert_eq!(status.code(), Some(0), "{}", collector.tail());
     }
+}
+
+/// rotel on fresh loopback ports, forwarding everything over gRPC to `next_hop`, once it
+/// listens on both: the process, its gRPC and HTTP addresses, and its directory (pid, log).
+async fn start_rotel(
+    rotel: &std::path::Path,
+    next_hop: SocketAddr,
+    name: &str,
+) -> (Proc, SocketAddr, SocketAddr, tempfile::TempDir) {
+    let (r_grpc, r_http) = (free_addr(), free_addr());
+    let dir = temp_dir(name);
+    let mut command = Command::new(rotel);
+    command
+        .arg("start")
+        .args(["--otlp-grpc-endpoint", &r_grpc.to_string()])
+        .args(["--otlp-http-endpoint", &r_http.to_string()])
+        .args(["--exporter", "otlp"])
+        .args(["--otlp-exporter-endpoint", &format!("http://{next_hop}")])
+        .args(["--otlp-exporter-protocol", "grpc"])
+        .arg("--disable-batching")
+        .arg("--pid-file")
+        .arg(dir.path().join("rotel.pid"))
+        .arg("--log-file")
+        .arg(dir.path().join("rotel.log"))
+        .env("NO_PROXY", "*")
+        .env("no_proxy", "*");
+    let mut proc = Proc::spawn(name, command);
+    proc.wait_listening(r_grpc, Duration::from_secs(15)).await;
+    proc.wait_listening(r_http, Duration::from_secs(15)).await;
+    (proc, r_grpc, r_http, dir)
 }
