@@ -1,5 +1,7 @@
 //! otlp-proto: protobuf and OTLP/JSON encode/decode of a realistic trace request, ours side by
-//! side with the `opentelemetry-proto` crate's prost types on the same bytes.
+//! side with the `opentelemetry-proto` crate's prost types on the same bytes, and the
+//! allocation-free validating walk (`otlp_proto::wire::validate`) that replaces decoding when
+//! nothing reads the request.
 //!
 //! Run: `cargo bench -p otlp-benches --bench otlp_proto`.
 
@@ -44,6 +46,13 @@ fn protobuf(c: &mut Criterion) {
     });
     group.bench_function(BenchmarkId::new("decode", "opentelemetry-proto"), |b| {
         b.iter(|| PeerRequest::decode(black_box(bytes.as_slice())).ok())
+    });
+    // What a receiver whose pipeline only forwards bytes does instead of decoding: the same
+    // checks (and the id lengths), no allocation.
+    group.bench_function(BenchmarkId::new("validate", "otlp-proto wire walk"), |b| {
+        b.iter(|| {
+            otlp_proto::wire::validate(otlp_proto::wire::Request::Traces, black_box(&bytes)).ok()
+        })
     });
     group.finish();
 }

@@ -2,10 +2,12 @@
 //!
 //! The schema is compiled by protox (pure Rust, so no `protoc` is needed), the prost messages
 //! and tonic stubs are produced by tonic-prost-build, and the OTLP/JSON serde implementations by
-//! our own generator in [`json`]. The output is checked in; `--check` regenerates into memory
+//! our own generator in [`json`], and the wire-schema table that validates received
+//! requests without decoding them by [`wire`]. The output is checked in; `--check` regenerates into memory
 //! and fails when anything differs from what is committed.
 
 pub mod json;
+pub mod wire;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -76,6 +78,9 @@ pub fn generate(root: &Path) -> Result<GeneratedFiles> {
 
     let mut files = read?;
     for (name, contents) in json::generate(&descriptors)? {
+        files.insert(name, contents);
+    }
+    for (name, contents) in wire::generate(&descriptors)? {
         files.insert(name, contents);
     }
     Ok(files)

@@ -70,10 +70,15 @@
 //! ```
 //!
 //! With the `json` feature, the `json` module reads and writes the same request as OTLP/JSON.
+//!
+//! [`wire::validate`] checks a received request's bytes against the schema without building
+//! the message (for receivers whose pipeline only forwards bytes).
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 pub use prost::{self, DecodeError, EncodeError, Message};
+
+pub mod wire;
 
 /// Types shared by every signal: `AnyValue`, `KeyValue`, `InstrumentationScope`, `EntityRef`.
 pub mod common {

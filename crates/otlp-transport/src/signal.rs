@@ -27,6 +27,16 @@ pub enum Signal {
 }
 
 impl Signal {
+    /// The Export request of this signal, as `otlp_proto::wire` names it.
+    pub(crate) fn wire_request(self) -> otlp_proto::wire::Request {
+        match self {
+            Signal::Traces => otlp_proto::wire::Request::Traces,
+            Signal::Metrics => otlp_proto::wire::Request::Metrics,
+            Signal::Logs => otlp_proto::wire::Request::Logs,
+            Signal::Profiles => otlp_proto::wire::Request::Profiles,
+        }
+    }
+
     /// Every signal, in a fixed order.
     pub const ALL: [Signal; 4] = [
         Signal::Traces,

@@ -36,8 +36,8 @@ use otlp_proto::collector::profiles::v1development::ExportProfilesServiceRequest
 use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
 use otlp_transport::PartialSuccess;
 use otlp_transport::server::{
-    Admitted, ExportHandler, Limits, PemSource, Receiver as TransportReceiver, ReceiverConfig,
-    RequestContext, RunningReceiver, ShutdownOutcome, TlsConfig, Transport,
+    Admitted, EncodedRequest, ExportHandler, Limits, PemSource, Receiver as TransportReceiver,
+    ReceiverConfig, RequestContext, RunningReceiver, ShutdownOutcome, TlsConfig, Transport,
 };
 use otlp_transport::status::Refusal;
 use tokio::time::Instant;
@@ -108,12 +108,28 @@ struct Handler {
 }
 
 impl Handler {
+    /// A decoded request (OTLP/JSON, or protobuf the wire walk left to decoding).
     async fn handle(
         &self,
         payload: Payload,
         context: RequestContext,
     ) -> Result<Option<PartialSuccess>, Refusal> {
         let signal = payload.signal();
+        let protobuf = context.protobuf.clone();
+        let mut data = Telemetry::new(payload);
+        if let Some(protobuf) = protobuf {
+            data = data.with_encoded(protobuf);
+        }
+        self.push(signal, data, context).await
+    }
+
+    /// Hands `data` to the signal's consumer with the sender's context, and counts it.
+    async fn push(
+        &self,
+        signal: Signal,
+        data: Telemetry,
+        context: RequestContext,
+    ) -> Result<Option<PartialSuccess>, Refusal> {
         let Some(consumer) = self.next.get(signal) else {
             return Err(Refusal::unsupported(signal));
         };
@@ -121,10 +137,7 @@ impl Handler {
         if let Some(headers) = context.metadata {
             client = client.with_metadata(Metadata::from_headers(headers));
         }
-        let mut data = Telemetry::new(payload).with_context(Context::with_client(client));
-        if let Some(protobuf) = context.protobuf {
-            data = data.with_encoded(protobuf);
-        }
+        let data = data.with_context(Context::with_client(client));
         let items = data.item_count() as u64;
         let index = signal_index(signal);
         match consumer.consume(data).await {
@@ -173,6 +186,22 @@ impl ExportHandler for Handler {
         context: RequestContext,
     ) -> Result<Option<PartialSuccess>, Refusal> {
         self.handle(Payload::Profiles(request), context).await
+    }
+
+    /// Protobuf and gRPC requests arrive as validated bytes: the pipeline decodes them only
+    /// if a stage reads them (`Telemetry::from_protobuf`), so receiver → batch → exporter
+    /// never builds the request.
+    fn accepts_encoded(&self, signal: Signal) -> bool {
+        self.next.get(signal).is_some()
+    }
+
+    async fn export_encoded(
+        &self,
+        request: EncodedRequest,
+        context: RequestContext,
+    ) -> Result<Option<PartialSuccess>, Refusal> {
+        let data = Telemetry::from_protobuf(request.signal, request.protobuf, Some(request.items));
+        self.push(request.signal, data, context).await
     }
 }
 

@@ -160,6 +160,152 @@ pub fn decode_request_charged(
     limits: &Limits,
     charge: &mut dyn FnMut(usize) -> Result<(), Refusal>,
 ) -> Result<DecodedRequest, ServerError> {
+    let (format, compression, message) =
+        decompress_body(content_type, content_encoding, body, limits, charge)?;
+    decode_message(signal, format, compression, message)
+}
+
+/// A request validated without being decoded ([`receive_request_charged`] with
+/// [`DecodeMode::Validate`]): its protobuf bytes, checked by [`otlp_proto::wire::validate`]
+/// (everything decoding would check, and the id lengths), and what they hold.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ValidatedRequest {
+    /// The request's signal.
+    pub signal: Signal,
+    /// The body format (protobuf or gRPC).
+    pub content_type: ContentType,
+    /// The content encoding the body was decompressed from.
+    pub compression: Compression,
+    /// The decompressed protobuf message; it decodes, with valid ids.
+    pub protobuf: Bytes,
+    /// Spans, data points, log records or profiles in it.
+    pub items: usize,
+    /// Its resource entries; zero is an empty request.
+    pub resources: usize,
+}
+
+/// How much of a request [`receive_request_charged`] builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecodeMode {
+    /// Decode into the request's message (always, for OTLP/JSON).
+    Decode,
+    /// Protobuf and gRPC bodies: validate the bytes with an allocation-free walk and hand
+    /// them on undecoded. Bodies the walk refuses are decoded, so that the answer (and its
+    /// message) is exactly what [`Decode`](Self::Decode) gives.
+    Validate,
+}
+
+/// A received request: decoded, or validated bytes.
+#[derive(Debug, Clone)]
+pub enum ReceivedRequest {
+    /// Decoded.
+    Decoded(DecodedRequest),
+    /// Validated, not decoded.
+    Validated(ValidatedRequest),
+}
+
+impl ReceivedRequest {
+    /// The request's signal.
+    pub fn signal(&self) -> Signal {
+        match self {
+            ReceivedRequest::Decoded(decoded) => decoded.request.signal(),
+            ReceivedRequest::Validated(validated) => validated.signal,
+        }
+    }
+
+    /// Spans, data points, log records or profiles in the request.
+    pub fn item_count(&self) -> usize {
+        match self {
+            ReceivedRequest::Decoded(decoded) => decoded.request.item_count(),
+            ReceivedRequest::Validated(validated) => validated.items,
+        }
+    }
+
+    /// Whether the request has no resource entries (answered success without the handler).
+    pub fn is_empty(&self) -> bool {
+        match self {
+            ReceivedRequest::Decoded(decoded) => decoded.request.is_empty(),
+            ReceivedRequest::Validated(validated) => validated.resources == 0,
+        }
+    }
+
+    /// The body format.
+    pub fn content_type(&self) -> ContentType {
+        match self {
+            ReceivedRequest::Decoded(decoded) => decoded.content_type,
+            ReceivedRequest::Validated(validated) => validated.content_type,
+        }
+    }
+
+    /// The content encoding the body was decompressed from.
+    pub fn compression(&self) -> Compression {
+        match self {
+            ReceivedRequest::Decoded(decoded) => decoded.compression,
+            ReceivedRequest::Validated(validated) => validated.compression,
+        }
+    }
+
+    /// Bytes of the decompressed message.
+    pub fn decoded_size(&self) -> usize {
+        match self {
+            ReceivedRequest::Decoded(decoded) => decoded.decoded_size,
+            ReceivedRequest::Validated(validated) => validated.protobuf.len(),
+        }
+    }
+
+    /// The decompressed protobuf message (`None` for JSON).
+    pub fn protobuf(&self) -> Option<&Bytes> {
+        match self {
+            ReceivedRequest::Decoded(decoded) => decoded.protobuf.as_ref(),
+            ReceivedRequest::Validated(validated) => Some(&validated.protobuf),
+        }
+    }
+}
+
+/// [`decode_request_charged`], or with [`DecodeMode::Validate`] the same checks without
+/// building the message. Both modes accept and refuse exactly the same bodies with the same
+/// errors (`tests/validate_differential.rs`).
+pub fn receive_request_charged(
+    signal: Signal,
+    content_type: &str,
+    content_encoding: Option<&str>,
+    body: Bytes,
+    limits: &Limits,
+    charge: &mut dyn FnMut(usize) -> Result<(), Refusal>,
+    mode: DecodeMode,
+) -> Result<ReceivedRequest, ServerError> {
+    let (format, compression, message) =
+        decompress_body(content_type, content_encoding, body, limits, charge)?;
+    if mode == DecodeMode::Validate && format != ContentType::Json {
+        match otlp_proto::wire::validate(signal.wire_request(), &message) {
+            Ok(summary) => {
+                return Ok(ReceivedRequest::Validated(ValidatedRequest {
+                    signal,
+                    content_type: format,
+                    compression,
+                    protobuf: message,
+                    items: summary.items,
+                    resources: summary.resources,
+                }));
+            }
+            // Decoding names the fault the way every receiver answers it (and decides the
+            // rare body the walk is stricter about: an id written twice, first malformed).
+            Err(error) => tracing::trace!(%signal, %error, "wire validation refused; decoding"),
+        }
+    }
+    decode_message(signal, format, compression, message).map(ReceivedRequest::Decoded)
+}
+
+/// Content type and encoding checks, gRPC unary framing, the size limits and decompression:
+/// the decompressed message.
+fn decompress_body(
+    content_type: &str,
+    content_encoding: Option<&str>,
+    body: Bytes,
+    limits: &Limits,
+    charge: &mut dyn FnMut(usize) -> Result<(), Refusal>,
+) -> Result<(ContentType, Compression, Bytes), ServerError> {
     let format = parse_content_type(content_type)?;
     let compression = parse_encoding(format, content_encoding)?;
     let message = match format {
@@ -174,6 +320,16 @@ pub fn decode_request_charged(
             inflate(compression, body, limits.max_request_size, charge)?
         }
     };
+    Ok((format, compression, message))
+}
+
+/// Decodes a decompressed message and checks its ids.
+fn decode_message(
+    signal: Signal,
+    format: ContentType,
+    compression: Compression,
+    message: Bytes,
+) -> Result<DecodedRequest, ServerError> {
     let decoded_size = message.len();
     let request = match format {
         ContentType::Json => decode_json(signal, &message)?,

@@ -98,15 +98,16 @@ async fn process(
     let request_size = bytes.len();
     // The reservation grows with the decompressed body: a small body that inflates to a large
     // request is refused while it inflates.
-    let decoded = decode::decode_request_charged(
+    let decoded = decode::receive_request_charged(
         signal,
         content_type,
         encoding,
         bytes,
         &limits,
         &mut |decompressed| admitted.grow(decompressed),
+        endpoint.decode_mode(signal),
     )?;
-    debug_assert!(decoded.compression == compression || compression == Compression::None);
+    debug_assert!(decoded.compression() == compression || compression == Compression::None);
     let context = endpoint.context(
         Transport::Grpc,
         &decoded,

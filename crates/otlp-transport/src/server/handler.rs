@@ -9,7 +9,7 @@ use otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use otlp_proto::collector::profiles::v1development::ExportProfilesServiceRequest;
 use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
 
-use super::decode::{AnyExportRequest, ContentType};
+use super::decode::{AnyExportRequest, ContentType, ReceivedRequest};
 use crate::status::Refusal;
 use crate::{Compression, PartialSuccess, Signal};
 
@@ -70,6 +70,32 @@ impl RequestContext {
     }
 }
 
+/// An Export request handed on as validated protobuf bytes, not decoded
+/// ([`ExportHandler::accepts_encoded`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct EncodedRequest {
+    /// Its signal.
+    pub signal: Signal,
+    /// The protobuf encoding of the signal's Export request. It decodes, and its ids have
+    /// the lengths OTLP prescribes: the receiver validated it.
+    pub protobuf: Bytes,
+    /// Spans, data points, log records or profiles in it.
+    pub items: usize,
+}
+
+impl EncodedRequest {
+    /// A request of `signal` holding `items` items (for testing handlers; the receiver
+    /// builds these from what it validated).
+    pub fn new(signal: Signal, protobuf: Bytes, items: usize) -> EncodedRequest {
+        EncodedRequest {
+            signal,
+            protobuf,
+            items,
+        }
+    }
+}
+
 /// Receives decoded Export requests. One method per signal; each defaults to refusing with
 /// "signal not supported" (UNIMPLEMENTED / 404), so implement only the signals you accept.
 ///
@@ -120,6 +146,27 @@ pub trait ExportHandler: Send + Sync + 'static {
         let _ = (request, context);
         Err(Refusal::unsupported(Signal::Profiles))
     }
+
+    /// Whether this handler takes `signal` requests as validated bytes
+    /// ([`export_encoded`](Self::export_encoded)) instead of decoded ones. For protobuf and
+    /// gRPC bodies the receiver then checks the bytes with an allocation-free walk
+    /// (`otlp_proto::wire::validate`) and never builds the message; OTLP/JSON is always
+    /// decoded. Defaults to `false`.
+    fn accepts_encoded(&self, signal: Signal) -> bool {
+        let _ = signal;
+        false
+    }
+
+    /// Handles a request as validated protobuf bytes (only called when
+    /// [`accepts_encoded`](Self::accepts_encoded) is `true` for its signal).
+    async fn export_encoded(
+        &self,
+        request: EncodedRequest,
+        context: RequestContext,
+    ) -> Result<Option<PartialSuccess>, Refusal> {
+        let _ = context;
+        Err(Refusal::unsupported(request.signal))
+    }
 }
 
 #[async_trait::async_trait]
@@ -152,14 +199,32 @@ impl<T: ExportHandler + ?Sized> ExportHandler for Arc<T> {
     ) -> Result<Option<PartialSuccess>, Refusal> {
         (**self).export_profiles(request, context).await
     }
+    fn accepts_encoded(&self, signal: Signal) -> bool {
+        (**self).accepts_encoded(signal)
+    }
+    async fn export_encoded(
+        &self,
+        request: EncodedRequest,
+        context: RequestContext,
+    ) -> Result<Option<PartialSuccess>, Refusal> {
+        (**self).export_encoded(request, context).await
+    }
 }
 
-/// Calls the handler method of the request's signal.
+/// Calls the handler method of the request's signal (or its encoded method).
 pub(crate) async fn dispatch(
     handler: &dyn ExportHandler,
-    request: AnyExportRequest,
+    request: ReceivedRequest,
     context: RequestContext,
 ) -> Result<Option<PartialSuccess>, Refusal> {
+    let request = match request {
+        ReceivedRequest::Decoded(decoded) => decoded.request,
+        ReceivedRequest::Validated(validated) => {
+            let encoded =
+                EncodedRequest::new(validated.signal, validated.protobuf, validated.items);
+            return handler.export_encoded(encoded, context).await;
+        }
+    };
     match request {
         AnyExportRequest::Traces(request) => handler.export_traces(request, context).await,
         AnyExportRequest::Metrics(request) => handler.export_metrics(request, context).await,

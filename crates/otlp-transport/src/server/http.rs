@@ -142,13 +142,14 @@ async fn process(
     let request_size = bytes.len();
     // The reservation grows with the decompressed body: a small body that inflates to a large
     // request is refused while it inflates.
-    let decoded = decode::decode_request_charged(
+    let decoded = decode::receive_request_charged(
         signal,
         content_type,
         encoding,
         bytes,
         &limits,
         &mut |decompressed| admitted.grow(decompressed),
+        endpoint.decode_mode(signal),
     )?;
     let context = endpoint.context(
         Transport::Http,
@@ -157,7 +158,7 @@ async fn process(
         peer,
         &parts.headers,
     );
-    let format = decoded.content_type;
+    let format = decoded.content_type();
     let partial = endpoint.execute(decoded, context, slot, admitted).await?;
     Ok((signal, format, partial))
 }

@@ -87,10 +87,11 @@ use bytes::Bytes;
 
 pub use self::config::{EndpointConfig, Limits, PemSource, ReceiverConfig, TlsConfig};
 pub use self::decode::{
-    AnyExportRequest, ContentType, DecodedRequest, decode_request, decode_request_charged,
+    AnyExportRequest, ContentType, DecodeMode, DecodedRequest, ReceivedRequest, ValidatedRequest,
+    decode_request, decode_request_charged, receive_request_charged,
 };
 pub use self::handler::{
-    Admission, Admitted, ExportHandler, RequestContext, Reservation, Transport,
+    Admission, Admitted, EncodedRequest, ExportHandler, RequestContext, Reservation, Transport,
 };
 pub use self::shutdown::{RunningReceiver, ShutdownOutcome};
 pub use crate::status::{Refusal, ServerError};
@@ -323,22 +324,31 @@ impl Endpoint {
         }
     }
 
-    /// Runs the handler for a decoded request in its own task, holding the request's permit
+    /// How this endpoint's handler wants `signal` requests.
+    pub(crate) fn decode_mode(&self, signal: crate::Signal) -> DecodeMode {
+        if self.shared.handler.accepts_encoded(signal) {
+            DecodeMode::Validate
+        } else {
+            DecodeMode::Decode
+        }
+    }
+
+    /// Runs the handler for a received request in its own task, holding the request's permit
     /// and admission guard until it returns. Empty requests are answered without it.
     pub(crate) async fn execute(
         &self,
-        decoded: DecodedRequest,
+        received: ReceivedRequest,
         context: RequestContext,
         slot: limits::RequestSlot,
         admitted: Admitted,
     ) -> Result<Option<PartialSuccess>, ServerError> {
-        if decoded.request.is_empty() {
+        if received.is_empty() {
             return Ok(None);
         }
         let handler = Arc::clone(&self.shared.handler);
         let task = tokio::spawn(async move {
             let _held = (slot, admitted);
-            handler::dispatch(handler.as_ref(), decoded.request, context).await
+            handler::dispatch(handler.as_ref(), received, context).await
         });
         match task.await {
             Ok(result) => result.map_err(ServerError::Refused),
@@ -356,20 +366,20 @@ impl Endpoint {
     pub(crate) fn context(
         &self,
         transport: Transport,
-        decoded: &DecodedRequest,
+        received: &ReceivedRequest,
         request_size: usize,
         peer: Option<SocketAddr>,
         headers: &::http::HeaderMap,
     ) -> RequestContext {
         RequestContext {
-            signal: decoded.request.signal(),
+            signal: received.signal(),
             transport,
-            content_type: decoded.content_type,
-            compression: decoded.compression,
+            content_type: received.content_type(),
+            compression: received.compression(),
             peer_addr: peer,
             request_size,
-            decoded_size: decoded.decoded_size,
-            protobuf: decoded.protobuf.clone(),
+            decoded_size: received.decoded_size(),
+            protobuf: received.protobuf().cloned(),
             metadata: self
                 .shared
                 .include_metadata
