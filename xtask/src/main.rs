@@ -9,7 +9,7 @@ commands:
   codegen [--check]   regenerate crates/otlp-proto/src/generated (or fail if it is stale)
   tidy                check the repository rules (layering, metadata, docs)
   test                run every test of the project (what CI runs)
-  peers               install the interop peers (OpenTelemetry Python, rotel, otelcol-contrib, Prometheus, node_exporter) into target/peers
+  peers               install the interop peers (OpenTelemetry Python, rotel, otelcol-contrib, Prometheus, node_exporter, otelcol-go) into target/peers
   bench [--quick] [--no-criterion] [--repeats N] [--duration S]
                       criterion suite, then loadgen -> collector -> sink for otlp-collector and rotel
                       (writes docs/benchmarks.md and docs/benchmarks.svg; --quick: target/bench-quick.md)

