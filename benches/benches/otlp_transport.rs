@@ -8,7 +8,8 @@
 //! protobuf size, so MB/s figures of different codecs compare directly.
 //!
 //! - `compression/{compress,decompress}/<codec>`: `otlp_transport::compression::{compress,
-//!   decompress}` with the exporter levels (gzip and deflate 6, zstd 3, brotli 5) and the
+//!   decompress}` with the exporter levels (gzip and deflate libdeflate 1, zstd 3, brotli 5;
+//!   `otlp_transport_gzip` compares gzip encoders and levels) and the
 //!   receiver's bounded decompression. The ratio of each codec is printed once, at setup
 //!   (`compression ratio ...` on stderr).
 //! - `http_body/<format>`: one request through the HTTP body path, both ends: the exporter's

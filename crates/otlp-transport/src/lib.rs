@@ -110,7 +110,7 @@ pub mod status;
 
 #[cfg(all(feature = "client", any(feature = "grpc", feature = "http")))]
 pub use client::{ExportError, ExportOutcome, ExporterConfig, OtlpExporter};
-pub use compression::{Compression, CompressionError};
+pub use compression::{Compression, CompressionError, CompressionLevel};
 #[cfg(feature = "server")]
 pub use server::{ExportHandler, Receiver, RequestContext, RunningReceiver};
 pub use signal::{ExportRequest, PartialSuccess, Signal};

@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use otlp_transport::Compression;
 use otlp_transport::client::Protocol;
 use serde::{Deserialize, Serialize};
 use serde_yaml_ng::Value;
@@ -12,6 +11,9 @@ use serde_yaml_ng::Value;
 use otlp_pipeline::config::fields::{null_as_empty, parse_id, positive};
 use otlp_pipeline::config::{ConfigError, duration};
 use otlp_pipeline::factory::ComponentConfig;
+
+pub use super::compression::CompressionParams;
+use super::compression::{compression, compression_level};
 
 /// `exporters: otlp:` (OTLP/gRPC).
 ///
@@ -32,6 +34,10 @@ pub struct OtlpExporterConfig {
     pub endpoint: String,
     /// `gzip` (default), `zstd`, `none`.
     pub compression: String,
+    /// `level` of the compression: a key of otelcol's HTTP client (confighttp), honoured here
+    /// by the gRPC exporter too.
+    #[serde(deserialize_with = "null_as_empty")]
+    pub compression_params: CompressionParams,
     /// Headers (gRPC metadata) sent with every request.
     #[serde(deserialize_with = "null_as_empty")]
     pub headers: BTreeMap<String, String>,
@@ -72,6 +78,7 @@ impl Default for OtlpExporterConfig {
         OtlpExporterConfig {
             endpoint: String::new(),
             compression: "gzip".into(),
+            compression_params: CompressionParams::default(),
             headers: BTreeMap::new(),
             tls: ClientTlsConfig::default(),
             timeout: Duration::from_secs(5),
@@ -115,6 +122,9 @@ pub struct OtlpHttpExporterConfig {
     pub encoding: String,
     /// `gzip` (default), `zstd`, `deflate`, `none`.
     pub compression: String,
+    /// `level` of the compression.
+    #[serde(deserialize_with = "null_as_empty")]
+    pub compression_params: CompressionParams,
     /// Headers sent with every request.
     #[serde(deserialize_with = "null_as_empty")]
     pub headers: BTreeMap<String, String>,
@@ -175,6 +185,7 @@ impl Default for OtlpHttpExporterConfig {
             profiles_endpoint: None,
             encoding: "proto".into(),
             compression: "gzip".into(),
+            compression_params: CompressionParams::default(),
             headers: BTreeMap::new(),
             tls: ClientTlsConfig::default(),
             timeout: Duration::from_secs(30),
@@ -376,23 +387,6 @@ impl SendingQueueConfig {
     }
 }
 
-pub(crate) fn compression(name: &str, grpc: bool) -> Result<Compression, ConfigError> {
-    let bad = |message: String| Err(ConfigError::bad_value("compression", message));
-    match name.trim().to_ascii_lowercase().as_str() {
-        "" | "none" => Ok(Compression::None),
-        "gzip" => Ok(Compression::Gzip),
-        "zstd" => Ok(Compression::Zstd),
-        "deflate" | "zlib" if !grpc => Ok(Compression::Deflate),
-        "snappy" | "x-snappy-framed" | "lz4" => bad(format!(
-            "\"{name}\" is not supported; use gzip, zstd or none"
-        )),
-        other => bad(format!(
-            "unknown compression \"{other}\"; use gzip, zstd{} or none",
-            if grpc { "" } else { ", deflate" }
-        )),
-    }
-}
-
 fn check_common(
     tls: &ClientTlsConfig,
     retry: &RetryOnFailureConfig,
@@ -480,7 +474,10 @@ impl ComponentConfig for OtlpExporterConfig {
                 "requires a non-empty \"endpoint\"",
             ));
         }
-        compression(&self.compression, true)?;
+        compression_level(
+            compression(&self.compression, true)?,
+            &self.compression_params,
+        )?;
         check_common(
             &self.tls,
             &self.retry_on_failure,
@@ -503,7 +500,10 @@ impl ComponentConfig for OtlpHttpExporterConfig {
             ));
         }
         self.protocol()?;
-        compression(&self.compression, false)?;
+        compression_level(
+            compression(&self.compression, false)?,
+            &self.compression_params,
+        )?;
         if self.proxy_url.as_deref().is_some_and(|p| !p.is_empty()) {
             return Err(ConfigError::bad_value(
                 "proxy_url",

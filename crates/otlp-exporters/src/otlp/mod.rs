@@ -28,6 +28,7 @@
 //! shutdown deadline), `_enqueue_failed_*` (items refused at the queue: the sender was told),
 //! `otelcol_exporter_queue_size` / `_capacity` (items).
 
+mod compression;
 mod config;
 #[cfg(test)]
 mod tests;
@@ -50,11 +51,12 @@ use otlp_transport::client::{
 };
 use tokio::time::Instant;
 
+use compression::{compression, compression_level};
+use config::Sizer;
 pub use config::{
-    ClientTlsConfig, ITEMS_PER_REQUEST, OtlpExporterConfig, OtlpHttpExporterConfig,
-    RetryOnFailureConfig, SendingQueueConfig,
+    ClientTlsConfig, CompressionParams, ITEMS_PER_REQUEST, OtlpExporterConfig,
+    OtlpHttpExporterConfig, RetryOnFailureConfig, SendingQueueConfig,
 };
-use config::{Sizer, compression};
 
 use otlp_pipeline::Signal;
 use otlp_pipeline::component::{Consumer, Exporter, ExporterContext, Host, SignalSet};
@@ -126,10 +128,12 @@ fn transport_retry(retry: &RetryOnFailureConfig, queued: bool) -> TransportRetry
 
 impl Settings {
     fn grpc(config: OtlpExporterConfig) -> Result<Settings, ConfigError> {
+        let compression = compression(&config.compression, true)?;
         let builder = OtlpExporter::builder()
             .protocol(Protocol::Grpc)
             .endpoint(config.endpoint.trim())
-            .compression(compression(&config.compression, true)?)
+            .compression(compression)
+            .compression_level(compression_level(compression, &config.compression_params)?)
             .headers(config.headers.clone())
             .timeout(config.timeout)
             .insecure(config.tls.insecure)
@@ -148,9 +152,11 @@ impl Settings {
     }
 
     fn http(config: OtlpHttpExporterConfig) -> Result<Settings, ConfigError> {
+        let compression = compression(&config.compression, false)?;
         let mut builder = OtlpExporter::builder()
             .protocol(config.protocol()?)
-            .compression(compression(&config.compression, false)?)
+            .compression(compression)
+            .compression_level(compression_level(compression, &config.compression_params)?)
             .headers(config.headers.clone())
             .timeout(config.timeout)
             .insecure(config.tls.insecure)

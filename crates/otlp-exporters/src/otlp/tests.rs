@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use otlp_transport::Compression;
+use otlp_transport::{Compression, CompressionLevel};
 
 use super::*;
 use otlp_pipeline::config::parse_config;
@@ -58,6 +58,78 @@ fn otelcol_defaults_and_compression() {
         config.sending_queue.enabled,
         "an empty section keeps the defaults"
     );
+}
+
+#[test]
+fn compression_params_level_reaches_the_transport() {
+    let config = http("endpoint: https://b:4318\ncompression_params:\n  level: 6").unwrap();
+    assert_eq!(config.compression_params.level, Some(6));
+    let exporter = OtlpExporterComponent::http(ctx(), config).unwrap();
+    assert_eq!(
+        (
+            exporter.client().compression(),
+            exporter.client().compression_level()
+        ),
+        (Compression::Gzip, CompressionLevel::new(6))
+    );
+    let config =
+        grpc("endpoint: b:4317\ncompression: zstd\ncompression_params:\n  level: 19").unwrap();
+    let exporter = OtlpExporterComponent::grpc(ctx(), config).unwrap();
+    assert_eq!(
+        (
+            exporter.client().compression(),
+            exporter.client().compression_level()
+        ),
+        (Compression::Zstd, CompressionLevel::new(19))
+    );
+    for params in ["", "compression_params:", "compression_params:\n  level: 0"] {
+        let config = grpc(&format!("endpoint: b:4317\n{params}")).unwrap();
+        let exporter = OtlpExporterComponent::grpc(ctx(), config).unwrap();
+        assert_eq!(
+            exporter.client().compression_level(),
+            CompressionLevel::DEFAULT,
+            "{params:?}: otelcol's default"
+        );
+    }
+    for level in [-2, -1, 1, 9] {
+        let yaml = format!(
+            "endpoint: https://b:4318\ncompression: deflate\ncompression_params:\n  level: {level}"
+        );
+        assert_eq!(http(&yaml).unwrap().compression_params.level, Some(level));
+    }
+}
+
+#[test]
+fn a_bad_compression_level_names_the_key() {
+    let names_the_key = |result: Result<(), ConfigError>, yaml: &str| {
+        let error = result.unwrap_err().to_string();
+        assert!(
+            error.contains("compression_params::level"),
+            "{yaml}: {error}"
+        );
+        error
+    };
+    for params in [
+        "level: 10",
+        "level: -3",
+        "level: fast",
+        "level: 1.5",
+        "level: 99999999999",
+        "level: [1]",
+    ] {
+        let yaml = format!("endpoint: b:4317\ncompression_params:\n  {params}");
+        names_the_key(grpc(&yaml).map(drop), &yaml);
+        let yaml =
+            format!("endpoint: https://b:4318\ncompression: zlib\ncompression_params:\n  {params}");
+        names_the_key(http(&yaml).map(drop), &yaml);
+    }
+    let yaml = "endpoint: b:4317\ncompression: none\ncompression_params:\n  level: 1";
+    let error = names_the_key(grpc(yaml).map(drop), yaml);
+    assert!(error.contains("none"), "{error}");
+    let error = http("endpoint: https://b:4318\ncompression_params:\n  lvl: 1")
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("lvl"), "{error}");
 }
 
 #[test]

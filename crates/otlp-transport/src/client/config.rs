@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::ConfigError;
 use super::OtlpExporter;
 use super::retry::{Clock, TokioClock};
-use crate::compression::Compression;
+use crate::compression::{Compression, CompressionLevel};
 use crate::signal::Signal;
 
 /// The default export timeout, per attempt (the OTLP exporter specification's 10 s).
@@ -367,6 +367,7 @@ pub struct ExporterConfig {
     pub(crate) signal_endpoints: [Option<String>; 4],
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) compression: Compression,
+    pub(crate) compression_level: CompressionLevel,
     pub(crate) timeout: Duration,
     pub(crate) tls: TlsConfig,
     pub(crate) insecure: bool,
@@ -383,6 +384,7 @@ impl Default for ExporterConfig {
             signal_endpoints: Default::default(),
             headers: Vec::new(),
             compression: Compression::None,
+            compression_level: CompressionLevel::DEFAULT,
             timeout: DEFAULT_TIMEOUT,
             tls: TlsConfig::default(),
             insecure: false,
@@ -441,6 +443,11 @@ impl ExporterConfig {
         self.compression
     }
 
+    /// The compression level, in the codec's scale.
+    pub fn compression_level(&self) -> CompressionLevel {
+        self.compression_level
+    }
+
     /// The timeout of one attempt.
     pub fn timeout(&self) -> Duration {
         self.timeout
@@ -496,6 +503,7 @@ impl fmt::Debug for ExporterConfig {
             .field("signal_endpoints", &self.signal_endpoints)
             .field("headers", &headers)
             .field("compression", &self.compression)
+            .field("compression_level", &self.compression_level)
             .field("timeout", &self.timeout)
             .field("tls", &self.tls)
             .field("insecure", &self.insecure)
@@ -578,6 +586,14 @@ impl ExporterBuilder {
     /// Sets the compression (default none). Brotli is for OTLP/HTTP only.
     pub fn compression(mut self, compression: Compression) -> Self {
         self.config.compression = compression;
+        self
+    }
+
+    /// Sets the compression level, in the codec's scale (default
+    /// [`CompressionLevel::DEFAULT`]; see [`CompressionLevel`]). [`ExporterBuilder::build`]
+    /// refuses a level the compression does not take.
+    pub fn compression_level(mut self, level: CompressionLevel) -> Self {
+        self.config.compression_level = level;
         self
     }
 

@@ -10,17 +10,22 @@ use hyper::body::Incoming;
 
 use super::error::{ExportError, ResponseStatus};
 use super::{MAX_RESPONSE_BYTES, collect_body, decode_protobuf_response};
-use crate::compression::{self, Compression};
+use crate::compression::{self, Compression, CompressionLevel};
 use crate::grpc_wire::{self, GrpcCode};
 use crate::signal::{PartialSuccess, Signal};
 
 /// Frames the (already encoded) protobuf message, compressed if configured. Done once per
 /// export; every attempt sends the same bytes.
-pub(crate) fn frame(message: &[u8], compression: Compression) -> Result<Bytes, ExportError> {
+pub(crate) fn frame(
+    message: &[u8],
+    compression: Compression,
+    level: CompressionLevel,
+) -> Result<Bytes, ExportError> {
     if compression == Compression::None {
         return Ok(grpc_wire::encode_frame(message, false));
     }
-    let compressed = compression::compress(compression, message).map_err(ExportError::encode)?;
+    let compressed =
+        compression::compress_with(compression, level, message).map_err(ExportError::encode)?;
     Ok(grpc_wire::encode_frame(&compressed, true))
 }
 

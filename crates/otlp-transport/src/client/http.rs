@@ -13,7 +13,7 @@ use prost::Message as _;
 use super::error::{ExportError, ResponseStatus};
 use super::retry::parse_retry_after;
 use super::{MAX_RESPONSE_BYTES, Protocol, collect_body, decode_protobuf_response};
-use crate::compression::{self, Compression};
+use crate::compression::{self, Compression, CompressionLevel};
 use crate::signal::{PartialSuccess, Signal};
 
 /// `content-type` of OTLP/HTTP protobuf bodies.
@@ -25,11 +25,15 @@ pub(crate) const JSON_CONTENT_TYPE: &str = "application/json";
 const MAX_MESSAGE_CHARS: usize = 1024;
 
 /// Compresses the encoded body if configured. Done once per export.
-pub(crate) fn body(encoded: Bytes, compression: Compression) -> Result<Bytes, ExportError> {
+pub(crate) fn body(
+    encoded: Bytes,
+    compression: Compression,
+    level: CompressionLevel,
+) -> Result<Bytes, ExportError> {
     if compression == Compression::None {
         return Ok(encoded);
     }
-    compression::compress(compression, &encoded)
+    compression::compress_with(compression, level, &encoded)
         .map(Bytes::from)
         .map_err(ExportError::encode)
 }

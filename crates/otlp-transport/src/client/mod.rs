@@ -74,7 +74,7 @@ pub use self::error::{
     ConfigError, ExportError, ResponseStatus, TransportError, TransportErrorKind,
 };
 pub use self::retry::{Clock, TokioClock};
-pub use crate::compression::Compression;
+pub use crate::compression::{Compression, CompressionLevel};
 
 use self::config::signal_index;
 use self::connector::Connector;
@@ -125,6 +125,7 @@ struct Inner {
     uris: [Uri; 4],
     headers: HeaderMap,
     compression: Compression,
+    compression_level: CompressionLevel,
     timeout: Duration,
     retry: RetryConfig,
     clock: Arc<dyn Clock>,
@@ -143,6 +144,7 @@ impl std::fmt::Debug for OtlpExporter {
             .field("protocol", &self.inner.protocol)
             .field("endpoints", &self.inner.uris)
             .field("compression", &self.inner.compression)
+            .field("compression_level", &self.inner.compression_level)
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)
             .finish_non_exhaustive()
@@ -208,6 +210,13 @@ impl OtlpExporter {
                 message: "its cargo feature is off".into(),
             });
         }
+        let compression_level = config.compression_level;
+        compression_level
+            .check(compression)
+            .map_err(|error| ConfigError::Compression {
+                compression,
+                message: error.to_string(),
+            })?;
         let headers = build_headers(&config)?;
 
         let uris = Signal::ALL.map(|signal| {
@@ -277,6 +286,7 @@ impl OtlpExporter {
                 uris,
                 headers,
                 compression,
+                compression_level,
                 timeout: config.timeout,
                 retry: config.retry,
                 clock: config.clock,
@@ -287,6 +297,16 @@ impl OtlpExporter {
     /// The protocol.
     pub fn protocol(&self) -> Protocol {
         self.inner.protocol
+    }
+
+    /// The compression of request bodies.
+    pub fn compression(&self) -> Compression {
+        self.inner.compression
+    }
+
+    /// The compression level, in the codec's scale.
+    pub fn compression_level(&self) -> CompressionLevel {
+        self.inner.compression_level
     }
 
     /// The full URI requests of `signal` go to.
@@ -303,17 +323,16 @@ impl OtlpExporter {
         &self,
         request: &R,
     ) -> Result<ExportOutcome, ExportError> {
+        let (compression, level) = (self.inner.compression, self.inner.compression_level);
         let body = match self.inner.wire {
             #[cfg(feature = "grpc")]
-            Wire::Grpc => grpc::frame(&request.encode_to_vec(), self.inner.compression)?,
+            Wire::Grpc => grpc::frame(&request.encode_to_vec(), compression, level)?,
             #[cfg(feature = "http")]
             Wire::Http(Protocol::HttpJson) => {
-                http::body(Bytes::from(json_body(request)?), self.inner.compression)?
+                http::body(Bytes::from(json_body(request)?), compression, level)?
             }
             #[cfg(feature = "http")]
-            Wire::Http(_) => {
-                http::body(Bytes::from(request.encode_to_vec()), self.inner.compression)?
-            }
+            Wire::Http(_) => http::body(Bytes::from(request.encode_to_vec()), compression, level)?,
         };
         self.send(R::SIGNAL, body).await
     }
@@ -327,16 +346,18 @@ impl OtlpExporter {
         signal: Signal,
         protobuf: Bytes,
     ) -> Result<ExportOutcome, ExportError> {
+        let (compression, level) = (self.inner.compression, self.inner.compression_level);
         let body = match self.inner.wire {
             #[cfg(feature = "grpc")]
-            Wire::Grpc => grpc::frame(&protobuf, self.inner.compression)?,
+            Wire::Grpc => grpc::frame(&protobuf, compression, level)?,
             #[cfg(feature = "http")]
             Wire::Http(Protocol::HttpJson) => http::body(
                 Bytes::from(json_from_protobuf(signal, &protobuf)?),
-                self.inner.compression,
+                compression,
+                level,
             )?,
             #[cfg(feature = "http")]
-            Wire::Http(_) => http::body(protobuf, self.inner.compression)?,
+            Wire::Http(_) => http::body(protobuf, compression, level)?,
         };
         self.send(signal, body).await
     }
