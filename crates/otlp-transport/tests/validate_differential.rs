@@ -5,10 +5,9 @@
 //! (with hostile ids, enums and strings) under random byte mutations, and at the recursion
 //! limit's exact boundary.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../../otlp-proto/tests/support/mod.rs"]
-#[allow(dead_code, unreachable_pub)]
 mod support;
 
 use bytes::Bytes;

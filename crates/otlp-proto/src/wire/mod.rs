@@ -308,8 +308,8 @@ fn walk(message: &Message, buf: &[u8], depth: u32) -> Result<u64, WireError> {
 fn packed(kind: Kind, number: u32, payload: &[u8]) -> Result<(), WireError> {
     let malformed = WireError::Packed { field: number };
     match kind {
-        Kind::Fixed32 if payload.len() % 4 == 0 => Ok(()),
-        Kind::Fixed64 if payload.len() % 8 == 0 => Ok(()),
+        Kind::Fixed32 if payload.len().is_multiple_of(4) => Ok(()),
+        Kind::Fixed64 if payload.len().is_multiple_of(8) => Ok(()),
         Kind::Varint => {
             // Every value ends with a byte below 0x80, the last one included; a value is at
             // most 10 bytes, the tenth holding one bit.
