@@ -5,9 +5,22 @@
 //! drawn from a small pool of services, random 16-byte trace ids and 8-byte span ids with parent
 //! links, ten span attributes of mixed types including a ~100-byte `db.query.text`, one event
 //! and a status.
+//!
+//! Metrics ([`metrics_request`]) are what an HTTP service's SDK exports every interval: a
+//! request-duration histogram (the semantic conventions' default buckets), an active-requests
+//! up-down sum, a monotonic request counter and a CPU-utilization gauge, each with a handful of
+//! attribute sets. Logs ([`logs_request`]) are access-log-like records: severity, a ~70-byte
+//! message body, five attributes and the trace context of the request that wrote them.
 
+use otlp_proto::collector::logs::v1::ExportLogsServiceRequest;
+use otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
 use otlp_proto::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value::Value};
+use otlp_proto::logs::v1::{LogRecord, ResourceLogs, ScopeLogs, SeverityNumber};
+use otlp_proto::metrics::v1::{
+    AggregationTemporality, Gauge, Histogram, HistogramDataPoint, Metric, NumberDataPoint,
+    ResourceMetrics, ScopeMetrics, Sum, metric, number_data_point,
+};
 use otlp_proto::resource::v1::Resource;
 use otlp_proto::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, span, status};
 
@@ -189,9 +202,266 @@ pub fn traces_request(seed: u64, resources: usize, spans: usize) -> ExportTraceS
     ExportTraceServiceRequest { resource_spans }
 }
 
+/// Splits `items` over `resources` groups as evenly as [`traces_request`] does.
+fn per_resource(items: usize, resources: usize) -> impl Iterator<Item = (usize, usize)> {
+    let per = items.div_ceil(resources);
+    let mut remaining = items;
+    (0..resources).map(move |index| {
+        let count = per.min(remaining);
+        remaining -= count;
+        (index, count)
+    })
+}
+
+/// The kinds of metric [`metrics_request`] cycles through, in order.
+const METRIC_KINDS: usize = 4;
+/// Data points (attribute sets) per metric at most.
+const POINTS_PER_METRIC: usize = 8;
+/// The semantic conventions' default bucket boundaries for `http.server.request.duration`.
+const DURATION_BOUNDS: [f64; 14] = [
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+];
+const METHODS: &[&str] = &["GET", "POST", "PUT", "DELETE"];
+
+/// The attributes of one HTTP server data point.
+fn http_point_attributes(rng: &mut SplitMix64, with_route: bool) -> Vec<KeyValue> {
+    let method = METHODS[rng.below(METHODS.len() as u64) as usize];
+    let mut attributes = vec![
+        kv("http.request.method", string(method)),
+        kv("url.scheme", string("https")),
+    ];
+    if with_route {
+        let route = ROUTES[rng.below(ROUTES.len() as u64) as usize];
+        let status = if rng.below(50) == 0 { 500 } else { 200 };
+        attributes.push(kv("http.route", string(route)));
+        attributes.push(kv("http.response.status_code", Value::IntValue(status)));
+        attributes.push(kv("network.protocol.version", string("1.1")));
+    }
+    attributes
+}
+
+/// One metric of kind `kind % METRIC_KINDS` with `points` data points.
+fn metric(rng: &mut SplitMix64, kind: usize, points: usize, start: u64, time: u64) -> Metric {
+    let number = |attributes, value| NumberDataPoint {
+        attributes,
+        start_time_unix_nano: start,
+        time_unix_nano: time,
+        value: Some(value),
+        ..Default::default()
+    };
+    let (name, description, unit, data) = match kind % METRIC_KINDS {
+        0 => {
+            let data_points = (0..points)
+                .map(|_| {
+                    let attributes = http_point_attributes(rng, true);
+                    let bucket_counts: Vec<u64> = (0..=DURATION_BOUNDS.len())
+                        .map(|bucket| {
+                            if bucket < 9 {
+                                rng.below(400)
+                            } else {
+                                rng.below(5)
+                            }
+                        })
+                        .collect();
+                    let count = bucket_counts.iter().sum();
+                    HistogramDataPoint {
+                        attributes,
+                        start_time_unix_nano: start,
+                        time_unix_nano: time,
+                        count,
+                        sum: Some(count as f64 * 0.042),
+                        bucket_counts,
+                        explicit_bounds: DURATION_BOUNDS.to_vec(),
+                        min: Some(0.0004),
+                        max: Some(1.5 + rng.below(1000) as f64 / 1000.0),
+                        ..Default::default()
+                    }
+                })
+                .collect();
+            (
+                "http.server.request.duration",
+                "Duration of HTTP server requests.",
+                "s",
+                metric::Data::Histogram(Histogram {
+                    data_points,
+                    aggregation_temporality: AggregationTemporality::Cumulative as i32,
+                }),
+            )
+        }
+        1 => {
+            let data_points = (0..points)
+                .map(|_| {
+                    let attributes = http_point_attributes(rng, false);
+                    let value = number_data_point::Value::AsInt(rng.below(64) as i64);
+                    number(attributes, value)
+                })
+                .collect();
+            (
+                "http.server.active_requests",
+                "Number of active HTTP server requests.",
+                "{request}",
+                metric::Data::Sum(Sum {
+                    data_points,
+                    aggregation_temporality: AggregationTemporality::Cumulative as i32,
+                    is_monotonic: false,
+                }),
+            )
+        }
+        2 => {
+            let data_points = (0..points)
+                .map(|_| {
+                    let attributes = http_point_attributes(rng, true);
+                    let value = number_data_point::Value::AsInt(rng.below(10_000_000) as i64);
+                    number(attributes, value)
+                })
+                .collect();
+            (
+                "app.requests.handled",
+                "Requests handled since the process started.",
+                "{request}",
+                metric::Data::Sum(Sum {
+                    data_points,
+                    aggregation_temporality: AggregationTemporality::Cumulative as i32,
+                    is_monotonic: true,
+                }),
+            )
+        }
+        _ => {
+            const MODES: &[&str] = &["user", "system", "wait", "idle"];
+            let data_points = (0..points)
+                .map(|index| {
+                    let attributes = vec![
+                        kv("cpu.mode", string(MODES[index % MODES.len()])),
+                        kv(
+                            "cpu.logical_number",
+                            Value::IntValue((index / MODES.len()) as i64),
+                        ),
+                    ];
+                    let value = number_data_point::Value::AsDouble(rng.below(1000) as f64 / 1000.0);
+                    number(attributes, value)
+                })
+                .collect();
+            (
+                "process.cpu.utilization",
+                "CPU utilization of the process.",
+                "1",
+                metric::Data::Gauge(Gauge { data_points }),
+            )
+        }
+    };
+    Metric {
+        name: name.to_owned(),
+        description: description.to_owned(),
+        unit: unit.to_owned(),
+        metadata: Vec::new(),
+        data: Some(data),
+    }
+}
+
+/// A request of `points` data points from `resources` services, as an SDK's periodic reader
+/// sends them: per resource one scope whose metrics cycle through a histogram
+/// (`http.server.request.duration`), an up-down sum, a monotonic sum and a gauge, each with up
+/// to eight data points (attribute sets).
+pub fn metrics_request(seed: u64, resources: usize, points: usize) -> ExportMetricsServiceRequest {
+    let mut rng = SplitMix64::new(seed);
+    let resources = resources.max(1);
+    let start = 1_700_000_000_000_000_000 + rng.below(1_000_000_000_000);
+    let time = start + 60_000_000_000 + rng.below(1_000_000_000);
+    let resource_metrics = per_resource(points, resources)
+        .map(|(index, count)| {
+            let mut metrics = Vec::new();
+            let mut remaining = count;
+            let mut kind = rng.below(METRIC_KINDS as u64) as usize;
+            while remaining > 0 {
+                let points = remaining.min(POINTS_PER_METRIC);
+                metrics.push(metric(&mut rng, kind, points, start, time));
+                remaining -= points;
+                kind += 1;
+            }
+            ResourceMetrics {
+                resource: Some(resource(index)),
+                scope_metrics: vec![ScopeMetrics {
+                    scope: Some(InstrumentationScope {
+                        name: "opentelemetry-instrumentation-http".into(),
+                        version: "0.50.0".into(),
+                        ..Default::default()
+                    }),
+                    metrics,
+                    schema_url: "https://opentelemetry.io/schemas/1.37.0".into(),
+                }],
+                schema_url: String::new(),
+            }
+        })
+        .collect();
+    ExportMetricsServiceRequest { resource_metrics }
+}
+
+/// One realistic log record: an access-log line of a request, with its trace context.
+pub fn log_record(rng: &mut SplitMix64) -> LogRecord {
+    let time = 1_700_000_000_000_000_000 + rng.below(1_000_000_000_000);
+    let method = METHODS[rng.below(METHODS.len() as u64) as usize];
+    let route = ROUTES[rng.below(ROUTES.len() as u64) as usize];
+    let (severity, text, status) = match rng.below(50) {
+        0 => (SeverityNumber::Error, "ERROR", 500),
+        1..=3 => (SeverityNumber::Warn, "WARN", 429),
+        _ => (SeverityNumber::Info, "INFO", 200),
+    };
+    let millis = rng.below(250_000) as f64 / 1000.0;
+    LogRecord {
+        time_unix_nano: time,
+        observed_time_unix_nano: time + 1_000_000 + rng.below(5_000_000),
+        severity_number: severity as i32,
+        severity_text: text.to_owned(),
+        body: Some(AnyValue {
+            value: Some(string(&format!(
+                "{method} {route} completed with status {status} in {millis:.3} ms"
+            ))),
+        }),
+        attributes: vec![
+            kv("http.request.method", string(method)),
+            kv("http.route", string(route)),
+            kv("http.response.status_code", Value::IntValue(status)),
+            kv(
+                "code.function.name",
+                string("shop::handlers::serve_request"),
+            ),
+            kv("thread.id", Value::IntValue(rng.below(64) as i64)),
+        ],
+        dropped_attributes_count: 0,
+        flags: 1,
+        trace_id: rng.bytes::<16>(),
+        span_id: rng.bytes::<8>(),
+        event_name: String::new(),
+    }
+}
+
+/// A request of `records` log records from `resources` services, one scope per resource, as
+/// an SDK's batch log processor sends them.
+pub fn logs_request(seed: u64, resources: usize, records: usize) -> ExportLogsServiceRequest {
+    let mut rng = SplitMix64::new(seed);
+    let resources = resources.max(1);
+    let resource_logs = per_resource(records, resources)
+        .map(|(index, count)| ResourceLogs {
+            resource: Some(resource(index)),
+            scope_logs: vec![ScopeLogs {
+                scope: Some(InstrumentationScope {
+                    name: "shop::handlers".into(),
+                    version: "1.42.0".into(),
+                    ..Default::default()
+                }),
+                log_records: (0..count).map(|_| log_record(&mut rng)).collect(),
+                schema_url: "https://opentelemetry.io/schemas/1.37.0".into(),
+            }],
+            schema_url: String::new(),
+        })
+        .collect();
+    ExportLogsServiceRequest { resource_logs }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::traces_request;
+    use super::{logs_request, metrics_request, traces_request};
+    use otlp_proto::metrics::v1::metric::Data;
 
     #[test]
     fn request_has_the_asked_shape() {
@@ -209,5 +479,54 @@ mod tests {
             request,
             "deterministic for a seed"
         );
+    }
+
+    #[test]
+    fn metrics_request_has_the_asked_points() {
+        let request = metrics_request(7, 2, 200);
+        assert_eq!(request.resource_metrics.len(), 2);
+        let metrics: Vec<_> = request
+            .resource_metrics
+            .iter()
+            .flat_map(|rm| &rm.scope_metrics)
+            .flat_map(|sm| &sm.metrics)
+            .collect();
+        let points: usize = metrics
+            .iter()
+            .map(|m| match &m.data {
+                Some(Data::Gauge(g)) => g.data_points.len(),
+                Some(Data::Sum(s)) => s.data_points.len(),
+                Some(Data::Histogram(h)) => h.data_points.len(),
+                _ => 0,
+            })
+            .sum();
+        assert_eq!(points, 200);
+        for kind in ["Gauge", "Sum", "Histogram"] {
+            assert!(
+                metrics
+                    .iter()
+                    .any(|m| format!("{:?}", m.data).starts_with(&format!("Some({kind}("))),
+                "has a {kind}"
+            );
+        }
+        assert_eq!(
+            metrics_request(7, 2, 200),
+            request,
+            "deterministic for a seed"
+        );
+    }
+
+    #[test]
+    fn logs_request_has_the_asked_records() {
+        let request = logs_request(7, 3, 200);
+        assert_eq!(request.resource_logs.len(), 3);
+        let records: usize = request
+            .resource_logs
+            .iter()
+            .flat_map(|rl| &rl.scope_logs)
+            .map(|sl| sl.log_records.len())
+            .sum();
+        assert_eq!(records, 200);
+        assert_eq!(logs_request(7, 3, 200), request, "deterministic for a seed");
     }
 }

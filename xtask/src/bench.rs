@@ -2,22 +2,29 @@
 //! suite.
 //!
 //! 1. Unless `--quick` or `--no-criterion`: the criterion suite (`cargo bench -p otlp-benches`).
-//! 2. The end-to-end comparison, for otlp-collector and for rotel (installed by
-//!    `cargo xtask peers`): `loadgen → collector (OTLP/gRPC in, batch, OTLP/gRPC out) → sink`,
-//!    all on 127.0.0.1, at a fixed rate of 20 000 spans/s and at maximum rate (closed loop),
-//!    with and without gzip (on both hops; rotel always gzips its exports), each case repeated
-//!    (3 times by default) with the collectors interleaved so drift hits both alike.
+//! 2. The end-to-end comparison of three collectors: otlp-collector, rotel and the Go
+//!    OpenTelemetry Collector (`otelcol-go`, core components; both peers installed by
+//!    `cargo xtask peers`). The chain is `loadgen → collector (OTLP receiver, batch, OTLP/gRPC
+//!    exporter with gzip) → sink`, all on 127.0.0.1, in four scenarios ([`SCENARIOS`]): OTLP/gRPC
+//!    traces at 20 000 spans/s, OTLP/gRPC traces at maximum rate (closed loop), OTLP/HTTP
+//!    protobuf traces at 20 000 spans/s, and OTLP/gRPC metrics and logs (alternate requests) at
+//!    20 000 items/s. The generator sends uncompressed; every collector gzips its export
+//!    (rotel cannot do otherwise, so the others do the same). Each case is repeated (3 times by
+//!    default) with the collectors interleaved, so that drift hits all alike.
 //!
-//! Per case: spans/s arriving at the sink in the steady window (from 1 s after the load started
-//! to its end), the collector's CPU-seconds per million spans (utime + stime from
-//! `/proc/<pid>/stat`, in USER_HZ = 100 ticks per second, from just before the load to the end
-//! of the drain), its peak RSS (`VmHWM` of `/proc/<pid>/status`) and the spans lost
-//! (acknowledged by the collector to the generator but never counted by the sink).
+//! An *item* is a span, a metric data point or a log record. Per case: items/s arriving at the
+//! sink in the steady window (from 1 s after the load started to its end), the collector's
+//! CPU-seconds per million items (utime + stime from `/proc/<pid>/stat`, in USER_HZ = 100 ticks
+//! per second, from just before the load to the end of the drain), its peak RSS (`VmHWM` of
+//! `/proc/<pid>/status`) and the items lost (acknowledged by the collector to the generator but
+//! never counted by the sink).
 //!
 //! Output: the section between `<!-- e2e:start -->` and `<!-- e2e:end -->` of
-//! `docs/benchmarks.md` and `docs/benchmarks.svg`. `--quick` runs one short case per collector
-//! (20 000 spans/s, no compression, 3 s), writes `target/bench-quick.md` and `.svg` instead,
-//! and fails if a span was lost or nothing arrived; it never checks a speed.
+//! `docs/benchmarks.md` (medians, ratios otlp-collector / rotel and / otelcol (Go), and the
+//! targets of issue 17 computed from the medians) and `docs/benchmarks.svg`. `--quick` runs one
+//! 3 s case per collector and scenario for OTLP/gRPC traces at 20 000 spans/s and for metrics +
+//! logs at 20 000 items/s, writes `target/bench-quick.md` and `.svg` instead, and fails if an
+//! item was lost, a request failed or nothing arrived; it never checks a speed.
 //!
 //! Every child process is killed when its guard is dropped, on every exit path (including
 //! errors and panics); Ctrl-C reaches the children too, as they share the terminal's process
@@ -35,13 +42,15 @@ use serde_json::Value;
 
 use crate::Result;
 
-/// Spans per second of the fixed-rate scenario.
+/// Items per second of the fixed-rate scenarios.
 const FIXED_RATE: u64 = 20_000;
-/// Spans per request sent by the load generator.
-const BATCH: u64 = 100;
-/// In-flight requests of the load generator.
-const CONCURRENCY: u64 = 8;
-/// The collectors' batch: at most this many spans, at most this long. 4096 realistic spans
+/// Items per request sent by the load generator (issue 17's harness: 200 spans per request).
+const BATCH: u64 = 200;
+/// Requests in flight at most at a fixed rate (open loop).
+const FIXED_CONCURRENCY: u64 = 4;
+/// Senders at maximum rate (closed loop).
+const MAX_CONCURRENCY: u64 = 8;
+/// The collectors' batch: at most this many items, at most this long. 4096 realistic spans
 /// (~570 bytes each) stay under the 4 MiB default gRPC message limit of most receivers.
 const BATCH_MAX: u64 = 4096;
 const BATCH_TIMEOUT: &str = "200ms";
@@ -55,44 +64,161 @@ const END_MARKER: &str = "<!-- e2e:end -->";
 enum Collector {
     Ours,
     Rotel,
+    OtelcolGo,
 }
+
+/// Every collector, in the order of the table's columns.
+const COLLECTORS: [Collector; 3] = [Collector::Ours, Collector::Rotel, Collector::OtelcolGo];
 
 impl Collector {
     fn name(self) -> &'static str {
         match self {
             Collector::Ours => "otlp-collector",
             Collector::Rotel => "rotel",
+            Collector::OtelcolGo => "otelcol (Go)",
+        }
+    }
+
+    /// The name in file names and log files.
+    fn slug(self) -> &'static str {
+        match self {
+            Collector::Ours => "otlp-collector",
+            Collector::Rotel => "rotel",
+            Collector::OtelcolGo => "otelcol-go",
+        }
+    }
+
+    /// The chart's colour.
+    fn color(self) -> &'static str {
+        match self {
+            Collector::Ours => "#1f77b4",
+            Collector::Rotel => "#ff7f0e",
+            Collector::OtelcolGo => "#2ca02c",
         }
     }
 }
 
-/// One scenario: a rate (0 = maximum) and a compression.
+/// How the load generator talks to the collector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Scenario {
-    rate: u64,
-    gzip: bool,
+enum Input {
+    Grpc,
+    HttpProtobuf,
 }
 
+/// What the load generator sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Load {
+    Traces,
+    /// Metrics and logs requests alternately (loadgen `--signal mixed`).
+    MetricsAndLogs,
+}
+
+/// One scenario: an input protocol, a signal mix and a rate (0 = maximum, closed loop).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Scenario {
+    input: Input,
+    load: Load,
+    rate: u64,
+}
+
+const GRPC_TRACES_FIXED: Scenario = Scenario {
+    input: Input::Grpc,
+    load: Load::Traces,
+    rate: FIXED_RATE,
+};
+const GRPC_TRACES_MAX: Scenario = Scenario {
+    input: Input::Grpc,
+    load: Load::Traces,
+    rate: 0,
+};
+const HTTP_TRACES_FIXED: Scenario = Scenario {
+    input: Input::HttpProtobuf,
+    load: Load::Traces,
+    rate: FIXED_RATE,
+};
+const GRPC_METRICS_LOGS_FIXED: Scenario = Scenario {
+    input: Input::Grpc,
+    load: Load::MetricsAndLogs,
+    rate: FIXED_RATE,
+};
+
+/// The full run's scenarios, in the table's order.
+const SCENARIOS: [Scenario; 4] = [
+    GRPC_TRACES_FIXED,
+    GRPC_TRACES_MAX,
+    HTTP_TRACES_FIXED,
+    GRPC_METRICS_LOGS_FIXED,
+];
+/// The scenarios of `--quick`.
+const QUICK_SCENARIOS: [Scenario; 2] = [GRPC_TRACES_FIXED, GRPC_METRICS_LOGS_FIXED];
+
 impl Scenario {
+    /// `spans` or `items`.
+    fn unit(self) -> &'static str {
+        match self.load {
+            Load::Traces => "spans",
+            Load::MetricsAndLogs => "items",
+        }
+    }
+
     fn label(self) -> String {
+        let input = match self.input {
+            Input::Grpc => "OTLP/gRPC",
+            Input::HttpProtobuf => "OTLP/HTTP protobuf",
+        };
+        let load = match self.load {
+            Load::Traces => "traces",
+            Load::MetricsAndLogs => "metrics + logs",
+        };
         let rate = if self.rate == 0 {
             "max rate".to_owned()
         } else {
-            format!("{} spans/s", group(self.rate as f64, 0))
+            format!("{} {}/s", group(self.rate as f64, 0), self.unit())
         };
-        format!(
-            "{rate}, {}",
-            if self.gzip { "gzip" } else { "no compression" }
-        )
+        format!("{input} {load}, {rate}")
     }
+
     fn short(self) -> String {
+        let input = match (self.input, self.load) {
+            (Input::Grpc, Load::Traces) => "grpc",
+            (Input::HttpProtobuf, Load::Traces) => "http",
+            (Input::Grpc, Load::MetricsAndLogs) => "m+l grpc",
+            (Input::HttpProtobuf, Load::MetricsAndLogs) => "m+l http",
+        };
         let rate = if self.rate == 0 {
             "max".to_owned()
         } else {
             format!("{}k", self.rate / 1000)
         };
-        format!("{rate} {}", if self.gzip { "gzip" } else { "none" })
+        format!("{input} {rate}")
     }
+
+    fn slug(self) -> String {
+        self.short().replace(['+', ' '], "-")
+    }
+
+    fn concurrency(self) -> u64 {
+        if self.rate == 0 {
+            MAX_CONCURRENCY
+        } else {
+            FIXED_CONCURRENCY
+        }
+    }
+
+    /// loadgen's `--signal`.
+    fn signal(self) -> &'static str {
+        match self.load {
+            Load::Traces => "traces",
+            Load::MetricsAndLogs => "mixed",
+        }
+    }
+}
+
+/// Whether `collector` can run `scenario` (a cell stays empty otherwise). All three take every
+/// scenario today; rotel's `--exporter otlp` carries traces, metrics and logs.
+fn supports(collector: Collector, scenario: Scenario) -> bool {
+    let _ = (collector, scenario);
+    true
 }
 
 /// What one case measured.
@@ -186,6 +312,7 @@ pub fn run(root: &Path, args: &[&str]) -> Result {
     let bins = Bins {
         collector: release.join("otlp-collector"),
         rotel: peers.rotel.clone(),
+        otelcol_go: peers.otelcol_go.clone(),
         loadgen: release.join("loadgen"),
         sink: release.join("sink"),
     };
@@ -193,86 +320,68 @@ pub fn run(root: &Path, args: &[&str]) -> Result {
     let _ = fs::remove_dir_all(&work);
     fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
 
-    let scenarios: Vec<Scenario> = if options.quick {
-        vec![Scenario {
-            rate: FIXED_RATE,
-            gzip: false,
-        }]
+    let scenarios: &[Scenario] = if options.quick {
+        &QUICK_SCENARIOS
     } else {
-        [FIXED_RATE, 0]
-            .into_iter()
-            .flat_map(|rate| [false, true].map(|gzip| Scenario { rate, gzip }))
-            .collect()
+        &SCENARIOS
     };
-    let collectors = [Collector::Ours, Collector::Rotel];
-    let total = options.repeats * scenarios.len() * collectors.len();
+    let cases: Vec<(Scenario, Collector)> = scenarios
+        .iter()
+        .flat_map(|&scenario| {
+            COLLECTORS
+                .into_iter()
+                .filter(move |&collector| supports(collector, scenario))
+                .map(move |collector| (scenario, collector))
+        })
+        .collect();
+    let total = options.repeats * cases.len();
     let mut results: BTreeMap<(Scenario, Collector), Vec<Sample>> = BTreeMap::new();
     let mut done = 0;
     for repeat in 1..=options.repeats {
-        for &scenario in &scenarios {
-            for &collector in &collectors {
-                progress(
-                    done,
-                    total,
-                    &format!("{} {} #{repeat}", collector.name(), scenario.short()),
-                );
-                let dir = work.join(format!(
-                    "{}-{}-{}",
-                    collector.name(),
-                    scenario.short().replace(' ', "-"),
-                    repeat
-                ));
-                let sample = run_case(&bins, collector, scenario, options.duration, &dir)?;
-                eprintln!(
-                    "    {:>9} spans/s at sink, {:.2} CPU-s/M spans, peak RSS {:.1} MiB, lost {} of {} acknowledged{}",
-                    group(sample.sink_rate, 0),
-                    sample.cpu_per_million,
-                    sample.peak_rss_mib,
-                    sample.lost,
-                    sample.acked,
-                    if sample.failed > 0 {
-                        format!(", {} failed requests", sample.failed)
-                    } else {
-                        String::new()
-                    }
-                );
-                results
-                    .entry((scenario, collector))
-                    .or_default()
-                    .push(sample);
-                done += 1;
-            }
+        for &(scenario, collector) in &cases {
+            progress(
+                done,
+                total,
+                &format!("{} {} #{repeat}", collector.name(), scenario.short()),
+            );
+            let dir = work.join(format!("{}-{}-{repeat}", collector.slug(), scenario.slug()));
+            let sample = run_case(&bins, collector, scenario, options.duration, &dir)?;
+            eprintln!(
+                "    {:>9} {unit}/s at sink, {:.2} CPU-s/M {unit}, peak RSS {:.1} MiB, lost {} of {} acknowledged{}",
+                group(sample.sink_rate, 0),
+                sample.cpu_per_million,
+                sample.peak_rss_mib,
+                sample.lost,
+                sample.acked,
+                if sample.failed > 0 {
+                    format!(", {} failed requests", sample.failed)
+                } else {
+                    String::new()
+                },
+                unit = scenario.unit(),
+            );
+            results
+                .entry((scenario, collector))
+                .or_default()
+                .push(sample);
+            done += 1;
         }
     }
     progress(done, total, "done");
 
     let environment = environment(root, &bins);
     let elapsed = started.elapsed().as_secs_f64();
-    let section = report(&options, &environment, &scenarios, &results, elapsed);
-    let svg = chart(&scenarios, &results);
+    let section = report(&options, &environment, scenarios, &results, elapsed);
+    let svg = chart(scenarios, &results);
     if options.quick {
         let md = root.join("target/bench-quick.md");
         write(&md, &section)?;
         write(&root.join("target/bench-quick.svg"), &svg)?;
         eprintln!("bench: wrote {} ({elapsed:.0} s)", md.display());
-        let mut problems = Vec::new();
-        for ((scenario, collector), samples) in &results {
-            for sample in samples {
-                if sample.lost != 0 || sample.received == 0 || sample.failed != 0 {
-                    problems.push(format!(
-                        "{} {}: {} acknowledged, {} received at the sink, {} failed requests",
-                        collector.name(),
-                        scenario.label(),
-                        sample.acked,
-                        sample.received,
-                        sample.failed
-                    ));
-                }
-            }
-        }
+        let problems = problems(&results);
         if !problems.is_empty() {
             return Err(format!(
-                "bench --quick: spans lost or not delivered:\n  {}",
+                "bench --quick: items lost or not delivered:\n  {}",
                 problems.join("\n  ")
             ));
         }
@@ -284,6 +393,28 @@ pub fn run(root: &Path, args: &[&str]) -> Result {
         eprintln!("bench: wrote docs/benchmarks.md and docs/benchmarks.svg ({elapsed:.0} s)");
     }
     Ok(())
+}
+
+/// The cases that lost an item, had a request fail or delivered nothing (what `--quick`
+/// fails on).
+fn problems(results: &BTreeMap<(Scenario, Collector), Vec<Sample>>) -> Vec<String> {
+    let mut problems = Vec::new();
+    for ((scenario, collector), samples) in results {
+        for sample in samples {
+            if sample.lost != 0 || sample.received == 0 || sample.failed != 0 {
+                problems.push(format!(
+                    "{} {}: {} {unit} acknowledged, {} received at the sink, {} failed requests",
+                    collector.name(),
+                    scenario.label(),
+                    sample.acked,
+                    sample.received,
+                    sample.failed,
+                    unit = scenario.unit(),
+                ));
+            }
+        }
+    }
+    problems
 }
 
 fn cargo(root: &Path, args: &[&str]) -> Result {
@@ -317,6 +448,7 @@ fn progress(done: usize, total: usize, what: &str) {
 struct Bins {
     collector: PathBuf,
     rotel: PathBuf,
+    otelcol_go: PathBuf,
     loadgen: PathBuf,
     sink: PathBuf,
 }
@@ -441,64 +573,84 @@ fn peak_rss_kib(pid: u32) -> Result<u64> {
         .ok_or_else(|| "no VmHWM".to_owned())
 }
 
-fn start_collector(
-    bins: &Bins,
-    collector: Collector,
-    gzip: bool,
+/// The collector's listen addresses and its destination.
+struct Ports {
     grpc: SocketAddr,
+    http: SocketAddr,
     sink: SocketAddr,
-    dir: &Path,
-) -> Result<Guard> {
-    let compression = if gzip { "gzip" } else { "none" };
-    let command = match collector {
-        Collector::Ours => {
-            let config = dir.join("collector.yaml");
-            write(
-                &config,
-                &format!(
-                    "receivers:
+}
+
+/// The otelcol-format config of otlp-collector and of the Go collector: the OTLP receiver on
+/// both protocols, the batch processor and an OTLP/gRPC exporter with gzip, in a pipeline per
+/// signal. Only the exporter's type name differs (`otlp` is ours; the Go release calls it
+/// `otlp_grpc`, `otlp` there being a deprecated alias).
+fn otelcol_config(exporter: &str, ports: &Ports) -> String {
+    let Ports { grpc, http, sink } = ports;
+    let mut config = format!(
+        "receivers:
   otlp:
     protocols:
       grpc:
         endpoint: {grpc}
+      http:
+        endpoint: {http}
 processors:
   batch:
     send_batch_size: {BATCH_MAX}
     send_batch_max_size: {BATCH_MAX}
     timeout: {BATCH_TIMEOUT}
 exporters:
-  otlp:
+  {exporter}:
     endpoint: {sink}
     tls:
       insecure: true
-    compression: {compression}
+    compression: gzip
 service:
   telemetry:
     metrics:
       level: none
   pipelines:
-    traces:
+"
+    );
+    for signal in ["traces", "metrics", "logs"] {
+        let _ = write!(
+            config,
+            "    {signal}:
       receivers: [otlp]
       processors: [batch]
-      exporters: [otlp]
+      exporters: [{exporter}]
 "
-                ),
-            )?;
-            let mut command = Command::new(&bins.collector);
+        );
+    }
+    config
+}
+
+fn start_collector(bins: &Bins, collector: Collector, ports: &Ports, dir: &Path) -> Result<Guard> {
+    let command = match collector {
+        Collector::Ours | Collector::OtelcolGo => {
+            let (binary, exporter) = match collector {
+                Collector::Ours => (&bins.collector, "otlp"),
+                _ => (&bins.otelcol_go, "otlp_grpc"),
+            };
+            let config = dir.join("collector.yaml");
+            write(&config, &otelcol_config(exporter, ports))?;
+            let mut command = Command::new(binary);
             command.arg("--config").arg(&config).env_remove("RUST_LOG");
             command
         }
         Collector::Rotel => {
-            let http = free_addr()?;
             let mut command = Command::new(&bins.rotel);
             command
                 .arg("start")
-                .args(["--otlp-grpc-endpoint", &grpc.to_string()])
-                .args(["--otlp-http-endpoint", &http.to_string()])
+                .args(["--otlp-grpc-endpoint", &ports.grpc.to_string()])
+                .args(["--otlp-http-endpoint", &ports.http.to_string()])
                 .args(["--exporter", "otlp"])
-                .args(["--otlp-exporter-endpoint", &format!("http://{sink}")])
+                .args([
+                    "--otlp-exporter-endpoint",
+                    &format!("http://{}", ports.sink),
+                ])
                 .args(["--otlp-exporter-protocol", "grpc"])
-                .args(["--otlp-exporter-compression", compression])
+                .args(["--otlp-exporter-compression", "gzip"])
                 .args(["--batch-max-size", &BATCH_MAX.to_string()])
                 .args(["--batch-timeout", BATCH_TIMEOUT])
                 .arg("--pid-file")
@@ -508,8 +660,9 @@ service:
             command
         }
     };
-    let mut guard = Guard::spawn(collector.name(), command, dir)?;
-    wait_listening(&mut guard, grpc, dir)?;
+    let mut guard = Guard::spawn(collector.slug(), command, dir)?;
+    wait_listening(&mut guard, ports.grpc, dir)?;
+    wait_listening(&mut guard, ports.http, dir)?;
     Ok(guard)
 }
 
@@ -538,18 +691,27 @@ fn run_case(
         std::thread::sleep(Duration::from_millis(20));
     }
 
-    let grpc = free_addr()?;
-    let mut server = start_collector(bins, collector, scenario.gzip, grpc, sink_addr, dir)?;
+    let ports = Ports {
+        grpc: free_addr()?,
+        http: free_addr()?,
+        sink: sink_addr,
+    };
+    let mut server = start_collector(bins, collector, &ports, dir)?;
     let pid = server.pid();
     let cpu_before = cpu_ticks(pid)?;
 
+    let (endpoint, protocol) = match scenario.input {
+        Input::Grpc => (ports.grpc, "grpc"),
+        Input::HttpProtobuf => (ports.http, "http/protobuf"),
+    };
     let mut loadgen_command = Command::new(&bins.loadgen);
     loadgen_command
-        .args(["--endpoint", &format!("http://{grpc}")])
-        .args(["--protocol", "grpc"])
-        .args(["--compression", if scenario.gzip { "gzip" } else { "none" }])
+        .args(["--endpoint", &format!("http://{endpoint}")])
+        .args(["--protocol", protocol])
+        .args(["--compression", "none"])
+        .args(["--signal", scenario.signal()])
         .args(["--rate", &scenario.rate.to_string()])
-        .args(["--concurrency", &CONCURRENCY.to_string()])
+        .args(["--concurrency", &scenario.concurrency().to_string()])
         .args(["--batch", &BATCH.to_string()])
         .args(["--duration", &duration.to_string()]);
     let mut loadgen = Guard::spawn("loadgen", loadgen_command, dir)?;
@@ -579,7 +741,7 @@ fn run_case(
     let summary_text = fs::read_to_string(dir.join("loadgen.out")).map_err(|e| e.to_string())?;
     let summary: Value = serde_json::from_str(summary_text.trim())
         .map_err(|e| format!("loadgen summary {summary_text:?}: {e}"))?;
-    let acked = summary["acked_spans"].as_u64().unwrap_or(0);
+    let acked = summary["acked_items"].as_u64().unwrap_or(0);
     let failed = summary["failed_requests"].as_u64().unwrap_or(0);
 
     // Drain: until the sink has everything acknowledged, or its count stops moving for 2 s
@@ -698,6 +860,13 @@ fn environment(root: &Path, bins: &Bins) -> Vec<(String, String)> {
             "rotel".to_owned(),
             command_line(&bins.rotel, &["--version"]),
         ),
+        (
+            "otelcol (Go)".to_owned(),
+            format!(
+                "{} (core components: otlp receiver, batch, otlp_grpc exporter)",
+                command_line(&bins.otelcol_go, &["--version"])
+            ),
+        ),
     ]
 }
 
@@ -746,43 +915,133 @@ fn group(value: f64, decimals: usize) -> String {
 
 struct Figure {
     name: &'static str,
+    /// The unit; `{unit}` stands for the scenario's (`spans` or `items`).
     unit: &'static str,
     decimals: usize,
     get: fn(&Sample) -> f64,
 }
 
-const FIGURES: [Figure; 4] = [
-    Figure {
-        name: "spans/s at the sink",
-        unit: "spans/s",
-        decimals: 0,
-        get: |s| s.sink_rate,
+impl Figure {
+    fn unit(&self, scenario: Scenario) -> String {
+        self.unit.replace("{unit}", scenario.unit())
+    }
+}
+
+const RATE: Figure = Figure {
+    name: "rate at the sink",
+    unit: "{unit}/s",
+    decimals: 0,
+    get: |s| s.sink_rate,
+};
+const CPU: Figure = Figure {
+    name: "CPU-seconds per million {unit}",
+    unit: "CPU-s/M",
+    decimals: 2,
+    get: |s| s.cpu_per_million,
+};
+const RSS: Figure = Figure {
+    name: "peak RSS",
+    unit: "MiB",
+    decimals: 1,
+    get: |s| s.peak_rss_mib,
+};
+const LOST: Figure = Figure {
+    name: "lost",
+    unit: "{unit}",
+    decimals: 0,
+    get: |s| s.lost as f64,
+};
+/// Items per CPU-second of the collector: the inverse of [`CPU`].
+const PER_CPU_SECOND: Figure = Figure {
+    name: "throughput per CPU-second",
+    unit: "{unit}/CPU-s",
+    decimals: 0,
+    get: |s| 1e6 / s.cpu_per_million,
+};
+
+const FIGURES: [&Figure; 4] = [&RATE, &CPU, &RSS, &LOST];
+
+/// One target of issue 17: otlp-collector's median `figure` in `scenario` against `against`'s,
+/// at most (`at_least == false`) or at least `bound` times it.
+struct Target {
+    goal: &'static str,
+    scenario: Scenario,
+    figure: &'static Figure,
+    against: Collector,
+    bound: f64,
+    at_least: bool,
+}
+
+const TARGETS: [Target; 5] = [
+    Target {
+        goal: "CPU per span at 20 000 spans/s ≤ 0.33× rotel's",
+        scenario: GRPC_TRACES_FIXED,
+        figure: &CPU,
+        against: Collector::Rotel,
+        bound: 0.33,
+        at_least: false,
     },
-    Figure {
-        name: "CPU-seconds per million spans",
-        unit: "CPU-s/M",
-        decimals: 2,
-        get: |s| s.cpu_per_million,
+    Target {
+        goal: "peak RSS ≤ 0.5× rotel's",
+        scenario: GRPC_TRACES_FIXED,
+        figure: &RSS,
+        against: Collector::Rotel,
+        bound: 0.5,
+        at_least: false,
     },
-    Figure {
-        name: "peak RSS",
-        unit: "MiB",
-        decimals: 1,
-        get: |s| s.peak_rss_mib,
+    Target {
+        goal: "maximum rate ≥ 2× rotel's",
+        scenario: GRPC_TRACES_MAX,
+        figure: &RATE,
+        against: Collector::Rotel,
+        bound: 2.0,
+        at_least: true,
     },
-    Figure {
-        name: "spans lost",
-        unit: "spans",
-        decimals: 0,
-        get: |s| s.lost as f64,
+    Target {
+        goal: "throughput per CPU-second ≥ 3× Go's",
+        scenario: GRPC_TRACES_MAX,
+        figure: &PER_CPU_SECOND,
+        against: Collector::OtelcolGo,
+        bound: 3.0,
+        at_least: true,
+    },
+    Target {
+        goal: "throughput per CPU-second ≥ 3× Go's",
+        scenario: GRPC_TRACES_FIXED,
+        figure: &PER_CPU_SECOND,
+        against: Collector::OtelcolGo,
+        bound: 3.0,
+        at_least: true,
     },
 ];
+
+type Results = BTreeMap<(Scenario, Collector), Vec<Sample>>;
+
+/// The median, minimum and maximum of `figure` for one collector in one scenario.
+fn cell(
+    results: &Results,
+    scenario: Scenario,
+    collector: Collector,
+    figure: &Figure,
+) -> Option<(f64, f64, f64)> {
+    results
+        .get(&(scenario, collector))
+        .filter(|samples| !samples.is_empty())
+        .map(|samples| stats(samples, figure.get))
+}
+
+/// otlp-collector's median over `other`'s, when both are finite and the divisor is not zero.
+fn ratio(results: &Results, scenario: Scenario, other: Collector, figure: &Figure) -> Option<f64> {
+    let ours = cell(results, scenario, Collector::Ours, figure)?.0;
+    let theirs = cell(results, scenario, other, figure)?.0;
+    (ours.is_finite() && theirs.is_finite() && theirs != 0.0).then(|| ours / theirs)
+}
 
 fn report(
     options: &Options,
     environment: &[(String, String)],
     scenarios: &[Scenario],
-    results: &BTreeMap<(Scenario, Collector), Vec<Sample>>,
+    results: &Results,
     elapsed: f64,
 ) -> String {
     let mut out = String::new();
@@ -791,7 +1050,10 @@ fn report(
     } else {
         "cargo xtask bench".to_owned()
     };
-    let _ = writeln!(out, "## End to end: otlp-collector and rotel\n");
+    let _ = writeln!(
+        out,
+        "## End to end: otlp-collector, rotel and otelcol (Go)\n"
+    );
     let _ = writeln!(
         out,
         "Generated by `{command}` (repeats: {}, {} s of load per case, {elapsed:.0} s in all); \
@@ -800,23 +1062,40 @@ fn report(
     );
     let _ = writeln!(
         out,
-        "Chain, all on 127.0.0.1: `loadgen` (otlp-benches; {BATCH} realistic spans per request, \
-         pre-encoded, {CONCURRENCY} requests in flight at most, retries off) → collector \
-         (OTLP/gRPC receiver → batch of at most {BATCH_MAX} spans or {BATCH_TIMEOUT} → OTLP/gRPC \
-         exporter) → `sink` (otlp-benches; decodes every request fully and counts spans). The \
-         fixed-rate scenario is open loop; the maximum-rate one is closed loop (each of the \
-         {CONCURRENCY} senders sends its next request when the previous one is acknowledged). \
-         \"gzip\" compresses both hops; rotel gzips its exports whatever it is told, so in the \
-         \"no compression\" rows rotel still compresses its output. Generator, collector and \
-         sink share the machine's cores.\n"
+        "Chain, all on 127.0.0.1: `loadgen` (otlp-benches; {BATCH} realistic items per request, \
+         pre-encoded, retries off) → collector (OTLP receiver on gRPC and HTTP → batch of at \
+         most {BATCH_MAX} items or {BATCH_TIMEOUT} → OTLP/gRPC exporter; one such pipeline per \
+         signal) → `sink` (otlp-benches; decodes every request fully and counts items). An item \
+         is a span, a metric data point or a log record. Fixed-rate scenarios are open loop with \
+         at most {FIXED_CONCURRENCY} requests in flight; the maximum-rate one is closed loop \
+         ({MAX_CONCURRENCY} senders, each sending its next request when the previous one is \
+         acknowledged). \"metrics + logs\" alternates a request of {BATCH} metric data points \
+         (a request-duration histogram, two sums and a gauge, several attribute sets each) and \
+         one of {BATCH} log records (access-log lines with trace context); its rate counts \
+         both. Generator, collector and sink share the machine's cores.\n"
     );
     let _ = writeln!(
         out,
-        "Figures: spans/s arriving at the sink between 1 s after the start and the end of the \
+        "Compression, the same for every collector: **loadgen → collector uncompressed** in \
+         every scenario (OTLP/gRPC, or OTLP/HTTP protobuf where the scenario says so); \
+         **collector → sink OTLP/gRPC with gzip**, each at its own default level: otlp-collector \
+         `compression: gzip`, otelcol (Go) `otlp_grpc` with `compression: gzip` (its default), \
+         rotel `--otlp-exporter-compression gzip` (its default; rotel gzips its exports \
+         whatever it is told).\n"
+    );
+    let _ = writeln!(
+        out,
+        "Figures: items/s arriving at the sink between 1 s after the start and the end of the \
          load; the collector's CPU time (utime + stime, `/proc/<pid>/stat`) from just before \
-         the load to the end of the drain, per million spans delivered; its peak RSS (`VmHWM`); \
-         spans lost = acknowledged to the generator − counted by the sink. Medians with min–max \
-         over the repeats; the ratio is otlp-collector / rotel of the medians.\n"
+         the load to the end of the drain, per million items delivered; its peak RSS (`VmHWM`); \
+         items lost = acknowledged to the generator − counted by the sink. Medians{} over the \
+         repeats; the ratios are otlp-collector's median over the other's (below 1 is better \
+         for CPU and RSS, above 1 for the rate).\n",
+        if options.repeats > 1 {
+            " with min–max"
+        } else {
+            ""
+        }
     );
     for (key, value) in environment {
         let _ = writeln!(out, "- {key}: {value}");
@@ -824,18 +1103,12 @@ fn report(
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "| scenario | figure | otlp-collector | rotel | otlp-collector / rotel |"
+        "| scenario | figure | otlp-collector | rotel | otelcol (Go) | otlp-collector / rotel | otlp-collector / otelcol (Go) |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|");
     for &scenario in scenarios {
-        for figure in &FIGURES {
-            let cell = |collector| {
-                results
-                    .get(&(scenario, collector))
-                    .map(|samples| stats(samples, figure.get))
-            };
-            let (ours, theirs) = (cell(Collector::Ours), cell(Collector::Rotel));
-            let show = |s: Option<(f64, f64, f64)>| match s {
+        for &figure in &FIGURES {
+            let show = |collector| match cell(results, scenario, collector, figure) {
                 Some((med, min, max)) if options.repeats > 1 => format!(
                     "{} ({}–{})",
                     group(med, figure.decimals),
@@ -845,28 +1118,86 @@ fn report(
                 Some((med, _, _)) => group(med, figure.decimals),
                 None => "n/a".to_owned(),
             };
-            let ratio = match (ours, theirs) {
-                (Some((a, _, _)), Some((b, _, _)))
-                    if b != 0.0 && a.is_finite() && b.is_finite() =>
-                {
-                    format!("{:.2}", a / b)
-                }
+            let show_ratio = |other| match ratio(results, scenario, other, figure) {
+                Some(r) if figure.name != LOST.name => format!("{r:.2}"),
                 _ => "–".to_owned(),
             };
             let _ = writeln!(
                 out,
-                "| {} | {} ({}) | {} | {} | {ratio} |",
+                "| {} | {} ({}) | {} | {} | {} | {} | {} |",
                 scenario.label(),
-                figure.name,
-                figure.unit,
-                show(ours),
-                show(theirs)
+                figure.name.replace("{unit}", scenario.unit()),
+                figure.unit(scenario),
+                show(Collector::Ours),
+                show(Collector::Rotel),
+                show(Collector::OtelcolGo),
+                show_ratio(Collector::Rotel),
+                show_ratio(Collector::OtelcolGo)
             );
         }
     }
     let _ = writeln!(
         out,
-        "\nChart: [benchmarks.svg](benchmarks.svg) (same medians)."
+        "\n### Against the targets of issue 17\n\nComputed from the medians above; \
+         \"n/a\" where a scenario was not run.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| target | scenario | otlp-collector | rotel | otelcol (Go) | measured | met? |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+    for target in &TARGETS {
+        let figure = target.figure;
+        let scenario = target.scenario;
+        let show = |collector| {
+            cell(results, scenario, collector, figure).map_or("n/a".to_owned(), |(med, _, _)| {
+                format!("{} {}", group(med, figure.decimals), figure.unit(scenario))
+            })
+        };
+        let measured = ratio(results, scenario, target.against, figure);
+        let met = match measured {
+            Some(r)
+                if (target.at_least && r >= target.bound)
+                    || (!target.at_least && r <= target.bound) =>
+            {
+                "met"
+            }
+            Some(_) => "not met",
+            None => "–",
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {met} |",
+            target.goal,
+            scenario.label(),
+            show(Collector::Ours),
+            show(Collector::Rotel),
+            show(Collector::OtelcolGo),
+            measured.map_or("n/a".to_owned(), |r| format!(
+                "{r:.2}× {}",
+                target.against.name()
+            )),
+        );
+    }
+    let lost: i64 = results.values().flatten().map(|s| s.lost.max(0)).sum();
+    let failed: u64 = results.values().flatten().map(|s| s.failed).sum();
+    let _ = writeln!(
+        out,
+        "| nothing lost | every case, every collector | – | – | – | {lost} items lost, {failed} requests failed | {} |",
+        if lost == 0 && failed == 0 {
+            "met"
+        } else {
+            "not met"
+        }
+    );
+    let _ = writeln!(
+        out,
+        "\nChart: {} (same medians).",
+        if options.quick {
+            "`target/bench-quick.svg`"
+        } else {
+            "[benchmarks.svg](benchmarks.svg)"
+        }
     );
     out
 }
@@ -881,14 +1212,13 @@ fn replace_section(old: &str, section: &str) -> String {
     }
 }
 
-/// A grouped bar chart, one panel per figure (lost spans are in the table), one group per
+/// A grouped bar chart, one panel per figure (lost items are in the table), one group per
 /// scenario, one bar per collector; hand-written SVG.
-fn chart(scenarios: &[Scenario], results: &BTreeMap<(Scenario, Collector), Vec<Sample>>) -> String {
-    const PANEL_W: f64 = 300.0;
+fn chart(scenarios: &[Scenario], results: &Results) -> String {
+    const PANEL_W: f64 = 380.0;
     const PANEL_H: f64 = 220.0;
     const TOP: f64 = 50.0;
     const LEFT: f64 = 20.0;
-    let colors = [(Collector::Ours, "#1f77b4"), (Collector::Rotel, "#ff7f0e")];
     let figures = &FIGURES[..3];
     let width = LEFT + PANEL_W * figures.len() as f64 + 20.0;
     let height = TOP + PANEL_H + 70.0;
@@ -900,13 +1230,14 @@ fn chart(scenarios: &[Scenario], results: &BTreeMap<(Scenario, Collector), Vec<S
     let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
     let _ = writeln!(
         svg,
-        r#"<text x="{LEFT}" y="20" font-size="14" font-weight="bold">End to end: otlp-collector vs rotel (medians)</text>"#
+        r#"<text x="{LEFT}" y="20" font-size="14" font-weight="bold">End to end: otlp-collector, rotel and otelcol (Go) (medians)</text>"#
     );
-    for (i, (collector, color)) in colors.iter().enumerate() {
-        let x = LEFT + 380.0 + i as f64 * 130.0;
+    for (i, collector) in COLLECTORS.iter().enumerate() {
+        let x = LEFT + 560.0 + i as f64 * 130.0;
         let _ = writeln!(
             svg,
-            r#"<rect x="{x}" y="10" width="12" height="12" fill="{color}"/><text x="{}" y="20">{}</text>"#,
+            r#"<rect x="{x}" y="10" width="12" height="12" fill="{}"/><text x="{}" y="20">{}</text>"#,
+            collector.color(),
             x + 16.0,
             collector.name()
         );
@@ -917,13 +1248,9 @@ fn chart(scenarios: &[Scenario], results: &BTreeMap<(Scenario, Collector), Vec<S
         let values: Vec<Vec<f64>> = scenarios
             .iter()
             .map(|&s| {
-                colors
+                COLLECTORS
                     .iter()
-                    .map(|(c, _)| {
-                        results
-                            .get(&(s, *c))
-                            .map_or(f64::NAN, |v| stats(v, figure.get).0)
-                    })
+                    .map(|&c| cell(results, s, c, figure).map_or(f64::NAN, |v| v.0))
                     .collect()
             })
             .collect();
@@ -939,8 +1266,8 @@ fn chart(scenarios: &[Scenario], results: &BTreeMap<(Scenario, Collector), Vec<S
             r#"<text x="{}" y="{}" font-weight="bold">{} ({})</text>"#,
             x0 + 10.0,
             TOP - 12.0,
-            figure.name,
-            figure.unit
+            figure.name.replace("{unit}", "items"),
+            figure.unit.replace("{unit}", "items")
         );
         let _ = writeln!(
             svg,
@@ -949,10 +1276,10 @@ fn chart(scenarios: &[Scenario], results: &BTreeMap<(Scenario, Collector), Vec<S
             x0 + PANEL_W - 15.0
         );
         let group_w = (PANEL_W - 30.0) / scenarios.len().max(1) as f64;
-        let bar_w = (group_w - 12.0) / colors.len() as f64;
+        let bar_w = (group_w - 12.0) / COLLECTORS.len() as f64;
         for (g, scenario) in scenarios.iter().enumerate() {
             let gx = x0 + 10.0 + group_w * g as f64;
-            for (b, (_, color)) in colors.iter().enumerate() {
+            for (b, collector) in COLLECTORS.iter().enumerate() {
                 let value = values[g][b];
                 let h = if value.is_finite() {
                     (value / max * (PANEL_H - 20.0)).max(0.0)
@@ -962,9 +1289,10 @@ fn chart(scenarios: &[Scenario], results: &BTreeMap<(Scenario, Collector), Vec<S
                 let bx = gx + 6.0 + bar_w * b as f64;
                 let _ = writeln!(
                     svg,
-                    r#"<rect x="{bx:.1}" y="{:.1}" width="{:.1}" height="{h:.1}" fill="{color}"/>"#,
+                    r#"<rect x="{bx:.1}" y="{:.1}" width="{:.1}" height="{h:.1}" fill="{}"/>"#,
                     base - h,
-                    bar_w - 2.0
+                    bar_w - 2.0,
+                    collector.color()
                 );
                 let label = if figure.decimals == 0 && value >= 10_000.0 {
                     format!("{:.0}k", value / 1000.0)
@@ -973,7 +1301,7 @@ fn chart(scenarios: &[Scenario], results: &BTreeMap<(Scenario, Collector), Vec<S
                 };
                 let _ = writeln!(
                     svg,
-                    r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="9">{label}</text>"#,
+                    r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="8">{label}</text>"#,
                     bx + (bar_w - 2.0) / 2.0,
                     base - h - 3.0
                 );
@@ -989,7 +1317,7 @@ fn chart(scenarios: &[Scenario], results: &BTreeMap<(Scenario, Collector), Vec<S
     }
     let _ = writeln!(
         svg,
-        r##"<text x="{LEFT}" y="{}" font-size="10" fill="#555">20k = 20 000 spans/s open loop; max = closed loop, 8 requests in flight; none/gzip = compression. Lower is better for CPU and RSS.</text>"##,
+        r##"<text x="{LEFT}" y="{}" font-size="10" fill="#555">grpc/http = OTLP/gRPC or OTLP/HTTP protobuf traces in, m+l = metrics and logs; 20k = 20 000 items/s open loop, max = closed loop, {MAX_CONCURRENCY} senders. Uncompressed in, gzip out for all. Lower is better for CPU and RSS.</text>"##,
         height - 20.0
     );
     let _ = writeln!(svg, "</svg>");
@@ -1024,5 +1352,101 @@ mod tests {
         );
         let appended = replace_section("# A\n", "new\n");
         assert_eq!(appended, "# A\n<!-- e2e:start -->\nnew\n<!-- e2e:end -->\n");
+    }
+
+    #[test]
+    fn scenario_names_are_distinct_and_file_safe() {
+        let slugs: std::collections::BTreeSet<String> =
+            SCENARIOS.iter().map(|s| s.slug()).collect();
+        assert_eq!(slugs.len(), SCENARIOS.len());
+        for slug in slugs
+            .iter()
+            .map(String::as_str)
+            .chain(COLLECTORS.map(Collector::slug))
+        {
+            assert!(
+                slug.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+                "{slug}"
+            );
+        }
+        assert_eq!(SCENARIOS[0].label(), "OTLP/gRPC traces, 20 000 spans/s");
+        assert_eq!(SCENARIOS[1].label(), "OTLP/gRPC traces, max rate");
+        assert_eq!(
+            SCENARIOS[3].label(),
+            "OTLP/gRPC metrics + logs, 20 000 items/s"
+        );
+        assert!(QUICK_SCENARIOS.iter().all(|s| SCENARIOS.contains(s)));
+    }
+
+    fn sample(rate: f64, cpu: f64, rss: f64) -> Sample {
+        Sample {
+            sink_rate: rate,
+            cpu_per_million: cpu,
+            peak_rss_mib: rss,
+            lost: 0,
+            acked: 1000,
+            received: 1000,
+            failed: 0,
+        }
+    }
+
+    #[test]
+    fn report_has_every_collector_ratios_and_targets() {
+        let mut results = Results::new();
+        for (collector, cpu, rss, max) in [
+            (Collector::Ours, 3.0, 20.0, 150_000.0),
+            (Collector::Rotel, 10.0, 50.0, 50_000.0),
+            (Collector::OtelcolGo, 12.0, 80.0, 40_000.0),
+        ] {
+            results.insert(
+                (GRPC_TRACES_FIXED, collector),
+                vec![sample(20_000.0, cpu, rss)],
+            );
+            results.insert((GRPC_TRACES_MAX, collector), vec![sample(max, cpu, rss)]);
+        }
+        let options = Options {
+            quick: false,
+            criterion: false,
+            repeats: 1,
+            duration: 10.0,
+        };
+        let text = report(
+            &options,
+            &[],
+            &[GRPC_TRACES_FIXED, GRPC_TRACES_MAX],
+            &results,
+            1.0,
+        );
+        assert!(text.contains(
+            "| OTLP/gRPC traces, 20 000 spans/s | CPU-seconds per million spans (CPU-s/M) | 3.00 | 10.00 | 12.00 | 0.30 | 0.25 |"
+        ));
+        // 0.30 ≤ 0.33: met; RSS 0.40 ≤ 0.5: met; max rate 3.00 ≥ 2: met; per CPU-s 4× Go.
+        assert!(text.contains("| 0.30× rotel | met |"), "{text}");
+        assert!(text.contains("| 0.40× rotel | met |"), "{text}");
+        assert!(text.contains("| 3.00× rotel | met |"), "{text}");
+        assert!(text.contains("| 4.00× otelcol (Go) | met |"), "{text}");
+        assert!(
+            text.contains("| 0 items lost, 0 requests failed | met |"),
+            "{text}"
+        );
+        let svg = chart(&[GRPC_TRACES_FIXED, GRPC_TRACES_MAX], &results);
+        assert!(svg.contains("otelcol (Go)"));
+    }
+
+    #[test]
+    fn quick_fails_on_a_loss_or_an_empty_case() {
+        let mut results = Results::new();
+        results.insert(
+            (GRPC_TRACES_FIXED, Collector::Ours),
+            vec![sample(1.0, 1.0, 1.0)],
+        );
+        assert!(problems(&results).is_empty());
+        let mut lost = sample(1.0, 1.0, 1.0);
+        lost.lost = 5;
+        let mut empty = sample(0.0, f64::NAN, 1.0);
+        empty.received = 0;
+        results.insert((GRPC_TRACES_FIXED, Collector::OtelcolGo), vec![lost]);
+        results.insert((GRPC_METRICS_LOGS_FIXED, Collector::Rotel), vec![empty]);
+        assert_eq!(problems(&results).len(), 2);
     }
 }

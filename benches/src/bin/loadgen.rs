@@ -1,5 +1,9 @@
-//! The end-to-end benchmark's load generator: sends realistic spans
-//! ([`otlp_benches::payloads::traces_request`]) to an OTLP receiver.
+//! The end-to-end benchmark's load generator: sends realistic telemetry to an OTLP receiver,
+//! by `--signal`: spans ([`otlp_benches::payloads::traces_request`], the default), metric data
+//! points ([`otlp_benches::payloads::metrics_request`]), log records
+//! ([`otlp_benches::payloads::logs_request`]), or `mixed`: metrics and logs requests
+//! alternately. An *item* is a span, a data point or a log record; `--batch` items go in each
+//! request and `--rate` counts items per second.
 //!
 //! A pool of distinct requests is encoded once before the clock starts, then sent with
 //! `OtlpExporter::export_encoded` (no per-request encoding; only compression, when asked, is
@@ -11,7 +15,8 @@
 //! - closed loop (`--rate 0`, maximum rate): `--concurrency` tasks each send back to back.
 //!
 //! Retries are off: a request is acknowledged (the receiver said success) or it failed. At the
-//! end a JSON summary is printed on one line of standard output.
+//! end a JSON summary is printed on one line of standard output (`acked_items`: items the
+//! receiver acknowledged, minus those a partial success rejected).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use clap::Parser;
-use otlp_benches::payloads::traces_request;
+use otlp_benches::payloads::{logs_request, metrics_request, traces_request};
 use otlp_transport::Signal;
 use otlp_transport::client::{Compression, OtlpExporter, Protocol, RetryConfig};
 use prost::Message;
@@ -38,13 +43,16 @@ struct Args {
     /// `none` or `gzip`.
     #[arg(long, default_value = "none")]
     compression: String,
-    /// Target spans per second; 0 sends as fast as the receiver acknowledges (closed loop).
+    /// What to send: `traces`, `metrics`, `logs` or `mixed` (metrics and logs alternately).
+    #[arg(long, default_value = "traces")]
+    signal: String,
+    /// Target items per second; 0 sends as fast as the receiver acknowledges (closed loop).
     #[arg(long, default_value_t = 20_000)]
     rate: u64,
     /// Requests in flight at most.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
-    /// Spans per request.
+    /// Items (spans, data points or log records) per request.
     #[arg(long, default_value_t = 100)]
     batch: usize,
     /// Resources (services) per request.
@@ -67,53 +75,99 @@ struct Args {
 #[derive(Default)]
 struct Stats {
     sent_requests: AtomicU64,
-    sent_spans: AtomicU64,
+    sent_items: AtomicU64,
     acked_requests: AtomicU64,
-    acked_spans: AtomicU64,
-    rejected_spans: AtomicU64,
+    acked_items: AtomicU64,
+    rejected_items: AtomicU64,
     failed_requests: AtomicU64,
-    failed_spans: AtomicU64,
+    failed_items: AtomicU64,
 }
 
-struct Pool {
-    requests: Vec<Bytes>,
-    spans: u64,
+/// What `--signal` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mix {
+    Traces,
+    Metrics,
+    Logs,
+    /// Metrics and logs requests alternately.
+    Mixed,
 }
 
-impl Pool {
-    fn build(size: usize, resources: usize, spans: usize) -> Pool {
-        let resources = resources.clamp(1, spans.max(1));
-        let requests = (0..size.max(1))
-            .map(|seed| {
-                Bytes::from(
-                    traces_request(0x5eed_0000 + seed as u64, resources, spans).encode_to_vec(),
-                )
-            })
-            .collect();
-        Pool {
-            requests,
-            spans: spans as u64,
+impl std::str::FromStr for Mix {
+    type Err = String;
+    fn from_str(value: &str) -> Result<Mix, String> {
+        match value {
+            "traces" => Ok(Mix::Traces),
+            "metrics" => Ok(Mix::Metrics),
+            "logs" => Ok(Mix::Logs),
+            "mixed" => Ok(Mix::Mixed),
+            other => Err(format!(
+                "--signal {other:?}: expected traces, metrics, logs or mixed"
+            )),
         }
     }
 }
 
-async fn send_one(exporter: &OtlpExporter, body: Bytes, spans: u64, stats: &Stats) {
+/// Pre-encoded requests, each with its signal; every request holds `items` items.
+struct Pool {
+    requests: Vec<(Signal, Bytes)>,
+    items: u64,
+}
+
+impl Pool {
+    fn build(mix: Mix, size: usize, resources: usize, items: usize) -> Pool {
+        let resources = resources.clamp(1, items.max(1));
+        let requests = (0..size.max(1))
+            .map(|index| {
+                let seed = 0x5eed_0000 + index as u64;
+                let signal = match mix {
+                    Mix::Traces => Signal::Traces,
+                    Mix::Metrics => Signal::Metrics,
+                    Mix::Logs => Signal::Logs,
+                    Mix::Mixed if index % 2 == 0 => Signal::Metrics,
+                    Mix::Mixed => Signal::Logs,
+                };
+                let body = match signal {
+                    Signal::Metrics => metrics_request(seed, resources, items).encode_to_vec(),
+                    Signal::Logs => logs_request(seed, resources, items).encode_to_vec(),
+                    _ => traces_request(seed, resources, items).encode_to_vec(),
+                };
+                (signal, Bytes::from(body))
+            })
+            .collect();
+        Pool {
+            requests,
+            items: items as u64,
+        }
+    }
+
+    fn get(&self, index: u64) -> (Signal, Bytes) {
+        self.requests[index as usize % self.requests.len()].clone()
+    }
+}
+
+async fn send_one(
+    exporter: &OtlpExporter,
+    (signal, body): (Signal, Bytes),
+    items: u64,
+    stats: &Stats,
+) {
     stats.sent_requests.fetch_add(1, Ordering::Relaxed);
-    stats.sent_spans.fetch_add(spans, Ordering::Relaxed);
-    match exporter.export_encoded(Signal::Traces, body).await {
+    stats.sent_items.fetch_add(items, Ordering::Relaxed);
+    match exporter.export_encoded(signal, body).await {
         Ok(outcome) => {
             let rejected = outcome.rejected_items().max(0) as u64;
             stats.acked_requests.fetch_add(1, Ordering::Relaxed);
             stats
-                .acked_spans
-                .fetch_add(spans.saturating_sub(rejected), Ordering::Relaxed);
-            stats.rejected_spans.fetch_add(rejected, Ordering::Relaxed);
+                .acked_items
+                .fetch_add(items.saturating_sub(rejected), Ordering::Relaxed);
+            stats.rejected_items.fetch_add(rejected, Ordering::Relaxed);
         }
         Err(error) => {
             if stats.failed_requests.fetch_add(1, Ordering::Relaxed) < 3 {
                 eprintln!("loadgen: export failed: {error}");
             }
-            stats.failed_spans.fetch_add(spans, Ordering::Relaxed);
+            stats.failed_items.fetch_add(items, Ordering::Relaxed);
         }
     }
 }
@@ -136,9 +190,8 @@ async fn run(
                     (exporter.clone(), pool.clone(), stats.clone(), next.clone());
                 tokio::spawn(async move {
                     while start.elapsed() < duration {
-                        let i = next.fetch_add(1, Ordering::Relaxed) as usize;
-                        let body = pool.requests[i % pool.requests.len()].clone();
-                        send_one(&exporter, body, pool.spans, &stats).await;
+                        let request = pool.get(next.fetch_add(1, Ordering::Relaxed));
+                        send_one(&exporter, request, pool.items, &stats).await;
                     }
                 })
             })
@@ -148,7 +201,7 @@ async fn run(
         }
     } else {
         let permits = Arc::new(Semaphore::new(concurrency));
-        let per_request = pool.spans as f64 / args.rate as f64;
+        let per_request = pool.items as f64 / args.rate as f64;
         let mut issued = 0u64;
         let mut tick = tokio::time::interval(Duration::from_millis(5));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -167,10 +220,10 @@ async fn run(
                         }
                     }
                 };
-                let body = pool.requests[issued as usize % pool.requests.len()].clone();
-                let (exporter, stats, spans) = (exporter.clone(), stats.clone(), pool.spans);
+                let request = pool.get(issued);
+                let (exporter, stats, items) = (exporter.clone(), stats.clone(), pool.items);
                 tokio::spawn(async move {
-                    send_one(&exporter, body, spans, &stats).await;
+                    send_one(&exporter, request, items, &stats).await;
                     drop(permit);
                 });
                 issued += 1;
@@ -189,8 +242,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let protocol: Protocol = args.protocol.parse()?;
     let compression: Compression = args.compression.parse()?;
-    let pool = Arc::new(Pool::build(args.pool, args.resources, args.batch));
-    let pool_bytes: usize = pool.requests.iter().map(Bytes::len).sum();
+    let mix: Mix = args.signal.parse()?;
+    let pool = Arc::new(Pool::build(mix, args.pool, args.resources, args.batch));
+    let pool_bytes: usize = pool.requests.iter().map(|(_, body)| body.len()).sum();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(args.threads.max(1))
         .enable_all()
@@ -209,16 +263,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     })?;
     let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
     println!(
-        "{{\"sent_requests\":{},\"sent_spans\":{},\"acked_requests\":{},\"acked_spans\":{},\
-         \"rejected_spans\":{},\"failed_requests\":{},\"failed_spans\":{},\"elapsed_s\":{:.3},\
-         \"behind_schedule_requests\":{},\"request_bytes_avg\":{}}}",
+        "{{\"signal\":\"{}\",\"sent_requests\":{},\"sent_items\":{},\"acked_requests\":{},\
+         \"acked_items\":{},\"rejected_items\":{},\"failed_requests\":{},\"failed_items\":{},\
+         \"elapsed_s\":{:.3},\"behind_schedule_requests\":{},\"request_bytes_avg\":{}}}",
+        args.signal,
         get(&stats.sent_requests),
-        get(&stats.sent_spans),
+        get(&stats.sent_items),
         get(&stats.acked_requests),
-        get(&stats.acked_spans),
-        get(&stats.rejected_spans),
+        get(&stats.acked_items),
+        get(&stats.rejected_items),
         get(&stats.failed_requests),
-        get(&stats.failed_spans),
+        get(&stats.failed_items),
         elapsed.as_secs_f64(),
         behind,
         pool_bytes / args.pool.max(1),
