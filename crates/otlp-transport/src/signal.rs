@@ -27,8 +27,8 @@ pub enum Signal {
 }
 
 impl Signal {
-    /// The Export request of this signal, as `otlp_proto::wire` names it.
-    pub(crate) fn wire_request(self) -> otlp_proto::wire::Request {
+    /// The Export request of this signal, as [`otlp_proto::wire::validate`] names it.
+    pub fn wire_request(self) -> otlp_proto::wire::Request {
         match self {
             Signal::Traces => otlp_proto::wire::Request::Traces,
             Signal::Metrics => otlp_proto::wire::Request::Metrics,

@@ -25,15 +25,6 @@ use proptest::strategy::ValueTree as _;
 
 const LIMITS: Limits = Limits::uniform(64 << 20);
 
-fn wire_request(signal: Signal) -> otlp_proto::wire::Request {
-    match signal {
-        Signal::Traces => otlp_proto::wire::Request::Traces,
-        Signal::Metrics => otlp_proto::wire::Request::Metrics,
-        Signal::Logs => otlp_proto::wire::Request::Logs,
-        Signal::Profiles => otlp_proto::wire::Request::Profiles,
-    }
-}
-
 /// Compares the two paths on `body`; returns whether it was valid.
 fn compare(signal: Signal, body: &[u8]) -> bool {
     let decoded = decode_request(
@@ -43,7 +34,7 @@ fn compare(signal: Signal, body: &[u8]) -> bool {
         Bytes::copy_from_slice(body),
         &LIMITS,
     );
-    let walked = otlp_proto::wire::validate(wire_request(signal), body);
+    let walked = otlp_proto::wire::validate(signal.wire_request(), body);
     match (&decoded, &walked) {
         (Ok(decoded), Ok(summary)) => {
             assert_eq!(decoded.request.item_count(), summary.items, "items");
