@@ -57,24 +57,34 @@ pub trait Batchable: ExportRequest + sealed::Sealed {
     /// own, over the byte cap: the queue never drops data to honour a cap. Resource and scope
     /// groups with no items are left out of the parts.
     fn split(self, max_items: usize, max_bytes: usize) -> Vec<Self>;
+
+    /// [`merge_all`]'s work: [`absorb`](Self::absorb) each request into the first merged one
+    /// that takes it. A type that can size the result up front (the encoded form) overrides
+    /// it to build the result in one allocation.
+    fn merge_many(requests: Vec<Self>) -> Vec<Self> {
+        absorb_each(requests)
+    }
 }
 
 /// Merges `requests` into as few requests as possible (one, except for profiles with
 /// different dictionaries), keeping a shared resource index across all of them.
 pub fn merge_all<R: Batchable>(requests: Vec<R>) -> Vec<R> {
+    R::merge_many(requests)
+}
+
+/// Absorbs each request into the first merged one that takes it (the default
+/// [`Batchable::merge_many`]).
+pub(crate) fn absorb_each<R: Batchable>(requests: Vec<R>) -> Vec<R> {
     let mut out: Vec<R> = Vec::with_capacity(1);
     for request in requests {
         let mut pending = Some(request);
         for target in out.iter_mut() {
             let Some(request) = pending.take() else { break };
-            match target.absorb(request) {
-                Ok(()) => {}
-                Err(back) => pending = Some(back),
+            if let Err(back) = target.absorb(request) {
+                pending = Some(back);
             }
         }
-        if let Some(request) = pending {
-            out.push(request);
-        }
+        out.extend(pending);
     }
     out
 }

@@ -171,6 +171,10 @@ impl<R: ExportRequest> ExportRequest for Encoded<R> {
     fn response(partial: Option<otlp_transport::PartialSuccess>) -> Self::Response {
         R::response(partial)
     }
+
+    fn held_protobuf(&self) -> Option<Bytes> {
+        Some(self.bytes.clone())
+    }
 }
 
 impl<R: Batchable> crate::batchable::sealed::Sealed for Encoded<R> {}
@@ -206,6 +210,30 @@ impl<R: Batchable> Batchable for Encoded<R> {
             let _ = self.items.set(items);
         }
         Ok(())
+    }
+
+    /// Concatenates every request into one buffer of the exact total size (profiles: the
+    /// decoded merge of [`absorb`](Batchable::absorb)).
+    fn merge_many(requests: Vec<Self>) -> Vec<Self> {
+        if R::SIGNAL == Signal::Profiles || requests.len() < 2 {
+            return crate::batchable::absorb_each(requests);
+        }
+        let total = requests.iter().map(|request| request.bytes.len()).sum();
+        let mut bytes = Vec::with_capacity(total);
+        let mut items = Some(0usize);
+        for request in &requests {
+            bytes.extend_from_slice(&request.bytes);
+            items = items.zip(request.items.get()).map(|(sum, n)| sum + n);
+        }
+        let merged = Self {
+            bytes: bytes.into(),
+            items: OnceLock::new(),
+            request: PhantomData,
+        };
+        if let Some(items) = items {
+            let _ = merged.items.set(items);
+        }
+        vec![merged]
     }
 
     fn split(self, max_items: usize, max_bytes: usize) -> Vec<Self> {

@@ -197,24 +197,48 @@ pub fn compress_with(
     level: CompressionLevel,
     data: &[u8],
 ) -> Result<Vec<u8>, CompressionError> {
+    compress_after(compression, level, data, 0)
+}
+
+/// [`compress_with`], the output after `prefix` zero bytes that the caller fills in (a gRPC
+/// frame header): the compressed bytes are written once, where they will be sent from. For
+/// gzip and deflate the output is exactly as long as it needs to be (capacity included).
+pub fn compress_after(
+    compression: Compression,
+    level: CompressionLevel,
+    data: &[u8],
+    prefix: usize,
+) -> Result<Vec<u8>, CompressionError> {
     #[cfg_attr(
         not(any(feature = "gzip", feature = "zstd", feature = "brotli")),
         allow(unused_variables)
     )]
     let level = level.resolve(compression);
+    let with_prefix = |packed: Vec<u8>| {
+        if prefix == 0 {
+            return packed;
+        }
+        let mut out = Vec::with_capacity(prefix + packed.len());
+        out.resize(prefix, 0);
+        out.extend_from_slice(&packed);
+        out
+    };
     match compression {
-        Compression::None => Ok(data.to_vec()),
+        Compression::None => Ok(with_prefix(data.to_vec())),
         #[cfg(feature = "gzip")]
-        Compression::Gzip => gzip::compress(gzip::Format::Gzip, level, data),
+        Compression::Gzip => gzip::compress(gzip::Format::Gzip, level, data, prefix),
         #[cfg(feature = "gzip")]
-        Compression::Deflate => gzip::compress(gzip::Format::Zlib, level, data),
+        Compression::Deflate => gzip::compress(gzip::Format::Zlib, level, data, prefix),
         #[cfg(feature = "zstd")]
-        Compression::Zstd => zstd::bulk::compress(data, level).map_err(CompressionError::Corrupt),
+        Compression::Zstd => zstd::bulk::compress(data, level)
+            .map(with_prefix)
+            .map_err(CompressionError::Corrupt),
         #[cfg(feature = "brotli")]
         Compression::Brotli => {
             use std::io::Write;
             let quality = u32::try_from(level).unwrap_or(0);
-            let mut out = Vec::with_capacity(data.len() / 4 + 64);
+            let mut out = Vec::with_capacity(prefix + data.len() / 4 + 64);
+            out.resize(prefix, 0);
             {
                 let mut encoder = brotli::CompressorWriter::new(&mut out, 4096, quality, 22);
                 encoder.write_all(data).map_err(CompressionError::Corrupt)?;
@@ -223,7 +247,10 @@ pub fn compress_with(
             Ok(out)
         }
         #[allow(unreachable_patterns)]
-        other => Err(CompressionError::Unavailable(other)),
+        other => {
+            let _ = with_prefix;
+            Err(CompressionError::Unavailable(other))
+        }
     }
 }
 
@@ -472,6 +499,28 @@ mod tests {
             compress_with(Compression::None, CompressionLevel::new(3), b"data").unwrap(),
             b"data"
         );
+    }
+
+    #[test]
+    fn compress_after_leaves_the_prefix_and_compresses_the_rest() {
+        let data = &payload()[..64 << 10];
+        for c in Compression::ALL {
+            if !c.is_available() {
+                continue;
+            }
+            let framed = compress_after(c, CompressionLevel::DEFAULT, data, 5).unwrap();
+            assert_eq!(&framed[..5], &[0u8; 5], "{c}");
+            assert_eq!(
+                decompress(c, &framed[5..], data.len()).unwrap(),
+                data,
+                "{c}"
+            );
+            assert_eq!(
+                &framed[5..],
+                &compress_with(c, CompressionLevel::DEFAULT, data).unwrap()[..],
+                "{c}: the same bytes as without a prefix"
+            );
+        }
     }
 
     #[test]

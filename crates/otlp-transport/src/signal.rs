@@ -146,6 +146,13 @@ pub trait ExportRequest: prost::Message + Default + Clone + Send + Sync + 'stati
 
     /// A response carrying `partial` (or full success when `partial` is `None`).
     fn response(partial: Option<PartialSuccess>) -> Self::Response;
+
+    /// The protobuf encoding, when the request is held encoded (shared, not copied): the
+    /// exporter compresses and sends it as it is instead of encoding it into a new buffer.
+    /// `None` (the default) for a decoded request.
+    fn held_protobuf(&self) -> Option<bytes::Bytes> {
+        None
+    }
 }
 
 macro_rules! export_request {

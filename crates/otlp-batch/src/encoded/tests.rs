@@ -197,6 +197,40 @@ fn absorbing_concatenates_into_the_union() {
 }
 
 #[test]
+fn merge_all_concatenates_into_one_exact_buffer() {
+    let parts = [traces("a", 0..3), traces("b", 3..5), traces("a", 5..6)];
+    let encoded: Vec<_> = parts.iter().map(Encoded::new).collect();
+    let merged = merge_all(encoded.clone());
+    assert_eq!(merged.len(), 1);
+    let expected: Vec<u8> = encoded
+        .iter()
+        .flat_map(|e| e.as_protobuf().to_vec())
+        .collect();
+    assert_eq!(merged[0].as_protobuf(), &expected[..]);
+    assert_eq!(merged[0].item_count(), 6);
+    assert_eq!(
+        merged[0].held_protobuf().as_deref(),
+        Some(&expected[..]),
+        "the exporter sends the held bytes"
+    );
+    // Items unknown (read back from disk) are counted from the merged bytes.
+    let unknown: Vec<_> = encoded
+        .iter()
+        .map(|e| Encoded::<ExportTraceServiceRequest>::from_protobuf(e.as_protobuf().to_vec(), 0))
+        .map(|e| Encoded::<ExportTraceServiceRequest> {
+            items: OnceLock::new(),
+            ..e
+        })
+        .collect();
+    assert_eq!(merge_all(unknown)[0].item_count(), 6);
+    assert!(
+        ExportTraceServiceRequest::default()
+            .held_protobuf()
+            .is_none()
+    );
+}
+
+#[test]
 fn profiles_merge_decoded_and_refuse_different_dictionaries() {
     let mut merged = Encoded::new(&profiles());
     merged.absorb(Encoded::new(&profiles())).unwrap();

@@ -24,9 +24,16 @@ pub(crate) fn frame(
     if compression == Compression::None {
         return Ok(grpc_wire::encode_frame(message, false));
     }
-    let compressed =
-        compression::compress_with(compression, level, message).map_err(ExportError::encode)?;
-    Ok(grpc_wire::encode_frame(&compressed, true))
+    // Compressed after room for the frame header, which is then written in place: the
+    // compressed bytes are not copied into a frame.
+    let mut frame =
+        compression::compress_after(compression, level, message, grpc_wire::FRAME_HEADER_LEN)
+            .map_err(ExportError::encode)?;
+    let length = frame.len() - grpc_wire::FRAME_HEADER_LEN;
+    frame[0] = 1;
+    frame[1..grpc_wire::FRAME_HEADER_LEN]
+        .copy_from_slice(&u32::try_from(length).unwrap_or(u32::MAX).to_be_bytes());
+    Ok(Bytes::from(frame))
 }
 
 /// The request of one attempt.
@@ -184,6 +191,25 @@ fn status_error(code: GrpcCode, message: String, retry_after: Option<Duration>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_compressed_frame_has_its_header_and_the_compressed_message() {
+        let message: Vec<u8> = (0..50_000u32)
+            .flat_map(|i| (i % 251).to_le_bytes())
+            .collect();
+        for compression in [Compression::None, Compression::Gzip, Compression::Zstd] {
+            if !compression.is_available() {
+                continue;
+            }
+            let frame = frame(&message, compression, CompressionLevel::DEFAULT).unwrap();
+            let header: [u8; grpc_wire::FRAME_HEADER_LEN] = frame[..5].try_into().unwrap();
+            let header = grpc_wire::parse_frame_header(header).unwrap();
+            assert_eq!(header.compressed, compression != Compression::None);
+            assert_eq!(header.length as usize, frame.len() - 5, "{compression}");
+            let body = compression::decompress(compression, &frame[5..], message.len()).unwrap();
+            assert_eq!(body, message, "{compression}");
+        }
+    }
 
     #[test]
     fn retryable_codes_are_the_specs() {

@@ -323,6 +323,9 @@ impl OtlpExporter {
         &self,
         request: &R,
     ) -> Result<ExportOutcome, ExportError> {
+        if let Some(protobuf) = request.held_protobuf() {
+            return self.export_encoded(R::SIGNAL, protobuf).await;
+        }
         let (compression, level) = (self.inner.compression, self.inner.compression_level);
         let body = match self.inner.wire {
             #[cfg(feature = "grpc")]
