@@ -39,6 +39,8 @@
 //! `RUST_LOG` overrides it with any `tracing-subscriber` filter (`RUST_LOG=debug`,
 //! `RUST_LOG=info,otlp_pipeline=debug`).
 
+#[cfg(feature = "mimalloc")]
+mod allocator;
 mod cli;
 mod config;
 mod logging;
@@ -87,6 +89,8 @@ fn registry() -> Registry {
 }
 
 fn main() -> ExitCode {
+    #[cfg(feature = "mimalloc")]
+    allocator::apply_defaults();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
