@@ -11,7 +11,8 @@ commands:
   test                run every test of the project (what CI runs)
   peers               install the interop peers (OpenTelemetry Python, rotel, otelcol-contrib, Prometheus, node_exporter, otelcol-go) into target/peers
   bench [--quick] [--no-criterion] [--repeats N] [--duration S]
-                      criterion suite, then loadgen -> collector -> sink for otlp-collector and rotel
+                      criterion suite, then loadgen -> collector -> sink for otlp-collector, rotel and
+                      the Go collector (otelcol-go)
                       (writes docs/benchmarks.md and docs/benchmarks.svg; --quick: target/bench-quick.md)
 ";
 

@@ -121,10 +121,10 @@ pub fn run(root: &Path, extra: &[&str]) -> Result {
             failed_steps.push(format!("cargo {}", step.args.join(" ")));
         }
     }
-    // The end-to-end benchmark harness, smoke version: loadgen → otlp-collector and rotel →
-    // sink for a few seconds each. It checks that the harness works and nothing is lost, never
-    // that a speed was reached.
-    println!("\n==> cargo xtask bench --quick (end-to-end harness smoke run: zero spans lost)");
+    // The end-to-end benchmark harness, smoke version: loadgen → otlp-collector, rotel and the
+    // Go collector → sink for a few seconds each, traces and metrics + logs. It checks that
+    // the harness works and nothing is lost, never that a speed was reached.
+    println!("\n==> cargo xtask bench --quick (end-to-end harness smoke run: zero items lost)");
     match crate::bench::run(root, &["--quick"]) {
         Ok(()) => passed += 1,
         Err(message) => {
