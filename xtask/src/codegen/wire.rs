@@ -112,6 +112,7 @@ pub fn generate(descriptors: &FileDescriptorSet) -> Result<GeneratedFiles> {
         .map(|(i, (name, _))| (name.as_str(), i))
         .collect();
 
+    let mut max_oneof = 0;
     let mut used_ids = vec![false; ID_FIELDS.len()];
     let mut used_items = vec![false; ITEM_FIELDS.len()];
     let mut out = String::from(HEADER);
@@ -182,6 +183,7 @@ pub fn generate(descriptors: &FileDescriptorSet) -> Result<GeneratedFiles> {
             if oneof > 8 {
                 return Err(format!("wire schema: {name} has more than 8 oneofs"));
             }
+            max_oneof = max_oneof.max(oneof);
             let mut rule = "Rule::None".to_owned();
             for (k, (message_name, field_name, length)) in ID_FIELDS.iter().enumerate() {
                 if message_name == name && *field_name == field.name() {
@@ -225,6 +227,12 @@ pub fn generate(descriptors: &FileDescriptorSet) -> Result<GeneratedFiles> {
         writeln!(out, "    }},").ok();
     }
     out.push_str("];\n");
+    writeln!(
+        out,
+        "\n/// The highest real oneof number of any message (a walk keeps one slot per oneof)."
+    )
+    .ok();
+    writeln!(out, "pub(crate) const MAX_ONEOFS: usize = {max_oneof};").ok();
 
     if let Some(k) = used_ids.iter().position(|used| !used) {
         return Err(format!(

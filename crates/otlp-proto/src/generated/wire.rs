@@ -605,3 +605,6 @@ pub(crate) static MESSAGES: [Message; 60] = [
         ],
     },
 ];
+
+/// The highest real oneof number of any message (a walk keeps one slot per oneof).
+pub(crate) const MAX_ONEOFS: usize = 1;

@@ -233,7 +233,7 @@ fn walk(message: &Message, buf: &[u8], depth: u32) -> Result<u64, WireError> {
     let mut items = 0u64;
     // Per oneof: the member seen last and the items under it (decoding keeps only the last
     // member; the same member twice is merged).
-    let mut oneofs = [(0u32, 0u64); 8];
+    let mut oneofs = [(0u32, 0u64); schema::MAX_ONEOFS];
     while !cursor.done() {
         let (number, wire_type) = cursor.key()?;
         let field = usize::try_from(number)
@@ -254,7 +254,11 @@ fn walk(message: &Message, buf: &[u8], depth: u32) -> Result<u64, WireError> {
             }
             (Kind::String, 2) => {
                 let text = cursor.length_delimited()?;
-                std::str::from_utf8(text).map_err(|_| WireError::Utf8 { field: number })?;
+                // Most OTLP strings are ASCII: a word-at-a-time check, inlined, before the
+                // full UTF-8 validation.
+                if !text.is_ascii() {
+                    std::str::from_utf8(text).map_err(|_| WireError::Utf8 { field: number })?;
+                }
                 0
             }
             (Kind::Bytes, 2) => {
@@ -289,16 +293,10 @@ fn walk(message: &Message, buf: &[u8], depth: u32) -> Result<u64, WireError> {
                 });
             }
         };
-        match field.oneof {
-            0 => items += under,
-            oneof => {
-                let slot = &mut oneofs[usize::from(oneof - 1) % 8];
-                if slot.0 == number {
-                    slot.1 += under;
-                } else {
-                    *slot = (number, under);
-                }
-            }
+        match oneofs.get_mut(usize::from(field.oneof).wrapping_sub(1)) {
+            None => items += under,
+            Some(slot) if slot.0 == number => slot.1 += under,
+            Some(slot) => *slot = (number, under),
         }
     }
     Ok(items + oneofs.iter().map(|(_, under)| under).sum::<u64>())

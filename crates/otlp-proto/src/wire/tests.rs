@@ -137,6 +137,21 @@ fn spans_ids_and_strings_are_checked_and_counted() {
         validate(Request::Traces, &request(&[span(&[1; 16], &[0xff])])),
         Err(WireError::Utf8 { field: 5 })
     );
+    // Past the ASCII fast path: valid multi-byte UTF-8 passes, a cut sequence does not.
+    assert!(
+        validate(
+            Request::Traces,
+            &request(&[span(&[1; 16], "héllo ✓".as_bytes())])
+        )
+        .is_ok()
+    );
+    assert_eq!(
+        validate(
+            Request::Traces,
+            &request(&[span(&[1; 16], &"ascii é".as_bytes()[..7])])
+        ),
+        Err(WireError::Utf8 { field: 5 })
+    );
     let mut truncated = good.clone();
     truncated.pop();
     assert_eq!(
