@@ -114,6 +114,7 @@ fn main() -> ExitCode {
         Some(Command::Validate) | None => {}
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(worker_threads())
         .enable_all()
         .thread_name("otlp-collector")
         // Hand the counting allocator this thread's last change (blocking-pool threads come
@@ -131,6 +132,47 @@ fn main() -> ExitCode {
     // Tasks still running (connections past the deadline, a forced exit) are abandoned.
     runtime.shutdown_timeout(Duration::from_secs(1));
     exit.into()
+}
+
+/// The runtime's worker threads: `TOKIO_WORKER_THREADS` when it is set to a positive number,
+/// else one fewer than the cores the process may use, at least one.
+///
+/// One core is left to what the workers wait on: the kernel's network stack, which copies
+/// every byte in and out, and the processes the collector serves, which on a sidecar or agent
+/// host share its cores. Measured on the benchmark's 2-core machine (docs/benchmarks.md,
+/// "Worker threads"), a second worker made the collector wake its peer thread for nearly every
+/// task it woke — three times the context switches at 20 000 spans/s, 15 % more CPU per span —
+/// and raised no rate: the load generator and the sink had the second core's time.
+fn worker_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    worker_threads_for(std::env::var("TOKIO_WORKER_THREADS").ok().as_deref(), cores)
+}
+
+fn worker_threads_for(configured: Option<&str>, cores: usize) -> usize {
+    configured
+        .and_then(|value| value.trim().parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or_else(|| cores.saturating_sub(1).max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::worker_threads_for;
+
+    #[test]
+    fn workers_are_one_fewer_than_the_cores_unless_configured() {
+        assert_eq!(worker_threads_for(None, 1), 1);
+        assert_eq!(worker_threads_for(None, 2), 1);
+        assert_eq!(worker_threads_for(None, 16), 15);
+        assert_eq!(worker_threads_for(Some("4"), 2), 4);
+        assert_eq!(worker_threads_for(Some(" 3 "), 8), 3);
+        assert_eq!(
+            worker_threads_for(Some("0"), 8),
+            7,
+            "zero is not a thread count"
+        );
+        assert_eq!(worker_threads_for(Some("many"), 8), 7);
+    }
 }
 
 async fn async_main(cli: Cli) -> Exit {
