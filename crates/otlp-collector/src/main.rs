@@ -155,26 +155,6 @@ fn worker_threads_for(configured: Option<&str>, cores: usize) -> usize {
         .unwrap_or_else(|| cores.saturating_sub(1).max(1))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::worker_threads_for;
-
-    #[test]
-    fn workers_are_one_fewer_than_the_cores_unless_configured() {
-        assert_eq!(worker_threads_for(None, 1), 1);
-        assert_eq!(worker_threads_for(None, 2), 1);
-        assert_eq!(worker_threads_for(None, 16), 15);
-        assert_eq!(worker_threads_for(Some("4"), 2), 4);
-        assert_eq!(worker_threads_for(Some(" 3 "), 8), 3);
-        assert_eq!(
-            worker_threads_for(Some("0"), 8),
-            7,
-            "zero is not a thread count"
-        );
-        assert_eq!(worker_threads_for(Some("many"), 8), 7);
-    }
-}
-
 async fn async_main(cli: Cli) -> Exit {
     // First, so that a signal during loading or startup leads to a drain, not a kill.
     let mut signals = match run::Signals::install() {
@@ -225,4 +205,24 @@ async fn async_main(cli: Cli) -> Exit {
         tracing::warn!(%warning, "configuration warning");
     }
     run::run(&validated, cli.shutdown_timeout, &mut signals).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::worker_threads_for;
+
+    #[test]
+    fn workers_are_one_fewer_than_the_cores_unless_configured() {
+        assert_eq!(worker_threads_for(None, 1), 1);
+        assert_eq!(worker_threads_for(None, 2), 1);
+        assert_eq!(worker_threads_for(None, 16), 15);
+        assert_eq!(worker_threads_for(Some("4"), 2), 4);
+        assert_eq!(worker_threads_for(Some(" 3 "), 8), 3);
+        assert_eq!(
+            worker_threads_for(Some("0"), 8),
+            7,
+            "zero is not a thread count"
+        );
+        assert_eq!(worker_threads_for(Some("many"), 8), 7);
+    }
 }
