@@ -16,8 +16,9 @@
 //! sink in the steady window (from 1 s after the load started to its end), the collector's
 //! CPU-seconds per million items (utime + stime from `/proc/<pid>/stat`, in USER_HZ = 100 ticks
 //! per second, from just before the load to the end of the drain), its peak RSS (`VmHWM` of
-//! `/proc/<pid>/status`) and the items lost (acknowledged by the collector to the generator but
-//! never counted by the sink).
+//! `/proc/<pid>/status`), for the maximum-rate scenario its RSS 3 s after the drain (`VmRSS`:
+//! what it keeps once the burst has passed), and the items lost (acknowledged by the collector
+//! to the generator but never counted by the sink).
 //!
 //! Output: the section between `<!-- e2e:start -->` and `<!-- e2e:end -->` of
 //! `docs/benchmarks.md` (medians, ratios otlp-collector / rotel and / otelcol (Go), and the
@@ -227,6 +228,9 @@ struct Sample {
     sink_rate: f64,
     cpu_per_million: f64,
     peak_rss_mib: f64,
+    /// RSS [`SETTLE`] after the drain, maximum-rate scenarios only (NaN elsewhere): what
+    /// the collector keeps once a burst has passed.
+    settled_rss_mib: f64,
     lost: i64,
     acked: u64,
     received: u64,
@@ -564,14 +568,22 @@ fn cpu_ticks(pid: u32) -> Result<u64> {
 
 /// Peak resident set size, in KiB.
 fn peak_rss_kib(pid: u32) -> Result<u64> {
+    status_kib(pid, "VmHWM:")
+}
+
+/// A `kB` line of `/proc/<pid>/status`.
+fn status_kib(pid: u32, key: &str) -> Result<u64> {
     let status = fs::read_to_string(format!("/proc/{pid}/status"))
         .map_err(|e| format!("/proc/{pid}/status: {e}"))?;
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .find_map(|line| line.strip_prefix(key))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or_else(|| "no VmHWM".to_owned())
+        .ok_or_else(|| format!("no {key} in /proc/{pid}/status"))
 }
+
+/// How long after a maximum-rate run's drain the collector's RSS is read again.
+const SETTLE: Duration = Duration::from_secs(3);
 
 /// The collector's listen addresses and its destination.
 struct Ports {
@@ -760,6 +772,13 @@ fn run_case(
     }
     let cpu_after = cpu_ticks(pid)?;
     let rss = peak_rss_kib(pid)?;
+    let settled_rss = if scenario.rate == 0 {
+        std::thread::sleep(SETTLE);
+        server.check_alive(dir)?;
+        status_kib(pid, "VmRSS:")? as f64 / 1024.0
+    } else {
+        f64::NAN
+    };
     drop(server);
     drop(loadgen);
     drop(sink);
@@ -784,6 +803,7 @@ fn run_case(
             f64::NAN
         },
         peak_rss_mib: rss as f64 / 1024.0,
+        settled_rss_mib: settled_rss,
         lost: acked as i64 - received as i64,
         acked,
         received,
@@ -945,6 +965,12 @@ const RSS: Figure = Figure {
     decimals: 1,
     get: |s| s.peak_rss_mib,
 };
+const SETTLED_RSS: Figure = Figure {
+    name: "RSS 3 s after the drain",
+    unit: "MiB",
+    decimals: 1,
+    get: |s| s.settled_rss_mib,
+};
 const LOST: Figure = Figure {
     name: "lost",
     unit: "{unit}",
@@ -959,7 +985,7 @@ const PER_CPU_SECOND: Figure = Figure {
     get: |s| 1e6 / s.cpu_per_million,
 };
 
-const FIGURES: [&Figure; 4] = [&RATE, &CPU, &RSS, &LOST];
+const FIGURES: [&Figure; 5] = [&RATE, &CPU, &RSS, &SETTLED_RSS, &LOST];
 
 /// One target of issue 17: otlp-collector's median `figure` in `scenario` against `against`'s,
 /// at most (`at_least == false`) or at least `bound` times it.
@@ -1108,6 +1134,9 @@ fn report(
     let _ = writeln!(out, "|---|---|---|---|---|---|---|");
     for &scenario in scenarios {
         for &figure in &FIGURES {
+            if figure.name == SETTLED_RSS.name && scenario.rate != 0 {
+                continue;
+            }
             let show = |collector| match cell(results, scenario, collector, figure) {
                 Some((med, min, max)) if options.repeats > 1 => format!(
                     "{} ({}–{})",
@@ -1383,6 +1412,7 @@ mod tests {
             sink_rate: rate,
             cpu_per_million: cpu,
             peak_rss_mib: rss,
+            settled_rss_mib: f64::NAN,
             lost: 0,
             acked: 1000,
             received: 1000,
