@@ -4,7 +4,7 @@
 //! `purge_delay` is 1000 ms). A collector's batches come and go every few hundred
 //! milliseconds, so with that delay a burst's memory stays resident long after the burst, and
 //! at a steady 20 000 spans/s the resident set is a fifth larger than it needs to be
-//! (docs/benchmarks.md, "Memory"). The collector returns freed pages after
+//! (docs/benchmarks.md, "Issue 17: what changed"). The collector returns freed pages after
 //! [`PURGE_DELAY_MS`] instead. An operator's own `MIMALLOC_PURGE_DELAY` (mimalloc's
 //! environment variable) wins.
 //!

@@ -140,9 +140,9 @@ fn main() -> ExitCode {
 /// One core is left to what the workers wait on: the kernel's network stack, which copies
 /// every byte in and out, and the processes the collector serves, which on a sidecar or agent
 /// host share its cores. Measured on the benchmark's 2-core machine (docs/benchmarks.md,
-/// "Worker threads"), a second worker made the collector wake its peer thread for nearly every
-/// task it woke — three times the context switches at 20 000 spans/s, 15 % more CPU per span —
-/// and raised no rate: the load generator and the sink had the second core's time.
+/// "Issue 17: what changed"), a second worker made the collector wake its peer thread for
+/// nearly every task it woke — three times the context switches at 20 000 spans/s, 15 % more
+/// CPU per span — and raised no rate: the load generator and the sink had the second core.
 fn worker_threads() -> usize {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     worker_threads_for(std::env::var("TOKIO_WORKER_THREADS").ok().as_deref(), cores)
