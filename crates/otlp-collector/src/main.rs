@@ -128,6 +128,8 @@ fn main() -> ExitCode {
             return Exit::Runtime.into();
         }
     };
+    #[cfg(feature = "mimalloc")]
+    allocator::spawn_memory_return();
     let exit = runtime.block_on(async_main(cli));
     // Tasks still running (connections past the deadline, a forced exit) are abandoned.
     runtime.shutdown_timeout(Duration::from_secs(1));
