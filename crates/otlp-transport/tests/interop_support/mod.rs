@@ -10,6 +10,7 @@
     clippy::expect_used
 )]
 
+pub mod checks;
 pub mod corpus;
 mod peers;
 

@@ -18,6 +18,9 @@ pub enum Peer {
     Prometheus,
     /// `node_exporter` 1.5.0 (Debian bookworm's `prometheus-node-exporter`).
     NodeExporter,
+    /// `otelcol-go`: the Go OpenTelemetry Collector v0.165.0, core components (otlp receiver,
+    /// batch, otlp_grpc and otlp_http exporters), built by `cargo xtask peers`.
+    OtelcolGo,
 }
 
 impl Peer {
@@ -28,6 +31,7 @@ impl Peer {
             Peer::Otelcol => "OTLP_PEER_OTELCOL",
             Peer::Prometheus => "OTLP_PEER_PROMETHEUS",
             Peer::NodeExporter => "OTLP_PEER_NODE_EXPORTER",
+            Peer::OtelcolGo => "OTLP_PEER_OTELCOL_GO",
         }
     }
 
@@ -38,6 +42,7 @@ impl Peer {
             Peer::Otelcol => "otelcol-contrib",
             Peer::Prometheus => "prometheus",
             Peer::NodeExporter => "node_exporter",
+            Peer::OtelcolGo => "otelcol-go",
         }
     }
 }
