@@ -37,24 +37,26 @@ pub struct Encoded<R> {
 impl<R: ExportRequest> Encoded<R> {
     /// Encodes `request`.
     pub fn new(request: &R) -> Self {
-        let items = OnceLock::new();
-        let _ = items.set(request.item_count());
-        Self {
-            bytes: request.encode_to_vec().into(),
-            items,
-            request: PhantomData,
-        }
+        Self::with_items(request.encode_to_vec().into(), Some(request.item_count()))
     }
 
     /// Takes bytes that are the protobuf encoding of an `R` holding `items` items (a
     /// receiver's validated message), without copying them. The caller vouches for both;
     /// nothing is checked.
     pub fn from_protobuf(bytes: impl Into<Bytes>, items: usize) -> Self {
-        let items_cell = OnceLock::new();
-        let _ = items_cell.set(items);
+        Self::with_items(bytes.into(), Some(items))
+    }
+
+    /// `bytes` with their item count when it is known (counted from the bytes on first use
+    /// otherwise).
+    fn with_items(bytes: Bytes, items: Option<usize>) -> Self {
+        let cell = OnceLock::new();
+        if let Some(items) = items {
+            let _ = cell.set(items);
+        }
         Self {
-            bytes: bytes.into(),
-            items: items_cell,
+            bytes,
+            items: cell,
             request: PhantomData,
         }
     }
@@ -204,11 +206,7 @@ impl<R: Batchable> Batchable for Encoded<R> {
         // built); a shared buffer is copied once.
         let mut bytes = Vec::from(std::mem::take(&mut self.bytes));
         bytes.extend_from_slice(&other.bytes);
-        self.bytes = bytes.into();
-        self.items = OnceLock::new();
-        if let Some(items) = items {
-            let _ = self.items.set(items);
-        }
+        *self = Self::with_items(bytes.into(), items);
         Ok(())
     }
 
@@ -225,15 +223,7 @@ impl<R: Batchable> Batchable for Encoded<R> {
             bytes.extend_from_slice(&request.bytes);
             items = items.zip(request.items.get()).map(|(sum, n)| sum + n);
         }
-        let merged = Self {
-            bytes: bytes.into(),
-            items: OnceLock::new(),
-            request: PhantomData,
-        };
-        if let Some(items) = items {
-            let _ = merged.items.set(items);
-        }
-        vec![merged]
+        vec![Self::with_items(bytes.into(), items)]
     }
 
     fn split(self, max_items: usize, max_bytes: usize) -> Vec<Self> {

@@ -214,24 +214,18 @@ pub fn compress_after(
         allow(unused_variables)
     )]
     let level = level.resolve(compression);
-    let with_prefix = |packed: Vec<u8>| {
-        if prefix == 0 {
-            return packed;
-        }
-        let mut out = Vec::with_capacity(prefix + packed.len());
-        out.resize(prefix, 0);
-        out.extend_from_slice(&packed);
-        out
-    };
     match compression {
-        Compression::None => Ok(with_prefix(data.to_vec())),
+        Compression::None => Ok(prefixed(prefix, data)),
         #[cfg(feature = "gzip")]
         Compression::Gzip => gzip::compress(gzip::Format::Gzip, level, data, prefix),
         #[cfg(feature = "gzip")]
         Compression::Deflate => gzip::compress(gzip::Format::Zlib, level, data, prefix),
         #[cfg(feature = "zstd")]
         Compression::Zstd => zstd::bulk::compress(data, level)
-            .map(with_prefix)
+            .map(|packed| match prefix {
+                0 => packed,
+                _ => prefixed(prefix, &packed),
+            })
             .map_err(CompressionError::Corrupt),
         #[cfg(feature = "brotli")]
         Compression::Brotli => {
@@ -247,11 +241,16 @@ pub fn compress_after(
             Ok(out)
         }
         #[allow(unreachable_patterns)]
-        other => {
-            let _ = with_prefix;
-            Err(CompressionError::Unavailable(other))
-        }
+        other => Err(CompressionError::Unavailable(other)),
     }
+}
+
+/// `prefix` zero bytes, then `bytes`, in a buffer of exactly that size.
+fn prefixed(prefix: usize, bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(prefix + bytes.len());
+    out.resize(prefix, 0);
+    out.extend_from_slice(bytes);
+    out
 }
 
 /// Decompresses `data`, failing with [`CompressionError::TooLarge`] as soon as the output

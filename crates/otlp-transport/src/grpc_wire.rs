@@ -40,10 +40,16 @@ pub const FRAME_HEADER_LEN: usize = 5;
 /// saturated (a caller must enforce its own, much smaller, limit first).
 pub fn encode_frame(message: &[u8], compressed: bool) -> Bytes {
     let mut frame = BytesMut::with_capacity(FRAME_HEADER_LEN + message.len());
-    frame.put_u8(u8::from(compressed));
-    frame.put_u32(u32::try_from(message.len()).unwrap_or(u32::MAX));
+    frame.put_slice(&frame_header(compressed, message.len()));
     frame.put_slice(message);
     frame.freeze()
+}
+
+/// The header of a frame around a message of `length` bytes: the compressed flag, then the
+/// length as a big-endian `u32` (saturated, as [`encode_frame`] says).
+pub fn frame_header(compressed: bool, length: usize) -> [u8; FRAME_HEADER_LEN] {
+    let [a, b, c, d] = u32::try_from(length).unwrap_or(u32::MAX).to_be_bytes();
+    [u8::from(compressed), a, b, c, d]
 }
 
 /// A parsed frame header.

@@ -29,10 +29,8 @@ pub(crate) fn frame(
     let mut frame =
         compression::compress_after(compression, level, message, grpc_wire::FRAME_HEADER_LEN)
             .map_err(ExportError::encode)?;
-    let length = frame.len() - grpc_wire::FRAME_HEADER_LEN;
-    frame[0] = 1;
-    frame[1..grpc_wire::FRAME_HEADER_LEN]
-        .copy_from_slice(&u32::try_from(length).unwrap_or(u32::MAX).to_be_bytes());
+    let header = grpc_wire::frame_header(true, frame.len() - grpc_wire::FRAME_HEADER_LEN);
+    frame[..grpc_wire::FRAME_HEADER_LEN].copy_from_slice(&header);
     Ok(Bytes::from(frame))
 }
 

@@ -115,10 +115,7 @@ fn compress_with(
         Format::Zlib => compressor.zlib_compress(data, buffer),
     }
     .map_err(|e| CompressionError::Corrupt(io::Error::other(e)))?;
-    let mut out = Vec::with_capacity(prefix + written);
-    out.resize(prefix, 0);
-    out.extend_from_slice(&buffer[..written]);
-    Ok(out)
+    Ok(super::prefixed(prefix, &buffer[..written]))
 }
 
 #[cfg(test)]
