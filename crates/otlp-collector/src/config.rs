@@ -115,10 +115,11 @@ pub(crate) fn summary(sources: &[ConfigSource], validated: &ValidatedConfig) -> 
     let count = |kind: ComponentKind| config.section(kind).len();
     let _ = writeln!(
         out,
-        "  {} receivers, {} processors, {} exporters, {} extensions ({} started)",
+        "  {} receivers, {} processors, {} exporters, {} connectors, {} extensions ({} started)",
         count(ComponentKind::Receiver),
         count(ComponentKind::Processor),
         count(ComponentKind::Exporter),
+        count(ComponentKind::Connector),
         count(ComponentKind::Extension),
         config.service.extensions.len(),
     );

@@ -11,6 +11,7 @@
 //! | receiver | `otlp-receivers` | `otlp` (`otlp_grpc`) |
 //! | processor | `otlp-processors` | `batch`, `memory_limiter`, `attributes`, `resource`, `filter`, `probabilistic_sampler` |
 //! | exporter | `otlp-exporters` | `otlp` (`otlp_grpc`), `otlphttp` (`otlp_http`), `debug`, `file` |
+//! | connector | `otlp-connectors` | `forward` |
 //! | extension | `otlp-extensions` | `health_check`, `file_storage`, `bearertokenauth` |
 //!
 //! ```no_run
@@ -36,6 +37,7 @@ pub fn register_components(registry: &mut Registry) -> Result<(), RegistryError>
     otlp_receivers::register(registry)?;
     otlp_processors::register(registry)?;
     otlp_exporters::register(registry)?;
+    otlp_connectors::register(registry)?;
     otlp_extensions::register(registry)?;
     Ok(())
 }
@@ -75,6 +77,7 @@ mod tests {
             registry.types(ComponentKind::Exporter),
             ["debug", "file", "otlp", "otlphttp"]
         );
+        assert_eq!(registry.types(ComponentKind::Connector), ["forward"]);
         assert_eq!(
             registry.types(ComponentKind::Extension),
             ["bearertokenauth", "file_storage", "health_check"]

@@ -1,5 +1,5 @@
 //! The component traits ([`Consumer`], [`Receiver`], [`Processor`], [`Exporter`],
-//! [`Extension`]), what they are built with (the `*Context` types, [`NextConsumers`],
+//! [`Connector`], [`Extension`]), what they are built with (the `*Context` types, [`NextConsumers`],
 //! [`Resources`]) and what they see at start ([`Host`]).
 //!
 //! # Lifecycle contract
@@ -10,7 +10,7 @@
 //! - **start** acquires resources (listeners, connections, files, tasks). The graph starts
 //!   extensions, then exporters, then processors (each pipeline from its last processor to its
 //!   first), then receivers: by the time a receiver accepts data, everything downstream of it
-//!   runs.
+//!   runs. A connector starts after the pipelines it feeds and before the ones that feed it.
 //! - **shutdown(deadline)** releases them, in the reverse order: receivers stop accepting and
 //!   finish in-flight requests, processors flush downstream (each pipeline from its first
 //!   processor to its last), exporters drain their queues, extensions stop. A component must
@@ -115,6 +115,30 @@ pub trait Exporter: Consumer {
     }
 }
 
+/// A component that is an exporter of some pipelines and a receiver of others (otelcol's
+/// connectors: `forward`, `routing`, `count`, `spanmetrics`): a [`Consumer`] of the signal of
+/// the pipelines that export to it, passing data (the same, or derived data of another signal)
+/// to the pipelines that list it as a receiver ([`ConnectorContext::next`],
+/// [`ConnectorContext::pipelines`]).
+///
+/// Created once per id and per pair of signals it connects in the configuration (otelcol's
+/// rule): `spanmetrics` between `traces/in` and `metrics/out` is one instance. Errors and
+/// backpressure from downstream travel back through `consume` like through any consumer.
+#[async_trait]
+pub trait Connector: Consumer {
+    /// Starts background work (flush timers). Runs after every pipeline it feeds started and
+    /// before the pipelines that export to it. Default: nothing.
+    async fn start(&self, _host: &Host) -> Result<(), BoxError> {
+        Ok(())
+    }
+
+    /// Flushes what it holds downstream and stops, by `deadline`. Runs after the pipelines
+    /// that export to it stopped and before the pipelines it feeds. Default: nothing.
+    async fn shutdown(&self, _deadline: Instant) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
 /// A component outside the data path (health check, storage, authentication), listed in
 /// `service.extensions`. Other components find it through [`Host::extension`] or
 /// [`Host::extension_as`] (for example an exporter looking up `file_storage/queue`).
@@ -162,7 +186,7 @@ pub trait StorageExtension: Send + Sync {
     fn fsync(&self) -> bool;
 }
 
-/// The four kinds of components, as named in the configuration's top-level sections.
+/// The five kinds of components, as named in the configuration's top-level sections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ComponentKind {
     /// `receivers`.
@@ -171,35 +195,41 @@ pub enum ComponentKind {
     Processor,
     /// `exporters`.
     Exporter,
+    /// `connectors`.
+    Connector,
     /// `extensions`.
     Extension,
 }
 
 impl ComponentKind {
     /// Every kind, in configuration order.
-    pub const ALL: [ComponentKind; 4] = [
+    pub const ALL: [ComponentKind; 5] = [
         ComponentKind::Receiver,
         ComponentKind::Processor,
         ComponentKind::Exporter,
+        ComponentKind::Connector,
         ComponentKind::Extension,
     ];
 
-    /// The singular name: `receiver`, `processor`, `exporter`, `extension`.
+    /// The singular name: `receiver`, `processor`, `exporter`, `connector`, `extension`.
     pub const fn name(self) -> &'static str {
         match self {
             ComponentKind::Receiver => "receiver",
             ComponentKind::Processor => "processor",
             ComponentKind::Exporter => "exporter",
+            ComponentKind::Connector => "connector",
             ComponentKind::Extension => "extension",
         }
     }
 
-    /// The configuration section: `receivers`, `processors`, `exporters`, `extensions`.
+    /// The configuration section: `receivers`, `processors`, `exporters`, `connectors`,
+    /// `extensions`.
     pub const fn section(self) -> &'static str {
         match self {
             ComponentKind::Receiver => "receivers",
             ComponentKind::Processor => "processors",
             ComponentKind::Exporter => "exporters",
+            ComponentKind::Connector => "connectors",
             ComponentKind::Extension => "extensions",
         }
     }
@@ -538,6 +568,71 @@ impl ExporterContext {
     pub fn with_resources(mut self, resources: Resources) -> ExporterContext {
         self.resources = resources;
         self
+    }
+}
+
+/// What a connector factory builds one connector instance with: the pair of signals it
+/// connects and the pipelines it feeds.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct ConnectorContext {
+    /// The connector's id (`spanmetrics`, `routing/tenants`).
+    pub id: ComponentId,
+    /// The signal of the pipelines that export to this instance: what `consume` receives.
+    pub from: Signal,
+    /// The signal of the pipelines this instance feeds: what it passes on.
+    pub to: Signal,
+    /// Every pipeline of signal `to` that lists the connector as a receiver, by id (a routing
+    /// connector picks among them).
+    pub pipelines: Vec<(PipelineId, Arc<dyn Consumer>)>,
+    /// All of [`pipelines`](Self::pipelines) at once (a fan-out, or the one pipeline).
+    pub next: Arc<dyn Consumer>,
+    /// Shared objects from the embedding program.
+    pub resources: Resources,
+}
+
+impl ConnectorContext {
+    /// A context for `id` from `from` to `to`, feeding `pipelines` (through `next`, a consumer
+    /// of all of them), with no resources.
+    pub fn new(
+        id: ComponentId,
+        from: Signal,
+        to: Signal,
+        pipelines: Vec<(PipelineId, Arc<dyn Consumer>)>,
+        next: Arc<dyn Consumer>,
+    ) -> ConnectorContext {
+        ConnectorContext {
+            id,
+            from,
+            to,
+            pipelines,
+            next,
+            resources: Resources::default(),
+        }
+    }
+
+    /// Sets the resources.
+    #[must_use]
+    pub fn with_resources(mut self, resources: Resources) -> ConnectorContext {
+        self.resources = resources;
+        self
+    }
+
+    /// The consumer of one of the pipelines this instance feeds.
+    pub fn pipeline(&self, id: &PipelineId) -> Option<&Arc<dyn Consumer>> {
+        self.pipelines.iter().find(|(p, _)| p == id).map(|(_, c)| c)
+    }
+}
+
+impl fmt::Debug for ConnectorContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pipelines: Vec<String> = self.pipelines.iter().map(|(p, _)| p.to_string()).collect();
+        f.debug_struct("ConnectorContext")
+            .field("id", &self.id)
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .field("pipelines", &pipelines)
+            .finish_non_exhaustive()
     }
 }
 

@@ -43,8 +43,8 @@ use serde_yaml_ng::Value;
 
 use crate::Signal;
 use crate::component::{
-    Exporter, ExporterContext, Extension, ExtensionContext, Processor, ProcessorContext, Receiver,
-    ReceiverContext, SignalSet,
+    Connector, ConnectorContext, Exporter, ExporterContext, Extension, ExtensionContext, Processor,
+    ProcessorContext, Receiver, ReceiverContext, SignalSet,
 };
 use crate::config::{ConfigError, parse_config};
 
@@ -114,6 +114,39 @@ pub trait ExporterFactory: Factory {
     -> Result<Box<dyn Exporter>, ConfigError>;
 }
 
+/// Builds [`Connector`]s.
+pub trait ConnectorFactory: Factory {
+    /// The pairs of signals it connects: `(from, to)` means it may be an exporter of a `from`
+    /// pipeline and a receiver of a `to` pipeline at once.
+    fn supported_pairs(&self) -> &[(Signal, Signal)];
+
+    /// Whether it connects `from` to `to`.
+    fn supports(&self, from: Signal, to: Signal) -> bool {
+        self.supported_pairs().contains(&(from, to))
+    }
+
+    /// Checks rules that depend on the pipelines it connects (a routing table naming a
+    /// pipeline the connector does not feed). `to_pipelines` are the pipelines of signal
+    /// `to` that list it as a receiver. Default: none.
+    fn validate_for_pipelines(
+        &self,
+        _config: &Value,
+        _from: Signal,
+        _to: Signal,
+        _to_pipelines: &[crate::config::PipelineId],
+    ) -> Result<(), ConfigError> {
+        Ok(())
+    }
+
+    /// Builds the instance for one pair of signals ([`ConnectorContext::from`],
+    /// [`ConnectorContext::to`]), feeding [`ConnectorContext::next`].
+    fn create(
+        &self,
+        ctx: ConnectorContext,
+        config: Value,
+    ) -> Result<Box<dyn Connector>, ConfigError>;
+}
+
 /// Builds [`Extension`]s.
 pub trait ExtensionFactory: Factory {
     /// Builds the extension.
@@ -144,11 +177,13 @@ pub trait ComponentConfig: DeserializeOwned + Serialize + Default + Send + Sync 
 /// A factory made of a type name, the supported signals and a function from the parsed
 /// configuration `C` to the component. One constructor per kind:
 /// [`receiver`](FnFactory::receiver), [`processor`](FnFactory::processor),
-/// [`exporter`](FnFactory::exporter), [`extension`](FnFactory::extension).
+/// [`exporter`](FnFactory::exporter), [`connector`](FnFactory::connector),
+/// [`extension`](FnFactory::extension).
 pub struct FnFactory<C, F> {
     type_name: &'static str,
     aliases: &'static [&'static str],
     signals: SignalSet,
+    pairs: &'static [(Signal, Signal)],
     create: F,
     config: PhantomData<fn() -> C>,
 }
@@ -159,6 +194,7 @@ impl<C, F> FnFactory<C, F> {
             type_name,
             aliases: &[],
             signals,
+            pairs: &[],
             create,
             config: PhantomData,
         }
@@ -213,6 +249,23 @@ where
     /// An extension factory.
     pub fn extension(type_name: &'static str, create: F) -> Self {
         FnFactory::new(type_name, SignalSet::EMPTY, create)
+    }
+}
+
+impl<C, F> FnFactory<C, F>
+where
+    C: ComponentConfig,
+    F: Fn(ConnectorContext, C) -> Result<Box<dyn Connector>, ConfigError> + Send + Sync + 'static,
+{
+    /// A connector factory connecting the `(from, to)` signal `pairs`.
+    pub fn connector(
+        type_name: &'static str,
+        pairs: &'static [(Signal, Signal)],
+        create: F,
+    ) -> Self {
+        let mut factory = FnFactory::new(type_name, SignalSet::EMPTY, create);
+        factory.pairs = pairs;
+        factory
     }
 }
 
@@ -296,6 +349,24 @@ where
         ctx: ExporterContext,
         config: Value,
     ) -> Result<Box<dyn Exporter>, ConfigError> {
+        (self.create)(ctx, parse_and_check(&config)?)
+    }
+}
+
+impl<C, F> ConnectorFactory for FnFactory<C, F>
+where
+    C: ComponentConfig,
+    F: Fn(ConnectorContext, C) -> Result<Box<dyn Connector>, ConfigError> + Send + Sync + 'static,
+{
+    fn supported_pairs(&self) -> &[(Signal, Signal)] {
+        self.pairs
+    }
+
+    fn create(
+        &self,
+        ctx: ConnectorContext,
+        config: Value,
+    ) -> Result<Box<dyn Connector>, ConfigError> {
         (self.create)(ctx, parse_and_check(&config)?)
     }
 }

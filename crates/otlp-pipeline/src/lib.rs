@@ -192,9 +192,9 @@ pub mod testing;
 pub use otlp_transport::Signal;
 
 pub use component::{
-    ComponentKind, Consumer, Exporter, ExporterContext, Extension, ExtensionContext, Host,
-    NextConsumers, Processor, ProcessorContext, Receiver, ReceiverContext, Resources,
-    ServerAuthenticator, SignalSet, StorageExtension,
+    ComponentKind, Connector, ConnectorContext, Consumer, Exporter, ExporterContext, Extension,
+    ExtensionContext, Host, NextConsumers, Processor, ProcessorContext, Receiver, ReceiverContext,
+    Resources, ServerAuthenticator, SignalSet, StorageExtension,
 };
 pub use config::{
     ComponentId, Config, ConfigError, ConfigErrors, ConfigSource, PipelineId, ValidatedConfig,
@@ -204,7 +204,9 @@ pub use data::{ClientInfo, Context, Metadata, Payload, SignalRequest, Telemetry}
 pub use error::{
     BoxError, ConsumeError, ErrorKind, FatalError, LifecycleError, Refused, ShutdownErrors,
 };
-pub use factory::{ExporterFactory, ExtensionFactory, Factory, ProcessorFactory, ReceiverFactory};
+pub use factory::{
+    ConnectorFactory, ExporterFactory, ExtensionFactory, Factory, ProcessorFactory, ReceiverFactory,
+};
 pub use graph::Pipelines;
 pub use memory::MemoryPressure;
 pub use registry::{Registry, RegistryError};

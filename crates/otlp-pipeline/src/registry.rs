@@ -1,7 +1,7 @@
 //! The [`Registry`]: factories by kind and type name, with aliases.
 //!
 //! `Registry::default()` is empty. The components live in the kind crates (`otlp-receivers`,
-//! `otlp-processors`, `otlp-exporters`, `otlp-extensions`), each with a
+//! `otlp-processors`, `otlp-exporters`, `otlp-connectors`, `otlp-extensions`), each with a
 //! `register(&mut Registry)` that adds what its enabled cargo features bring; the
 //! distribution (`otlp_collector::components()`) registers all of them. A program embedding
 //! the pipeline registers the components it picked and its own factories next to them:
@@ -22,7 +22,7 @@ use std::sync::Arc;
 use crate::component::ComponentKind;
 use crate::config::id::check_type;
 use crate::factory::{
-    ExporterFactory, ExtensionFactory, Factory, ProcessorFactory, ReceiverFactory,
+    ConnectorFactory, ExporterFactory, ExtensionFactory, Factory, ProcessorFactory, ReceiverFactory,
 };
 
 /// Why a factory could not be registered.
@@ -122,6 +122,7 @@ pub struct Registry {
     receivers: Factories<dyn ReceiverFactory>,
     processors: Factories<dyn ProcessorFactory>,
     exporters: Factories<dyn ExporterFactory>,
+    connectors: Factories<dyn ConnectorFactory>,
     extensions: Factories<dyn ExtensionFactory>,
 }
 
@@ -131,6 +132,7 @@ impl Default for Registry {
             receivers: Factories::new(ComponentKind::Receiver),
             processors: Factories::new(ComponentKind::Processor),
             exporters: Factories::new(ComponentKind::Exporter),
+            connectors: Factories::new(ComponentKind::Connector),
             extensions: Factories::new(ComponentKind::Extension),
         }
     }
@@ -166,6 +168,14 @@ impl Registry {
         self.exporters.register(Arc::new(factory))
     }
 
+    /// Registers a connector factory under its type name and aliases.
+    pub fn register_connector(
+        &mut self,
+        factory: impl ConnectorFactory,
+    ) -> Result<(), RegistryError> {
+        self.connectors.register(Arc::new(factory))
+    }
+
     /// Registers an extension factory under its type name and aliases.
     pub fn register_extension(
         &mut self,
@@ -189,6 +199,11 @@ impl Registry {
         self.exporters.remove(type_name).is_some()
     }
 
+    /// Removes a connector factory (and its aliases).
+    pub fn remove_connector(&mut self, type_name: &str) -> bool {
+        self.connectors.remove(type_name).is_some()
+    }
+
     /// Removes an extension factory (and its aliases).
     pub fn remove_extension(&mut self, type_name: &str) -> bool {
         self.extensions.remove(type_name).is_some()
@@ -204,6 +219,9 @@ impl Registry {
         }
         for f in other.exporters.by_type.into_values() {
             self.exporters.register(f)?;
+        }
+        for f in other.connectors.by_type.into_values() {
+            self.connectors.register(f)?;
         }
         for f in other.extensions.by_type.into_values() {
             self.extensions.register(f)?;
@@ -226,6 +244,11 @@ impl Registry {
         self.exporters.get(type_name).cloned()
     }
 
+    /// The connector factory for a type name or alias.
+    pub fn connector(&self, type_name: &str) -> Option<Arc<dyn ConnectorFactory>> {
+        self.connectors.get(type_name).cloned()
+    }
+
     /// The extension factory for a type name or alias.
     pub fn extension(&self, type_name: &str) -> Option<Arc<dyn ExtensionFactory>> {
         self.extensions.get(type_name).cloned()
@@ -239,6 +262,9 @@ impl Registry {
                 self.processors.get(type_name).map(|f| &**f as &dyn Factory)
             }
             ComponentKind::Exporter => self.exporters.get(type_name).map(|f| &**f as &dyn Factory),
+            ComponentKind::Connector => {
+                self.connectors.get(type_name).map(|f| &**f as &dyn Factory)
+            }
             ComponentKind::Extension => {
                 self.extensions.get(type_name).map(|f| &**f as &dyn Factory)
             }
@@ -253,6 +279,9 @@ impl Registry {
                 self.processors.by_type.keys().map(String::as_str).collect()
             }
             ComponentKind::Exporter => self.exporters.by_type.keys().map(String::as_str).collect(),
+            ComponentKind::Connector => {
+                self.connectors.by_type.keys().map(String::as_str).collect()
+            }
             ComponentKind::Extension => {
                 self.extensions.by_type.keys().map(String::as_str).collect()
             }
@@ -265,6 +294,7 @@ impl Registry {
             ComponentKind::Receiver => self.receivers.names(),
             ComponentKind::Processor => self.processors.names(),
             ComponentKind::Exporter => self.exporters.names(),
+            ComponentKind::Connector => self.connectors.names(),
             ComponentKind::Extension => self.extensions.names(),
         };
         let lower = name.to_ascii_lowercase();
@@ -288,6 +318,7 @@ impl fmt::Debug for Registry {
         f.debug_struct("Registry")
             .field("receivers", &self.types(ComponentKind::Receiver))
             .field("processors", &self.types(ComponentKind::Processor))
+            .field("connectors", &self.types(ComponentKind::Connector))
             .field("exporters", &self.types(ComponentKind::Exporter))
             .field("extensions", &self.types(ComponentKind::Extension))
             .finish()

@@ -20,7 +20,8 @@ use otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
 use tokio::sync::Notify;
 
-use crate::component::{Consumer, ProcessorContext, Resources};
+use crate::Signal;
+use crate::component::{ConnectorContext, Consumer, ProcessorContext, Resources};
 use crate::config::{ComponentId, PipelineId};
 use crate::data::Telemetry;
 use crate::error::ConsumeError;
@@ -131,6 +132,28 @@ pub fn processor_ctx(
 ) -> ProcessorContext {
     ProcessorContext::new(id(id_text), pipeline.parse::<PipelineId>().unwrap(), next)
         .with_resources(resources)
+}
+
+/// A connector context for `id_text` from `from` to `to`, feeding `pipelines` (ids and their
+/// consumers); its `next` delivers to every one of them.
+pub fn connector_ctx(
+    id_text: &str,
+    from: Signal,
+    to: Signal,
+    pipelines: Vec<(&str, Arc<dyn Consumer>)>,
+    resources: Resources,
+) -> ConnectorContext {
+    let pipelines: Vec<(PipelineId, Arc<dyn Consumer>)> = pipelines
+        .into_iter()
+        .map(|(p, c)| (p.parse::<PipelineId>().unwrap(), c))
+        .collect();
+    let next: Arc<dyn Consumer> = match pipelines.as_slice() {
+        [(_, one)] => one.clone(),
+        many => Arc::new(crate::graph::FanOut::new(
+            many.iter().map(|(_, c)| c.clone()),
+        )),
+    };
+    ConnectorContext::new(id(id_text), from, to, pipelines, next).with_resources(resources)
 }
 
 /// `n` spans of service `checkout` (ids `[i+1; 16]`/`[i+1; 8]`; span 0 has route `/health`).

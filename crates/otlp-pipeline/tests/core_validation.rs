@@ -261,12 +261,12 @@ fn wrong_shapes() {
 }
 
 #[test]
-fn connectors_are_reported_as_unsupported() {
+fn connectors_of_unregistered_types_are_unknown() {
     let yaml = format!("{MINIMAL}connectors:\n  spanmetrics: {{}}\n");
     assert_eq!(
         errors("c.yaml", &yaml),
         [
-            "c.yaml: connectors::spanmetrics: connectors are not supported yet; route with several pipelines sharing receivers and exporters instead"
+            "c.yaml: connectors::spanmetrics: unknown connector type \"spanmetrics\"; no component of this kind is registered"
         ]
     );
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::Signal;
 use crate::component::{ComponentKind, SignalSet};
-use crate::config::ComponentId;
+use crate::config::{ComponentId, PipelineId};
 
 /// The configuration files a part of the configuration came from, in merge order (a
 /// component defined in one file and overridden in a later one names both).
@@ -132,6 +132,56 @@ pub enum ConfigErrorKind {
         kind: ComponentKind,
         /// The id repeated.
         id: ComponentId,
+    },
+    /// An id defined both as a connector and as a receiver or exporter: a pipeline listing it
+    /// would be ambiguous (otelcol refuses it too).
+    #[error("ambiguous id \"{id}\": defined both as a connector and as {other}")]
+    Ambiguous {
+        /// The id.
+        id: ComponentId,
+        /// The other kind it is defined as.
+        other: ComponentKind,
+    },
+    /// A connector that pipelines use on one side only (as an exporter and never as a
+    /// receiver, or the reverse).
+    #[error(
+        "connector \"{id}\" is used as {used} in pipeline \"{pipeline}\" but as {missing} in no pipeline; a connector must be both"
+    )]
+    ConnectorOneSided {
+        /// The connector.
+        id: ComponentId,
+        /// A pipeline using it.
+        pipeline: PipelineId,
+        /// `an exporter` or `a receiver`.
+        used: &'static str,
+        /// The other side.
+        missing: &'static str,
+    },
+    /// A connector used on both sides, but never between signals it connects.
+    #[error(
+        "connector \"{id}\" is used as {used} in {signal} pipeline \"{pipeline}\" but is not used as {other} in any pipeline of a signal it connects {direction} {signal} (it connects {pairs})"
+    )]
+    ConnectorUnsupported {
+        /// The connector.
+        id: ComponentId,
+        /// The pipeline that has no counterpart.
+        pipeline: PipelineId,
+        /// That pipeline's signal.
+        signal: Signal,
+        /// `an exporter` or `a receiver`.
+        used: &'static str,
+        /// The other side.
+        other: &'static str,
+        /// `from` or `to`.
+        direction: &'static str,
+        /// The pairs it supports, written `traces → metrics, ...`.
+        pairs: String,
+    },
+    /// Pipelines that feed each other through connectors in a loop.
+    #[error("cycle through connectors: {path}")]
+    Cycle {
+        /// The loop, written `traces/a → forward → traces/b → forward/back → traces/a`.
+        path: String,
     },
     /// A pipeline without receivers.
     #[error("the pipeline has no receivers; at least one is required")]

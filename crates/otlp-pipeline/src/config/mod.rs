@@ -23,7 +23,7 @@ pub(crate) mod id;
 mod parse;
 mod substitute;
 mod telemetry;
-mod validate;
+pub(crate) mod validate;
 
 pub use error::{ConfigError, ConfigErrorKind, ConfigErrors, ConfigWarning, Origin};
 pub use id::{ComponentId, IdError, PipelineId};
@@ -124,13 +124,14 @@ pub struct PipelineConfig {
 }
 
 impl PipelineConfig {
-    /// The ids listed under `kind` (extensions: none).
+    /// The ids listed under `kind` (extensions and connectors: none; a connector is listed
+    /// among the receivers and exporters).
     pub fn components(&self, kind: ComponentKind) -> &[ComponentId] {
         match kind {
             ComponentKind::Receiver => &self.receivers,
             ComponentKind::Processor => &self.processors,
             ComponentKind::Exporter => &self.exporters,
-            ComponentKind::Extension => &[],
+            ComponentKind::Connector | ComponentKind::Extension => &[],
         }
     }
 }
@@ -161,6 +162,8 @@ pub struct Config {
     pub processors: BTreeMap<ComponentId, ComponentEntry>,
     /// `exporters`.
     pub exporters: BTreeMap<ComponentId, ComponentEntry>,
+    /// `connectors`.
+    pub connectors: BTreeMap<ComponentId, ComponentEntry>,
     /// `extensions`.
     pub extensions: BTreeMap<ComponentId, ComponentEntry>,
     /// `service`.
@@ -289,6 +292,7 @@ impl Config {
             ComponentKind::Receiver => &self.receivers,
             ComponentKind::Processor => &self.processors,
             ComponentKind::Exporter => &self.exporters,
+            ComponentKind::Connector => &self.connectors,
             ComponentKind::Extension => &self.extensions,
         }
     }
@@ -342,7 +346,7 @@ impl Config {
                     "processors" => self.read_section(ComponentKind::Processor, value),
                     "exporters" => self.read_section(ComponentKind::Exporter, value),
                     "extensions" => self.read_section(ComponentKind::Extension, value),
-                    "connectors" => self.read_connectors(value),
+                    "connectors" => self.read_section(ComponentKind::Connector, value),
                     "service" => self.read_service(value),
                     _ => self.problem(
                         &[&key],
@@ -380,6 +384,7 @@ impl Config {
                         ComponentKind::Receiver => self.receivers.insert(id, entry),
                         ComponentKind::Processor => self.processors.insert(id, entry),
                         ComponentKind::Exporter => self.exporters.insert(id, entry),
+                        ComponentKind::Connector => self.connectors.insert(id, entry),
                         ComponentKind::Extension => self.extensions.insert(id, entry),
                     };
                 }
@@ -392,23 +397,6 @@ impl Config {
                     },
                 ),
             }
-        }
-    }
-
-    fn read_connectors(&mut self, value: &Value) {
-        let Some(map) = self.map_at(&["connectors"], value, "a map of connector ids") else {
-            return;
-        };
-        for (key, _) in map {
-            let key = key_text(key);
-            self.problem(
-                &["connectors", &key],
-                ConfigErrorKind::Invalid {
-                    message: "connectors are not supported yet; route with several pipelines \
-                              sharing receivers and exporters instead"
-                        .into(),
-                },
-            );
         }
     }
 

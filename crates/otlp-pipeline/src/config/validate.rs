@@ -3,12 +3,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use crate::Signal;
 use crate::component::{ComponentKind, SignalSet};
 use crate::config::{
     ComponentId, Config, ConfigError, ConfigErrorKind, ConfigErrors, ConfigWarning, Origin,
     PipelineId, TelemetryConfig,
 };
-use crate::factory::{ExporterFactory, ExtensionFactory, ProcessorFactory, ReceiverFactory};
+use crate::factory::{
+    ConnectorFactory, ExporterFactory, ExtensionFactory, ProcessorFactory, ReceiverFactory,
+};
 use crate::registry::Registry;
 
 /// A configuration that passed [`validate`]: every component's type is registered, its
@@ -22,6 +25,7 @@ pub struct ValidatedConfig {
     pub(crate) receivers: BTreeMap<ComponentId, Arc<dyn ReceiverFactory>>,
     pub(crate) processors: BTreeMap<ComponentId, Arc<dyn ProcessorFactory>>,
     pub(crate) exporters: BTreeMap<ComponentId, Arc<dyn ExporterFactory>>,
+    pub(crate) connectors: BTreeMap<ComponentId, Arc<dyn ConnectorFactory>>,
     pub(crate) extensions: Vec<(ComponentId, Arc<dyn ExtensionFactory>)>,
 }
 
@@ -109,6 +113,7 @@ impl Checker<'_> {
                     .registry
                     .exporter(id.type_name())
                     .map(|f| f.supported_signals()),
+                ComponentKind::Connector => Some(SignalSet::ALL),
                 ComponentKind::Extension => Some(SignalSet::EMPTY),
             };
             known.insert(id.clone(), signals.unwrap_or(SignalSet::EMPTY));
@@ -152,6 +157,9 @@ impl Checker<'_> {
                     continue;
                 }
                 let Some(entry) = self.config.section(kind).get(id) else {
+                    if kind != ComponentKind::Processor && self.config.connectors.contains_key(id) {
+                        continue; // a connector: checked by `check_connectors`
+                    }
                     self.error(
                         &pipeline.origin,
                         &at,
@@ -194,6 +202,229 @@ impl Checker<'_> {
     }
 }
 
+impl Checker<'_> {
+    /// An id defined as a connector and as a receiver or exporter.
+    fn check_ambiguous(&mut self) {
+        for (id, entry) in &self.config.connectors {
+            for other in [ComponentKind::Receiver, ComponentKind::Exporter] {
+                if self.config.section(other).contains_key(id) {
+                    let kind = ConfigErrorKind::Ambiguous {
+                        id: id.clone(),
+                        other,
+                    };
+                    self.error(&entry.origin, &["connectors", id.as_str()], kind);
+                }
+            }
+        }
+    }
+
+    /// Every connector a pipeline uses: used on both sides, between signals it connects;
+    /// then no loop through connectors.
+    fn check_connectors(&mut self) {
+        let pipelines = &self.config.service.pipelines;
+        for id in self.config.connectors.keys() {
+            let Some(factory) = self.registry.connector(id.type_name()) else {
+                continue; // reported where it is defined
+            };
+            let exporting: Vec<&PipelineId> = pipelines
+                .iter()
+                .filter(|(_, p)| p.exporters.contains(id))
+                .map(|(pid, _)| pid)
+                .collect();
+            let receiving: Vec<&PipelineId> = pipelines
+                .iter()
+                .filter(|(_, p)| p.receivers.contains(id))
+                .map(|(pid, _)| pid)
+                .collect();
+            let one_sided = match (exporting.first(), receiving.first()) {
+                (Some(p), None) => Some((*p, "an exporter", "a receiver")),
+                (None, Some(p)) => Some((*p, "a receiver", "an exporter")),
+                _ => None,
+            };
+            if let Some((pipeline, used, missing)) = one_sided {
+                let origin = pipelines
+                    .get(pipeline)
+                    .map(|p| p.origin.clone())
+                    .unwrap_or_default();
+                let kind = ConfigErrorKind::ConnectorOneSided {
+                    id: id.clone(),
+                    pipeline: pipeline.clone(),
+                    used,
+                    missing,
+                };
+                let name = pipeline.to_string();
+                self.error(&origin, &["service", "pipelines", name.as_str()], kind);
+                continue;
+            }
+            let pairs = write_pairs(factory.supported_pairs());
+            let sides = [
+                (&exporting, &receiving, "an exporter", "a receiver", "from"),
+                (&receiving, &exporting, "a receiver", "an exporter", "to"),
+            ];
+            for (this_side, other_side, used, other, direction) in sides {
+                for pipeline in this_side.iter() {
+                    let signal = pipeline.signal();
+                    let connected = other_side.iter().any(|o| {
+                        if used == "an exporter" {
+                            factory.supports(signal, o.signal())
+                        } else {
+                            factory.supports(o.signal(), signal)
+                        }
+                    });
+                    if connected {
+                        continue;
+                    }
+                    let origin = pipelines
+                        .get(*pipeline)
+                        .map(|p| p.origin.clone())
+                        .unwrap_or_default();
+                    let kind = ConfigErrorKind::ConnectorUnsupported {
+                        id: id.clone(),
+                        pipeline: (*pipeline).clone(),
+                        signal,
+                        used,
+                        other,
+                        direction,
+                        pairs: pairs.clone(),
+                    };
+                    let name = pipeline.to_string();
+                    self.error(&origin, &["service", "pipelines", name.as_str()], kind);
+                }
+            }
+            if self
+                .refused
+                .contains(&(ComponentKind::Connector, id.clone()))
+            {
+                continue;
+            }
+            let Some(entry) = self.config.connectors.get(id) else {
+                continue;
+            };
+            for (from, to) in used_pairs(&*factory, &exporting, &receiving) {
+                let targets: Vec<PipelineId> = receiving
+                    .iter()
+                    .filter(|p| p.signal() == to)
+                    .map(|p| (*p).clone())
+                    .collect();
+                if let Err(error) =
+                    factory.validate_for_pipelines(&entry.config, from, to, &targets)
+                {
+                    self.errors
+                        .push(error.locate(&entry.origin, &location(&["connectors", id.as_str()])));
+                }
+            }
+        }
+        self.check_cycles();
+    }
+
+    /// Pipelines feeding each other in a loop through connectors.
+    fn check_cycles(&mut self) {
+        let edges = pipeline_edges(self.config, self.registry);
+        let ids: Vec<&PipelineId> = self.config.service.pipelines.keys().collect();
+        // 0 = unvisited, 1 = on the current path, 2 = done.
+        let mut state: BTreeMap<&PipelineId, u8> = BTreeMap::new();
+        for start in ids {
+            if state.get(start).copied().unwrap_or(0) != 0 {
+                continue;
+            }
+            // Iterative depth-first search: (pipeline, index of the next edge to follow).
+            let mut stack: Vec<(&PipelineId, usize)> = vec![(start, 0)];
+            let mut via: Vec<&ComponentId> = Vec::new();
+            state.insert(start, 1);
+            while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+                let out = edges.get(node).map(Vec::as_slice).unwrap_or_default();
+                if let Some((connector, target)) = out.get(*next) {
+                    *next += 1;
+                    match state.get(target).copied().unwrap_or(0) {
+                        0 => {
+                            state.insert(target, 1);
+                            via.push(connector);
+                            stack.push((target, 0));
+                        }
+                        1 => {
+                            let from = stack.iter().position(|(p, _)| p == target).unwrap_or(0);
+                            let mut path = String::new();
+                            for (i, (p, _)) in stack.iter().enumerate().skip(from) {
+                                path.push_str(&format!("{p} → "));
+                                if let Some(c) = via.get(i) {
+                                    path.push_str(&format!("{c} → "));
+                                }
+                            }
+                            path.push_str(&format!("{connector} → {target}"));
+                            let origin = self.config.origin_of(&["service", "pipelines"]);
+                            self.error(
+                                &origin,
+                                &["service", "pipelines"],
+                                ConfigErrorKind::Cycle { path },
+                            );
+                            return;
+                        }
+                        _ => {}
+                    }
+                } else {
+                    state.insert(node, 2);
+                    stack.pop();
+                    via.pop();
+                }
+            }
+        }
+    }
+}
+
+/// `traces → metrics, logs → logs` for messages.
+fn write_pairs(pairs: &[(Signal, Signal)]) -> String {
+    pairs
+        .iter()
+        .map(|(from, to)| format!("{from} → {to}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The pairs of signals a connector is used between: one instance each.
+pub(crate) fn used_pairs(
+    factory: &dyn ConnectorFactory,
+    exporting: &[&PipelineId],
+    receiving: &[&PipelineId],
+) -> BTreeSet<(Signal, Signal)> {
+    let mut pairs = BTreeSet::new();
+    for from in exporting {
+        for to in receiving {
+            if factory.supports(from.signal(), to.signal()) {
+                pairs.insert((from.signal(), to.signal()));
+            }
+        }
+    }
+    pairs
+}
+
+/// For each pipeline, the pipelines it feeds and through which connector.
+pub(crate) fn pipeline_edges<'c>(
+    config: &'c Config,
+    registry: &Registry,
+) -> BTreeMap<&'c PipelineId, Vec<(&'c ComponentId, &'c PipelineId)>> {
+    let mut edges: BTreeMap<&PipelineId, Vec<(&ComponentId, &PipelineId)>> = BTreeMap::new();
+    let pipelines = &config.service.pipelines;
+    for (from_id, from) in pipelines {
+        for connector in from
+            .exporters
+            .iter()
+            .filter(|id| config.connectors.contains_key(*id))
+        {
+            let Some(factory) = registry.connector(connector.type_name()) else {
+                continue;
+            };
+            for (to_id, to) in pipelines {
+                if to.receivers.contains(connector)
+                    && factory.supports(from_id.signal(), to_id.signal())
+                {
+                    edges.entry(from_id).or_default().push((connector, to_id));
+                }
+            }
+        }
+    }
+    edges
+}
+
 /// Checks `config` against `registry` and returns what [`Pipelines::build`] needs, or every
 /// error found.
 ///
@@ -234,9 +465,11 @@ pub fn validate(config: &Config, registry: &Registry) -> Result<ValidatedConfig,
             ConfigErrorKind::NoPipelines,
         );
     }
+    checker.check_ambiguous();
     for pipeline_id in pipelines.keys() {
         checker.check_pipeline(pipeline_id, &known);
     }
+    checker.check_connectors();
 
     let extensions_origin = config.origin_of(&["service", "extensions"]);
     let mut seen = BTreeSet::new();
@@ -268,15 +501,23 @@ pub fn validate(config: &Config, registry: &Registry) -> Result<ValidatedConfig,
         receivers: BTreeMap::new(),
         processors: BTreeMap::new(),
         exporters: BTreeMap::new(),
+        connectors: BTreeMap::new(),
         extensions: Vec::new(),
     };
     for kind in [
         ComponentKind::Receiver,
         ComponentKind::Processor,
         ComponentKind::Exporter,
+        ComponentKind::Connector,
     ] {
         for (id, entry) in config.section(kind) {
-            let used = pipelines.values().any(|p| p.components(kind).contains(id));
+            let used = if kind == ComponentKind::Connector {
+                pipelines
+                    .values()
+                    .any(|p| p.receivers.contains(id) || p.exporters.contains(id))
+            } else {
+                pipelines.values().any(|p| p.components(kind).contains(id))
+            };
             if !used {
                 warnings.push(ConfigWarning {
                     origin: entry.origin.clone(),
@@ -303,6 +544,11 @@ pub fn validate(config: &Config, registry: &Registry) -> Result<ValidatedConfig,
                 ComponentKind::Exporter => {
                     if let Some(f) = registry.exporter(type_name) {
                         validated.exporters.insert(id.clone(), f);
+                    }
+                }
+                ComponentKind::Connector => {
+                    if let Some(f) = registry.connector(type_name) {
+                        validated.connectors.insert(id.clone(), f);
                     }
                 }
                 ComponentKind::Extension => {}

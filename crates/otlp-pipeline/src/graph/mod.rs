@@ -15,7 +15,17 @@
 //! - **processors** are built once per pipeline that lists them (two pipelines with `batch`
 //!   get two batchers);
 //! - an **exporter** is built once per id and shared by every pipeline that lists it;
-//! - a pipeline with several exporters ends in a [`FanOut`]; with one, in the exporter.
+//! - a pipeline with several exporters ends in a [`FanOut`]; with one, in the exporter;
+//! - a **connector** is built once per id and per pair of signals it is used between
+//!   (otelcol's rule): an exporter of the pipelines of the first signal that list it, fed to
+//!   the entries of the pipelines of the second signal that list it as a receiver (a
+//!   [`FanOut`] when several). A pipeline exporting to a connector used towards two signals
+//!   ends in a fan-out over both instances.
+//!
+//! Pipelines fed by connectors are built before the pipelines that feed them: each pipeline
+//! has a *level* (0 when no connector feeds it, else one more than the level of the deepest
+//! pipeline feeding one of its connectors; validation refused loops), and a connector has the
+//! level of the deepest pipeline exporting to it. Building goes from the highest level down.
 //!
 //! Every component is wrapped in a node that names it on errors that do not name a component
 //! yet, so the sender learns which exporter refused; per-component self-telemetry
@@ -23,13 +33,15 @@
 //!
 //! # Order
 //!
-//! [`Pipelines::start`]: extensions (in `service.extensions` order), exporters, processors
-//! (each pipeline from its last processor to its first), receivers — nothing receives data
-//! before what is downstream of it runs. [`Pipelines::shutdown`]: the reverse — receivers
-//! (all at once) stop accepting, processors flush (pipelines at once, each from its first
-//! processor to its last, so a flush lands in a processor that still runs), exporters drain
-//! (all at once), extensions stop (in reverse order); every call is bounded by the one
-//! deadline.
+//! [`Pipelines::start`]: extensions (in `service.extensions` order), exporters, then from the
+//! highest level down: the connectors of that level, then the processors of its pipelines
+//! (each pipeline from its last processor to its first); receivers last — nothing receives
+//! data before what is downstream of it runs. [`Pipelines::shutdown`]: the reverse —
+//! receivers (all at once) stop accepting; then from level 0 up, the processors of that
+//! level's pipelines flush (pipelines at once, each from its first processor to its last, so
+//! a flush lands in a processor that still runs) and then that level's connectors flush (all
+//! at once); exporters drain (all at once), extensions stop (in reverse order); every call
+//! is bounded by the one deadline.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -42,9 +54,11 @@ use tokio::time::Instant;
 
 use crate::Signal;
 use crate::component::{
-    ComponentKind, Consumer, Exporter, ExporterContext, Extension, ExtensionContext, Host,
-    NextConsumers, Processor, ProcessorContext, Receiver, ReceiverContext, Resources, SignalSet,
+    ComponentKind, Connector, ConnectorContext, Consumer, Exporter, ExporterContext, Extension,
+    ExtensionContext, Host, NextConsumers, Processor, ProcessorContext, Receiver, ReceiverContext,
+    Resources, SignalSet,
 };
+use crate::config::validate::used_pairs;
 use crate::config::{ComponentId, ConfigError, ConfigErrors, PipelineId, ValidatedConfig};
 use crate::data::Telemetry;
 use crate::error::{
@@ -85,6 +99,7 @@ impl<T: ?Sized> Member<T> {
 
 struct PipelineNodes {
     id: PipelineId,
+    level: usize,
     /// In pipeline order: data flows first to last.
     processors: Vec<Member<dyn Processor>>,
     entry: Arc<dyn Consumer>,
@@ -105,6 +120,8 @@ pub struct Pipelines {
     fatal: tokio::sync::Mutex<mpsc::UnboundedReceiver<FatalError>>,
     extensions: Vec<Member<dyn Extension>>,
     exporters: Vec<Member<dyn Exporter>>,
+    /// With their level.
+    connectors: Vec<(usize, Member<dyn Connector>)>,
     pipelines: Vec<PipelineNodes>,
     receivers: Vec<Member<dyn Receiver>>,
     receiver_consumers: BTreeMap<ComponentId, NextConsumers>,
@@ -199,6 +216,39 @@ fn fan_in(
     Some(fanout)
 }
 
+/// Each pipeline's level: 0 when no connector feeds it, else one more than the deepest level
+/// among the pipelines exporting to a connector it receives from. Validation refused loops;
+/// should one slip through, the depth is capped at the number of pipelines.
+fn pipeline_levels<F: ?Sized>(
+    cfg: &crate::config::Config,
+    connectors: &BTreeMap<ComponentId, Arc<F>>,
+) -> BTreeMap<PipelineId, usize> {
+    let pipelines = &cfg.service.pipelines;
+    let mut levels: BTreeMap<PipelineId, usize> =
+        pipelines.keys().map(|id| (id.clone(), 0)).collect();
+    // Longest-path relaxation; at most one round per pipeline in an acyclic graph.
+    for _ in 0..pipelines.len() {
+        let mut changed = false;
+        for (to_id, to) in pipelines {
+            for connector in to.receivers.iter().filter(|r| connectors.contains_key(*r)) {
+                for (from_id, from) in pipelines {
+                    if from.exporters.contains(connector) {
+                        let wanted = levels.get(from_id).copied().unwrap_or(0) + 1;
+                        if levels.get(to_id).copied().unwrap_or(0) < wanted {
+                            levels.insert(to_id.clone(), wanted);
+                            changed = true;
+                        }
+                    }
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    levels
+}
+
 impl Pipelines {
     /// Builds every component the configuration uses, with no shared resources.
     pub fn build(config: &ValidatedConfig) -> Result<Pipelines, ConfigErrors> {
@@ -266,58 +316,142 @@ impl Pipelines {
             }
         }
 
+        let levels = pipeline_levels(cfg, &config.connectors);
+        let max_level = levels.values().copied().max().unwrap_or(0);
         let mut fanouts = Vec::new();
-        let mut pipelines = Vec::new();
-        'pipelines: for (pipeline_id, pipeline) in &cfg.service.pipelines {
-            let ends: Vec<Arc<dyn Consumer>> = pipeline
-                .exporters
-                .iter()
-                .filter_map(|id| exporter_nodes.get(id).cloned())
-                .collect();
-            if ends.len() != pipeline.exporters.len() {
-                continue; // an exporter failed to build; its error is recorded
-            }
-            let Some(mut next) = fan_in(ends, &mut fanouts) else {
-                continue;
-            };
-            let mut mutates = next.mutates_data();
-            let mut processors = Vec::new();
-            for id in pipeline.processors.iter().rev() {
-                let Some(factory) = config.processors.get(id) else {
-                    continue 'pipelines;
-                };
-                let ctx = ProcessorContext::new(id.clone(), pipeline_id.clone(), next.clone())
-                    .with_resources(resources.clone());
-                match factory.create(ctx, value_of(ComponentKind::Processor, id)) {
-                    Ok(processor) => {
-                        let processor: Arc<dyn Processor> = Arc::from(processor);
-                        mutates |= processor.mutates_data();
-                        next = Arc::new(Node {
-                            id: id.clone(),
-                            inner: processor.clone(),
-                        });
-                        processors.push(Member::new(id.clone(), processor));
+        let mut pipelines: Vec<PipelineNodes> = Vec::new();
+        let mut connectors: Vec<(usize, Member<dyn Connector>)> = Vec::new();
+        // (connector, from signal) → the instances a `from` pipeline exports to.
+        let mut connector_nodes: BTreeMap<(ComponentId, Signal), Vec<Arc<dyn Consumer>>> =
+            BTreeMap::new();
+        for level in (0..=max_level).rev() {
+            // This level's connectors: everything they feed is built (a higher level).
+            for (id, factory) in &config.connectors {
+                let exporting: Vec<&PipelineId> = cfg
+                    .service
+                    .pipelines
+                    .iter()
+                    .filter(|(_, p)| p.exporters.contains(id))
+                    .map(|(pid, _)| pid)
+                    .collect();
+                let connector_level = exporting
+                    .iter()
+                    .filter_map(|p| levels.get(*p))
+                    .copied()
+                    .max()
+                    .unwrap_or(0);
+                if connector_level != level {
+                    continue;
+                }
+                let receiving: Vec<&PipelineId> = cfg
+                    .service
+                    .pipelines
+                    .iter()
+                    .filter(|(_, p)| p.receivers.contains(id))
+                    .map(|(pid, _)| pid)
+                    .collect();
+                for (from, to) in used_pairs(&**factory, &exporting, &receiving) {
+                    let targets: Vec<(PipelineId, Arc<dyn Consumer>)> = pipelines
+                        .iter()
+                        .filter(|p| p.id.signal() == to && receiving.contains(&&p.id))
+                        .map(|p| (p.id.clone(), p.entry.clone() as Arc<dyn Consumer>))
+                        .collect();
+                    let wanted = receiving.iter().filter(|p| p.signal() == to).count();
+                    if targets.len() != wanted {
+                        continue; // a pipeline it feeds failed to build; its error is recorded
                     }
-                    Err(error) => {
-                        let error =
-                            error.map_message(|m| format!("in pipeline \"{pipeline_id}\": {m}"));
-                        errors.push(locate(error, ComponentKind::Processor, id));
-                        continue 'pipelines;
+                    let Some(next) = fan_in(
+                        targets.iter().map(|(_, c)| c.clone()).collect(),
+                        &mut fanouts,
+                    ) else {
+                        continue;
+                    };
+                    let ctx = ConnectorContext::new(id.clone(), from, to, targets, next)
+                        .with_resources(resources.clone());
+                    match factory.create(ctx, value_of(ComponentKind::Connector, id)) {
+                        Ok(connector) => {
+                            let connector: Arc<dyn Connector> = Arc::from(connector);
+                            let node: Arc<dyn Consumer> = Arc::new(Node {
+                                id: id.clone(),
+                                inner: connector.clone(),
+                            });
+                            connector_nodes
+                                .entry((id.clone(), from))
+                                .or_default()
+                                .push(node);
+                            connectors.push((level, Member::new(id.clone(), connector)));
+                        }
+                        Err(error) => {
+                            let error = error.map_message(|m| format!("from {from} to {to}: {m}"));
+                            errors.push(locate(error, ComponentKind::Connector, id));
+                        }
                     }
                 }
             }
-            processors.reverse();
-            let entry = Arc::new(PipelineEntry {
-                id: pipeline_id.clone(),
-                first: next,
-                mutates,
-            });
-            pipelines.push(PipelineNodes {
-                id: pipeline_id.clone(),
-                processors,
-                entry,
-            });
+            // This level's pipelines.
+            'pipelines: for (pipeline_id, pipeline) in &cfg.service.pipelines {
+                if levels.get(pipeline_id).copied().unwrap_or(0) != level {
+                    continue;
+                }
+                let mut ends: Vec<Arc<dyn Consumer>> = Vec::new();
+                for id in &pipeline.exporters {
+                    if let Some(node) = exporter_nodes.get(id) {
+                        ends.push(node.clone());
+                    } else if let Some(nodes) =
+                        connector_nodes.get(&(id.clone(), pipeline_id.signal()))
+                    {
+                        let Some(node) = fan_in(nodes.clone(), &mut fanouts) else {
+                            continue 'pipelines;
+                        };
+                        ends.push(node);
+                    } else {
+                        continue 'pipelines; // it failed to build; its error is recorded
+                    }
+                }
+                let Some(mut next) = fan_in(ends, &mut fanouts) else {
+                    continue;
+                };
+                let mut mutates = next.mutates_data();
+                let mut processors = Vec::new();
+                for id in pipeline.processors.iter().rev() {
+                    let Some(factory) = config.processors.get(id) else {
+                        continue 'pipelines;
+                    };
+                    let ctx = ProcessorContext::new(id.clone(), pipeline_id.clone(), next.clone())
+                        .with_resources(resources.clone());
+                    match factory.create(ctx, value_of(ComponentKind::Processor, id)) {
+                        Ok(processor) => {
+                            let processor: Arc<dyn Processor> = Arc::from(processor);
+                            mutates |= processor.mutates_data();
+                            next = Arc::new(Node {
+                                id: id.clone(),
+                                inner: processor.clone(),
+                            });
+                            processors.push(Member::new(id.clone(), processor));
+                        }
+                        Err(error) => {
+                            let error = error
+                                .map_message(|m| format!("in pipeline \"{pipeline_id}\": {m}"));
+                            errors.push(locate(error, ComponentKind::Processor, id));
+                            continue 'pipelines;
+                        }
+                    }
+                }
+                processors.reverse();
+                let entry = Arc::new(PipelineEntry {
+                    id: pipeline_id.clone(),
+                    first: next,
+                    mutates,
+                });
+                pipelines.push(PipelineNodes {
+                    id: pipeline_id.clone(),
+                    level,
+                    processors,
+                    entry,
+                });
+            }
         }
+        pipelines.sort_by(|a, b| a.id.cmp(&b.id));
 
         let mut receivers = Vec::new();
         let mut receiver_consumers = BTreeMap::new();
@@ -365,6 +499,7 @@ impl Pipelines {
             fatal: tokio::sync::Mutex::new(fatal),
             extensions,
             exporters,
+            connectors,
             pipelines,
             receivers,
             receiver_consumers,
@@ -417,14 +552,23 @@ impl Pipelines {
                 .await
                 .map_err(|e| failed(ComponentKind::Exporter, &m.id, None, e))?;
         }
-        for pipeline in &self.pipelines {
-            for m in pipeline.processors.iter().rev() {
-                tracing::debug!(processor = %m.id, pipeline = %pipeline.id, "starting");
+        for level in (0..=self.max_level()).rev() {
+            for (_, m) in self.connectors.iter().filter(|(l, _)| *l == level) {
+                tracing::debug!(connector = %m.id, "starting");
                 m.mark_started();
                 m.component
                     .start(&self.host)
                     .await
-                    .map_err(|e| failed(ComponentKind::Processor, &m.id, Some(&pipeline.id), e))?;
+                    .map_err(|e| failed(ComponentKind::Connector, &m.id, None, e))?;
+            }
+            for pipeline in self.pipelines.iter().filter(|p| p.level == level) {
+                for m in pipeline.processors.iter().rev() {
+                    tracing::debug!(processor = %m.id, pipeline = %pipeline.id, "starting");
+                    m.mark_started();
+                    m.component.start(&self.host).await.map_err(|e| {
+                        failed(ComponentKind::Processor, &m.id, Some(&pipeline.id), e)
+                    })?;
+                }
             }
         }
         for m in &self.receivers {
@@ -469,31 +613,54 @@ impl Pipelines {
                 .filter_map(Result::err),
         );
 
-        let processors: Vec<BoxFuture<'_, Vec<LifecycleError>>> = self
-            .pipelines
-            .iter()
-            .map(|pipeline| -> BoxFuture<'_, Vec<LifecycleError>> {
-                Box::pin(async move {
-                    let mut errors = Vec::new();
-                    for m in pipeline.processors.iter().filter(|m| m.was_started()) {
-                        let fut = m.component.shutdown(deadline);
-                        if let Err(e) = stop(
-                            ComponentKind::Processor,
-                            &m.id,
-                            Some(&pipeline.id),
-                            deadline,
-                            fut,
-                        )
-                        .await
-                        {
-                            errors.push(e);
+        for level in 0..=self.max_level() {
+            let processors: Vec<BoxFuture<'_, Vec<LifecycleError>>> = self
+                .pipelines
+                .iter()
+                .filter(|p| p.level == level)
+                .map(|pipeline| -> BoxFuture<'_, Vec<LifecycleError>> {
+                    Box::pin(async move {
+                        let mut errors = Vec::new();
+                        for m in pipeline.processors.iter().filter(|m| m.was_started()) {
+                            let fut = m.component.shutdown(deadline);
+                            if let Err(e) = stop(
+                                ComponentKind::Processor,
+                                &m.id,
+                                Some(&pipeline.id),
+                                deadline,
+                                fut,
+                            )
+                            .await
+                            {
+                                errors.push(e);
+                            }
                         }
-                    }
-                    errors
+                        errors
+                    })
                 })
-            })
-            .collect();
-        errors.extend(join_all(processors).await.into_iter().flatten());
+                .collect();
+            errors.extend(join_all(processors).await.into_iter().flatten());
+            let connectors: Vec<BoxFuture<'_, Result<(), LifecycleError>>> = self
+                .connectors
+                .iter()
+                .filter(|(l, m)| *l == level && m.was_started())
+                .map(|(_, m)| {
+                    stop(
+                        ComponentKind::Connector,
+                        &m.id,
+                        None,
+                        deadline,
+                        m.component.shutdown(deadline),
+                    )
+                })
+                .collect();
+            errors.extend(
+                join_all(connectors)
+                    .await
+                    .into_iter()
+                    .filter_map(Result::err),
+            );
+        }
 
         let exporters: Vec<BoxFuture<'_, Result<(), LifecycleError>>> = self
             .exporters
@@ -540,6 +707,15 @@ impl Pipelines {
             // Unreachable while `self.host` holds a sender; wait like "no error ever".
             None => std::future::pending().await,
         }
+    }
+
+    fn max_level(&self) -> usize {
+        self.pipelines.iter().map(|p| p.level).max().unwrap_or(0)
+    }
+
+    /// The connector instances built (one per id and pair of signals), in build order.
+    pub fn connector_ids(&self) -> impl Iterator<Item = &ComponentId> {
+        self.connectors.iter().map(|(_, m)| &m.id)
     }
 
     /// The host components were started with.
@@ -618,6 +794,7 @@ impl std::fmt::Debug for Pipelines {
             .field("receivers", &self.receiver_ids().collect::<Vec<_>>())
             .field("pipelines", &self.pipeline_ids().collect::<Vec<_>>())
             .field("exporters", &self.exporter_ids().collect::<Vec<_>>())
+            .field("connectors", &self.connector_ids().collect::<Vec<_>>())
             .finish()
     }
 }

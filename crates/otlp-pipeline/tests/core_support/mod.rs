@@ -20,8 +20,8 @@ use async_trait::async_trait;
 use otlp_pipeline::config::duration;
 use otlp_pipeline::factory::{ComponentConfig, FnFactory};
 use otlp_pipeline::{
-    BoxError, ComponentId, ComponentKind, ConfigError, ConsumeError, Consumer, Exporter, Extension,
-    Host, NextConsumers, Processor, Receiver, Registry, Signal, SignalSet, Telemetry,
+    BoxError, ComponentId, ComponentKind, ConfigError, Connector, ConsumeError, Consumer, Exporter,
+    Extension, Host, NextConsumers, Processor, Receiver, Registry, Signal, SignalSet, Telemetry,
 };
 use serde::{Deserialize, Serialize};
 use serde_yaml_ng::Value;
@@ -622,7 +622,81 @@ pub fn probe_registry() -> Registry {
         }))
     }))
     .expect("register");
+    register_probe_connector(&mut r);
     r
+}
+
+/// The probe connector: passes data on within a signal, and turns traces into a metrics
+/// request holding one sum point (the span count) from traces to metrics.
+struct ProbeConnector {
+    inner: ProbeComponent,
+    from: Signal,
+    to: Signal,
+}
+
+#[async_trait]
+impl Consumer for ProbeConnector {
+    async fn consume(&self, data: Telemetry) -> Result<(), ConsumeError> {
+        if let Some(error) = self.inner.config.fail.error(self.inner.config.retry_after) {
+            return Err(error);
+        }
+        let Some(next) = &self.inner.next else {
+            return Err(ConsumeError::permanent("no next"));
+        };
+        if self.from == self.to {
+            return next.consume(data).await;
+        }
+        use otlp_model::builders::{MetricsBuilder, NumberPointBuilder, SumBuilder};
+        let spans = data.item_count() as i64;
+        let metrics = MetricsBuilder::new()
+            .metric(SumBuilder::new("spans").point(NumberPointBuilder::int(spans)))
+            .build();
+        next.consume(Telemetry::new(metrics)).await
+    }
+}
+
+#[async_trait]
+impl Connector for ProbeConnector {
+    async fn start(&self, host: &Host) -> Result<(), BoxError> {
+        self.inner.do_start(host).await
+    }
+    async fn shutdown(&self, _deadline: Instant) -> Result<(), BoxError> {
+        self.inner.do_shutdown().await
+    }
+}
+
+/// Every pair the probe connector supports.
+pub const PROBE_CONNECTOR_PAIRS: &[(Signal, Signal)] = &[
+    (Signal::Traces, Signal::Traces),
+    (Signal::Metrics, Signal::Metrics),
+    (Signal::Logs, Signal::Logs),
+    (Signal::Traces, Signal::Metrics),
+];
+
+/// Registers the probe connector (`probe`; see [`PROBE_CONNECTOR_PAIRS`]).
+pub fn register_probe_connector(r: &mut Registry) {
+    r.register_connector(FnFactory::connector(
+        "probe",
+        PROBE_CONNECTOR_PAIRS,
+        |ctx, config: ProbeConfig| {
+            check_create(&config)?;
+            let probe = probe_of(&ctx.resources)?;
+            probe.created(&ctx.id);
+            Ok(Box::new(ProbeConnector {
+                inner: ProbeComponent {
+                    kind: ComponentKind::Connector,
+                    pipeline: Some(format!("{} → {}", ctx.from, ctx.to)),
+                    id: ctx.id,
+                    config,
+                    probe,
+                    next: Some(ctx.next),
+                },
+                from: ctx.from,
+                to: ctx.to,
+            }))
+        },
+    ))
+    .expect("register");
 }
 
 /// A traces request with `spans` spans in one resource.
