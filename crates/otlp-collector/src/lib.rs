@@ -9,9 +9,9 @@
 //! | kind | crate | types (aliases) |
 //! |---|---|---|
 //! | receiver | `otlp-receivers` | `otlp` (`otlp_grpc`) |
-//! | processor | `otlp-processors` | `batch`, `memory_limiter`, `attributes`, `resource`, `filter`, `probabilistic_sampler` |
+//! | processor | `otlp-processors` | `batch`, `memory_limiter`, `attributes`, `resource`, `filter`, `transform`, `probabilistic_sampler`, `tail_sampling`, `resourcedetection` (`resource_detection`) |
 //! | exporter | `otlp-exporters` | `otlp` (`otlp_grpc`), `otlphttp` (`otlp_http`), `debug`, `file` |
-//! | connector | `otlp-connectors` | `forward` |
+//! | connector | `otlp-connectors` | `forward`, `routing`, `count` |
 //! | extension | `otlp-extensions` | `health_check`, `file_storage`, `bearertokenauth` |
 //!
 //! ```no_run
@@ -70,14 +70,20 @@ mod tests {
                 "filter",
                 "memory_limiter",
                 "probabilistic_sampler",
-                "resource"
+                "resource",
+                "resourcedetection",
+                "tail_sampling",
+                "transform"
             ]
         );
         assert_eq!(
             registry.types(ComponentKind::Exporter),
             ["debug", "file", "otlp", "otlphttp"]
         );
-        assert_eq!(registry.types(ComponentKind::Connector), ["forward"]);
+        assert_eq!(
+            registry.types(ComponentKind::Connector),
+            ["count", "forward", "routing"]
+        );
         assert_eq!(
             registry.types(ComponentKind::Extension),
             ["bearertokenauth", "file_storage", "health_check"]
@@ -87,5 +93,10 @@ mod tests {
         let exporter = |name: &str| registry.exporter(name).map(|f| f.type_name().to_owned());
         assert_eq!(exporter("otlp_grpc").as_deref(), Some("otlp"));
         assert_eq!(exporter("otlp_http").as_deref(), Some("otlphttp"));
+        let processor = |name: &str| registry.processor(name).map(|f| f.type_name().to_owned());
+        assert_eq!(
+            processor("resource_detection").as_deref(),
+            Some("resourcedetection")
+        );
     }
 }

@@ -9,6 +9,8 @@
 //! | feature / type | what | signals (from → to) | directory |
 //! |---|---|---|---|
 //! | `forward` | passes data on unchanged, to join pipelines (fan-in, fan-out, a second set of processors) | traces → traces, metrics → metrics, logs → logs, profiles → profiles | [`forward`] |
+//! | `count` | counts spans, span events, metrics, data points or log records (OTTL conditions, attributes) and emits the counts as metrics | traces → metrics, metrics → metrics, logs → metrics | [`count`] |
+//! | `routing` | sends each resource, span, metric, data point, log record or request to the pipelines of the first route whose OTTL condition it meets | traces → traces, metrics → metrics, logs → logs | [`routing`] |
 //!
 //! All are on by default; a custom collector picks with `default-features = false` and
 //! `features = [...]`. [`register`] adds the enabled ones to a [`Registry`].
@@ -27,8 +29,14 @@
 //! # Ok::<(), otlp_pipeline::RegistryError>(())
 //! ```
 
+#[cfg(feature = "routing")]
+mod common;
+#[cfg(feature = "count")]
+pub mod count;
 #[cfg(feature = "forward")]
 pub mod forward;
+#[cfg(feature = "routing")]
+pub mod routing;
 
 use otlp_pipeline::{Registry, RegistryError};
 
@@ -36,6 +44,10 @@ use otlp_pipeline::{Registry, RegistryError};
 pub fn register(registry: &mut Registry) -> Result<(), RegistryError> {
     #[cfg(feature = "forward")]
     registry.register_connector(forward::factory())?;
+    #[cfg(feature = "routing")]
+    registry.register_connector(routing::factory())?;
+    #[cfg(feature = "count")]
+    registry.register_connector(count::factory())?;
     let _ = &registry;
     Ok(())
 }

@@ -9,6 +9,9 @@
 //! | `resource` | the same actions on resource attributes | traces, metrics, logs | [`resource`] |
 //! | `filter` | drops items by OTTL conditions (`otlp-ottl`) or match properties | traces, metrics, logs | [`filter`] |
 //! | `probabilistic_sampler` | samples by trace id hash (or an attribute), as otelcol does | traces, logs | [`probabilistic_sampler`] |
+//! | `transform` | edits items, their resources and scopes with OTTL statements (`otlp-ottl`): `set`, `replace_pattern`, `keep_keys`, ... | traces, metrics, logs | [`transform`] |
+//! | `tail_sampling` | buffers spans by trace and samples whole traces by policies, as otelcol-contrib does | traces | [`tail_sampling`] |
+//! | `resourcedetection` (alias `resource_detection`) | adds host attributes detected at start (`env`, `system`, `docker`) to every resource | all | [`resourcedetection`] |
 //!
 //! All are on by default; a custom collector takes
 //! `otlp-processors = { default-features = false, features = ["batch"] }` and compiles only
@@ -45,7 +48,8 @@ pub mod common;
     feature = "attributes",
     feature = "resource",
     feature = "filter",
-    feature = "probabilistic_sampler"
+    feature = "probabilistic_sampler",
+    feature = "transform"
 ))]
 mod data_processor;
 #[cfg(feature = "filter")]
@@ -56,6 +60,12 @@ pub mod memory_limiter;
 pub mod probabilistic_sampler;
 #[cfg(feature = "resource")]
 pub mod resource;
+#[cfg(feature = "resourcedetection")]
+pub mod resourcedetection;
+#[cfg(feature = "tail_sampling")]
+pub mod tail_sampling;
+#[cfg(feature = "transform")]
+pub mod transform;
 
 pub use common::{ConfigError, Signal};
 
@@ -75,6 +85,12 @@ pub fn register(registry: &mut Registry) -> Result<(), RegistryError> {
     registry.register_processor(filter::filter_factory())?;
     #[cfg(feature = "probabilistic_sampler")]
     registry.register_processor(probabilistic_sampler::probabilistic_sampler_factory())?;
+    #[cfg(feature = "tail_sampling")]
+    registry.register_processor(tail_sampling::tail_sampling_factory())?;
+    #[cfg(feature = "transform")]
+    registry.register_processor(transform::transform_factory())?;
+    #[cfg(feature = "resourcedetection")]
+    registry.register_processor(resourcedetection::resourcedetection_factory())?;
     let _ = &registry;
     Ok(())
 }

@@ -195,7 +195,7 @@ fn processors_errors_render_for_humans() {
         .unwrap_or_default();
     assert_eq!(
         err,
-        "filter: `traces.span[0]`: condition \"name == \": unexpected end of condition, expected a value (string, number, true, false, nil, enum, path or function) at position 8"
+        "filter: `traces.span[0]`: condition \"name == \": unexpected end of text, expected a value (string, number, true, false, nil, enum, list, path or function) at position 8"
     );
     let err =
         AttributesConfig::from_yaml("actions: [{key: k, action: convert, converted_type: float}]")

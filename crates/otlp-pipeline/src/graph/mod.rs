@@ -68,8 +68,7 @@ use crate::error::{
 
 mod fanout;
 
-pub use fanout::FanOut;
-use fanout::{BoxFuture, join_all};
+pub use fanout::{BoxFuture, FanOut, join_all};
 
 /// A component in the graph, with whether its start was attempted (only those are shut
 /// down).
