@@ -11,7 +11,7 @@
 //! | receiver | `otlp-receivers` | `otlp` (`otlp_grpc`) |
 //! | processor | `otlp-processors` | `batch`, `memory_limiter`, `attributes`, `resource`, `filter`, `transform`, `probabilistic_sampler`, `tail_sampling`, `resourcedetection` (`resource_detection`) |
 //! | exporter | `otlp-exporters` | `otlp` (`otlp_grpc`), `otlphttp` (`otlp_http`), `debug`, `file` |
-//! | connector | `otlp-connectors` | `forward`, `routing`, `count` |
+//! | connector | `otlp-connectors` | `forward`, `routing`, `count`, `spanmetrics` (`span_metrics`), `servicegraph` (`service_graph`) |
 //! | extension | `otlp-extensions` | `health_check`, `file_storage`, `bearertokenauth` |
 //!
 //! ```no_run
@@ -82,7 +82,7 @@ mod tests {
         );
         assert_eq!(
             registry.types(ComponentKind::Connector),
-            ["count", "forward", "routing"]
+            ["count", "forward", "routing", "servicegraph", "spanmetrics"]
         );
         assert_eq!(
             registry.types(ComponentKind::Extension),
@@ -98,5 +98,8 @@ mod tests {
             processor("resource_detection").as_deref(),
             Some("resourcedetection")
         );
+        let connector = |name: &str| registry.connector(name).map(|f| f.type_name().to_owned());
+        assert_eq!(connector("span_metrics").as_deref(), Some("spanmetrics"));
+        assert_eq!(connector("service_graph").as_deref(), Some("servicegraph"));
     }
 }

@@ -11,6 +11,8 @@
 //! | `forward` | passes data on unchanged, to join pipelines (fan-in, fan-out, a second set of processors) | traces → traces, metrics → metrics, logs → logs, profiles → profiles | [`forward`] |
 //! | `count` | counts spans, span events, metrics, data points or log records (OTTL conditions, attributes) and emits the counts as metrics | traces → metrics, metrics → metrics, logs → metrics | [`count`] |
 //! | `routing` | sends each resource, span, metric, data point, log record or request to the pipelines of the first route whose OTTL condition it meets | traces → traces, metrics → metrics, logs → logs | [`routing`] |
+//! | `spanmetrics` | R.E.D. metrics from spans: calls, a duration histogram (explicit or exponential) and events, per resource, cumulative or delta | traces → metrics | [`spanmetrics`] |
+//! | `servicegraph` | request counts and client/server latency histograms between services, from paired client/server (producer/consumer, database) spans | traces → metrics | [`servicegraph`] |
 //!
 //! All are on by default; a custom collector picks with `default-features = false` and
 //! `features = [...]`. [`register`] adds the enabled ones to a [`Registry`].
@@ -37,6 +39,10 @@ pub mod count;
 pub mod forward;
 #[cfg(feature = "routing")]
 pub mod routing;
+#[cfg(feature = "servicegraph")]
+pub mod servicegraph;
+#[cfg(feature = "spanmetrics")]
+pub mod spanmetrics;
 
 use otlp_pipeline::{Registry, RegistryError};
 
@@ -48,6 +54,10 @@ pub fn register(registry: &mut Registry) -> Result<(), RegistryError> {
     registry.register_connector(routing::factory())?;
     #[cfg(feature = "count")]
     registry.register_connector(count::factory())?;
+    #[cfg(feature = "spanmetrics")]
+    registry.register_connector(spanmetrics::factory())?;
+    #[cfg(feature = "servicegraph")]
+    registry.register_connector(servicegraph::factory())?;
     let _ = &registry;
     Ok(())
 }
