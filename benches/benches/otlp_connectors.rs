@@ -1,4 +1,5 @@
-//! otlp-connectors' `spanmetrics` and `servicegraph`: the cost of `consume` per span.
+//! otlp-connectors' `spanmetrics`, `servicegraph`, `count` and `routing`: the cost of
+//! `consume` per span.
 //!
 //! Run: `cargo bench -p otlp-benches --bench otlp_connectors`.
 //!
@@ -11,6 +12,15 @@
 //! - `servicegraph_consume`: one request of 500 client spans (service `frontend`) and their
 //!   500 server spans (service `cart`), every pair completed inside the request (so the
 //!   store is empty again after each iteration) into one series.
+//! - `count_consume`: the 1000-span request of `spanmetrics_consume` through `count` with a
+//!   metric counting spans by `span.name` (50 points), the metrics request built and handed
+//!   on each time.
+//! - `routing_split`: 1000 spans under 10 resources (10 services), routed by `service.name`
+//!   to three pipelines (two services each) and the default pipeline (the other four): the
+//!   request is taken apart and four requests are built. Each iteration gets its own copy of
+//!   the request, made outside the timing.
+//! - `routing_whole`: 1000 spans of one service routed to one pipeline: the request goes on
+//!   as it came (no split, no copy).
 
 #![allow(clippy::expect_used, missing_docs)]
 
@@ -90,12 +100,25 @@ fn connector(
     id: &str,
     yaml: &str,
 ) -> Box<dyn otlp_pipeline::Connector> {
+    connector_to(factory, id, yaml, Signal::Metrics, &["metrics"])
+}
+
+fn connector_to(
+    factory: &dyn ConnectorFactory,
+    id: &str,
+    yaml: &str,
+    to: Signal,
+    pipelines: &[&str],
+) -> Box<dyn otlp_pipeline::Connector> {
     let next: Arc<dyn Consumer> = Arc::new(Null);
     let ctx = ConnectorContext::new(
         id.parse().expect("id"),
         Signal::Traces,
-        Signal::Metrics,
-        vec![("metrics".parse().expect("pipeline"), next.clone())],
+        to,
+        pipelines
+            .iter()
+            .map(|p| (p.parse().expect("pipeline"), next.clone()))
+            .collect(),
         next,
     );
     let config: serde_yaml_ng::Value = serde_yaml_ng::from_str(yaml).expect("yaml");
@@ -151,6 +174,85 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             runtime
                 .block_on(servicegraph.consume(black_box(request.clone())))
+                .expect("consume");
+        });
+    });
+
+    let spans = (0..SPANS)
+        .map(|i| span(format!("op-{}", i % SERIES), SpanKind::Server, i, None))
+        .collect();
+    let one_service = Telemetry::new(ExportTraceServiceRequest {
+        resource_spans: vec![resource_spans("checkout", spans)],
+    });
+    let count = connector(
+        &otlp_connectors::count::factory(),
+        "count",
+        "spans: {spans.by.name: {attributes: [{key: span.name, default_value: none}]}}",
+    );
+    group.bench_function("count_consume", |b| {
+        b.iter(|| {
+            runtime
+                .block_on(count.consume(black_box(one_service.clone())))
+                .expect("consume");
+        });
+    });
+
+    const ROUTES: &str = r#"
+default_pipelines: [traces/other]
+table:
+  - condition: attributes["service.name"] == "s0" or attributes["service.name"] == "s1"
+    pipelines: [traces/a]
+  - condition: attributes["service.name"] == "s2" or attributes["service.name"] == "s3"
+    pipelines: [traces/b]
+  - condition: attributes["service.name"] == "s4" or attributes["service.name"] == "s5"
+    pipelines: [traces/c]
+"#;
+    let pipelines = ["traces/a", "traces/b", "traces/c", "traces/other"];
+    let routing = connector_to(
+        &otlp_connectors::routing::factory(),
+        "routing",
+        ROUTES,
+        Signal::Traces,
+        &pipelines,
+    );
+    let services = 10;
+    let per_service = SPANS / services;
+    let mixed = Telemetry::new(ExportTraceServiceRequest {
+        resource_spans: (0..services)
+            .map(|s| {
+                let spans = (0..per_service)
+                    .map(|i| {
+                        span(
+                            format!("op-{i}"),
+                            SpanKind::Server,
+                            s * per_service + i,
+                            None,
+                        )
+                    })
+                    .collect();
+                resource_spans(&format!("s{s}"), spans)
+            })
+            .collect(),
+    });
+    group.bench_function("routing_split", |b| {
+        b.iter_batched(
+            || mixed.deep_clone(),
+            |data| runtime.block_on(routing.consume(data)).expect("consume"),
+            criterion::BatchSize::SmallInput,
+        );
+    });
+    let single = Telemetry::new(ExportTraceServiceRequest {
+        resource_spans: vec![resource_spans(
+            "s0",
+            (0..SPANS)
+                .map(|i| span(format!("op-{i}"), SpanKind::Server, i, None))
+                .collect(),
+        )],
+    });
+    group.bench_function("routing_whole", |b| {
+        b.iter(|| {
+            runtime
+                .block_on(routing.consume(black_box(single.clone())))
                 .expect("consume");
         });
     });
