@@ -12,6 +12,7 @@ use crate::ast::{Arg, BoolExpr, Call, Value, ValueKind};
 use crate::eval::{Cond, Expr};
 use crate::funcs::compile_converter;
 use crate::paths::{Path, resolve};
+use crate::profile;
 use crate::target::Context;
 use crate::val::Val;
 
@@ -141,7 +142,19 @@ impl Compiler {
     /// A path the function writes (`target`).
     pub(crate) fn target(&self, call: &Call, arg: &Arg) -> Result<Path, ParseError> {
         match &arg.value.kind {
-            ValueKind::Path(p) => resolve(self.ctx, p, arg.value.pos.0),
+            ValueKind::Path(p) => {
+                let path = resolve(self.ctx, p, arg.value.pos.0)?;
+                if path.owner == Context::Profile && profile::read_only(path.field) {
+                    return Err(error(
+                        arg.value.pos.0,
+                        format!(
+                            "{}: `{p}` cannot be written: a profile's attributes are indexes into the request's dictionary, read-only in OTTL here",
+                            call.name
+                        ),
+                    ));
+                }
+                Ok(path)
+            }
             _ => Err(error(
                 arg.value.pos.0,
                 format!("{}: the target must be a path", call.name),

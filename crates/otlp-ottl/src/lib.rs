@@ -13,7 +13,7 @@
 //! | [`Condition`] | a boolean condition compiled once (paths resolved, regular expressions built), evaluated against a borrowed item |
 //! | [`Statement`] | `editor(args) [where condition]`, compiled once, executed against a writable item |
 //! | [`infer_context`] | the context of statements written with prefixed paths (`span.name`), as `transform`'s flat form needs |
-//! | [`Context`] | `resource`, `scope`, `span`, `spanevent`, `metric`, `datapoint`, `log` |
+//! | [`Context`] | `resource`, `scope`, `span`, `spanevent`, `metric`, `datapoint`, `log`, `profile` |
 //! | [`Target`], [`Item`], [`PointRef`] | a read-only item with its resource and scope |
 //! | [`TargetMut`], [`ItemMut`], [`PointMut`] | a writable item with its resource, scope and `cache` |
 //! | [`value`] | the Go collector's string rendering of `AnyValue` (`AsString`), and [`value::ConfigValue`] |
@@ -58,6 +58,13 @@
 //! | `metric` | `name`, `description`, `unit`, `type` (read only), `aggregation_temporality`, `is_monotonic` |
 //! | `datapoint` | `attributes`, `start_time_unix_nano`, `time_unix_nano`, `value_int`, `value_double`, `count`, `sum`, `flags` |
 //! | `log` | `body`, `severity_number`, `severity_text`, `attributes`, `time_unix_nano`, `observed_time_unix_nano`, `trace_id`, `span_id` (`.string`), `flags`, `event_name`, `dropped_attributes_count` |
+//! | `profile` | `attributes` and `attribute_indices` (read only), `time_unix_nano`, `duration_unix_nano`, `period`, `profile_id` (`.string`), `dropped_attributes_count`, `original_payload_format`, `original_payload` |
+//!
+//! A profile's attributes live in its request's `dictionary` (`attribute_indices` into
+//! `attribute_table`, keys in `string_table`): [`Item::Profile`] carries the dictionary, and
+//! `attributes` reads the map built from it (so do `resource.attributes` and
+//! `scope.attributes` whose entries name their key by `key_strindex`). A statement that writes
+//! a profile's `attributes` or `attribute_indices` is refused when it is parsed.
 //!
 //! Writing a value of the wrong type to a typed field does nothing, as in OTTL; writing under
 //! a key creates the maps on the way.
@@ -67,7 +74,9 @@
 //! Editors: `set`, `delete_key`, `delete_matching_keys`, `keep_keys`, `keep_matching_keys`,
 //! `limit`, `truncate_all`, `replace_pattern`, `replace_match`, `replace_all_patterns`,
 //! `replace_all_matches` (with the optional `function` `SHA256` and `replacementFormat`),
-//! `merge_maps`, `flatten`, `append`. Converters: `Concat`, `Split`, `IsMatch`, `ParseJSON`,
+//! `merge_maps`, `flatten`, `append`; of one context, as contrib's `transform` adds them:
+//! `set_semconv_span_name` (span; semantic-convention versions 1.37.0 to 1.43.0),
+//! `convert_gauge_to_sum`, `convert_sum_to_gauge` (metric). Converters: `Concat`, `Split`, `IsMatch`, `ParseJSON`,
 //! `SHA256`, `Hex`, `Int`, `Double`, `String`, `Bool`, `Len`, `ToLowerCase`, `ToUpperCase`,
 //! `Substring`, `ConvertCase`, `IsString`, `IsInt`, `IsDouble`, `IsBool`, `IsMap`, `IsList`,
 //! `TraceID`, `SpanID`, and in the `metric` context `HasAttrKeyOnDatapoint`,
@@ -118,6 +127,7 @@ mod lexer;
 mod parser;
 mod paths;
 mod printer;
+mod profile;
 mod severity;
 mod statement;
 mod target;

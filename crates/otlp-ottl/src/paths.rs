@@ -2,7 +2,7 @@
 //! context, reading them from a [`View`] and writing them through a [`TargetMut`].
 //!
 //! A path may start with a context prefix (`resource`, `scope` / `instrumentation_scope`,
-//! `span`, `spanevent`, `metric`, `datapoint`, `log`) naming the context's own item or one of
+//! `span`, `spanevent`, `metric`, `datapoint`, `log`, `profile`) naming the context's own item or one of
 //! its parents; without one it names the context's own item. `cache` is the per-item scratch
 //! map. Only `attributes`, `body` and `cache` take keys (`["k"]` on maps, `[0]` on slices, to
 //! any depth).
@@ -15,6 +15,7 @@ use otlp_proto::metrics::v1::{Metric, metric::Data, number_data_point};
 use otlp_proto::trace::v1::{Span, Status};
 
 use crate::ast::{Key, PathExpr};
+use crate::profile;
 use crate::target::{Context, Item, ItemMut, PointMut, PointRef, TargetMut, View};
 use crate::val::{Val, hex_lower, parse_hex};
 use crate::{EvalError, ParseError};
@@ -56,6 +57,13 @@ pub(crate) enum Field {
     ValueDouble,
     Count,
     Sum,
+    Duration,
+    Period,
+    ProfileId,
+    ProfileIdString,
+    AttributeIndices,
+    OriginalPayloadFormat,
+    OriginalPayload,
     Cache,
 }
 
@@ -73,7 +81,7 @@ fn field_of(owner: Context, rest: &[&str]) -> Option<Field> {
     Some(match (owner, rest) {
         (_, ["attributes"]) => F::Attributes,
         (
-            C::Resource | C::Scope | C::Span | C::SpanEvent | C::Log,
+            C::Resource | C::Scope | C::Span | C::SpanEvent | C::Log | C::Profile,
             ["dropped_attributes_count"],
         ) => F::DroppedAttributesCount,
         (C::Scope | C::Span | C::SpanEvent | C::Metric, ["name"]) => F::Name,
@@ -90,7 +98,7 @@ fn field_of(owner: Context, rest: &[&str]) -> Option<Field> {
         (C::Span, ["parent_span_id", "string"]) => F::ParentSpanIdString,
         (C::Span | C::DataPoint, ["start_time_unix_nano"]) => F::StartTime,
         (C::Span, ["end_time_unix_nano"]) => F::EndTime,
-        (C::SpanEvent | C::DataPoint | C::Log, ["time_unix_nano"]) => F::Time,
+        (C::SpanEvent | C::DataPoint | C::Log | C::Profile, ["time_unix_nano"]) => F::Time,
         (C::Log, ["observed_time_unix_nano"]) => F::ObservedTime,
         (C::Span, ["dropped_events_count"]) => F::DroppedEventsCount,
         (C::Span, ["dropped_links_count"]) => F::DroppedLinksCount,
@@ -108,6 +116,13 @@ fn field_of(owner: Context, rest: &[&str]) -> Option<Field> {
         (C::DataPoint, ["value_double"]) => F::ValueDouble,
         (C::DataPoint, ["count"]) => F::Count,
         (C::DataPoint, ["sum"]) => F::Sum,
+        (C::Profile, ["duration_unix_nano"]) => F::Duration,
+        (C::Profile, ["period"]) => F::Period,
+        (C::Profile, ["profile_id"]) => F::ProfileId,
+        (C::Profile, ["profile_id", "string"]) => F::ProfileIdString,
+        (C::Profile, ["attribute_indices"]) => F::AttributeIndices,
+        (C::Profile, ["original_payload_format"]) => F::OriginalPayloadFormat,
+        (C::Profile, ["original_payload"]) => F::OriginalPayload,
         _ => return None,
     })
 }
@@ -170,7 +185,7 @@ fn u64_val<'a>(v: u64) -> Val<'a> {
     Val::Int(v as i64)
 }
 
-fn id_string(bytes: &[u8]) -> Val<'_> {
+pub(crate) fn id_string(bytes: &[u8]) -> Val<'_> {
     // OTTL renders an empty (all-zero) id as the empty string.
     if bytes.iter().all(|b| *b == 0) {
         Val::Str(Cow::Borrowed(""))
@@ -295,10 +310,16 @@ impl Path {
     /// The path's value (nil where the item lacks it).
     pub(crate) fn read<'a>(&self, v: &View<'a>) -> Val<'a> {
         let t = &v.target;
+        let dictionary = match t.item {
+            Item::Profile(_, d) => d,
+            _ => None,
+        };
         let base = match (self.owner, self.field, t.item) {
             (_, Field::Cache, _) => map_val(v.cache),
             (Context::Resource, field, _) => match (field, t.resource) {
-                (Field::Attributes, r) => map_val(r.map_or(&[], |r| &r.attributes)),
+                (Field::Attributes, r) => {
+                    profile::keyed_attributes(r.map_or(&[], |r| &r.attributes), dictionary)
+                }
                 (Field::DroppedAttributesCount, r) => {
                     Val::Int(r.map_or(0, |r| i64::from(r.dropped_attributes_count)))
                 }
@@ -309,7 +330,9 @@ impl Path {
                 match field {
                     Field::Name => str_val(s.map_or("", |s| s.name.as_str())),
                     Field::Version => str_val(s.map_or("", |s| s.version.as_str())),
-                    Field::Attributes => map_val(s.map_or(&[], |s| &s.attributes)),
+                    Field::Attributes => {
+                        profile::keyed_attributes(s.map_or(&[], |s| &s.attributes), dictionary)
+                    }
                     Field::DroppedAttributesCount => {
                         Val::Int(s.map_or(0, |s| i64::from(s.dropped_attributes_count)))
                     }
@@ -329,6 +352,7 @@ impl Path {
             }
             (Context::DataPoint, field, Item::DataPoint(p, _)) => read_point(p, field),
             (Context::Log, field, Item::Log(l)) => read_log(l, field),
+            (Context::Profile, field, Item::Profile(p, d)) => profile::read(p, d, field),
             _ => Val::Nil,
         };
         self.keys.iter().fold(base, Val::index)
@@ -582,6 +606,10 @@ impl Path {
                 Some(l) => set_log(l, field, v),
                 None => Ok(()),
             },
+            (Context::Profile, field) => match &mut t.item {
+                ItemMut::Profile(p, _) => profile::set(p, field, v),
+                _ => Ok(()),
+            },
             (Context::Resource, _) => Ok(()),
         }
     }
@@ -620,7 +648,12 @@ enum RootKind {
     Value,
 }
 
-fn set_id(target: &mut Vec<u8>, len: usize, v: Val<'_>, hex: bool) -> Result<(), EvalError> {
+pub(crate) fn set_id(
+    target: &mut Vec<u8>,
+    len: usize,
+    v: Val<'_>,
+    hex: bool,
+) -> Result<(), EvalError> {
     let bytes = match (v, hex) {
         (Val::Bytes(b), false) => b.into_owned(),
         (Val::Str(s), true) => {

@@ -1,12 +1,16 @@
 //! What OTTL runs against: the contexts, the item of a context with its parents, read-only
 //! ([`Target`], for conditions) or writable ([`TargetMut`], for statements), and the per-item
 //! `cache` map.
+//!
+//! A profile's attributes are indexes into its request's dictionary (`attribute_table`, keys in
+//! `string_table`), so the `profile` context carries the dictionary beside the profile.
 
 use otlp_proto::common::v1::{InstrumentationScope, KeyValue};
 use otlp_proto::logs::v1::LogRecord;
 use otlp_proto::metrics::v1::{
     ExponentialHistogramDataPoint, HistogramDataPoint, Metric, NumberDataPoint, SummaryDataPoint,
 };
+use otlp_proto::profiles::v1development::{Profile, ProfilesDictionary};
 use otlp_proto::resource::v1::Resource;
 use otlp_proto::trace::v1::{Span, span::Event};
 
@@ -28,6 +32,8 @@ pub enum Context {
     DataPoint,
     /// `log`: a log record.
     Log,
+    /// `profile`: a profile (its attributes read through the request's dictionary).
+    Profile,
 }
 
 impl Context {
@@ -41,6 +47,7 @@ impl Context {
             Context::Metric => "metric",
             Context::DataPoint => "datapoint",
             Context::Log => "log",
+            Context::Profile => "profile",
         }
     }
 
@@ -54,6 +61,7 @@ impl Context {
             "metric" => Context::Metric,
             "datapoint" => Context::DataPoint,
             "log" => Context::Log,
+            "profile" => Context::Profile,
             _ => return None,
         })
     }
@@ -63,7 +71,9 @@ impl Context {
         match self {
             Context::Resource => None,
             Context::Scope => Some(Context::Resource),
-            Context::Span | Context::Metric | Context::Log => Some(Context::Scope),
+            Context::Span | Context::Metric | Context::Log | Context::Profile => {
+                Some(Context::Scope)
+            }
             Context::SpanEvent => Some(Context::Span),
             Context::DataPoint => Some(Context::Metric),
         }
@@ -81,7 +91,8 @@ impl Context {
         false
     }
 
-    /// Depth in the data hierarchy (resource 0, scope 1, span/metric/log 2, event/point 3).
+    /// Depth in the data hierarchy (resource 0, scope 1, span/metric/log/profile 2,
+    /// event/point 3).
     pub fn depth(self) -> usize {
         let mut n = 0;
         let mut c = self.parent();
@@ -123,6 +134,9 @@ pub enum Item<'a> {
     DataPoint(PointRef<'a>, &'a Metric),
     /// A log record.
     Log(&'a LogRecord),
+    /// A profile and its request's dictionary (`None` when the request has none: the profile
+    /// then has no attributes).
+    Profile(&'a Profile, Option<&'a ProfilesDictionary>),
 }
 
 /// An item plus its resource and scope, read-only.
@@ -170,6 +184,9 @@ pub enum ItemMut<'a> {
     DataPoint(PointMut<'a>, &'a mut Metric),
     /// A log record.
     Log(&'a mut LogRecord),
+    /// A profile and its request's dictionary, read-only: the profile's own fields are
+    /// writable, its attributes (dictionary indexes) are not.
+    Profile(&'a mut Profile, Option<&'a ProfilesDictionary>),
 }
 
 /// An item plus its resource, scope and `cache`, writable. `resource` and `scope` are the
@@ -228,6 +245,7 @@ impl TargetMut<'_> {
             ItemMut::Metric(m) => Item::Metric(m),
             ItemMut::DataPoint(p, m) => Item::DataPoint(p.as_ref(), m),
             ItemMut::Log(l) => Item::Log(l),
+            ItemMut::Profile(p, d) => Item::Profile(p, *d),
         };
         Target {
             item,

@@ -6,15 +6,19 @@ use std::borrow::Cow;
 use otlp_proto::common::v1::{AnyValue, KeyValue, any_value::Value};
 use regex::Regex;
 
+use otlp_proto::metrics::v1::AggregationTemporality;
+
 use super::maps::{self, Strategy};
 use super::replace::{HashFn, Post, glob, replace_regex, replace_whole};
+use super::signal_editors::{self, SEMCONV_VERSIONS};
+use crate::Context;
 use crate::ast::{Call, ValueKind};
 use crate::compile::{
     Compiler, bind, error, lit_bool, lit_int, lit_regex, lit_str, lit_str_list, req,
 };
 use crate::eval::Expr;
 use crate::paths::Path;
-use crate::target::TargetMut;
+use crate::target::{ItemMut, TargetMut};
 use crate::val::Val;
 use crate::{EvalError, ParseError};
 
@@ -49,11 +53,19 @@ pub(crate) enum Editor {
     MergeMaps(Path, Expr, Strategy),
     Flatten(Path, Option<String>, Option<usize>),
     Append(Path, Vec<Expr>),
+    /// `set_semconv_span_name` (span context), keeping the old name in the attribute given.
+    SetSemconvSpanName(Option<String>),
+    /// `convert_gauge_to_sum` (metric context).
+    ConvertGaugeToSum(AggregationTemporality, bool),
+    /// `convert_sum_to_gauge` (metric context).
+    ConvertSumToGauge,
 }
 
 /// Every editor name, for error messages.
 pub(crate) const EDITORS: &[&str] = &[
     "append",
+    "convert_gauge_to_sum",
+    "convert_sum_to_gauge",
     "delete_key",
     "delete_matching_keys",
     "flatten",
@@ -66,8 +78,26 @@ pub(crate) const EDITORS: &[&str] = &[
     "replace_match",
     "replace_pattern",
     "set",
+    "set_semconv_span_name",
     "truncate_all",
 ];
+
+/// Refuses an editor outside the context it belongs to.
+fn only_in(c: &Compiler, call: &Call, context: Context) -> Result<(), ParseError> {
+    if c.ctx == context {
+        Ok(())
+    } else {
+        Err(error(
+            call.pos.0,
+            format!(
+                "{} is an editor of the {} context, not of {}",
+                call.name,
+                context.name(),
+                c.ctx.name()
+            ),
+        ))
+    }
+}
 
 fn non_negative(call: &Call, arg: &crate::ast::Arg, what: &str) -> Result<usize, ParseError> {
     let n = lit_int(call, arg, what)?;
@@ -316,6 +346,63 @@ pub(crate) fn compile_editor(c: &Compiler, call: &Call) -> Result<Editor, ParseE
             }
             Editor::Append(target(&s)?, items)
         }
+        "set_semconv_span_name" => {
+            only_in(c, call, Context::Span)?;
+            let s = bind(
+                call,
+                &["semconv_version", "original_span_name_attribute"],
+                1,
+            )?;
+            let version_arg = req(call, &s, 0)?;
+            let version = lit_str(call, version_arg, "the semantic-convention version")?;
+            if !SEMCONV_VERSIONS.contains(&version.as_str()) {
+                return Err(error(
+                    version_arg.value.pos.0,
+                    format!(
+                        "set_semconv_span_name: unsupported semantic-convention version {version:?}; supported: {}",
+                        SEMCONV_VERSIONS.join(", ")
+                    ),
+                ));
+            }
+            let original = match s.get(1).copied().flatten() {
+                Some(arg) => {
+                    let key = lit_str(call, arg, "the original span name attribute")?;
+                    if key.is_empty() {
+                        return Err(error(
+                            arg.value.pos.0,
+                            "set_semconv_span_name: the original span name attribute cannot be empty",
+                        ));
+                    }
+                    Some(key)
+                }
+                None => None,
+            };
+            Editor::SetSemconvSpanName(original)
+        }
+        "convert_gauge_to_sum" => {
+            only_in(c, call, Context::Metric)?;
+            let s = bind(call, &["aggregation_temporality", "is_monotonic"], 2)?;
+            let temporality_arg = req(call, &s, 0)?;
+            let temporality = match lit_str(call, temporality_arg, "the temporality")?.as_str() {
+                "cumulative" => AggregationTemporality::Cumulative,
+                "delta" => AggregationTemporality::Delta,
+                other => {
+                    return Err(error(
+                        temporality_arg.value.pos.0,
+                        format!(
+                            "convert_gauge_to_sum: unknown temporality {other:?}; expected cumulative or delta"
+                        ),
+                    ));
+                }
+            };
+            let monotonic = lit_bool(call, req(call, &s, 1)?, "is_monotonic")?;
+            Editor::ConvertGaugeToSum(temporality, monotonic)
+        }
+        "convert_sum_to_gauge" => {
+            only_in(c, call, Context::Metric)?;
+            bind(call, &[], 0)?;
+            Editor::ConvertSumToGauge
+        }
         other => {
             return Err(error(
                 call.pos.0,
@@ -478,6 +565,21 @@ impl Editor {
                     list.push(e.eval(&t.view())?.into_owned().into_any());
                 }
                 path.set(t, Val::List(Cow::Owned(list)))?;
+            }
+            Editor::SetSemconvSpanName(original) => {
+                if let ItemMut::Span(span) = &mut t.item {
+                    signal_editors::set_semconv_span_name(span, original.as_deref());
+                }
+            }
+            Editor::ConvertGaugeToSum(temporality, monotonic) => {
+                if let ItemMut::Metric(metric) = &mut t.item {
+                    signal_editors::gauge_to_sum(metric, *temporality, *monotonic);
+                }
+            }
+            Editor::ConvertSumToGauge => {
+                if let ItemMut::Metric(metric) = &mut t.item {
+                    signal_editors::sum_to_gauge(metric);
+                }
             }
         }
         Ok(())

@@ -6,6 +6,7 @@ mod contexts;
 mod converters;
 mod editors;
 mod errors;
+mod profiles;
 mod roundtrip;
 
 use otlp_proto::common::v1::{

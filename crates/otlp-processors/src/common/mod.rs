@@ -152,8 +152,8 @@ pub(crate) fn from_yaml<T: serde::de::DeserializeOwned>(
     })
 }
 
-/// The processors' signal for a pipeline signal (`None` for profiles, which no data processor
-/// takes).
+/// The processors' signal for a pipeline signal (`None` for profiles, for which no data
+/// processor has signal-specific rules).
 pub(crate) fn processor_signal(signal: otlp_pipeline::Signal) -> Option<Signal> {
     match signal {
         otlp_pipeline::Signal::Traces => Some(Signal::Traces),

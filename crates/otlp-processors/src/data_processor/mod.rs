@@ -8,7 +8,7 @@
 //! `mutates_data` is `true`) and passes it on. A request left with nothing (everything
 //! filtered or sampled out) is acknowledged without calling the next stage, as otelcol's
 //! `ErrSkipProcessingData` does. Drops are counted:
-//! `otelcol_processor_filter_{spans,datapoints,logs}_filtered_total` and
+//! `otelcol_processor_filter_{spans,datapoints,logs,profiles}_filtered_total` and
 //! `otelcol_processor_probabilistic_sampler_count_{traces,logs}_sampled_total{sampled}`.
 //! A `filter` condition that fails to evaluate with `error_mode: propagate` refuses the
 //! request permanently (400).
@@ -128,6 +128,8 @@ impl<C: DeserializeOwned + Send + Sync + 'static> ProcessorFactory for DataFacto
         let built = self.compile(config)?;
         match processor_signal(signal) {
             Some(s) => built.validate_for(s).map_err(convert),
+            // Profiles have no signal-specific rules: a factory that lists them takes them.
+            None if self.signals.contains(signal) => Ok(()),
             None => Err(ConfigError::invalid(format!(
                 "{} does not support {signal}",
                 self.type_name

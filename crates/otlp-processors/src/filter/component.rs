@@ -22,6 +22,8 @@ impl DataProcessor for FilterProcessor {
             self.process_metrics(r)
         } else if let Some(r) = data.logs_mut() {
             self.process_logs(r)
+        } else if let Some(r) = data.profiles_mut() {
+            self.process_profiles(r)
         } else {
             Ok(0)
         };
@@ -43,7 +45,7 @@ impl DataProcessor for FilterProcessor {
             Signal::Traces => "spans",
             Signal::Metrics => "datapoints",
             Signal::Logs => "logs",
-            Signal::Profiles => return Vec::new(),
+            Signal::Profiles => "profiles",
         };
         let counter = metrics.counter(
             &format!("otelcol_processor_filter_{unit}_filtered_total"),
@@ -58,7 +60,7 @@ impl DataProcessor for FilterProcessor {
 pub fn filter_factory() -> impl ProcessorFactory {
     DataFactory::<FilterConfig> {
         type_name: "filter",
-        signals: SignalSet::TRACES_METRICS_LOGS,
+        signals: SignalSet::ALL,
         check: FilterConfig::validate,
         build: |c| Ok(Arc::new(c.build()?)),
     }

@@ -57,6 +57,18 @@ pub struct FilterConfig {
     /// `spans`: legacy include/exclude for spans.
     #[serde(default)]
     pub spans: SpanFilters,
+    /// `profiles`: OTTL conditions for profiles.
+    #[serde(default)]
+    pub profiles: ProfileFilters,
+}
+
+/// `profiles:` of the filter processor.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileFilters {
+    /// `profile`: a profile is dropped when any condition is true (OTTL `profile` context).
+    #[serde(default)]
+    pub profile: Vec<String>,
 }
 
 /// `traces:` of the filter processor.

@@ -1,9 +1,11 @@
-//! The `filter` processor: drops spans, span events, metrics, data points and log records.
+//! The `filter` processor: drops spans, span events, metrics, data points, log records and
+//! profiles.
 //!
 //! Equivalent of otelcol-contrib's `filterprocessor` in its two forms:
 //!
 //! - OTTL conditions (`traces.span`, `traces.spanevent`, `metrics.metric`, `metrics.datapoint`,
-//!   `logs.log_record`): an item is dropped when any of its conditions is true. Conditions are
+//!   `logs.log_record`, `profiles.profile`): an item is dropped when any of its conditions is
+//!   true. Conditions are
 //!   written in a subset of OTTL (see the processors README) parsed once at build time.
 //! - the legacy `include` / `exclude` match properties (`spans`, `metrics`, `logs`).
 //!
@@ -12,14 +14,17 @@
 
 mod component;
 mod config;
+mod profiles;
 
 pub use component::filter_factory;
+#[cfg(test)]
+mod profiles_tests;
 #[cfg(test)]
 mod tests;
 
 pub use config::{
     ErrorMode, FilterConfig, LogFilters, LogMatchProperties, MetricFilters, MetricMatchProperties,
-    SpanFilters, TraceFilters,
+    ProfileFilters, SpanFilters, TraceFilters,
 };
 
 use otlp_proto::collector::logs::v1::ExportLogsServiceRequest;
@@ -68,6 +73,7 @@ pub struct FilterProcessor {
     metric: Vec<Condition>,
     datapoint: Vec<Condition>,
     log: Vec<Condition>,
+    profile: Vec<Condition>,
     spans_legacy: MatchConfig,
     logs_legacy: MatchConfig,
     metrics_include: Option<LegacyMetricMatch>,
@@ -221,6 +227,11 @@ impl FilterProcessor {
                 &cfg.metrics.datapoint,
             )?,
             log: compile_conditions("logs.log_record", Context::Log, &cfg.logs.log_record)?,
+            profile: compile_conditions(
+                "profiles.profile",
+                Context::Profile,
+                &cfg.profiles.profile,
+            )?,
             spans_legacy,
             logs_legacy,
             metrics_include: cfg

@@ -20,6 +20,8 @@ impl DataProcessor for ResourceProcessor {
             self.process_metrics(r);
         } else if let Some(r) = data.logs_mut() {
             self.process_logs(r);
+        } else if let Some(r) = data.profiles_mut() {
+            self.process_profiles(r);
         }
         Ok(0)
     }
@@ -33,7 +35,7 @@ impl DataProcessor for ResourceProcessor {
 pub fn resource_factory() -> impl ProcessorFactory {
     DataFactory::<ResourceConfig> {
         type_name: "resource",
-        signals: SignalSet::TRACES_METRICS_LOGS,
+        signals: SignalSet::ALL,
         check: ResourceConfig::validate,
         build: |c| Ok(Arc::new(c.build()?)),
     }

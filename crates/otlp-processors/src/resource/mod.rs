@@ -2,7 +2,8 @@
 //!
 //! Equivalent of otelcol-contrib's `resourceprocessor`: the same actions as the
 //! [`attributes`](super::attributes) processor, applied to `Resource.attributes` of every
-//! `ResourceSpans`, `ResourceMetrics` and `ResourceLogs`. A missing resource is treated as an
+//! `ResourceSpans`, `ResourceMetrics`, `ResourceLogs` and `ResourceProfiles`. A missing resource
+//! is treated as an
 //! empty one (and created only if an action adds an attribute).
 
 mod component;
@@ -16,6 +17,7 @@ pub use config::ResourceConfig;
 
 use otlp_proto::collector::logs::v1::ExportLogsServiceRequest;
 use otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest;
+use otlp_proto::collector::profiles::v1development::ExportProfilesServiceRequest;
 use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
 use otlp_proto::resource::v1::Resource;
 
@@ -62,6 +64,13 @@ impl ResourceProcessor {
     pub fn process_logs(&self, request: &mut ExportLogsServiceRequest) {
         for rl in &mut request.resource_logs {
             self.apply(&mut rl.resource);
+        }
+    }
+
+    /// Applies the actions to every resource of a profiles request.
+    pub fn process_profiles(&self, request: &mut ExportProfilesServiceRequest) {
+        for rp in &mut request.resource_profiles {
+            self.apply(&mut rp.resource);
         }
     }
 }

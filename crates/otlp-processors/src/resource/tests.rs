@@ -1,6 +1,8 @@
 use otlp_model::prelude::*;
 use otlp_model::semconv::resource::SERVICE_NAME;
+use otlp_proto::collector::profiles::v1development::ExportProfilesServiceRequest;
 use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
+use otlp_proto::profiles::v1development::{Profile, ResourceProfiles, ScopeProfiles};
 
 use super::*;
 use crate::common::ConfigError;
@@ -124,4 +126,99 @@ fn config_errors() {
         ResourceConfig::from_yaml("actions: []"),
         Err(ConfigError::Parse { .. })
     ));
+}
+
+fn profiles_request() -> ExportProfilesServiceRequest {
+    let profiles = |resource| ResourceProfiles {
+        resource,
+        scope_profiles: vec![ScopeProfiles {
+            profiles: vec![Profile::default()],
+            ..ScopeProfiles::default()
+        }],
+        ..ResourceProfiles::default()
+    };
+    ExportProfilesServiceRequest {
+        resource_profiles: vec![
+            profiles(Some(resource![
+                SERVICE_NAME => "checkout",
+                "host.ip" => "10.0.0.1",
+                "region" => "us"
+            ])),
+            profiles(None),
+        ],
+        dictionary: None,
+    }
+}
+
+#[test]
+fn edits_the_resources_of_a_profiles_request() {
+    let p = ResourceConfig::from_yaml(
+        "attributes:\n  - {key: deployment.environment, value: production, action: upsert}\n  - {key: region, value: eu, action: insert}\n  - {key: zone, value: a, action: insert}\n  - {key: host.ip, action: delete}",
+    )
+    .and_then(|c| c.build())
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut req = profiles_request();
+    p.process_profiles(&mut req);
+    let attrs = |i: usize| {
+        req.resource_profiles[i]
+            .resource
+            .as_ref()
+            .map(|r| r.attributes.clone())
+            .unwrap_or_default()
+    };
+    let first = attrs(0);
+    assert_eq!(first.get_str("deployment.environment"), Some("production"));
+    assert_eq!(
+        first.get_str("region"),
+        Some("us"),
+        "insert keeps the existing value"
+    );
+    assert_eq!(first.get_str("zone"), Some("a"));
+    assert!(!first.contains_key("host.ip"));
+    assert_eq!(first.get_str(SERVICE_NAME), Some("checkout"));
+    let second = attrs(1);
+    assert_eq!(
+        second.get_str("deployment.environment"),
+        Some("production"),
+        "a missing resource is created"
+    );
+    assert_eq!(second.get_str("region"), Some("eu"));
+    assert_eq!(req.resource_profiles[0].scope_profiles[0].profiles.len(), 1);
+}
+
+#[tokio::test]
+async fn the_factory_takes_a_profiles_pipeline() {
+    use otlp_pipeline::factory::ProcessorFactory;
+    use otlp_pipeline::testing::Probe;
+    use otlp_pipeline::{Signal as PipelineSignal, Telemetry};
+
+    use crate::data_processor::test_support::{build, yaml};
+
+    let config = "attributes:\n  - {key: k8s.cluster.name, value: demo, action: upsert}";
+    let factory = resource_factory();
+    assert!(
+        factory
+            .supported_signals()
+            .contains(PipelineSignal::Profiles)
+    );
+    factory
+        .validate_for_signal(&yaml(config), PipelineSignal::Profiles)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let probe = Probe::new();
+    let resources = otlp_pipeline::Resources::collector();
+    let processor = build(&factory, config, "profiles", probe.clone(), &resources);
+    processor
+        .consume(Telemetry::new(profiles_request()))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let received = probe.received.lock().unwrap_or_else(|e| panic!("{e}"))[0].clone();
+    let request = received.profiles().cloned().unwrap_or_default();
+    for rp in &request.resource_profiles {
+        let attrs = rp.resource.as_ref().map(|r| r.attributes.clone());
+        assert_eq!(
+            attrs.unwrap_or_default().get_str("k8s.cluster.name"),
+            Some("demo")
+        );
+    }
+    assert_eq!(request.resource_profiles.len(), 2);
 }
