@@ -1,7 +1,8 @@
-//! Connectors with the real receiver and exporters, end to end in one process: the `otlp`
-//! receiver → a pipeline exporting to `routing`, `count` and `forward` → the pipelines they
-//! feed → `otlp` exporters → OTLP destinations; and a refusal behind a connector reaching the
-//! sender.
+//! Connectors and the processing people configure, with the real receiver and exporters, end
+//! to end in one process: the `otlp` receiver → a pipeline exporting to `routing`, `count` and
+//! `forward` → the pipelines they feed → `otlp` exporters → OTLP destinations; `transform` and
+//! `tail_sampling` in front of an exporter and `spanmetrics`; and a refusal behind a connector
+//! reaching the sender.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -14,6 +15,7 @@ use otlp_model::builders::{SpanBuilder, TracesBuilder};
 use otlp_model::resource;
 use otlp_pipeline::Signal;
 use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
+use otlp_proto::trace::v1::span::SpanKind;
 use otlp_transport::client::Protocol;
 
 fn two_services(cart: usize, search: usize) -> ExportTraceServiceRequest {
@@ -142,4 +144,88 @@ service:
         .await
         .expect("stops");
     down.stop().await;
+}
+
+#[tokio::test]
+async fn transform_tail_sampling_and_spanmetrics_in_the_real_collector() {
+    let sampled = Sink::start(true).await;
+    let red = Sink::start(true).await;
+    let yaml = format!(
+        r#"
+receivers:
+  otlp:
+    protocols:
+      grpc: {{endpoint: 127.0.0.1:0}}
+processors:
+  transform/tag:
+    trace_statements:
+      - set(span.name, Concat(["t", span.name], "-"))
+  tail_sampling:
+    decision_wait: 300ms
+    policies:
+      - {{name: errors, type: status_code, status_code: {{status_codes: [ERROR]}}}}
+connectors:
+  forward:
+  span_metrics:
+    metrics_flush_interval: 200ms
+exporters:
+{}{}
+service:
+  pipelines:
+    traces/in: {{receivers: [otlp], processors: [transform/tag], exporters: [forward, span_metrics]}}
+    traces/sampling: {{receivers: [forward], processors: [tail_sampling], exporters: [otlp/sampled]}}
+    metrics/red: {{receivers: [span_metrics], exporters: [otlp/red]}}
+"#,
+        exporter("sampled", &sampled),
+        exporter("red", &red),
+    );
+    let collector = Collector::start(&yaml).await;
+    let sender = client(Protocol::Grpc, collector.addr("otlp", "grpc"));
+    let trace = |id: u8, error: bool| {
+        TracesBuilder::new()
+            .resource(resource!["service.name" => "cart"])
+            .spans((0..3u8).map(|i| {
+                let span = SpanBuilder::new(format!("op{id}.{i}"))
+                    .trace_id([id; 16])
+                    .span_id([id * 10 + i + 1; 8])
+                    .kind(SpanKind::Server)
+                    .start(1_000_000_000u64)
+                    .end(1_050_000_000u64);
+                if error && i == 1 {
+                    span.status_error("boom")
+                } else {
+                    span
+                }
+            }))
+            .build()
+    };
+    sender.export(&trace(1, true)).await.expect("accepted");
+    sender.export(&trace(2, false)).await.expect("accepted");
+    assert_eq!(
+        sampled.wait_for(Signal::Traces, 3).await,
+        3,
+        "the error trace, whole"
+    );
+    let names = sampled.state.span_names.lock().unwrap().clone();
+    assert_eq!(
+        names.into_iter().collect::<Vec<_>>(),
+        ["t-op1.0", "t-op1.1", "t-op1.2"],
+        "transformed before sampling; the OK trace was not sampled"
+    );
+    // spanmetrics (every span, sampled or not): the calls and duration points arrive.
+    assert!(
+        red.wait_for(Signal::Metrics, 1).await >= 1,
+        "RED metrics flushed"
+    );
+    collector
+        .shutdown(Duration::from_secs(5))
+        .await
+        .expect("stops");
+    assert_eq!(
+        sampled.count(Signal::Traces),
+        3,
+        "nothing more after shutdown's decisions"
+    );
+    sampled.stop().await;
+    red.stop().await;
 }
