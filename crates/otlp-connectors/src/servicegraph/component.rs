@@ -13,14 +13,13 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use otlp_pipeline::task::{BackgroundTask, every};
 use otlp_pipeline::telemetry::{Counter, Metrics};
 use otlp_pipeline::{
     BoxError, ComponentId, Connector, ConnectorContext, ConsumeError, Consumer, Host, Payload,
     Telemetry,
 };
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
-use tokio::time::{Instant, MissedTickBehavior};
+use tokio::time::Instant;
 
 use super::config::ServiceGraphConfig;
 use super::pairing::State;
@@ -57,13 +56,6 @@ impl SelfMetrics {
     }
 }
 
-/// The running background task.
-#[derive(Debug)]
-struct Ticker {
-    stop: oneshot::Sender<()>,
-    handle: JoinHandle<()>,
-}
-
 /// What the background task and `consume` share.
 struct Shared {
     id: ComponentId,
@@ -78,7 +70,7 @@ pub struct ServiceGraphConnector {
     flush_interval: Duration,
     expiration_loop: Duration,
     cache_loop: Duration,
-    ticker: Mutex<Option<Ticker>>,
+    ticker: BackgroundTask,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -123,7 +115,7 @@ impl ServiceGraphConnector {
             flush_interval: config.metrics_flush_interval,
             expiration_loop: config.store_expiration_loop,
             cache_loop: config.cache_loop,
-            ticker: Mutex::new(None),
+            ticker: BackgroundTask::new("the servicegraph connector"),
         }
     }
 
@@ -163,20 +155,9 @@ impl Consumer for ServiceGraphConnector {
     }
 }
 
-fn every(period: Duration) -> tokio::time::Interval {
-    let mut interval = tokio::time::interval_at(Instant::now() + period, period);
-    interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    interval
-}
-
 #[async_trait]
 impl Connector for ServiceGraphConnector {
     async fn start(&self, _host: &Host) -> Result<(), BoxError> {
-        let mut ticker = lock(&self.ticker);
-        if ticker.is_some() {
-            return Err("the servicegraph connector was already started".into());
-        }
-        let (stop, mut stopped) = oneshot::channel();
         let shared = Arc::clone(&self.shared);
         let flushing = !self.flush_interval.is_zero();
         // With flushes on every request, the flush timer never fires (a day is as good).
@@ -187,7 +168,7 @@ impl Connector for ServiceGraphConnector {
         });
         let mut expire = every(self.expiration_loop);
         let mut clean = every(self.cache_loop);
-        let handle = tokio::spawn(async move {
+        self.ticker.start(|mut stopped| async move {
             loop {
                 tokio::select! {
                     _ = &mut stopped => break,
@@ -196,22 +177,11 @@ impl Connector for ServiceGraphConnector {
                     _ = flush.tick(), if flushing => shared.flush().await,
                 }
             }
-        });
-        *ticker = Some(Ticker { stop, handle });
-        Ok(())
+        })
     }
 
     async fn shutdown(&self, deadline: Instant) -> Result<(), BoxError> {
-        let ticker = lock(&self.ticker).take();
-        if let Some(Ticker { stop, mut handle }) = ticker {
-            let _ = stop.send(());
-            if tokio::time::timeout_at(deadline, &mut handle)
-                .await
-                .is_err()
-            {
-                handle.abort();
-            }
-        }
+        self.ticker.stop(deadline).await;
         if tokio::time::timeout_at(deadline, self.shared.flush())
             .await
             .is_err()

@@ -11,23 +11,15 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use otlp_pipeline::task::{BackgroundTask, every};
 use otlp_pipeline::{
     BoxError, ComponentId, Connector, ConnectorContext, ConsumeError, Consumer, Host, Payload,
     Telemetry,
 };
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::config::SpanMetricsConfig;
 use super::store::{Aggregator, unix_nanos_now};
-
-/// The running ticker.
-#[derive(Debug)]
-struct Ticker {
-    stop: oneshot::Sender<()>,
-    handle: JoinHandle<()>,
-}
 
 /// One `spanmetrics` instance (traces → metrics).
 pub struct SpanMetricsConnector {
@@ -35,7 +27,7 @@ pub struct SpanMetricsConnector {
     state: Arc<Mutex<Aggregator>>,
     next: Arc<dyn Consumer>,
     interval: Duration,
-    ticker: Mutex<Option<Ticker>>,
+    ticker: BackgroundTask,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -61,7 +53,7 @@ impl SpanMetricsConnector {
             state: Arc::new(Mutex::new(Aggregator::new(config))),
             next: ctx.next,
             interval: config.metrics_flush_interval,
-            ticker: Mutex::new(None),
+            ticker: BackgroundTask::new("the spanmetrics connector"),
         }
     }
 
@@ -94,40 +86,23 @@ impl Consumer for SpanMetricsConnector {
 #[async_trait]
 impl Connector for SpanMetricsConnector {
     async fn start(&self, _host: &Host) -> Result<(), BoxError> {
-        let mut ticker = lock(&self.ticker);
-        if ticker.is_some() {
-            return Err("the spanmetrics connector was already started".into());
-        }
-        let (stop, mut stopped) = oneshot::channel();
         let state = Arc::clone(&self.state);
         let next = Arc::clone(&self.next);
         let id = self.id.clone();
         let period = self.interval;
-        let handle = tokio::spawn(async move {
-            let mut interval = tokio::time::interval_at(Instant::now() + period, period);
-            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        self.ticker.start(|mut stopped| async move {
+            let mut interval = every(period);
             loop {
                 tokio::select! {
                     _ = &mut stopped => break,
                     _ = interval.tick() => flush(&state, &next, &id).await,
                 }
             }
-        });
-        *ticker = Some(Ticker { stop, handle });
-        Ok(())
+        })
     }
 
     async fn shutdown(&self, deadline: Instant) -> Result<(), BoxError> {
-        let ticker = lock(&self.ticker).take();
-        if let Some(Ticker { stop, mut handle }) = ticker {
-            let _ = stop.send(());
-            if tokio::time::timeout_at(deadline, &mut handle)
-                .await
-                .is_err()
-            {
-                handle.abort();
-            }
-        }
+        self.ticker.stop(deadline).await;
         let last = flush(&self.state, &self.next, &self.id);
         if tokio::time::timeout_at(deadline, last).await.is_err() {
             tracing::warn!(connector = %self.id, "spanmetrics: the shutdown deadline passed before the last flush was delivered");
