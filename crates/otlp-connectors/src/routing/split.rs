@@ -53,133 +53,99 @@ fn resource_target(resource: Option<&Resource>) -> Target<'_> {
     }
 }
 
-/// What `matcher` takes from `remaining` (traces).
-pub(crate) fn take_traces(
-    remaining: &mut ExportTraceServiceRequest,
-    matcher: &Matcher,
-    metadata: &Metadata,
-    test: Test<'_>,
-) -> Result<ExportTraceServiceRequest, String> {
-    let mut taken = ExportTraceServiceRequest::default();
-    match matcher {
-        Matcher::Request { key, value, equal } => {
-            if request_matches(key, value, *equal, metadata) {
-                taken = std::mem::take(remaining);
-            }
-        }
-        Matcher::Ottl(condition, otlp_ottl::Context::Resource) => {
-            let decisions = remaining
-                .resource_spans
-                .iter()
-                .map(|rs| test(condition, &resource_target(rs.resource.as_ref())))
-                .collect::<Result<Vec<bool>, String>>()?;
-            taken.resource_spans = take_decided(&mut remaining.resource_spans, &decisions);
-        }
-        Matcher::Ottl(condition, _) => {
-            for rs in &mut remaining.resource_spans {
-                let mut scopes = Vec::new();
-                for ss in &mut rs.scope_spans {
-                    let decisions = ss
-                        .spans
-                        .iter()
-                        .map(|span| {
-                            let target = Target {
-                                item: Item::Span(span),
-                                resource: rs.resource.as_ref(),
-                                scope: ss.scope.as_ref(),
-                            };
-                            test(condition, &target)
-                        })
-                        .collect::<Result<Vec<bool>, String>>()?;
-                    let spans = take_decided(&mut ss.spans, &decisions);
-                    if !spans.is_empty() {
-                        scopes.push(ScopeSpans {
-                            scope: ss.scope.clone(),
-                            spans,
-                            schema_url: ss.schema_url.clone(),
-                        });
+/// `take_traces` and `take_logs`: the same walk over two shapes. `$resources`, `$scopes` and
+/// `$items` are the repeated fields at each level, `$Resource` / `$Scope` the container types,
+/// `$item` how an item becomes an OTTL [`Item`].
+macro_rules! take_items {
+    ($(#[$doc:meta])* $name:ident, $Request:ty, $resources:ident, $scopes:ident, $items:ident,
+     $Resource:ident, $Scope:ident, $item:expr) => {
+        $(#[$doc])*
+        pub(crate) fn $name(
+            remaining: &mut $Request,
+            matcher: &Matcher,
+            metadata: &Metadata,
+            test: Test<'_>,
+        ) -> Result<$Request, String> {
+            let mut taken = <$Request>::default();
+            match matcher {
+                Matcher::Request { key, value, equal } => {
+                    if request_matches(key, value, *equal, metadata) {
+                        taken = std::mem::take(remaining);
                     }
                 }
-                if !scopes.is_empty() {
-                    rs.scope_spans.retain(|ss| !ss.spans.is_empty());
-                    taken.resource_spans.push(ResourceSpans {
-                        resource: rs.resource.clone(),
-                        scope_spans: scopes,
-                        schema_url: rs.schema_url.clone(),
-                    });
+                Matcher::Ottl(condition, otlp_ottl::Context::Resource) => {
+                    let decisions = remaining
+                        .$resources
+                        .iter()
+                        .map(|r| test(condition, &resource_target(r.resource.as_ref())))
+                        .collect::<Result<Vec<bool>, String>>()?;
+                    taken.$resources = take_decided(&mut remaining.$resources, &decisions);
+                }
+                Matcher::Ottl(condition, _) => {
+                    for r in &mut remaining.$resources {
+                        let mut scopes = Vec::new();
+                        for sc in &mut r.$scopes {
+                            let decisions = sc
+                                .$items
+                                .iter()
+                                .map(|item| {
+                                    let target = Target {
+                                        item: $item(item),
+                                        resource: r.resource.as_ref(),
+                                        scope: sc.scope.as_ref(),
+                                    };
+                                    test(condition, &target)
+                                })
+                                .collect::<Result<Vec<bool>, String>>()?;
+                            let items = take_decided(&mut sc.$items, &decisions);
+                            if !items.is_empty() {
+                                scopes.push($Scope {
+                                    scope: sc.scope.clone(),
+                                    $items: items,
+                                    schema_url: sc.schema_url.clone(),
+                                });
+                            }
+                        }
+                        if !scopes.is_empty() {
+                            r.$scopes.retain(|sc| !sc.$items.is_empty());
+                            taken.$resources.push($Resource {
+                                resource: r.resource.clone(),
+                                $scopes: scopes,
+                                schema_url: r.schema_url.clone(),
+                            });
+                        }
+                    }
+                    remaining.$resources.retain(|r| !r.$scopes.is_empty());
                 }
             }
-            remaining
-                .resource_spans
-                .retain(|rs| !rs.scope_spans.is_empty());
+            Ok(taken)
         }
-    }
-    Ok(taken)
+    };
 }
 
-/// What `matcher` takes from `remaining` (logs).
-pub(crate) fn take_logs(
-    remaining: &mut ExportLogsServiceRequest,
-    matcher: &Matcher,
-    metadata: &Metadata,
-    test: Test<'_>,
-) -> Result<ExportLogsServiceRequest, String> {
-    let mut taken = ExportLogsServiceRequest::default();
-    match matcher {
-        Matcher::Request { key, value, equal } => {
-            if request_matches(key, value, *equal, metadata) {
-                taken = std::mem::take(remaining);
-            }
-        }
-        Matcher::Ottl(condition, otlp_ottl::Context::Resource) => {
-            let decisions = remaining
-                .resource_logs
-                .iter()
-                .map(|rl| test(condition, &resource_target(rl.resource.as_ref())))
-                .collect::<Result<Vec<bool>, String>>()?;
-            taken.resource_logs = take_decided(&mut remaining.resource_logs, &decisions);
-        }
-        Matcher::Ottl(condition, _) => {
-            for rl in &mut remaining.resource_logs {
-                let mut scopes = Vec::new();
-                for sl in &mut rl.scope_logs {
-                    let decisions = sl
-                        .log_records
-                        .iter()
-                        .map(|record| {
-                            let target = Target {
-                                item: Item::Log(record),
-                                resource: rl.resource.as_ref(),
-                                scope: sl.scope.as_ref(),
-                            };
-                            test(condition, &target)
-                        })
-                        .collect::<Result<Vec<bool>, String>>()?;
-                    let log_records = take_decided(&mut sl.log_records, &decisions);
-                    if !log_records.is_empty() {
-                        scopes.push(ScopeLogs {
-                            scope: sl.scope.clone(),
-                            log_records,
-                            schema_url: sl.schema_url.clone(),
-                        });
-                    }
-                }
-                if !scopes.is_empty() {
-                    rl.scope_logs.retain(|sl| !sl.log_records.is_empty());
-                    taken.resource_logs.push(ResourceLogs {
-                        resource: rl.resource.clone(),
-                        scope_logs: scopes,
-                        schema_url: rl.schema_url.clone(),
-                    });
-                }
-            }
-            remaining
-                .resource_logs
-                .retain(|rl| !rl.scope_logs.is_empty());
-        }
-    }
-    Ok(taken)
-}
+take_items!(
+    /// What `matcher` takes from `remaining` (traces).
+    take_traces,
+    ExportTraceServiceRequest,
+    resource_spans,
+    scope_spans,
+    spans,
+    ResourceSpans,
+    ScopeSpans,
+    Item::Span
+);
+
+take_items!(
+    /// What `matcher` takes from `remaining` (logs).
+    take_logs,
+    ExportLogsServiceRequest,
+    resource_logs,
+    scope_logs,
+    log_records,
+    ResourceLogs,
+    ScopeLogs,
+    Item::Log
+);
 
 /// What `matcher` takes from `remaining` (metrics).
 pub(crate) fn take_metrics(
