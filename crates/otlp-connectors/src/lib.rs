@@ -31,8 +31,6 @@
 //! # Ok::<(), otlp_pipeline::RegistryError>(())
 //! ```
 
-#[cfg(feature = "routing")]
-mod common;
 #[cfg(feature = "count")]
 pub mod count;
 #[cfg(feature = "forward")]

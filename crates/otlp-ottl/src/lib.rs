@@ -17,6 +17,7 @@
 //! | [`Target`], [`Item`], [`PointRef`] | a read-only item with its resource and scope |
 //! | [`TargetMut`], [`ItemMut`], [`PointMut`] | a writable item with its resource, scope and `cache` |
 //! | [`value`] | the Go collector's string rendering of `AnyValue` (`AsString`), and [`value::ConfigValue`] |
+//! | [`ErrorMode`] | otelcol's `error_mode` (`propagate`, `ignore`, `silent`), one type for every component that reads OTTL |
 //! | [`parse_severity`] | severity short names (`INFO`, `warn2`) and numbers |
 //!
 //! Both compiled forms print as canonical OTTL (`Display`): parsing the printed text gives the
@@ -121,6 +122,7 @@
 
 mod ast;
 mod compile;
+mod error_mode;
 mod eval;
 mod funcs;
 mod lexer;
@@ -139,6 +141,7 @@ mod tests;
 
 use std::fmt;
 
+pub use error_mode::ErrorMode;
 pub use severity::parse_severity;
 pub use statement::{Condition, InferError, InferSource, Statement, infer_context};
 pub use target::{Context, Item, ItemMut, PointMut, PointRef, Target, TargetMut};

@@ -6,7 +6,7 @@ use otlp_pipeline::factory::ComponentConfig;
 use otlp_pipeline::{ConfigError, Signal};
 use serde::{Deserialize, Serialize};
 
-use crate::common::ErrorMode;
+use otlp_ottl::ErrorMode;
 
 /// `connectors: routing: {...}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]

@@ -39,7 +39,7 @@ use serde_yaml_ng::Value;
 use config::Matcher;
 pub use config::{RouteConfig, RoutingConfig};
 
-use crate::common::ErrorMode;
+use otlp_ottl::ErrorMode;
 
 /// The pairs it connects: each of traces, metrics and logs to itself.
 pub const PAIRS: &[(Signal, Signal)] = &[

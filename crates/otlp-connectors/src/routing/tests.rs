@@ -410,7 +410,7 @@ fn configuration_errors_name_the_key() {
     let paths = super::config::RoutingConfig::default();
     assert_eq!(
         paths.error_mode,
-        crate::common::ErrorMode::Propagate,
+        otlp_ottl::ErrorMode::Propagate,
         "the default error_mode"
     );
 }

@@ -7,21 +7,9 @@ use crate::common::matching::{
     AttributeMatch, MatchProperties, MatchType, RegexpConfig, SeverityNumberMatch,
 };
 use crate::common::{ConfigError, from_yaml};
+pub use otlp_ottl::ErrorMode;
 
 pub(super) const NAME: &str = "filter";
-
-/// What happens when a condition fails to evaluate (`error_mode`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ErrorMode {
-    /// Log the error, treat the condition as false, keep going.
-    Ignore,
-    /// Like `ignore`, without logging.
-    Silent,
-    /// Fail the whole request (the default, as in otelcol).
-    #[default]
-    Propagate,
-}
 
 /// Configuration of the `filter` processor, with otelcol-contrib's keys:
 ///

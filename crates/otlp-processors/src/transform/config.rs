@@ -7,21 +7,9 @@ use serde::de::{self, Deserializer, MapAccess, Visitor, value::MapAccessDeserial
 
 use super::TransformProcessor;
 use crate::common::{ConfigError, from_yaml};
+pub use otlp_ottl::ErrorMode;
 
 pub(super) const NAME: &str = "transform";
-
-/// What happens when a statement or condition fails to run (`error_mode`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ErrorMode {
-    /// Log the error, go on with the next statement.
-    Ignore,
-    /// Like `ignore`, without logging.
-    Silent,
-    /// Refuse the whole request, permanently (the default of otelcol-contrib's factory).
-    #[default]
-    Propagate,
-}
 
 /// Configuration of the `transform` processor:
 ///
