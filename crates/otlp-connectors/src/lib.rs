@@ -9,7 +9,7 @@
 //! | feature / type | what | signals (from → to) | directory |
 //! |---|---|---|---|
 //! | `forward` | passes data on unchanged, to join pipelines (fan-in, fan-out, a second set of processors) | traces → traces, metrics → metrics, logs → logs, profiles → profiles | [`forward`] |
-//! | `count` | counts spans, span events, metrics, data points or log records (OTTL conditions, attributes) and emits the counts as metrics | traces → metrics, metrics → metrics, logs → metrics | [`count`] |
+//! | `count` | counts spans, span events, metrics, data points, log records or profiles (OTTL conditions, attributes) and emits the counts as metrics | traces → metrics, metrics → metrics, logs → metrics, profiles → metrics | [`count`] |
 //! | `routing` | sends each resource, span, metric, data point, log record or request to the pipelines of the first route whose OTTL condition it meets | traces → traces, metrics → metrics, logs → logs | [`routing`] |
 //! | `spanmetrics` | R.E.D. metrics from spans: calls, a duration histogram (explicit or exponential) and events, per resource, cumulative or delta | traces → metrics | [`spanmetrics`] |
 //! | `servicegraph` | request counts and client/server latency histograms between services, from paired client/server (producer/consumer, database) spans | traces → metrics | [`servicegraph`] |

@@ -142,6 +142,7 @@ mod tests;
 use std::fmt;
 
 pub use error_mode::ErrorMode;
+pub use profile::attributes as profile_attributes;
 pub use severity::parse_severity;
 pub use statement::{Condition, InferError, InferSource, Statement, infer_context};
 pub use target::{Context, Item, ItemMut, PointMut, PointRef, Target, TargetMut};

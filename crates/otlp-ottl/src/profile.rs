@@ -29,11 +29,10 @@ fn string_at(dictionary: &ProfilesDictionary, index: i32) -> Option<&str> {
         .map(String::as_str)
 }
 
-/// The profile's attributes, read through the dictionary.
-pub(crate) fn attributes(
-    profile: &Profile,
-    dictionary: Option<&ProfilesDictionary>,
-) -> Vec<KeyValue> {
+/// A profile's attributes, read through its request's dictionary (`attribute_indices` into
+/// `attribute_table`, keys from `string_table`): indexes out of range are skipped, a repeated
+/// key keeps its last value; without a dictionary there are none.
+pub fn attributes(profile: &Profile, dictionary: Option<&ProfilesDictionary>) -> Vec<KeyValue> {
     let Some(dictionary) = dictionary else {
         return Vec::new();
     };

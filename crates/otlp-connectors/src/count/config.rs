@@ -28,6 +28,9 @@ pub struct CountConfig {
     /// Log record counts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub logs: Option<BTreeMap<String, MetricInfo>>,
+    /// Profile counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profiles: Option<BTreeMap<String, MetricInfo>>,
 }
 
 /// One count metric.
@@ -53,8 +56,8 @@ pub struct AttributeConfig {
     pub default_value: Option<String>,
 }
 
-/// The five sections and their defaults: (key, OTTL context, default name, default description).
-pub(crate) const SECTIONS: [(&str, Context, &str, &str); 5] = [
+/// The sections and their defaults: (key, OTTL context, default name, default description).
+pub(crate) const SECTIONS: [(&str, Context, &str, &str); 6] = [
     (
         "spans",
         Context::Span,
@@ -85,6 +88,12 @@ pub(crate) const SECTIONS: [(&str, Context, &str, &str); 5] = [
         "log.record.count",
         "The number of log records observed.",
     ),
+    (
+        "profiles",
+        Context::Profile,
+        "profile.count",
+        "The number of profiles observed.",
+    ),
 ];
 
 /// A compiled count metric.
@@ -103,13 +112,14 @@ impl CountConfig {
             "spanevents" => self.spanevents.as_ref(),
             "metrics" => self.metrics.as_ref(),
             "datapoints" => self.datapoints.as_ref(),
-            _ => self.logs.as_ref(),
+            "logs" => self.logs.as_ref(),
+            _ => self.profiles.as_ref(),
         }
     }
 
     /// The compiled metrics of each section, in [`SECTIONS`] order.
-    pub(crate) fn compile(&self) -> Result<[Vec<MetricDef>; 5], ConfigError> {
-        let mut out: [Vec<MetricDef>; 5] = Default::default();
+    pub(crate) fn compile(&self) -> Result<[Vec<MetricDef>; 6], ConfigError> {
+        let mut out: [Vec<MetricDef>; 6] = Default::default();
         for (slot, (key, context, default_name, default_description)) in
             out.iter_mut().zip(SECTIONS)
         {

@@ -1,12 +1,14 @@
 //! `count`: otelcol-contrib's count connector. Counts the spans and span events (traces), the
-//! metrics and data points (metrics) or the log records (logs) that a pipeline exports to it,
-//! and emits the counts as metrics into the pipelines that receive from it.
+//! metrics and data points (metrics), the log records (logs) or the profiles (profiles) that a
+//! pipeline exports to it, and emits the counts as metrics into the pipelines that receive
+//! from it.
 //!
 //! Without configuration it emits `trace.span.count` and `trace.span.event.count`,
-//! `metric.count` and `metric.datapoint.count`, or `log.record.count`. A section written
-//! (`spans`, `spanevents`, `metrics`, `datapoints`, `logs`) replaces its default with the
-//! metrics it names, each with OTTL `conditions` (ORed) and `attributes` to count by (looked up
-//! on the item, then its scope, then its resource, then `default_value`; an item missing one
+//! `metric.count` and `metric.datapoint.count`, `log.record.count`, or `profile.count`. A
+//! section written (`spans`, `spanevents`, `metrics`, `datapoints`, `logs`, `profiles`)
+//! replaces its default with the metrics it names, each with OTTL `conditions` (ORed) and
+//! `attributes` to count by (looked up on the item — a profile's through its request's
+//! dictionary —, then its scope, then its resource, then `default_value`; an item missing one
 //! without a default is not counted).
 //!
 //! Each request's counts are emitted at once, per resource (the resource's attributes are
@@ -46,6 +48,7 @@ pub const PAIRS: &[(Signal, Signal)] = &[
     (Signal::Traces, Signal::Metrics),
     (Signal::Metrics, Signal::Metrics),
     (Signal::Logs, Signal::Metrics),
+    (Signal::Profiles, Signal::Metrics),
 ];
 
 /// The scope the count metrics are emitted under.
@@ -54,7 +57,7 @@ pub const SCOPE_NAME: &str = "otlp-rs/connector/count";
 struct Count {
     next: Arc<dyn Consumer>,
     /// In `config::SECTIONS` order: spans, span events, metrics, data points, logs.
-    definitions: [Vec<MetricDef>; 5],
+    definitions: [Vec<MetricDef>; 6],
 }
 
 /// The `count` factory.
@@ -82,7 +85,7 @@ fn scope_attributes(scope: Option<&InstrumentationScope>) -> &[KeyValue] {
 impl Count {
     /// Counts of each resource of the request, in order.
     fn count(&self, payload: &Payload) -> Result<Vec<(Option<Resource>, Counts)>, String> {
-        let [spans, events, metrics, points, logs] = &self.definitions;
+        let [spans, events, metrics, points, logs, profiles] = &self.definitions;
         let mut out = Vec::new();
         match payload {
             Payload::Traces(request) => {
@@ -173,7 +176,31 @@ impl Count {
                     out.push((rl.resource.clone(), counts));
                 }
             }
-            Payload::Profiles(_) => {}
+            Payload::Profiles(request) => {
+                let dictionary = request.dictionary.as_ref();
+                for rp in &request.resource_profiles {
+                    let resource = rp.resource.as_ref();
+                    let mut counts = Counts::default();
+                    for sp in &rp.scope_profiles {
+                        let scope = sp.scope.as_ref();
+                        for profile in &sp.profiles {
+                            let target = Target {
+                                item: Item::Profile(profile, dictionary),
+                                resource,
+                                scope,
+                            };
+                            let own = otlp_ottl::profile_attributes(profile, dictionary);
+                            let layers = [
+                                own.as_slice(),
+                                scope_attributes(scope),
+                                attributes_of(resource),
+                            ];
+                            counts.update(profiles, &target, layers)?;
+                        }
+                    }
+                    out.push((rp.resource.clone(), counts));
+                }
+            }
         }
         Ok(out)
     }

@@ -292,3 +292,76 @@ fn configuration_errors_name_the_key() {
     assert!(factory.supports(Signal::Logs, Signal::Metrics));
     assert!(!factory.supports(Signal::Traces, Signal::Traces));
 }
+
+#[tokio::test]
+async fn profiles_are_counted_with_attributes_read_through_the_dictionary() {
+    use otlp_proto::collector::profiles::v1development::ExportProfilesServiceRequest;
+    use otlp_proto::common::v1::{AnyValue, any_value};
+    use otlp_proto::profiles::v1development::{
+        KeyValueAndUnit, Profile, ProfilesDictionary, ResourceProfiles, ScopeProfiles,
+    };
+    let text = |s: &str| AnyValue {
+        value: Some(any_value::Value::StringValue(s.into())),
+    };
+    let dictionary = ProfilesDictionary {
+        string_table: vec![String::new(), "env".into()],
+        attribute_table: vec![
+            KeyValueAndUnit::default(),
+            KeyValueAndUnit {
+                key_strindex: 1,
+                value: Some(text("prod")),
+                unit_strindex: 0,
+            },
+            KeyValueAndUnit {
+                key_strindex: 1,
+                value: Some(text("dev")),
+                unit_strindex: 0,
+            },
+        ],
+        ..ProfilesDictionary::default()
+    };
+    let profile = |attribute: Option<i32>| Profile {
+        attribute_indices: attribute.into_iter().collect(),
+        ..Profile::default()
+    };
+    let request = ExportProfilesServiceRequest {
+        resource_profiles: vec![ResourceProfiles {
+            resource: Some(otlp_model::resource!["service.name" => "cart"].into()),
+            scope_profiles: vec![ScopeProfiles {
+                profiles: vec![
+                    profile(Some(1)),
+                    profile(Some(2)),
+                    profile(Some(1)),
+                    profile(None),
+                ],
+                ..ScopeProfiles::default()
+            }],
+            ..ResourceProfiles::default()
+        }],
+        dictionary: Some(dictionary),
+    };
+    let (count, probe) = build("{}", Signal::Profiles);
+    count
+        .consume(Telemetry::new(request.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        points(&probe),
+        [("cart".into(), "profile.count".into(), vec![], 4)]
+    );
+
+    let (count, probe) = build(
+        "profiles: {profiles.by.env: {attributes: [{key: env}]}}",
+        Signal::Profiles,
+    );
+    count.consume(Telemetry::new(request)).await.unwrap();
+    let env = |v: &str| vec![("env".to_owned(), v.to_owned())];
+    assert_eq!(
+        points(&probe),
+        [
+            ("cart".into(), "profiles.by.env".into(), env("dev"), 1),
+            ("cart".into(), "profiles.by.env".into(), env("prod"), 2),
+        ],
+        "the profile without env is not counted"
+    );
+}
