@@ -326,7 +326,7 @@ async fn profiles_are_counted_with_attributes_read_through_the_dictionary() {
     };
     let request = ExportProfilesServiceRequest {
         resource_profiles: vec![ResourceProfiles {
-            resource: Some(otlp_model::resource!["service.name" => "cart"].into()),
+            resource: Some(otlp_model::resource!["service.name" => "cart"]),
             scope_profiles: vec![ScopeProfiles {
                 profiles: vec![
                     profile(Some(1)),
