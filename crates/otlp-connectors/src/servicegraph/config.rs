@@ -7,7 +7,7 @@ use otlp_pipeline::ConfigError;
 use otlp_pipeline::config::duration;
 use otlp_pipeline::config::fields::positive;
 use otlp_pipeline::factory::ComponentConfig;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 /// Contrib's default latency buckets, in seconds (2ms … 15s).
 pub const DEFAULT_BUCKETS_S: [f64; 16] = [
@@ -19,7 +19,7 @@ pub const DEFAULT_BUCKETS_S: [f64; 16] = [
 #[serde(deny_unknown_fields, default)]
 pub struct ServiceGraphConfig {
     /// Latency bucket bounds as durations (`100ms`, `1s`); empty: contrib's default list.
-    #[serde(with = "durations")]
+    #[serde(with = "duration::list")]
     pub latency_histogram_buckets: Vec<Duration>,
     /// Span or resource attributes added to the series, as `client_<name>` (from the client
     /// span) and `server_<name>` (from the server span).
@@ -143,28 +143,5 @@ impl ComponentConfig for ServiceGraphConfig {
         positive("cache_loop", self.cache_loop)?;
         positive("store_expiration_loop", self.store_expiration_loop)?;
         Ok(())
-    }
-}
-
-/// Serde for a list of Go durations (`[100ms, 1s]`).
-mod durations {
-    use super::*;
-
-    #[derive(Deserialize)]
-    struct One(#[serde(with = "duration")] Duration);
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Vec<Duration>, D::Error> {
-        let list: Vec<One> = Vec::deserialize(deserializer)?;
-        Ok(list.into_iter().map(|one| one.0).collect())
-    }
-
-    pub(super) fn serialize<S: Serializer>(
-        list: &[Duration],
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        let texts: Vec<String> = list.iter().map(|d| duration::format(*d)).collect();
-        texts.serialize(serializer)
     }
 }

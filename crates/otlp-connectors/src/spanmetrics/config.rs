@@ -7,7 +7,7 @@ use otlp_pipeline::ConfigError;
 use otlp_pipeline::config::duration;
 use otlp_pipeline::config::fields::positive;
 use otlp_pipeline::factory::ComponentConfig;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 /// The default namespace: metric names are `traces.span.metrics.calls` and so on.
 pub const DEFAULT_NAMESPACE: &str = "traces.span.metrics";
@@ -134,7 +134,7 @@ pub struct HistogramConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct ExplicitConfig {
     /// Bucket upper bounds as durations (`2ms`, `1s`); empty: contrib's default list.
-    #[serde(with = "durations")]
+    #[serde(with = "duration::list")]
     pub buckets: Vec<Duration>,
 }
 
@@ -331,28 +331,5 @@ impl ComponentConfig for SpanMetricsConfig {
             )?;
         }
         Ok(())
-    }
-}
-
-/// Serde for a list of Go durations (`[2ms, 1s]`).
-mod durations {
-    use super::*;
-
-    #[derive(Deserialize)]
-    struct One(#[serde(with = "duration")] Duration);
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Vec<Duration>, D::Error> {
-        let list: Vec<One> = Vec::deserialize(deserializer)?;
-        Ok(list.into_iter().map(|one| one.0).collect())
-    }
-
-    pub(super) fn serialize<S: Serializer>(
-        list: &[Duration],
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        let texts: Vec<String> = list.iter().map(|d| duration::format(*d)).collect();
-        texts.serialize(serializer)
     }
 }

@@ -221,6 +221,32 @@ pub mod duration {
             }
         }
     }
+
+    /// The same for `Vec<Duration>` (`[2ms, 1s]`: histogram buckets and the like).
+    pub mod list {
+        use std::time::Duration;
+
+        use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+        /// Deserializes a list of Go durations.
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Vec<Duration>, D::Error> {
+            Vec::<super::Raw>::deserialize(deserializer)?
+                .into_iter()
+                .map(super::from_raw)
+                .collect()
+        }
+
+        /// Serializes a list of Go durations.
+        pub fn serialize<S: Serializer>(
+            list: &[Duration],
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let texts: Vec<String> = list.iter().map(|d| super::format(*d)).collect();
+            texts.serialize(serializer)
+        }
+    }
 }
 
 #[cfg(test)]
