@@ -89,9 +89,16 @@ fn components_lists_the_builtins() {
             "resource",
             "filter",
             "probabilistic_sampler",
+            "transform",
+            "tail_sampling",
+            "resourcedetection",
         ],
     );
     expect("exporters", &["otlp", "otlphttp", "debug", "file"]);
+    expect(
+        "connectors",
+        &["forward", "routing", "count", "spanmetrics", "servicegraph"],
+    );
     expect("extensions", &["health_check", "file_storage"]);
 }
 
