@@ -10,10 +10,11 @@
 //!
 //! A trace in none of them is new (scenario 2). Every structure is bounded by its size.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use tokio::time::Instant;
 
+use super::hash::{IdMap, id_map};
 use super::store::TraceId;
 
 /// A remembered decision.
@@ -28,7 +29,7 @@ pub(crate) struct Remembered {
 /// A set of trace ids evicting the least recently used beyond `capacity` (0: always empty).
 #[derive(Debug)]
 pub(crate) struct LruSet {
-    stamps: HashMap<TraceId, u64>,
+    stamps: IdMap<TraceId, u64>,
     /// `(id, stamp)` in use order; entries whose stamp is no longer the id's are stale.
     order: VecDeque<(TraceId, u64)>,
     next: u64,
@@ -39,7 +40,7 @@ impl LruSet {
     /// An empty set of at most `capacity` ids.
     pub(crate) fn new(capacity: usize) -> LruSet {
         LruSet {
-            stamps: HashMap::new(),
+            stamps: id_map(0),
             order: VecDeque::new(),
             next: 0,
             capacity,
@@ -97,7 +98,7 @@ impl LruSet {
 /// The recent decisions and the two decision caches.
 #[derive(Debug)]
 pub(crate) struct DecisionMemory {
-    recent: HashMap<TraceId, (bool, Instant)>,
+    recent: IdMap<TraceId, (bool, Instant)>,
     recent_order: VecDeque<TraceId>,
     recent_capacity: usize,
     sampled: LruSet,
@@ -108,7 +109,7 @@ impl DecisionMemory {
     /// Remembers the last `recent` decisions, and caches of the given sizes.
     pub(crate) fn new(recent: usize, sampled: usize, not_sampled: usize) -> DecisionMemory {
         DecisionMemory {
-            recent: HashMap::new(),
+            recent: id_map(0),
             recent_order: VecDeque::new(),
             recent_capacity: recent,
             sampled: LruSet::new(sampled),

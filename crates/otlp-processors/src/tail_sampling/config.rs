@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use otlp_ottl::ErrorMode;
 use otlp_pipeline::config::{ConfigError, duration};
 use otlp_pipeline::factory::ComponentConfig;
 
@@ -225,24 +226,13 @@ pub struct BooleanAttributeConfig {
     pub invert_match: bool,
 }
 
-/// What an OTTL condition failing to evaluate does (`error_mode`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ErrorMode {
-    /// The policy fails for this trace (counted in `sampling_policy_evaluation_error`).
-    #[default]
-    Propagate,
-    /// The condition counts as false; the error is logged.
-    Ignore,
-    /// The condition counts as false, silently.
-    Silent,
-}
-
 /// `ottl_condition: {error_mode, span, spanevent}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OttlConditionConfig {
-    /// What an evaluation error does.
+    /// What an evaluation error does: `propagate` fails the policy for this trace (counted
+    /// in `sampling_policy_evaluation_error`), `ignore` (logged) and `silent` count the
+    /// condition as false.
     pub error_mode: ErrorMode,
     /// Conditions on spans (any true samples).
     pub span: Vec<String>,

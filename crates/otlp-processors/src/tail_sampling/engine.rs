@@ -23,6 +23,7 @@ use tokio::time::Instant;
 use super::cache::DecisionMemory;
 use super::config::TailSamplingConfig;
 use super::decision::{self, Final};
+use super::emit::Outgoing;
 use super::group;
 use super::metrics::TailMetrics;
 use super::policy::{self, NamedPolicy, TraceView};
@@ -105,10 +106,14 @@ impl Engine {
         request: ExportTraceServiceRequest,
         now: Instant,
     ) -> Vec<ResourceSpans> {
-        let mut out = Vec::new();
-        for g in group::by_trace(request) {
+        let mut out = Outgoing::new();
+        let mut grouped = group::by_trace(request);
+        for at in 0..grouped.groups().len() {
+            let Some(&g) = grouped.groups().get(at) else {
+                break;
+            };
             if self.store.contains(&g.id) {
-                self.store.append(g.id, g.batches, g.span_count, now);
+                self.store.append(g.id, grouped.take(at), g.span_count, now);
             } else if let Some(remembered) = self.memory.lookup(&g.id) {
                 match remembered.decided_at {
                     Some(at) => self
@@ -120,7 +125,7 @@ impl Engine {
                 }
                 self.metrics.count_spans(remembered.sampled, g.span_count);
                 if remembered.sampled {
-                    out.extend(g.batches);
+                    out.extend(grouped.take(at));
                 }
                 continue;
             } else {
@@ -132,7 +137,7 @@ impl Engine {
                     self.metrics.decided_early[0].add(1);
                     self.decide(id, trace, now, &mut out);
                 }
-                self.store.append(g.id, g.batches, g.span_count, now);
+                self.store.append(g.id, grouped.take(at), g.span_count, now);
             }
             while self.store.over_span_limit() {
                 let Some((id, trace)) = self.store.pop_oldest() else {
@@ -143,27 +148,27 @@ impl Engine {
             }
         }
         self.update_gauges();
-        out
+        out.finish()
     }
 
     /// Decides the traces whose `decision_wait` has passed; returns the sampled spans.
     pub(crate) fn decide_due(&mut self, now: Instant) -> Vec<ResourceSpans> {
-        let mut out = Vec::new();
+        let mut out = Outgoing::new();
         while let Some((id, trace)) = self.store.pop_due(now, self.wait) {
             self.decide(id, trace, now, &mut out);
         }
         self.update_gauges();
-        out
+        out.finish()
     }
 
     /// Decides every waiting trace with what arrived (shutdown); returns the sampled spans.
     pub(crate) fn decide_all(&mut self, now: Instant) -> Vec<ResourceSpans> {
-        let mut out = Vec::new();
+        let mut out = Outgoing::new();
         while let Some((id, trace)) = self.store.pop_oldest() {
             self.decide(id, trace, now, &mut out);
         }
         self.update_gauges();
-        out
+        out.finish()
     }
 
     /// Drops every waiting trace undecided (shutdown with `drop_pending_traces_on_shutdown`);
@@ -179,16 +184,10 @@ impl Engine {
         dropped
     }
 
-    fn decide(
-        &mut self,
-        id: TraceId,
-        trace: PendingTrace,
-        now: Instant,
-        out: &mut Vec<ResourceSpans>,
-    ) {
+    fn decide(&mut self, id: TraceId, trace: PendingTrace, now: Instant, out: &mut Outgoing) {
         let view = TraceView {
             id: &id,
-            batches: &trace.batches,
+            spans: &trace.spans,
             span_count: trace.span_count,
         };
         let outcome: Final = decision::evaluate(
@@ -204,7 +203,7 @@ impl Engine {
             .observe(now.saturating_duration_since(trace.arrival).as_secs() as f64);
         self.memory.record(id, outcome.is_sampled(), now);
         if outcome.is_sampled() {
-            out.extend(trace.batches);
+            out.extend(trace.spans);
         }
     }
 

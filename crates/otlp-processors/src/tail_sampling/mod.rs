@@ -8,7 +8,9 @@
 //! | `config.rs` | the keys and their defaults ([`TailSamplingConfig`]) |
 //! | `policy/` | the policies, one file per family, and their compilation and checks |
 //! | `decision.rs` | the final decision from the policies' decisions (contrib's precedence) |
-//! | `group.rs` | splitting a request by trace id |
+//! | `group.rs` | splitting a request by trace id, sharing its resources and scopes |
+//! | `emit.rs` | rebuilding outgoing requests, one `ResourceSpans` per received resource |
+//! | `hash.rs` | the fast hasher of the maps keyed by trace id |
 //! | `store.rs` | the bounded buffer of pending traces |
 //! | `cache.rs` | the remembered decisions that late spans follow |
 //! | `engine.rs` | buffering, deciding, releasing, within the bounds |
@@ -30,8 +32,10 @@ mod cache;
 pub mod component;
 pub mod config;
 mod decision;
+mod emit;
 pub mod engine;
 mod group;
+mod hash;
 mod metrics;
 mod policy;
 mod store;

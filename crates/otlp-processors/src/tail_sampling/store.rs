@@ -8,11 +8,13 @@
 //! in total. [`TraceStore`] only reports when they are exceeded; the engine then decides the
 //! oldest traces early (see `engine.rs`).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::Duration;
 
-use otlp_proto::trace::v1::ResourceSpans;
 use tokio::time::Instant;
+
+use super::group::TaggedSpan;
+use super::hash::{IdMap, id_map};
 
 /// A trace id: the span's 16 bytes (a shorter or longer id is zero-padded or truncated).
 pub(crate) type TraceId = [u8; 16];
@@ -28,8 +30,8 @@ pub(crate) fn trace_key(bytes: &[u8]) -> TraceId {
 /// A trace waiting for its decision.
 #[derive(Debug)]
 pub(crate) struct PendingTrace {
-    /// Its spans, grouped by resource and scope, one group per received request.
-    pub(crate) batches: Vec<ResourceSpans>,
+    /// Its spans in arrival order, each with its resource and scope.
+    pub(crate) spans: Vec<TaggedSpan>,
     /// How many spans.
     pub(crate) span_count: u64,
     /// When its first span arrived.
@@ -39,7 +41,7 @@ pub(crate) struct PendingTrace {
 /// The buffer.
 #[derive(Debug)]
 pub(crate) struct TraceStore {
-    traces: HashMap<TraceId, PendingTrace>,
+    traces: IdMap<TraceId, PendingTrace>,
     order: VecDeque<TraceId>,
     spans: u64,
     max_traces: usize,
@@ -52,7 +54,7 @@ impl TraceStore {
     pub(crate) fn new(max_traces: usize, max_spans: u64, expected: usize) -> TraceStore {
         let expected = expected.min(max_traces);
         TraceStore {
-            traces: HashMap::with_capacity(expected),
+            traces: id_map(expected),
             order: VecDeque::with_capacity(expected),
             spans: 0,
             max_traces,
@@ -90,21 +92,21 @@ impl TraceStore {
     pub(crate) fn append(
         &mut self,
         id: TraceId,
-        batches: Vec<ResourceSpans>,
+        spans: impl Iterator<Item = TaggedSpan>,
         span_count: u64,
         now: Instant,
     ) {
         self.spans += span_count;
         match self.traces.get_mut(&id) {
             Some(trace) => {
-                trace.batches.extend(batches);
+                trace.spans.extend(spans);
                 trace.span_count += span_count;
             }
             None => {
                 self.traces.insert(
                     id,
                     PendingTrace {
-                        batches,
+                        spans: spans.collect(),
                         span_count,
                         arrival: now,
                     },

@@ -6,6 +6,7 @@
 //! does (a trace without the attribute is therefore kept).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use otlp_pipeline::config::ConfigError;
 use otlp_proto::common::v1::{KeyValue, any_value::Value};
@@ -16,6 +17,7 @@ use super::{Decision, EvalError, Evaluator, TraceView, attribute, require_key};
 use crate::tail_sampling::config::{
     BooleanAttributeConfig, NumericAttributeConfig, StringAttributeConfig,
 };
+use crate::tail_sampling::group::ResourceHead;
 
 /// The decision of an attribute policy whose test on an attribute list is `matches`: the
 /// same test applies to resources and spans, as in contrib.
@@ -24,16 +26,23 @@ fn decide(
     invert: bool,
     mut matches: impl FnMut(&[KeyValue]) -> bool,
 ) -> Decision {
-    let found = trace.batches.iter().any(|rs| {
-        let resource = rs
-            .resource
-            .as_ref()
-            .map_or(&[][..], |r| r.attributes.as_slice());
-        matches(resource)
-            || rs
-                .scope_spans
-                .iter()
-                .any(|ss| ss.spans.iter().any(|s| matches(&s.attributes)))
+    // A resource is tested once per run of spans under it (the tests have no side effects
+    // but the regex memo, so testing it again could not change the answer).
+    let mut tested: Option<&Arc<ResourceHead>> = None;
+    let found = trace.spans.iter().any(|t| {
+        let resource = &t.scope.resource;
+        if !tested.is_some_and(|r| Arc::ptr_eq(r, resource)) {
+            tested = Some(resource);
+            if matches(
+                resource
+                    .resource
+                    .as_ref()
+                    .map_or(&[][..], |r| r.attributes.as_slice()),
+            ) {
+                return true;
+            }
+        }
+        matches(&t.span.attributes)
     });
     match (invert, found) {
         (false, true) => Decision::Sampled,

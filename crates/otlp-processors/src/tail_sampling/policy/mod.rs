@@ -21,10 +21,11 @@ use std::collections::HashSet;
 use otlp_pipeline::config::ConfigError;
 use otlp_proto::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value::Value};
 use otlp_proto::resource::v1::Resource;
-use otlp_proto::trace::v1::{ResourceSpans, Span};
+use otlp_proto::trace::v1::Span;
 use tokio::time::Instant;
 
 use super::config::PolicyConfig;
+use super::group::TaggedSpan;
 use super::store::TraceId;
 
 /// What one policy says about a trace.
@@ -55,13 +56,13 @@ impl Decision {
 #[error("{0}")]
 pub(crate) struct EvalError(pub(crate) String);
 
-/// A trace waiting for its decision: its spans as received, grouped by resource and scope.
+/// A trace waiting for its decision: its spans as received, each with its resource and scope.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct TraceView<'a> {
     /// The trace id.
     pub(crate) id: &'a TraceId,
     /// The spans, with their resources and scopes, in arrival order.
-    pub(crate) batches: &'a [ResourceSpans],
+    pub(crate) spans: &'a [TaggedSpan],
     /// How many spans.
     pub(crate) span_count: u64,
 }
@@ -77,18 +78,14 @@ impl<'a> TraceView<'a> {
             &'a Span,
         ),
     > + 'a {
-        self.batches.iter().flat_map(|rs| {
-            rs.scope_spans.iter().flat_map(move |ss| {
-                ss.spans
-                    .iter()
-                    .map(move |span| (rs.resource.as_ref(), ss.scope.as_ref(), span))
-            })
-        })
+        self.spans
+            .iter()
+            .map(|t| (t.resource(), t.scope.scope.as_ref(), &t.span))
     }
 
     /// `true` when `span` holds for some span.
     pub(crate) fn any_span(&self, mut f: impl FnMut(&Span) -> bool) -> bool {
-        self.spans().any(|(_, _, s)| f(s))
+        self.spans.iter().any(|t| f(&t.span))
     }
 }
 

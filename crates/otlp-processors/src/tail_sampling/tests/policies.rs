@@ -25,12 +25,13 @@ pub(super) fn decide_at(
     request: ExportTraceServiceRequest,
     now: Instant,
 ) -> Result<Decision, EvalError> {
-    let mut groups = group::by_trace(request);
-    assert_eq!(groups.len(), 1, "one trace per test request");
-    let g = groups.remove(0);
+    let mut grouped = group::by_trace(request);
+    assert_eq!(grouped.groups().len(), 1, "one trace per test request");
+    let g = grouped.groups()[0];
+    let spans: Vec<_> = grouped.take(0).collect();
     let view = TraceView {
         id: &g.id,
-        batches: &g.batches,
+        spans: &spans,
         span_count: g.span_count,
     };
     policy.evaluator.evaluate(&view, now)
@@ -454,31 +455,90 @@ fn grouping_keeps_resources_and_scopes_per_trace() {
             resource_spans(vec![s("service.name", "b")], vec![span(2, 4, 0, 1)]),
         ],
     };
-    let groups = group::by_trace(request);
+    let mut grouped = group::by_trace(request);
+    let groups = grouped.groups().to_vec();
     assert_eq!(groups.len(), 2);
     assert_eq!(groups[0].id, [1; 16]);
     assert_eq!(groups[0].span_count, 2);
-    assert_eq!(groups[0].batches.len(), 1);
-    assert_eq!(groups[0].batches[0].scope_spans[0].spans.len(), 2);
+    assert_eq!(groups[1].id, [2; 16]);
     assert_eq!(groups[1].span_count, 2);
-    assert_eq!(
-        groups[1].batches.len(),
-        2,
+    let one: Vec<_> = grouped.take(0).collect();
+    let two: Vec<_> = grouped.take(1).collect();
+    let span_bytes = |spans: &[group::TaggedSpan]| -> Vec<u8> {
+        spans.iter().map(|t| t.span.span_id[0]).collect()
+    };
+    assert_eq!(span_bytes(&one), vec![1, 3], "in arrival order");
+    assert_eq!(span_bytes(&two), vec![2, 4]);
+    assert!(grouped.take(0).next().is_none(), "taken once");
+    let service = |t: &group::TaggedSpan| t.resource().unwrap().attributes[0].value.clone();
+    assert_eq!(service(&one[0]), service(&two[0]));
+    assert!(
+        std::sync::Arc::ptr_eq(&one[0].scope, &two[0].scope),
+        "traces share the request's resource and scope"
+    );
+    assert_ne!(
+        service(&two[0]),
+        service(&two[1]),
         "trace 2 has spans under both resources"
     );
-    let service = |rs: &otlp_proto::trace::v1::ResourceSpans| {
-        rs.resource.as_ref().unwrap().attributes[0].value.clone()
+    assert_eq!(two[1].scope.scope.as_ref().unwrap().name, "test");
+}
+
+#[test]
+fn outgoing_requests_carry_each_received_resource_once() {
+    let request = otlp_proto::collector::trace::v1::ExportTraceServiceRequest {
+        resource_spans: vec![
+            resource_spans(
+                vec![s("service.name", "a")],
+                vec![span(1, 1, 0, 1), span(2, 2, 0, 1), span(1, 3, 0, 1)],
+            ),
+            resource_spans(vec![s("service.name", "b")], vec![span(2, 4, 0, 1)]),
+        ],
     };
-    assert_ne!(
-        service(&groups[1].batches[0]),
-        service(&groups[1].batches[1])
-    );
+    let other = request.clone();
+    let mut grouped = group::by_trace(request);
+    let mut later = group::by_trace(other);
+    let mut out = crate::tail_sampling::emit::Outgoing::new();
+    // Trace 2, then trace 1, then trace 1 of a second (equal) request.
+    out.extend(grouped.take(1));
+    out.extend(grouped.take(0));
+    out.extend(later.take(0));
+    let batches = out.finish();
+    let services: Vec<_> = batches
+        .iter()
+        .map(|rs| rs.resource.as_ref().unwrap().attributes[0].value.clone())
+        .collect();
     assert_eq!(
-        groups[1].batches[1].scope_spans[0]
-            .scope
-            .as_ref()
-            .unwrap()
-            .name,
-        "test"
+        services,
+        vec![
+            Some(otlp_proto::common::v1::AnyValue {
+                value: Some(otlp_proto::common::v1::any_value::Value::StringValue(
+                    "a".to_owned()
+                ))
+            }),
+            Some(otlp_proto::common::v1::AnyValue {
+                value: Some(otlp_proto::common::v1::any_value::Value::StringValue(
+                    "b".to_owned()
+                ))
+            }),
+            Some(otlp_proto::common::v1::AnyValue {
+                value: Some(otlp_proto::common::v1::any_value::Value::StringValue(
+                    "a".to_owned()
+                ))
+            }),
+        ],
+        "one ResourceSpans per received resource, the second request's apart"
     );
+    let spans = |rs: &otlp_proto::trace::v1::ResourceSpans| -> Vec<(u8, u8)> {
+        assert_eq!(rs.scope_spans.len(), 1);
+        assert_eq!(rs.scope_spans[0].scope.as_ref().unwrap().name, "test");
+        rs.scope_spans[0]
+            .spans
+            .iter()
+            .map(|s| (s.trace_id[0], s.span_id[0]))
+            .collect()
+    };
+    assert_eq!(spans(&batches[0]), vec![(2, 2), (1, 1), (1, 3)]);
+    assert_eq!(spans(&batches[1]), vec![(2, 4)]);
+    assert_eq!(spans(&batches[2]), vec![(1, 1), (1, 3)]);
 }
