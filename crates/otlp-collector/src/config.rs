@@ -126,11 +126,26 @@ pub(crate) fn summary(sources: &[ConfigSource], validated: &ValidatedConfig) -> 
     out
 }
 
-/// `components`: every registered type, by kind.
+/// `components`: every registered type, by kind, each with its aliases in parentheses
+/// (`otlphttp (otlp_http)`).
 pub(crate) fn components(registry: &Registry) -> String {
     let mut out = String::new();
     for kind in ComponentKind::ALL {
-        let types = registry.types(kind);
+        let types: Vec<String> = registry
+            .types(kind)
+            .into_iter()
+            .map(|name| {
+                let aliases = registry
+                    .factory(kind, name)
+                    .map(|f| f.aliases().join(", "))
+                    .unwrap_or_default();
+                if aliases.is_empty() {
+                    name.to_owned()
+                } else {
+                    format!("{name} ({aliases})")
+                }
+            })
+            .collect();
         let _ = writeln!(
             out,
             "{}: {}",

@@ -67,7 +67,7 @@ fn components_lists_the_builtins() {
             .map(|(_, v)| v)
             .unwrap_or_default()
             .split(',')
-            .map(|s| s.trim().to_owned())
+            .filter_map(|s| s.split_whitespace().next().map(str::to_owned))
             .collect()
     };
     let expect = |section: &str, types: &[&str]| {
@@ -99,6 +99,19 @@ fn components_lists_the_builtins() {
         "connectors",
         &["forward", "routing", "count", "spanmetrics", "servicegraph"],
     );
+    // Aliases are listed beside their type.
+    for (section, entry) in [
+        ("exporters", "otlphttp (otlp_http)"),
+        ("exporters", "otlp (otlp_grpc)"),
+        ("processors", "resourcedetection (resource_detection)"),
+        ("connectors", "spanmetrics (span_metrics)"),
+    ] {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{section}:")))
+            .unwrap_or_default();
+        assert!(line.contains(entry), "{section} lacks {entry}: {line}");
+    }
     expect("extensions", &["health_check", "file_storage"]);
 }
 
