@@ -1,5 +1,5 @@
 //! The command line, as the Go Collector spells it: `--config` (repeatable, merged in order),
-//! `--set KEY=VALUE`, and the `validate` and `components` subcommands.
+//! `--set KEY=VALUE`, `--feature-gates`, and the `validate` and `components` subcommands.
 
 use std::time::Duration;
 
@@ -33,6 +33,73 @@ pub(crate) struct Cli {
     /// signal exits at once.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration, global = true)]
     pub(crate) shutdown_timeout: Duration,
+
+    /// Feature gates to enable (`gate`, `+gate`) or disable (`-gate`), comma-separated;
+    /// repeatable. Accepted for compatibility with the Go Collector's command line: this build
+    /// has no feature gates, so each one named is ignored with a warning (the Go Collector
+    /// refuses a gate it does not know).
+    #[arg(long = "feature-gates", value_name = "GATES", value_parser = parse_feature_gates, global = true)]
+    pub(crate) feature_gates: Vec<FeatureGates>,
+}
+
+impl Cli {
+    /// One warning for each gate named by `--feature-gates`, for the startup log.
+    pub(crate) fn feature_gate_warnings(&self) -> Vec<String> {
+        self.feature_gates
+            .iter()
+            .flat_map(|gates| &gates.0)
+            .map(|gate| {
+                let asked = if gate.enabled { "enable" } else { "disable" };
+                format!(
+                    "--feature-gates: cannot {asked} \"{}\": this build has no feature gates; \
+                     ignored",
+                    gate.id
+                )
+            })
+            .collect()
+    }
+}
+
+/// One `--feature-gates` argument: its gates, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FeatureGates(pub(crate) Vec<FeatureGate>);
+
+/// One gate of `--feature-gates`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FeatureGate {
+    /// The gate's id (`service.profilesSupport`).
+    pub(crate) id: String,
+    /// `gate` or `+gate`: true; `-gate`: false.
+    pub(crate) enabled: bool,
+}
+
+/// `gate1,-gate2,+gate3`, as the Go Collector reads it (empty items are skipped).
+fn parse_feature_gates(text: &str) -> Result<FeatureGates, String> {
+    let mut gates = Vec::new();
+    for item in text
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+    {
+        let (id, enabled) = match item.strip_prefix('-') {
+            Some(id) => (id, false),
+            None => (item.strip_prefix('+').unwrap_or(item), true),
+        };
+        let valid = id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if id.is_empty() || !valid {
+            return Err(format!(
+                "invalid feature gate \"{item}\" (an id of letters, digits and dots, \
+                 optionally after \"+\" or \"-\")"
+            ));
+        }
+        gates.push(FeatureGate {
+            id: id.to_owned(),
+            enabled,
+        });
+    }
+    Ok(FeatureGates(gates))
 }
 
 /// Where the configuration comes from.
@@ -99,6 +166,39 @@ mod tests {
         let cli = parse(&["--config", "a.yaml", "validate"]);
         assert!(matches!(cli.command, Some(Command::Validate)));
         assert_eq!(cli.config.configs, ["a.yaml"]);
+    }
+
+    #[test]
+    fn feature_gates_are_comma_separated_and_repeatable() {
+        let cli = parse(&["--feature-gates=a.b,-c.d", "--feature-gates", "+e,,"]);
+        let gates: Vec<(&str, bool)> = cli
+            .feature_gates
+            .iter()
+            .flat_map(|gates| &gates.0)
+            .map(|gate| (gate.id.as_str(), gate.enabled))
+            .collect();
+        assert_eq!(gates, [("a.b", true), ("c.d", false), ("e", true)]);
+        let warnings = cli.feature_gate_warnings();
+        assert_eq!(warnings.len(), 3);
+        assert!(
+            warnings[1].contains("cannot disable \"c.d\""),
+            "{warnings:?}"
+        );
+        assert!(parse(&[]).feature_gate_warnings().is_empty());
+        let cli = parse(&["validate", "--feature-gates", "x"]);
+        assert_eq!(
+            cli.feature_gates,
+            [FeatureGates(vec![FeatureGate {
+                id: "x".into(),
+                enabled: true
+            }])]
+        );
+        for bad in ["-", "a b", "x,+", "a=b"] {
+            assert!(
+                Cli::try_parse_from(["otlp-collector", "--feature-gates", bad]).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -192,6 +192,9 @@ async fn async_main(cli: Cli) -> Exit {
         for warning in validated.warnings() {
             eprintln!("warning: {warning}");
         }
+        for warning in cli.feature_gate_warnings() {
+            eprintln!("warning: {warning}");
+        }
         print!("{}", config::summary(&sources, &validated));
         return Exit::Clean;
     }
@@ -203,6 +206,9 @@ async fn async_main(cli: Cli) -> Exit {
         log_filter = %filter,
         "starting otlp-collector"
     );
+    for warning in cli.feature_gate_warnings() {
+        tracing::warn!(%warning, "feature gates");
+    }
     for warning in validated.warnings() {
         tracing::warn!(%warning, "configuration warning");
     }

@@ -292,13 +292,6 @@ fn unsupported_keys_are_configuration_errors() {
         (
             "exporters",
             "otlp",
-            "    endpoint: x:4317\n    tls:\n      insecure_skip_verify: true",
-            "traces",
-            "insecure_skip_verify",
-        ),
-        (
-            "exporters",
-            "otlp",
             "    compression: gzip",
             "traces",
             "requires a non-empty \"endpoint\"",
@@ -341,9 +334,9 @@ fn unsupported_keys_are_configuration_errors() {
         (
             "exporters",
             "otlphttp",
-            "    endpoint: http://x:4318\n    proxy_url: http://proxy",
+            "    endpoint: http://x:4318\n    proxy_url: socks5://proxy:1080",
             "traces",
-            "proxies are not supported",
+            "proxy_url",
         ),
         (
             "exporters",
@@ -437,6 +430,30 @@ fn unsupported_keys_are_configuration_errors() {
             errors.contains(expected),
             "{section}.{id} {body:?}: expected {expected:?} in:\n{errors}\n--- yaml:\n{yaml}"
         );
+    }
+}
+
+/// `tls.insecure_skip_verify` and `proxy_url` (otelcol's keys) are accepted: they map to the
+/// transport's unverified TLS and CONNECT proxy.
+#[test]
+fn insecure_skip_verify_and_proxy_url_are_accepted() {
+    for (id, body) in [
+        (
+            "otlp",
+            "    endpoint: x:4317\n    tls:\n      insecure_skip_verify: true",
+        ),
+        (
+            "otlphttp",
+            "    endpoint: https://x:4318\n    tls:\n      insecure_skip_verify: true",
+        ),
+        (
+            "otlphttp",
+            "    endpoint: http://x:4318\n    proxy_url: http://user:pw@proxy:3128",
+        ),
+    ] {
+        let yaml = with_component("exporters", id, body, "traces");
+        let errors = errors_of(&yaml);
+        assert!(errors.is_empty(), "{id} {body:?}:\n{errors}");
     }
 }
 

@@ -19,6 +19,7 @@ fn help_and_version_exit_zero() {
         "--config",
         "--set",
         "--shutdown-timeout",
+        "--feature-gates",
         "validate",
         "components",
         "Exit status",
@@ -131,6 +132,46 @@ fn validate_accepts_the_default_configuration() {
             "{stdout}"
         );
     }
+}
+
+#[test]
+fn validate_accepts_feature_gates() {
+    // Accepted like the Go Collector's flag (comma-separated, `-` disables, repeatable, before
+    // or after the subcommand); this build has no gates, so naming one is not an error.
+    for args in [
+        &[
+            "validate",
+            "--feature-gates=service.profilesSupport,-exporter.x",
+        ][..],
+        &[
+            "--feature-gates",
+            "+a.b",
+            "--feature-gates",
+            "c",
+            "validate",
+        ][..],
+    ] {
+        let (code, stdout, stderr) = run_collector(args);
+        assert_eq!(
+            code,
+            Some(0),
+            "{args:?}\nstdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+        assert!(
+            stdout.starts_with("embedded default configuration: valid"),
+            "{stdout}"
+        );
+        assert!(
+            stderr.contains("warning: ") && stderr.contains("feature gate"),
+            "the gates are reported as not known: {stderr}"
+        );
+    }
+    let (code, _, stderr) = run_collector(&["validate", "--feature-gates", "bad gate"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("invalid feature gate \"bad gate\""),
+        "{stderr}"
+    );
 }
 
 #[test]

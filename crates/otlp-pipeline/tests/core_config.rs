@@ -439,3 +439,270 @@ fn component_ids_follow_otelcol_rules() {
     assert_eq!(pid("metrics/internal").signal(), Signal::Metrics);
     assert!("span/x".parse::<PipelineId>().is_err());
 }
+
+/// The problems loading `yaml` (named `c.yaml`) found, as printed.
+fn load_problems(yaml: &str, env: &dyn Fn(&str) -> Option<String>) -> (Config, Vec<String>) {
+    let config = Config::from_yaml_with_env("c.yaml", yaml, env).expect("loads");
+    let problems = config.problems().iter().map(ToString::to_string).collect();
+    (config, problems)
+}
+
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+/// Writes `text` to `name` in `dir` and returns its path as text.
+fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).expect("writes");
+    path.display().to_string()
+}
+
+#[test]
+fn file_reference_as_a_whole_value_inserts_its_yaml() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tls = write(&dir, "tls.yaml", "insecure: true\nca_file: /etc/ca.pem\n");
+    let yaml = format!("exporters:\n  otlp:\n    endpoint: b:4317\n    tls: '${{file:{tls}}}'\n");
+    let (config, problems) = load_problems(&yaml, &no_env);
+    assert!(problems.is_empty(), "{problems:?}");
+    let tls = &config.exporters[&id("otlp")].config["tls"];
+    assert_eq!(tls["insecure"], Value::Bool(true));
+    assert_eq!(tls["ca_file"], "/etc/ca.pem");
+}
+
+#[test]
+fn file_reference_inside_text_inserts_its_scalar() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token = write(&dir, "token", "s3cr3t\n");
+    let port = write(&dir, "port", "4317\n");
+    let yaml = format!(
+        "exporters:\n  otlp:\n    endpoint: 'backend:${{file:{port}}}'\n    headers:\n      \
+         authorization: 'Bearer ${{file:{token}}}'\n      port: '${{file:{port}}}'\n"
+    );
+    let (config, problems) = load_problems(&yaml, &no_env);
+    assert!(problems.is_empty(), "{problems:?}");
+    let otlp = &config.exporters[&id("otlp")].config;
+    assert_eq!(otlp["endpoint"], "backend:4317");
+    assert_eq!(
+        otlp["headers"]["authorization"], "Bearer s3cr3t",
+        "parsed as YAML: no trailing newline"
+    );
+    assert_eq!(otlp["headers"]["port"], Value::from(4317), "typed");
+
+    // A map cannot be part of a longer string.
+    let map = write(&dir, "map.yaml", "a: 1\n");
+    let yaml = format!("exporters:\n  otlp:\n    endpoint: 'x${{file:{map}}}'\n");
+    let (_, problems) = load_problems(&yaml, &no_env);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains("exporters::otlp::endpoint")
+            && problems[0].contains("must give a string, a number or a boolean, not a map"),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn unreadable_and_too_large_files_are_errors_naming_the_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("missing.yaml").display().to_string();
+    let yaml = format!("exporters:\n  otlp:\n    endpoint: '${{file:{missing}}}'\n");
+    let (_, problems) = load_problems(&yaml, &no_env);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with("c.yaml: exporters::otlp::endpoint: cannot read file")
+            && problems[0].contains(&missing),
+        "{problems:?}"
+    );
+
+    let big = dir.path().join("big.yaml");
+    let file = std::fs::File::create(&big).expect("creates");
+    file.set_len(10 * 1024 * 1024 + 1).expect("sparse file");
+    let big = big.display().to_string();
+    let yaml = format!("exporters:\n  otlp:\n    endpoint: '${{file:{big}}}'\n");
+    let (_, problems) = load_problems(&yaml, &no_env);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains(&format!("file \"{big}\" is larger than 10485760 bytes")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn inline_yaml_references() {
+    let yaml = "exporters:\n  otlp:\n    endpoint: b:4317\n    headers: '${yaml:{a: x, b: 2}}'\n    \
+                compression: '${yaml:gzip}'\n    timeout: '${yaml:5}s'\n";
+    let (config, problems) = load_problems(yaml, &no_env);
+    assert!(problems.is_empty(), "{problems:?}");
+    let otlp = &config.exporters[&id("otlp")].config;
+    assert_eq!(otlp["headers"]["a"], "x");
+    assert_eq!(otlp["headers"]["b"], Value::from(2));
+    assert_eq!(otlp["compression"], "gzip");
+    assert_eq!(otlp["timeout"], "5s");
+}
+
+/// A one-thread HTTP/1.1 server answering `answers` connections: `/config.yaml` with `body`
+/// (chunked when asked on `/chunked.yaml`), anything else with 404.
+fn serve(body: &'static str, answers: usize) -> std::net::SocketAddr {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+    let address = listener.local_addr().expect("address");
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(answers) {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clones"));
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).expect("reads");
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let path = request_line.split(' ').nth(1).unwrap_or_default();
+            let answer = match path {
+                "/config.yaml" => format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/yaml\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                ),
+                "/chunked.yaml" => {
+                    let (first, second) = body.split_at(body.len() / 2);
+                    format!(
+                        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{first}\r\n{:x}\r\n{second}\r\n0\r\n\r\n",
+                        first.len(),
+                        second.len()
+                    )
+                }
+                _ => "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found".to_owned(),
+            };
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    address
+}
+
+#[test]
+fn http_references_get_yaml_and_report_bad_statuses() {
+    let address = serve("insecure: true\nca_file: ${env:CA}\n", 3);
+    let env = env_of(&[("CA", "/etc/ca.pem")]);
+    let yaml = format!(
+        "exporters:\n  otlp:\n    endpoint: b:4317\n    tls: '${{http://{address}/config.yaml}}'\n  \
+         otlp/chunked:\n    endpoint: b:4317\n    tls: '${{http://{address}/chunked.yaml}}'\n  \
+         otlp/missing:\n    endpoint: '${{http://{address}/missing.yaml}}'\n"
+    );
+    let (config, problems) = load_problems(&yaml, &env);
+    for exporter in ["otlp", "otlp/chunked"] {
+        let tls = &config.exporters[&id(exporter)].config["tls"];
+        assert_eq!(tls["insecure"], Value::Bool(true), "{exporter}");
+        assert_eq!(
+            tls["ca_file"], "/etc/ca.pem",
+            "{exporter}: references in the answer are expanded"
+        );
+    }
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains("exporters::otlp/missing::endpoint")
+            && problems[0].contains(&format!("GET http://{address}/missing.yaml"))
+            && problems[0].contains("404 Not Found"),
+        "{problems:?}"
+    );
+
+    let yaml = "exporters:\n  otlp:\n    endpoint: '${https://example.com/c.yaml}'\n";
+    let (_, problems) = load_problems(yaml, &no_env);
+    assert!(
+        problems.len() == 1 && problems[0].contains("https is not supported"),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn file_content_is_expanded_in_turn_with_cycles_and_depth_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let inner = write(
+        &dir,
+        "inner.yaml",
+        "endpoint: ${env:HOST}:${env:PORT:-4317}\n",
+    );
+    let outer = write(&dir, "outer.yaml", &format!("otlp: ${{file:{inner}}}\n"));
+    let env = env_of(&[
+        ("HOST", "backend"),
+        ("DIR", &dir.path().display().to_string()),
+    ]);
+    let yaml = format!(
+        "exporters: '${{file:{outer}}}'\nprocessors:\n  batch:\n    \
+         timeout: '${{file:${{env:DIR}}/seconds}}s'\n"
+    );
+    write(&dir, "seconds", "7");
+    let (config, problems) = load_problems(&yaml, &env);
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(
+        config.exporters[&id("otlp")].config["endpoint"],
+        "backend:4317"
+    );
+    assert_eq!(
+        config.processors[&id("batch")].config["timeout"],
+        "7s",
+        "a location's own references are expanded first"
+    );
+
+    // a → b → a.
+    let a = dir.path().join("a.yaml").display().to_string();
+    let b = write(&dir, "b.yaml", &format!("x: ${{file:{a}}}\n"));
+    write(&dir, "a.yaml", &format!("y: ${{file:{b}}}\n"));
+    let yaml = format!("exporters:\n  otlp:\n    endpoint: '${{file:{a}}}'\n");
+    let (_, problems) = load_problems(&yaml, &no_env);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains("includes itself")
+            && problems[0].contains(&format!("file:{a} → file:{b} → file:{a}")),
+        "{problems:?}"
+    );
+
+    // Eleven files, each including the next.
+    let mut next = write(&dir, "level-11.yaml", "end");
+    for level in (1..=10).rev() {
+        next = write(
+            &dir,
+            &format!("level-{level}.yaml"),
+            &format!("${{file:{next}}}"),
+        );
+    }
+    let yaml = format!("exporters:\n  otlp:\n    endpoint: '${{file:{next}}}'\n");
+    let (_, problems) = load_problems(&yaml, &no_env);
+    assert!(
+        problems.len() == 1 && problems[0].contains("nested more than 10"),
+        "{problems:?}"
+    );
+    // Ten are fine.
+    let yaml = format!(
+        "exporters:\n  otlp:\n    endpoint: '${{file:{}}}'\n",
+        dir.path().join("level-2.yaml").display()
+    );
+    let (config, problems) = load_problems(&yaml, &no_env);
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(config.exporters[&id("otlp")].config["endpoint"], "end");
+}
+
+#[test]
+fn escapes_and_unset_variables_inside_provider_content() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(&dir, "h.yaml", "literal: $${env:X}\nunset: ${env:NOPE}\n");
+    let yaml = format!(
+        "exporters:\n  otlp:\n    endpoint: b:4317\n    headers: '${{file:{path}}}'\n    \
+         compression: '$${{file:{path}}}'\n"
+    );
+    let (config, problems) = load_problems(&yaml, &no_env);
+    assert!(problems.is_empty(), "{problems:?}");
+    let otlp = &config.exporters[&id("otlp")].config;
+    assert_eq!(otlp["headers"]["literal"], "${env:X}");
+    assert_eq!(otlp["headers"]["unset"], "");
+    assert_eq!(
+        otlp["compression"],
+        Value::String(format!("${{file:{path}}}")),
+        "$$ escapes a provider reference too"
+    );
+    let warnings: Vec<String> = config.warnings().iter().map(ToString::to_string).collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("exporters::otlp::headers")
+            && warnings[0].contains("at unset: environment variable \"NOPE\" is not set"),
+        "{warnings:?}"
+    );
+}

@@ -275,12 +275,12 @@ fn connectors_of_unregistered_types_are_unknown() {
 fn substitution_errors() {
     let yaml = MINIMAL.replace(
         "exporters: {debug: {}}",
-        "exporters: {debug: {verbosity: '${file:/etc/v}'}}",
+        "exporters: {debug: {verbosity: '${ftp:/etc/v}'}}",
     );
     assert_eq!(
         errors("c.yaml", &yaml),
         [
-            "c.yaml: exporters::debug::verbosity: unsupported reference \"${file:/etc/v}\": scheme \"file\" is not supported (use ${env:NAME}, ${NAME} or ${env:NAME:-default})"
+            "c.yaml: exporters::debug::verbosity: unsupported reference \"${ftp:/etc/v}\": scheme \"ftp\" is not supported (use env:, file:, yaml:, http: or a plain ${NAME})"
         ]
     );
     let yaml = MINIMAL.replace(

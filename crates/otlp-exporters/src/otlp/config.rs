@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use otlp_transport::client::Protocol;
+use otlp_transport::client::{Protocol, ProxyUrl};
 use serde::{Deserialize, Serialize};
 use serde_yaml_ng::Value;
 
@@ -167,7 +167,8 @@ pub struct OtlpHttpExporterConfig {
     /// Accepted, ignored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http2_ping_timeout: Option<Value>,
-    /// Not supported.
+    /// An `http://[user:password@]host:port` proxy every connection is tunnelled through
+    /// with `CONNECT` (`http://` endpoints too). Empty: none. `HTTP(S)_PROXY` are not read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proxy_url: Option<String>,
     /// Not supported: use `headers: {authorization: "Bearer …"}`.
@@ -212,7 +213,8 @@ impl Default for OtlpHttpExporterConfig {
 pub struct ClientTlsConfig {
     /// gRPC: plaintext for an endpoint without a scheme.
     pub insecure: bool,
-    /// Not supported (`true` is a configuration error): the server is always verified.
+    /// Accept any server certificate (neither its chain nor its name is checked; the
+    /// handshake still is). A warning is logged at start.
     pub insecure_skip_verify: bool,
     /// CA certificates to trust instead of the Mozilla roots (PEM file).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -394,12 +396,6 @@ fn check_common(
     timeout: Duration,
     auth: &Option<Value>,
 ) -> Result<(), ConfigError> {
-    if tls.insecure_skip_verify {
-        return Err(ConfigError::bad_value(
-            "tls::insecure_skip_verify",
-            "not supported: the server certificate is always verified (set ca_file to trust a private CA)",
-        ));
-    }
     if tls.ca_file.is_some() && tls.ca_pem.is_some() {
         return Err(ConfigError::bad_value(
             "tls::ca_pem",
@@ -504,11 +500,8 @@ impl ComponentConfig for OtlpHttpExporterConfig {
             compression(&self.compression, false)?,
             &self.compression_params,
         )?;
-        if self.proxy_url.as_deref().is_some_and(|p| !p.is_empty()) {
-            return Err(ConfigError::bad_value(
-                "proxy_url",
-                "proxies are not supported",
-            ));
+        if let Some(url) = self.proxy_url.as_deref().filter(|p| !p.trim().is_empty()) {
+            ProxyUrl::parse(url).map_err(|e| ConfigError::bad_value("proxy_url", e))?;
         }
         check_common(
             &self.tls,
@@ -529,6 +522,56 @@ impl OtlpHttpExporterConfig {
                 "encoding",
                 format!("invalid encoding \"{other}\"; expected proto or json"),
             )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tls_and_proxy_tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use otlp_pipeline::component::{ExporterContext, SignalSet};
+    use otlp_pipeline::config::parse_config;
+    use otlp_pipeline::testing::id;
+
+    fn http(yaml: &str) -> Result<OtlpHttpExporterConfig, ConfigError> {
+        let config: OtlpHttpExporterConfig = parse_config(&serde_yaml_ng::from_str(yaml).unwrap())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn ctx() -> ExporterContext {
+        ExporterContext::new(id("otlphttp"), SignalSet::TRACES_METRICS_LOGS)
+            .with_resources(otlp_pipeline::Resources::collector())
+    }
+
+    #[test]
+    fn insecure_skip_verify_reaches_the_client() {
+        let config =
+            http("endpoint: https://backend:4318\ntls:\n  insecure_skip_verify: true").unwrap();
+        assert!(config.tls.insecure_skip_verify);
+        let exporter = super::super::OtlpExporterComponent::http(ctx(), config).unwrap();
+        assert!(exporter.client().skips_certificate_verification());
+        let grpc: OtlpExporterConfig =
+            parse_config(&serde_yaml_ng::from_str("endpoint: backend:4317").unwrap()).unwrap();
+        let exporter = super::super::OtlpExporterComponent::grpc(ctx(), grpc).unwrap();
+        assert!(!exporter.client().skips_certificate_verification());
+    }
+
+    #[test]
+    fn proxy_url_is_checked_and_names_the_key() {
+        let config =
+            http("endpoint: http://backend:4318\nproxy_url: http://u:pw@proxy:3128").unwrap();
+        assert!(super::super::OtlpExporterComponent::http(ctx(), config).is_ok());
+        assert!(http("endpoint: http://backend:4318\nproxy_url: ''").is_ok());
+        for bad in ["socks5://proxy:1080", "proxy:3128", "http://:3128"] {
+            let error = http(&format!(
+                "endpoint: http://backend:4318\nproxy_url: '{bad}'"
+            ))
+            .unwrap_err()
+            .to_string();
+            assert!(error.contains("proxy_url"), "{bad}: {error}");
         }
     }
 }

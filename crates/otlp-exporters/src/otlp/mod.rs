@@ -111,7 +111,7 @@ fn client_tls(tls: &ClientTlsConfig) -> Result<TlsConfig, ConfigError> {
     if let Some(name) = &tls.server_name_override {
         config = config.with_server_name(name.clone());
     }
-    Ok(config)
+    Ok(config.with_insecure_skip_verify(tls.insecure_skip_verify))
 }
 
 fn transport_retry(retry: &RetryOnFailureConfig, queued: bool) -> TransportRetry {
@@ -168,6 +168,9 @@ impl Settings {
         if !config.endpoint.trim().is_empty() {
             builder = builder.endpoint(config.endpoint.trim());
         }
+        if let Some(url) = config.proxy_url.as_deref().filter(|p| !p.trim().is_empty()) {
+            builder = builder.proxy_url(url);
+        }
         for (signal, endpoint) in [
             (Signal::Traces, &config.traces_endpoint),
             (Signal::Metrics, &config.metrics_endpoint),
@@ -178,7 +181,12 @@ impl Settings {
                 builder = builder.signal_endpoint(signal, endpoint.trim());
             }
         }
-        let client = builder.build().map_err(|e| ConfigError::bad_value("", e))?;
+        let client = builder.build().map_err(|e| match e {
+            otlp_transport::client::ConfigError::Proxy { .. } => {
+                ConfigError::bad_value("proxy_url", e)
+            }
+            e => ConfigError::bad_value("", e),
+        })?;
         Ok(Settings {
             client,
             timeout: config.timeout,
@@ -608,6 +616,9 @@ impl Consumer for OtlpExporterComponent {
 #[async_trait]
 impl Exporter for OtlpExporterComponent {
     async fn start(&self, host: &Host) -> Result<(), BoxError> {
+        if self.client.skips_certificate_verification() {
+            tracing::warn!(exporter = %self.id, "tls::insecure_skip_verify is set: the server certificate is not verified, so anyone on the path can impersonate the server");
+        }
         let Some(settings) = &self.queue else {
             return Ok(());
         };

@@ -1,14 +1,27 @@
-//! `${env:VAR}`, `${VAR}` and `${env:VAR:-default}` substitution in string values.
+//! `${env:VAR}`, `${VAR}`, `${env:VAR:-default}` and provider (`${file:PATH}`,
+//! `${yaml:INLINE}`, `${http://URL}`) substitution in string values.
 //!
-//! Substitution runs on the parsed YAML, one string scalar at a time, never on the raw text:
-//! whatever an environment variable holds, it can only become (part of) the value it was
-//! referenced from, never new keys, lists or documents. The rules, and where they differ from
-//! otelcol, are in `docs/configuration.md` ("Environment variables").
+//! Substitution runs on the parsed YAML, one string scalar at a time, never on the raw text.
+//! Whatever an environment variable holds, it can only become (part of) the value it was
+//! referenced from, never new keys, lists or documents. A provider's content is read as YAML
+//! (otelcol's confmap semantics): a value that is exactly one provider reference becomes that
+//! YAML (a map, a list, a scalar), one inside longer text must be a scalar and is inserted as
+//! text. References inside a provider's content are expanded in turn, at most [`MAX_DEPTH`]
+//! providers deep, and a provider that includes itself is an error. The rules, and where they
+//! differ from otelcol, are in `docs/configuration.md` ("Environment variables").
+
+mod http;
+mod providers;
 
 use serde_yaml_ng::Value;
 
+use providers::Scheme;
+
 /// Looks up an environment variable.
 pub(crate) type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// How many provider references may be nested (a file referencing a file ...).
+pub(crate) const MAX_DEPTH: usize = 10;
 
 /// A problem found while substituting, at a path inside the file.
 #[derive(Debug)]
@@ -24,6 +37,13 @@ pub(crate) struct Report {
     pub(crate) warnings: Vec<Found>,
 }
 
+/// What expanding needs: the environment, and the provider references being resolved
+/// (outermost first), to refuse cycles and too deep a nesting.
+struct Scope<'a> {
+    env: Env<'a>,
+    chain: Vec<String>,
+}
+
 /// Substitutes every string scalar under `value` (mapping values, sequence items, tagged
 /// values; never mapping keys).
 pub(crate) fn substitute_tree(
@@ -32,42 +52,54 @@ pub(crate) fn substitute_tree(
     path: &mut Vec<String>,
     report: &mut Report,
 ) {
+    let mut scope = Scope {
+        env,
+        chain: Vec::new(),
+    };
+    substitute_in(value, &mut scope, path, report);
+}
+
+fn substitute_in(
+    value: &mut Value,
+    scope: &mut Scope<'_>,
+    path: &mut Vec<String>,
+    report: &mut Report,
+) {
     match value {
         Value::String(text) => {
-            let mut unset = Vec::new();
-            match expand(text, env, &mut unset) {
+            let mut warnings = Vec::new();
+            match expand_in(text, scope, &mut warnings) {
                 Ok(Expanded::Unchanged) => {}
                 Ok(Expanded::Text(expanded)) => *value = Value::String(expanded),
                 Ok(Expanded::Whole(expanded)) => *value = typed_scalar(expanded),
+                Ok(Expanded::Value(expanded)) => *value = expanded,
                 Err(message) => report.errors.push(Found {
                     path: path.clone(),
                     message,
                 }),
             }
-            for name in unset {
+            for message in warnings {
                 report.warnings.push(Found {
                     path: path.clone(),
-                    message: format!(
-                        "environment variable \"{name}\" is not set; substituted an empty string"
-                    ),
+                    message,
                 });
             }
         }
         Value::Sequence(items) => {
             for (i, item) in items.iter_mut().enumerate() {
                 path.push(format!("[{i}]"));
-                substitute_tree(item, env, path, report);
+                substitute_in(item, scope, path, report);
                 path.pop();
             }
         }
         Value::Mapping(map) => {
             for (key, item) in map.iter_mut() {
                 path.push(key_text(key));
-                substitute_tree(item, env, path, report);
+                substitute_in(item, scope, path, report);
                 path.pop();
             }
         }
-        Value::Tagged(tagged) => substitute_tree(&mut tagged.value, env, path, report),
+        Value::Tagged(tagged) => substitute_in(&mut tagged.value, scope, path, report),
         Value::Null | Value::Bool(_) | Value::Number(_) => {}
     }
 }
@@ -102,22 +134,45 @@ fn typed_scalar(text: String) -> Value {
 }
 
 /// The result of expanding one string.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 pub(crate) enum Expanded {
     /// No reference and no `$$`: the string stays as it is.
     Unchanged,
-    /// The whole string was one reference: its value, to be typed.
+    /// The whole string was one environment reference: its value, to be typed.
     Whole(String),
     /// References or `$$` inside other text: the resulting string.
     Text(String),
+    /// The whole string was one provider reference: its YAML, already expanded.
+    Value(Value),
 }
 
-/// Expands references in `input`. Names of unset variables without a default are pushed to
-/// `unset` (they expand to the empty string, as in otelcol).
+/// What one `${...}` gives.
+enum Piece {
+    /// An environment variable's text (never structure).
+    Text(String),
+    /// A provider's YAML.
+    Value(Value),
+}
+
+/// Expands references in `input`. Warnings (unset variables without a default, which expand
+/// to the empty string as in otelcol) are pushed to `warnings`.
+#[cfg(test)]
 pub(crate) fn expand(
     input: &str,
     env: Env<'_>,
-    unset: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) -> Result<Expanded, String> {
+    let mut scope = Scope {
+        env,
+        chain: Vec::new(),
+    };
+    expand_in(input, &mut scope, warnings)
+}
+
+fn expand_in(
+    input: &str,
+    scope: &mut Scope<'_>,
+    warnings: &mut Vec<String>,
 ) -> Result<Expanded, String> {
     if !input.contains('$') {
         return Ok(Expanded::Unchanged);
@@ -138,9 +193,16 @@ pub(crate) fn expand(
             let end = closing_brace(body).ok_or_else(|| {
                 format!("unterminated \"${{\" in \"{input}\" (write \"$$\" for a literal \"$\")")
             })?;
-            out.push_str(&resolve(&body[..end], env, unset)?);
-            references += 1;
+            let reference = &body[..end];
             rest = &body[end + 1..];
+            match resolve(reference, scope, warnings)? {
+                Piece::Text(text) => out.push_str(&text),
+                Piece::Value(value) if references == 0 && !other_text && rest.is_empty() => {
+                    return Ok(Expanded::Value(value));
+                }
+                Piece::Value(value) => out.push_str(&scalar_text(value, reference)?),
+            }
+            references += 1;
         } else {
             out.push('$');
             other_text = true;
@@ -156,9 +218,25 @@ pub(crate) fn expand(
     })
 }
 
+/// The text of a provider's value referenced inside a longer string: only a scalar can be
+/// (otelcol: a string, a number or a boolean).
+fn scalar_text(value: Value, reference: &str) -> Result<String, String> {
+    match value {
+        Value::String(text) => Ok(text),
+        Value::Number(number) => Ok(number.to_string()),
+        Value::Bool(flag) => Ok(flag.to_string()),
+        other => Err(format!(
+            "\"${{{reference}}}\" is part of a longer string, so it must give a string, a number \
+             or a boolean, not {}",
+            providers::shape(&other)
+        )),
+    }
+}
+
 /// The index of the `}` closing a reference whose body starts at `body` (nested `${...}`
-/// in a default are skipped over).
+/// in a default are skipped over; in `yaml:` content, so are YAML's `{...}`).
 fn closing_brace(body: &str) -> Option<usize> {
+    let inline_yaml = body.starts_with("yaml:");
     let bytes = body.as_bytes();
     let mut depth = 1usize;
     let mut i = 0;
@@ -169,6 +247,7 @@ fn closing_brace(body: &str) -> Option<usize> {
                 i += 2;
                 continue;
             }
+            b'{' if inline_yaml => depth += 1,
             b'}' => {
                 depth -= 1;
                 if depth == 0 {
@@ -191,9 +270,12 @@ fn valid_env_name(name: &str) -> bool {
 }
 
 /// Resolves the inside of one `${...}`.
-fn resolve(reference: &str, env: Env<'_>, unset: &mut Vec<String>) -> Result<String, String> {
-    // `NAME`, `NAME:-default`, `env:NAME`, `env:NAME:-default`; anything else with a `:` is a
-    // scheme we do not support (otelcol also has file:, http:, https:, yaml:).
+fn resolve(
+    reference: &str,
+    scope: &mut Scope<'_>,
+    warnings: &mut Vec<String>,
+) -> Result<Piece, String> {
+    // `NAME`, `NAME:-default`, `env:NAME`, `env:NAME:-default`, or a provider's scheme.
     let (name, default) = match reference.split_once(':') {
         None => (reference, None),
         Some((name, default)) if default.starts_with('-') && valid_env_name(name) => {
@@ -203,11 +285,14 @@ fn resolve(reference: &str, env: Env<'_>, unset: &mut Vec<String>) -> Result<Str
             Some((name, default)) => (name, Some(default)),
             None => (rest, None),
         },
-        Some((scheme, _)) => {
-            return Err(format!(
-                "unsupported reference \"${{{reference}}}\": scheme \"{scheme}\" is not supported \
-                 (use ${{env:NAME}}, ${{NAME}} or ${{env:NAME:-default}})"
-            ));
+        Some((scheme_name, target)) => {
+            let Some(scheme) = Scheme::from_name(scheme_name) else {
+                return Err(format!(
+                    "unsupported reference \"${{{reference}}}\": scheme \"{scheme_name}\" is not \
+                     supported (use env:, file:, yaml:, http: or a plain ${{NAME}})"
+                ));
+            };
+            return provide(scheme, target, reference, scope, warnings).map(Piece::Value);
         }
     };
     if !valid_env_name(name) {
@@ -216,19 +301,86 @@ fn resolve(reference: &str, env: Env<'_>, unset: &mut Vec<String>) -> Result<Str
              digits and underscores, not starting with a digit)"
         ));
     }
-    match env(name) {
-        Some(value) => Ok(value),
+    match (scope.env)(name) {
+        Some(value) => Ok(Piece::Text(value)),
         None => match default {
             // A default may itself hold references: `${env:A:-${env:B}}`.
-            Some(default) => match expand(default, env, unset)? {
-                Expanded::Unchanged => Ok(default.to_owned()),
-                Expanded::Whole(text) | Expanded::Text(text) => Ok(text),
-            },
+            Some(default) => Ok(Piece::Text(as_text(default, reference, scope, warnings)?)),
             None => {
-                unset.push(name.to_owned());
-                Ok(String::new())
+                warnings.push(format!(
+                    "environment variable \"{name}\" is not set; substituted an empty string"
+                ));
+                Ok(Piece::Text(String::new()))
             }
         },
+    }
+}
+
+/// `text` with its references expanded, as text (a default, a provider's location).
+fn as_text(
+    text: &str,
+    reference: &str,
+    scope: &mut Scope<'_>,
+    warnings: &mut Vec<String>,
+) -> Result<String, String> {
+    Ok(match expand_in(text, scope, warnings)? {
+        Expanded::Unchanged => text.to_owned(),
+        Expanded::Whole(text) | Expanded::Text(text) => text,
+        Expanded::Value(value) => scalar_text(value, reference)?,
+    })
+}
+
+/// The value of the provider reference `${scheme:target}`: the provider's content as YAML,
+/// with the references inside it expanded one level deeper.
+fn provide(
+    scheme: Scheme,
+    target: &str,
+    reference: &str,
+    scope: &mut Scope<'_>,
+    warnings: &mut Vec<String>,
+) -> Result<Value, String> {
+    let target = if scheme.is_location() {
+        as_text(target, reference, scope, warnings)?
+    } else {
+        target.to_owned()
+    };
+    let uri = format!("{}:{target}", scheme.name());
+    if scope.chain.contains(&uri) {
+        let mut cycle = scope.chain.clone();
+        cycle.push(uri);
+        return Err(format!(
+            "\"${{{reference}}}\" includes itself: {}",
+            cycle.join(" → ")
+        ));
+    }
+    if scope.chain.len() >= MAX_DEPTH {
+        return Err(format!(
+            "\"${{{reference}}}\" is nested more than {MAX_DEPTH} provider references deep"
+        ));
+    }
+    let text = providers::fetch(scheme, &target).map_err(|error| error.to_string())?;
+    let mut value = providers::parse(&text);
+    scope.chain.push(uri);
+    let mut report = Report::default();
+    substitute_in(&mut value, scope, &mut Vec::new(), &mut report);
+    scope.chain.pop();
+    let inside = |found: &Found| {
+        if found.path.is_empty() {
+            format!("in \"${{{reference}}}\": {}", found.message)
+        } else {
+            format!(
+                "in \"${{{reference}}}\", at {}: {}",
+                found.path.join("::"),
+                found.message
+            )
+        }
+    };
+    warnings.extend(report.warnings.iter().map(inside));
+    if report.errors.is_empty() {
+        Ok(value)
+    } else {
+        let errors: Vec<String> = report.errors.iter().map(inside).collect();
+        Err(errors.join("; "))
     }
 }
 
@@ -303,13 +455,16 @@ mod tests {
     fn unset_and_errors() {
         let (result, unset) = run("x${MISSING}y");
         assert_eq!(result, Ok(Expanded::Text("xy".into())));
-        assert_eq!(unset, ["MISSING"]);
+        assert_eq!(
+            unset,
+            ["environment variable \"MISSING\" is not set; substituted an empty string"]
+        );
         assert!(run("${HOST").0.unwrap_err().contains("unterminated"));
         assert!(
-            run("${file:/etc/x}")
+            run("${ftp:/etc/x}")
                 .0
                 .unwrap_err()
-                .contains("scheme \"file\" is not supported")
+                .contains("scheme \"ftp\" is not supported")
         );
         assert!(
             run("${1BAD}")
@@ -322,6 +477,31 @@ mod tests {
                 .0
                 .unwrap_err()
                 .contains("invalid environment variable name")
+        );
+    }
+
+    #[test]
+    fn inline_yaml_whole_embedded_and_braces() {
+        let map = run("${yaml:{a: 1, b: [x, y]}}").0.unwrap();
+        let Expanded::Value(map) = map else {
+            panic!("{map:?}")
+        };
+        assert_eq!(map["a"], Value::Number(1.into()));
+        assert_eq!(map["b"][1], Value::String("y".into()));
+        assert_eq!(
+            run("port ${yaml:4317}").0,
+            Ok(Expanded::Text("port 4317".into()))
+        );
+        assert_eq!(
+            run("${yaml:${HOST}}").0,
+            Ok(Expanded::Value(Value::String("collector".into()))),
+            "references in the content are expanded"
+        );
+        assert!(
+            run("x ${yaml:[a]}")
+                .0
+                .unwrap_err()
+                .contains("must give a string, a number or a boolean, not a list")
         );
     }
 

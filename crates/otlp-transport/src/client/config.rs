@@ -257,11 +257,16 @@ impl fmt::Debug for Pem {
 /// replaces them (as `OTEL_EXPORTER_OTLP_CERTIFICATE` does in the other SDKs). A client
 /// certificate and key enable mutual TLS. The ALPN protocols offered are `h2` for gRPC and
 /// `h2`, `http/1.1` for OTLP/HTTP. None of this applies to `http` endpoints.
+///
+/// [`TlsConfig::with_insecure_skip_verify`] turns server verification off (otelcol's
+/// `tls.insecure_skip_verify`): any certificate is accepted, whatever its issuer and names,
+/// though the handshake itself is still checked.
 #[derive(Clone, Default)]
 pub struct TlsConfig {
     pub(crate) ca: Option<Pem>,
     pub(crate) identity: Option<(Pem, Pem)>,
     pub(crate) server_name: Option<String>,
+    pub(crate) insecure_skip_verify: bool,
 }
 
 impl TlsConfig {
@@ -316,6 +321,20 @@ impl TlsConfig {
         self
     }
 
+    /// `true` accepts any server certificate: neither its chain nor its name is checked (the
+    /// CA, if set, is not used). The TLS handshake is still verified (the server must hold
+    /// the key of the certificate it presents), but anyone on the path can impersonate the
+    /// server: for tests and closed networks only.
+    pub fn with_insecure_skip_verify(mut self, skip: bool) -> Self {
+        self.insecure_skip_verify = skip;
+        self
+    }
+
+    /// Whether server certificates are accepted without verification.
+    pub fn insecure_skip_verify(&self) -> bool {
+        self.insecure_skip_verify
+    }
+
     /// Whether a custom CA is set.
     pub fn has_custom_ca(&self) -> bool {
         self.ca.is_some()
@@ -336,12 +355,13 @@ impl fmt::Debug for TlsConfig {
                 &self.identity.as_ref().map(|(cert, _)| cert),
             )
             .field("server_name", &self.server_name)
+            .field("insecure_skip_verify", &self.insecure_skip_verify)
             .finish()
     }
 }
 
 /// Everything an [`OtlpExporter`] needs: protocol, endpoints, headers, compression, timeout,
-/// TLS and retry. Build one with [`ExporterConfig::builder`] or read one from the
+/// TLS, proxy and retry. Build one with [`ExporterConfig::builder`] or read one from the
 /// environment with [`ExporterConfig::from_env`]; check and use it with
 /// [`OtlpExporter::new`].
 ///
@@ -371,6 +391,7 @@ pub struct ExporterConfig {
     pub(crate) timeout: Duration,
     pub(crate) tls: TlsConfig,
     pub(crate) insecure: bool,
+    pub(crate) proxy_url: Option<String>,
     pub(crate) retry: RetryConfig,
     pub(crate) user_agent: String,
     pub(crate) clock: Arc<dyn Clock>,
@@ -388,6 +409,7 @@ impl Default for ExporterConfig {
             timeout: DEFAULT_TIMEOUT,
             tls: TlsConfig::default(),
             insecure: false,
+            proxy_url: None,
             retry: RetryConfig::default(),
             user_agent: DEFAULT_USER_AGENT.to_owned(),
             clock: Arc::new(TokioClock),
@@ -463,6 +485,11 @@ impl ExporterConfig {
         self.insecure
     }
 
+    /// The HTTP proxy connections are tunnelled through, as configured (unchecked).
+    pub fn proxy_url(&self) -> Option<&str> {
+        self.proxy_url.as_deref()
+    }
+
     /// The retry settings.
     pub fn retry(&self) -> &RetryConfig {
         &self.retry
@@ -507,6 +534,10 @@ impl fmt::Debug for ExporterConfig {
             .field("timeout", &self.timeout)
             .field("tls", &self.tls)
             .field("insecure", &self.insecure)
+            .field(
+                "proxy_url",
+                &self.proxy_url.as_deref().map(super::proxy::redact),
+            )
             .field("retry", &self.retry)
             .field("user_agent", &self.user_agent)
             .finish_non_exhaustive()
@@ -616,6 +647,17 @@ impl ExporterBuilder {
         self
     }
 
+    /// Tunnels every connection through this HTTP proxy (`http://[user:password@]host:port`)
+    /// with `CONNECT`, `https` and `http` endpoints alike; TLS runs end to end inside the
+    /// tunnel. Credentials are sent as `Proxy-Authorization: Basic`. The proxy's answer is
+    /// bounded (16 KiB of head, and the exporter's timeout). An empty URL means no proxy;
+    /// [`ExporterBuilder::build`] refuses a URL [`ProxyUrl::parse`](super::ProxyUrl::parse)
+    /// does. The `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` variables are not read.
+    pub fn proxy_url(mut self, url: impl Into<String>) -> Self {
+        self.config.proxy_url = Some(url.into());
+        self
+    }
+
     /// Sets the retry settings (default: the Collector's; [`RetryConfig::disabled`] for
     /// none).
     pub fn retry(mut self, retry: RetryConfig) -> Self {
@@ -709,9 +751,12 @@ mod tests {
             .header("Authorization", "Bearer hunter2")
             .header("x-tenant", "blue")
             .tls(TlsConfig::new().with_client_identity_pem("CERT", "PRIVATE KEY DATA"))
+            .proxy_url("http://squid:opensesame@proxy:3128")
             .into_config();
         let debug = format!("{config:?}");
         assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(!debug.contains("opensesame"), "{debug}");
+        assert!(debug.contains("proxy:3128"), "{debug}");
         assert!(!debug.contains("PRIVATE KEY DATA"), "{debug}");
         assert!(debug.contains("blue"), "{debug}");
     }

@@ -1,15 +1,19 @@
-//! The connector of the pooled hyper client: TCP, then TLS for `https` URIs, telling hyper
-//! when ALPN chose `h2`.
+//! The connector of the pooled hyper client: TCP (directly, or through a CONNECT tunnel of
+//! the configured proxy), then TLS for `https` URIs, telling hyper when ALPN chose `h2`.
 
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use http::Uri;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
+
+use super::proxy::{ProxyError, ProxyUrl};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -21,26 +25,74 @@ pub(crate) struct Tls {
     pub(crate) server_name: Option<rustls_pki_types::ServerName<'static>>,
 }
 
-/// Connects to the URI's host and port; wraps the stream in TLS for `https`.
+/// A proxy to tunnel through, and the time its connection and answer may take.
+#[derive(Clone)]
+pub(crate) struct Proxy {
+    pub(crate) url: Arc<ProxyUrl>,
+    pub(crate) timeout: Duration,
+}
+
+/// Connects to the URI's host and port (through the proxy if one is set); wraps the stream
+/// in TLS for `https`.
 #[derive(Clone)]
 pub(crate) struct Connector {
     http: HttpConnector,
+    proxy: Option<Proxy>,
     #[cfg(feature = "tls")]
     tls: Option<Tls>,
 }
 
 impl Connector {
-    pub(crate) fn new(#[cfg(feature = "tls")] tls: Option<Tls>) -> Self {
+    pub(crate) fn new(proxy: Option<Proxy>, #[cfg(feature = "tls")] tls: Option<Tls>) -> Self {
         let mut http = HttpConnector::new();
         // The scheme is ours to handle (https is TLS over this TCP stream).
         http.enforce_http(false);
         http.set_nodelay(true);
         Connector {
             http,
+            proxy,
             #[cfg(feature = "tls")]
             tls,
         }
     }
+}
+
+/// A TCP connection to the proxy, tunnelled with `CONNECT` to `uri`'s host and port, within
+/// the proxy's timeout.
+async fn through_proxy(
+    http: &mut HttpConnector,
+    proxy: &Proxy,
+    uri: &Uri,
+) -> Result<TokioIo<TcpStream>, ProxyError> {
+    let default_port = if uri.scheme() == Some(&http::uri::Scheme::HTTPS) {
+        443
+    } else {
+        80
+    };
+    let target = format!(
+        "{}:{}",
+        uri.host().unwrap_or_default(),
+        uri.port_u16().unwrap_or(default_port)
+    );
+    let proxy_address = format!("{}:{}", proxy.url.host(), proxy.url.port());
+    let connect = async {
+        let proxy_uri = proxy.url.uri().map_err(|e| ProxyError::Connect {
+            proxy: proxy_address.clone(),
+            source: e.into(),
+        })?;
+        let tcp = tower_service::Service::<Uri>::call(http, proxy_uri)
+            .await
+            .map_err(|e| ProxyError::Connect {
+                proxy: proxy_address.clone(),
+                source: e.into(),
+            })?;
+        let mut tcp = tcp.into_inner();
+        proxy.url.tunnel(&mut tcp, &target).await?;
+        Ok(TokioIo::new(tcp))
+    };
+    tokio::time::timeout(proxy.timeout, connect)
+        .await
+        .map_err(|_| ProxyError::Timeout(proxy.timeout))?
 }
 
 impl tower_service::Service<Uri> for Connector {
@@ -54,12 +106,16 @@ impl tower_service::Service<Uri> for Connector {
 
     fn call(&mut self, uri: Uri) -> Self::Future {
         let mut http = self.http.clone();
+        let proxy = self.proxy.clone();
         #[cfg(feature = "tls")]
         let tls = self.tls.clone();
         Box::pin(async move {
             let https = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
             let host = uri.host().unwrap_or_default().to_owned();
-            let tcp = http.call(uri).await?;
+            let tcp = match &proxy {
+                Some(proxy) => through_proxy(&mut http, proxy, &uri).await?,
+                None => http.call(uri).await?,
+            };
             if !https {
                 return Ok(Stream::Plain(tcp));
             }

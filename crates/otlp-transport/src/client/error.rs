@@ -67,6 +67,14 @@ pub enum ConfigError {
         /// What is wrong with it.
         message: String,
     },
+    /// The proxy URL cannot be used: not `http://host[:port]`, or bad credentials.
+    #[error("invalid proxy_url `{proxy_url}`: {message}")]
+    Proxy {
+        /// The URL as configured, credentials removed.
+        proxy_url: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A retry setting is out of range (a multiplier below 1, a randomization factor outside
     /// `0..=1`, a zero interval).
     #[error("invalid retry setting `{field}`: {message}")]

@@ -53,6 +53,9 @@ mod error;
 mod grpc;
 #[cfg(feature = "http")]
 mod http;
+#[cfg(feature = "tls")]
+mod insecure;
+mod proxy;
 mod retry;
 mod tls;
 
@@ -73,6 +76,7 @@ pub use self::config::{
 pub use self::error::{
     ConfigError, ExportError, ResponseStatus, TransportError, TransportErrorKind,
 };
+pub use self::proxy::{ProxyError, ProxyUrl};
 pub use self::retry::{Clock, TokioClock};
 pub use crate::compression::{Compression, CompressionLevel};
 
@@ -129,6 +133,7 @@ struct Inner {
     timeout: Duration,
     retry: RetryConfig,
     clock: Arc<dyn Clock>,
+    insecure_skip_verify: bool,
 }
 
 /// An OTLP exporter: sends Export requests over gRPC or OTLP/HTTP, with compression, TLS
@@ -243,6 +248,13 @@ impl OtlpExporter {
         let needs_tls = uris
             .iter()
             .any(|uri| uri.scheme() == Some(&::http::uri::Scheme::HTTPS));
+        let proxy = match config.proxy_url.as_deref().map(str::trim) {
+            Some(url) if !url.is_empty() => Some(connector::Proxy {
+                url: Arc::new(ProxyUrl::parse(url)?),
+                timeout: config.timeout,
+            }),
+            _ => None,
+        };
         #[cfg(feature = "tls")]
         let connector = if needs_tls {
             let alpn: &[&[u8]] = if protocol == Protocol::Grpc {
@@ -250,12 +262,18 @@ impl OtlpExporter {
             } else {
                 &[b"h2", b"http/1.1"]
             };
-            Connector::new(Some(connector::Tls {
-                connector: tokio_rustls::TlsConnector::from(tls::client_config(&config.tls, alpn)?),
-                server_name: tls::server_name(&config.tls)?,
-            }))
+            Connector::new(
+                proxy,
+                Some(connector::Tls {
+                    connector: tokio_rustls::TlsConnector::from(tls::client_config(
+                        &config.tls,
+                        alpn,
+                    )?),
+                    server_name: tls::server_name(&config.tls)?,
+                }),
+            )
         } else {
-            Connector::new(None)
+            Connector::new(proxy, None)
         };
         #[cfg(not(feature = "tls"))]
         let connector = if needs_tls {
@@ -264,7 +282,7 @@ impl OtlpExporter {
                 feature: "tls",
             });
         } else {
-            Connector::new()
+            Connector::new(proxy)
         };
 
         let mut builder = Client::builder(TokioExecutor::new());
@@ -290,6 +308,7 @@ impl OtlpExporter {
                 timeout: config.timeout,
                 retry: config.retry,
                 clock: config.clock,
+                insecure_skip_verify: needs_tls && config.tls.insecure_skip_verify,
             }),
         })
     }
@@ -307,6 +326,12 @@ impl OtlpExporter {
     /// The compression level, in the codec's scale.
     pub fn compression_level(&self) -> CompressionLevel {
         self.inner.compression_level
+    }
+
+    /// Whether server certificates are accepted without verification
+    /// ([`TlsConfig::with_insecure_skip_verify`] with at least one `https` endpoint).
+    pub fn skips_certificate_verification(&self) -> bool {
+        self.inner.insecure_skip_verify
     }
 
     /// The full URI requests of `signal` go to.

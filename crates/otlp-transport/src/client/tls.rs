@@ -9,6 +9,8 @@ use super::config::Pem;
 use super::config::TlsConfig;
 
 #[cfg(feature = "tls")]
+use super::insecure::AnyServerCertificate;
+#[cfg(feature = "tls")]
 use rustls_pki_types::pem::PemObject;
 #[cfg(feature = "tls")]
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
@@ -92,20 +94,30 @@ pub(crate) fn check_identity(certificate: &Pem, key: &Pem) -> Result<(), ConfigE
 }
 
 /// The rustls configuration: the ring provider, TLS 1.2 and 1.3, the configured roots (or
-/// webpki's), the client identity if any, and the ALPN protocols offered.
+/// webpki's) — or, with `insecure_skip_verify`, a verifier that accepts any certificate but
+/// still checks the handshake signatures —, the client identity if any, and the ALPN
+/// protocols offered.
 #[cfg(feature = "tls")]
 pub(crate) fn client_config(
     tls: &TlsConfig,
     alpn: &[&[u8]],
 ) -> Result<Arc<rustls::ClientConfig>, ConfigError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| ConfigError::Tls {
             what: "protocol versions".into(),
             message: e.to_string(),
-        })?
-        .with_root_certificates(roots(tls.ca.as_ref())?);
+        })?;
+    // The CA is checked even when it is not used, so a bad file is an error either way.
+    let roots = roots(tls.ca.as_ref())?;
+    let builder = if tls.insecure_skip_verify {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AnyServerCertificate::new(&provider)))
+    } else {
+        builder.with_root_certificates(roots)
+    };
     let mut config = match &tls.identity {
         Some((certificate, key)) => builder
             .with_client_auth_cert(certificates(certificate)?, private_key(key)?)
