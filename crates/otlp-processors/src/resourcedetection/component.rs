@@ -2,11 +2,10 @@
 //! `refresh_interval`), the merge into every request's resources, and its factory (type
 //! `resourcedetection`, alias `resource_detection`).
 
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use otlp_pipeline::component::{Consumer, Host, Processor, ProcessorContext, SignalSet};
@@ -14,6 +13,7 @@ use otlp_pipeline::config::ComponentId;
 use otlp_pipeline::data::Telemetry;
 use otlp_pipeline::error::{BoxError, ConsumeError};
 use otlp_pipeline::factory::{FnFactory, ProcessorFactory};
+use otlp_pipeline::task::{BackgroundTask, every};
 
 use super::config::ResourceDetectionConfig;
 use super::detectors::{Attributes, Detection, Session};
@@ -89,7 +89,7 @@ pub struct ResourceDetectionProcessor {
     shared: Arc<Shared>,
     override_existing: bool,
     refresh_interval: Duration,
-    refresher: Mutex<Option<JoinHandle<()>>>,
+    refresher: BackgroundTask,
     next: Arc<dyn Consumer>,
 }
 
@@ -113,7 +113,7 @@ impl ResourceDetectionProcessor {
             }),
             override_existing: config.override_existing,
             refresh_interval: config.refresh_interval,
-            refresher: Mutex::new(None),
+            refresher: BackgroundTask::new("the resourcedetection processor"),
             next: ctx.next,
         })
     }
@@ -161,39 +161,23 @@ impl Processor for ResourceDetectionProcessor {
             }));
         }
         if !self.refresh_interval.is_zero() {
-            let (shared, every) = (self.shared.clone(), self.refresh_interval);
-            let task = tokio::spawn(async move {
+            let (shared, period) = (self.shared.clone(), self.refresh_interval);
+            self.refresher.start(|mut stopped| async move {
                 let mut last_ok = true;
-                let first = Instant::now()
-                    .checked_add(every)
-                    .unwrap_or_else(Instant::now);
-                let mut ticker = tokio::time::interval_at(first, every);
+                let mut ticker = every(period);
                 loop {
-                    ticker.tick().await;
-                    shared.refresh(&mut last_ok).await;
+                    tokio::select! {
+                        _ = &mut stopped => break,
+                        _ = ticker.tick() => shared.refresh(&mut last_ok).await,
+                    }
                 }
-            });
-            let previous = self
-                .refresher
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .replace(task);
-            if let Some(previous) = previous {
-                previous.abort();
-            }
+            })?;
         }
         Ok(())
     }
 
-    async fn shutdown(&self, _deadline: Instant) -> Result<(), BoxError> {
-        let task = self
-            .refresher
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(task) = task {
-            task.abort();
-        }
+    async fn shutdown(&self, deadline: Instant) -> Result<(), BoxError> {
+        self.refresher.stop(deadline).await;
         Ok(())
     }
 }

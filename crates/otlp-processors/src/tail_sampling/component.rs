@@ -14,11 +14,10 @@ use otlp_pipeline::config::{ComponentId, ConfigError};
 use otlp_pipeline::data::{Payload, Telemetry};
 use otlp_pipeline::error::{BoxError, ConsumeError};
 use otlp_pipeline::factory::{FnFactory, ProcessorFactory};
+use otlp_pipeline::task::{BackgroundTask, every};
 use otlp_pipeline::telemetry::Metrics;
 use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
 use otlp_proto::trace::v1::ResourceSpans;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::config::TailSamplingConfig;
@@ -28,13 +27,6 @@ use super::metrics::TailMetrics;
 /// The longest pause between two decision ticks.
 pub const MAX_TICK: Duration = Duration::from_secs(1);
 
-/// The running ticker.
-#[derive(Debug)]
-struct Ticker {
-    stop: oneshot::Sender<()>,
-    handle: JoinHandle<()>,
-}
-
 /// The processor.
 pub struct TailSamplingProcessor {
     id: ComponentId,
@@ -43,7 +35,7 @@ pub struct TailSamplingProcessor {
     metrics: Arc<TailMetrics>,
     tick: Duration,
     drop_pending_on_shutdown: bool,
-    ticker: Mutex<Option<Ticker>>,
+    ticker: BackgroundTask,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -99,7 +91,7 @@ impl TailSamplingProcessor {
                 .decision_wait
                 .clamp(Duration::from_millis(1), MAX_TICK),
             drop_pending_on_shutdown: config.drop_pending_traces_on_shutdown,
-            ticker: Mutex::new(None),
+            ticker: BackgroundTask::new("the tail_sampling processor"),
         })
     }
 
@@ -146,19 +138,13 @@ impl Consumer for TailSamplingProcessor {
 #[async_trait]
 impl Processor for TailSamplingProcessor {
     async fn start(&self, _host: &Host) -> Result<(), BoxError> {
-        let mut ticker = lock(&self.ticker);
-        if ticker.is_some() {
-            return Err("the tail_sampling processor was already started".into());
-        }
-        let (stop, mut stopped) = oneshot::channel();
         let engine = Arc::clone(&self.engine);
         let next = Arc::clone(&self.next);
         let metrics = Arc::clone(&self.metrics);
         let id = self.id.clone();
         let period = self.tick;
-        let handle = tokio::spawn(async move {
-            let mut interval = tokio::time::interval(period);
-            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        self.ticker.start(|mut stopped| async move {
+            let mut interval = every(period);
             loop {
                 tokio::select! {
                     _ = &mut stopped => break,
@@ -170,22 +156,11 @@ impl Processor for TailSamplingProcessor {
                     }
                 }
             }
-        });
-        *ticker = Some(Ticker { stop, handle });
-        Ok(())
+        })
     }
 
     async fn shutdown(&self, deadline: Instant) -> Result<(), BoxError> {
-        let ticker = lock(&self.ticker).take();
-        if let Some(Ticker { stop, mut handle }) = ticker {
-            let _ = stop.send(());
-            if tokio::time::timeout_at(deadline, &mut handle)
-                .await
-                .is_err()
-            {
-                handle.abort();
-            }
-        }
+        self.ticker.stop(deadline).await;
         if self.drop_pending_on_shutdown {
             let dropped = lock(&self.engine).drop_all();
             if dropped > 0 {
