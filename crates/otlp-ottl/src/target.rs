@@ -206,7 +206,23 @@ pub struct TargetMut<'a> {
 }
 
 impl<'a> PointRef<'a> {
-    pub(crate) fn attributes(self) -> &'a [KeyValue] {
+    /// Every data point of `metric`, in order (none without data).
+    pub fn all(metric: &'a Metric) -> Vec<PointRef<'a>> {
+        use otlp_proto::metrics::v1::metric::Data;
+        match &metric.data {
+            None => Vec::new(),
+            Some(Data::Gauge(g)) => g.data_points.iter().map(PointRef::Number).collect(),
+            Some(Data::Sum(s)) => s.data_points.iter().map(PointRef::Number).collect(),
+            Some(Data::Histogram(h)) => h.data_points.iter().map(PointRef::Histogram).collect(),
+            Some(Data::ExponentialHistogram(h)) => {
+                h.data_points.iter().map(PointRef::ExpHistogram).collect()
+            }
+            Some(Data::Summary(s)) => s.data_points.iter().map(PointRef::Summary).collect(),
+        }
+    }
+
+    /// The point's attributes.
+    pub fn attributes(self) -> &'a [KeyValue] {
         match self {
             Self::Number(p) => &p.attributes,
             Self::Histogram(p) => &p.attributes,

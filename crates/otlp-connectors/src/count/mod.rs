@@ -135,14 +135,14 @@ impl Count {
                                 attributes_of(resource),
                             ];
                             counts.update(metrics, &target, layers)?;
-                            for point in point_refs(metric) {
+                            for point in PointRef::all(metric) {
                                 let target = Target {
                                     item: Item::DataPoint(point, metric),
                                     resource,
                                     scope,
                                 };
                                 let layers = [
-                                    point_attributes(point),
+                                    point.attributes(),
                                     scope_attributes(scope),
                                     attributes_of(resource),
                                 ];
@@ -203,28 +203,6 @@ impl Count {
             }
         }
         Ok(out)
-    }
-}
-
-fn point_refs(metric: &Metric) -> Vec<PointRef<'_>> {
-    match &metric.data {
-        None => Vec::new(),
-        Some(Data::Gauge(g)) => g.data_points.iter().map(PointRef::Number).collect(),
-        Some(Data::Sum(s)) => s.data_points.iter().map(PointRef::Number).collect(),
-        Some(Data::Histogram(h)) => h.data_points.iter().map(PointRef::Histogram).collect(),
-        Some(Data::ExponentialHistogram(h)) => {
-            h.data_points.iter().map(PointRef::ExpHistogram).collect()
-        }
-        Some(Data::Summary(s)) => s.data_points.iter().map(PointRef::Summary).collect(),
-    }
-}
-
-fn point_attributes(point: PointRef<'_>) -> &[KeyValue] {
-    match point {
-        PointRef::Number(p) => &p.attributes,
-        PointRef::Histogram(p) => &p.attributes,
-        PointRef::ExpHistogram(p) => &p.attributes,
-        PointRef::Summary(p) => &p.attributes,
     }
 }
 

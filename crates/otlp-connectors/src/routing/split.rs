@@ -238,34 +238,10 @@ fn take_points(
             };
             test(condition, &target)
         };
-        let decisions: Vec<bool> = match &metric.data {
-            None => Vec::new(),
-            Some(Data::Gauge(g)) => g
-                .data_points
-                .iter()
-                .map(|p| decide(PointRef::Number(p), metric))
-                .collect::<Result<_, _>>()?,
-            Some(Data::Sum(s)) => s
-                .data_points
-                .iter()
-                .map(|p| decide(PointRef::Number(p), metric))
-                .collect::<Result<_, _>>()?,
-            Some(Data::Histogram(h)) => h
-                .data_points
-                .iter()
-                .map(|p| decide(PointRef::Histogram(p), metric))
-                .collect::<Result<_, _>>()?,
-            Some(Data::ExponentialHistogram(h)) => h
-                .data_points
-                .iter()
-                .map(|p| decide(PointRef::ExpHistogram(p), metric))
-                .collect::<Result<_, _>>()?,
-            Some(Data::Summary(s)) => s
-                .data_points
-                .iter()
-                .map(|p| decide(PointRef::Summary(p), metric))
-                .collect::<Result<_, _>>()?,
-        };
+        let decisions: Vec<bool> = PointRef::all(metric)
+            .into_iter()
+            .map(|point| decide(point, metric))
+            .collect::<Result<_, _>>()?;
         if !decisions.iter().any(|d| *d) {
             continue;
         }
