@@ -591,25 +591,14 @@ impl Pipelines {
         }
         let mut errors = Vec::new();
 
-        let receivers: Vec<BoxFuture<'_, Result<(), LifecycleError>>> = self
-            .receivers
-            .iter()
-            .filter(|m| m.was_started())
-            .map(|m| {
-                stop(
-                    ComponentKind::Receiver,
-                    &m.id,
-                    None,
-                    deadline,
-                    m.component.shutdown(deadline),
-                )
-            })
-            .collect();
         errors.extend(
-            join_all(receivers)
-                .await
-                .into_iter()
-                .filter_map(Result::err),
+            stop_all(
+                ComponentKind::Receiver,
+                self.receivers.iter().filter(|m| m.was_started()),
+                deadline,
+                |c| c.shutdown(deadline),
+            )
+            .await,
         );
 
         for level in 0..=self.max_level() {
@@ -639,47 +628,27 @@ impl Pipelines {
                 })
                 .collect();
             errors.extend(join_all(processors).await.into_iter().flatten());
-            let connectors: Vec<BoxFuture<'_, Result<(), LifecycleError>>> = self
+            let connectors = self
                 .connectors
                 .iter()
                 .filter(|(l, m)| *l == level && m.was_started())
-                .map(|(_, m)| {
-                    stop(
-                        ComponentKind::Connector,
-                        &m.id,
-                        None,
-                        deadline,
-                        m.component.shutdown(deadline),
-                    )
-                })
-                .collect();
+                .map(|(_, m)| m);
             errors.extend(
-                join_all(connectors)
-                    .await
-                    .into_iter()
-                    .filter_map(Result::err),
+                stop_all(ComponentKind::Connector, connectors, deadline, |c| {
+                    c.shutdown(deadline)
+                })
+                .await,
             );
         }
 
-        let exporters: Vec<BoxFuture<'_, Result<(), LifecycleError>>> = self
-            .exporters
-            .iter()
-            .filter(|m| m.was_started())
-            .map(|m| {
-                stop(
-                    ComponentKind::Exporter,
-                    &m.id,
-                    None,
-                    deadline,
-                    m.component.shutdown(deadline),
-                )
-            })
-            .collect();
         errors.extend(
-            join_all(exporters)
-                .await
-                .into_iter()
-                .filter_map(Result::err),
+            stop_all(
+                ComponentKind::Exporter,
+                self.exporters.iter().filter(|m| m.was_started()),
+                deadline,
+                |c| c.shutdown(deadline),
+            )
+            .await,
         );
 
         for m in self.extensions.iter().rev().filter(|m| m.was_started()) {
@@ -760,6 +729,24 @@ impl Pipelines {
     pub fn deep_copies(&self) -> u64 {
         self.fanouts.iter().map(|f| f.deep_copies()).sum()
     }
+}
+
+/// The shutdown of every member given, all at once, each bounded by the deadline: the
+/// failures.
+async fn stop_all<'a, T: ?Sized + 'a>(
+    kind: ComponentKind,
+    members: impl Iterator<Item = &'a Member<T>>,
+    deadline: Instant,
+    shutdown: impl Fn(&'a T) -> BoxFuture<'a, Result<(), BoxError>>,
+) -> Vec<LifecycleError> {
+    let stops: Vec<BoxFuture<'a, Result<(), LifecycleError>>> = members
+        .map(|m| stop(kind, &m.id, None, deadline, shutdown(&*m.component)))
+        .collect();
+    join_all(stops)
+        .await
+        .into_iter()
+        .filter_map(Result::err)
+        .collect()
 }
 
 /// One component's shutdown, bounded by the deadline, as a lifecycle result.
