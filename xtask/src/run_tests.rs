@@ -3,12 +3,24 @@
 //! CI (`.ci/run`) calls exactly this. Steps run in order and all of them run even when one
 //! fails, so a single CI run reports every failure; the closing line sums the test counts of
 //! every `cargo test` invocation, plus one for the `cargo xtask bench --quick` smoke run.
+//!
+//! One Kafka broker (the `kafka-broker` peer) serves every test process of the run: it is
+//! started before the cargo steps, its address is exported as [`ENV_KAFKA_BOOTSTRAP`], and it is
+//! stopped by its pid after them (also when a step fails; and by the launcher's watchdog if this
+//! process dies).
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::time::Instant;
 
 use crate::Result;
+use crate::peers::kafka::Broker;
+
+/// Gives every test process the `127.0.0.1:PORT` of the run's Kafka broker.
+pub const ENV_KAFKA_BOOTSTRAP: &str = "OTLP_KAFKA_BOOTSTRAP";
+/// The run's broker's data directory, relative to the workspace root (removed when it stops).
+const KAFKA_DATA_DIR: &str = "target/kafka-test";
 
 /// One step of the run: a cargo invocation and why it is there.
 struct Step {
@@ -106,11 +118,24 @@ pub fn run(root: &Path, extra: &[&str]) -> Result {
     } else {
         failed_steps.extend(failed_checks);
     }
+    println!("\n==> starting one Kafka broker for every test process ({ENV_KAFKA_BOOTSTRAP})");
+    let mut broker = match start_test_broker(&peers.kafka, &root.join(KAFKA_DATA_DIR)) {
+        Ok(broker) => Some(broker),
+        Err(message) => {
+            // The tests that need a broker then start their own through the launcher.
+            eprintln!("kafka broker: {message}");
+            failed_steps.push("starting the Kafka broker".to_owned());
+            None
+        }
+    };
     for step in STEPS {
         println!("\n==> cargo {} ({})", step.args.join(" "), step.why);
         let mut command = cargo();
         command.args(step.args).current_dir(root);
         command.envs(peers.env()).env("OTLP_REQUIRE_PEERS", "1");
+        if let Some(broker) = &broker {
+            command.env(ENV_KAFKA_BOOTSTRAP, broker.bootstrap());
+        }
         if step.args.first() == Some(&"test") && !extra.is_empty() {
             command.arg("--").args(extra);
         }
@@ -120,6 +145,13 @@ pub fn run(root: &Path, extra: &[&str]) -> Result {
         if !outcome.success {
             failed_steps.push(format!("cargo {}", step.args.join(" ")));
         }
+    }
+    // An early return above drops the broker, which stops it too.
+    if let Some(broker) = broker.take()
+        && let Err(message) = broker.stop()
+    {
+        eprintln!("kafka broker: {message}");
+        failed_steps.push("stopping the Kafka broker".to_owned());
     }
     // The end-to-end benchmark harness, smoke version: loadgen → otlp-collector, rotel and the
     // Go collector → sink for a few seconds each, traces and metrics + logs. It checks that
@@ -146,6 +178,20 @@ pub fn run(root: &Path, extra: &[&str]) -> Result {
     } else {
         Err(format!("failed steps:\n  {}", failed_steps.join("\n  ")))
     }
+}
+
+/// Starts the run's Kafka broker with the `kafka-broker` launcher (data in [`KAFKA_DATA_DIR`]
+/// for the run), and waits until it answers.
+fn start_test_broker(launcher: &Path, data_dir: &Path) -> Result<Broker> {
+    let started = Instant::now();
+    let broker = Broker::start(launcher, data_dir)?;
+    println!(
+        "kafka broker at {} (pid {}), ready in {:.1}s",
+        broker.bootstrap(),
+        broker.pid(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(broker)
 }
 
 /// A cargo command for a step. Under CI (a clean clone, built once) without incremental state,
@@ -267,7 +313,62 @@ fn count_before(summary: &str, label: &str) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{component_features, count_before};
+    use super::*;
+    use crate::peers::kafka::{api_versions, is_broker, is_running};
+    use crate::workspace_root;
+    use std::net::SocketAddr;
+    use std::time::Duration;
+
+    /// Starts the run's broker as `run` does, with the installed launcher (skipped when `cargo
+    /// xtask peers` has not installed it), checks that it answers on its own port, stops it and
+    /// checks that it is gone with its data directory.
+    #[test]
+    fn test_broker_starts_answers_and_stops() {
+        let root = workspace_root();
+        let launcher = root
+            .join(crate::peers::PEERS_DIR)
+            .join("bin")
+            .join(crate::peers::kafka::LAUNCHER);
+        if !launcher.is_file() {
+            println!(
+                "skipping: {} not installed (cargo xtask peers)",
+                launcher.display()
+            );
+            return;
+        }
+        // Not the run's KAFKA_DATA_DIR: under `cargo xtask test` its broker is running.
+        let data_dir = root.join(format!("target/kafka-unit-test-{}", std::process::id()));
+        let broker = start_test_broker(&launcher, &data_dir).unwrap();
+        assert_eq!(broker.data_dir(), data_dir);
+        assert!(broker.bootstrap().starts_with("127.0.0.1:"));
+        // Not the development broker's port.
+        assert_ne!(broker.bootstrap(), "127.0.0.1:19092");
+        let address: SocketAddr = broker.bootstrap().parse().unwrap();
+        assert!(api_versions(address).unwrap() > 10);
+        let server_properties =
+            std::fs::read_to_string(broker.data_dir().join("server.properties")).unwrap();
+        assert!(server_properties.contains(&format!(
+            "listeners=PLAINTEXT://{},CONTROLLER://127.0.0.1:",
+            broker.bootstrap()
+        )));
+        let pid = broker.pid();
+        assert!(is_broker(pid));
+        // A second broker in the same data directory is refused, and the first one is kept.
+        let refused = Broker::start(&launcher, &data_dir).unwrap_err();
+        assert!(refused.contains("still runs"), "{refused}");
+        assert!(api_versions(address).is_ok());
+        let stopping = Instant::now();
+        broker.stop().unwrap();
+        println!("stopped in {:.1}s", stopping.elapsed().as_secs_f64());
+        assert!(!is_running(pid));
+        assert!(api_versions(address).is_err());
+        // The launcher's supervisor removes the data directory right after the broker exits.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while data_dir.exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(!data_dir.exists(), "{}", data_dir.display());
+    }
 
     #[test]
     fn reads_component_features() {

@@ -12,6 +12,7 @@
 
 pub mod checks;
 pub mod corpus;
+pub mod kafka;
 mod peers;
 
 use std::collections::BTreeMap;

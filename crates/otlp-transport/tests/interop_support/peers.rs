@@ -21,6 +21,13 @@ pub enum Peer {
     /// `otelcol-go`: the Go OpenTelemetry Collector v0.165.0, core components (otlp receiver,
     /// batch, otlp_grpc and otlp_http exporters), built by `cargo xtask peers`.
     OtelcolGo,
+    /// `otelcol-contrib-go`: the Go OpenTelemetry Collector v0.160.0 with the contrib `kafka`
+    /// receiver and exporter, `load_balancing` exporter and `tail_sampling` processor (and the
+    /// core otlp receiver, batch, otlp_grpc, otlp_http and debug), built by `cargo xtask peers`.
+    OtelcolContribGo,
+    /// `kafka-broker`: the launcher of an Apache Kafka 4.0.2 broker (single KRaft node on
+    /// loopback); see `interop_support/kafka.rs` for the broker the tests share.
+    Kafka,
 }
 
 impl Peer {
@@ -32,6 +39,8 @@ impl Peer {
             Peer::Prometheus => "OTLP_PEER_PROMETHEUS",
             Peer::NodeExporter => "OTLP_PEER_NODE_EXPORTER",
             Peer::OtelcolGo => "OTLP_PEER_OTELCOL_GO",
+            Peer::OtelcolContribGo => "OTLP_PEER_OTELCOL_CONTRIB_GO",
+            Peer::Kafka => "OTLP_PEER_KAFKA",
         }
     }
 
@@ -43,6 +52,8 @@ impl Peer {
             Peer::Prometheus => "prometheus",
             Peer::NodeExporter => "node_exporter",
             Peer::OtelcolGo => "otelcol-go",
+            Peer::OtelcolContribGo => "otelcol-contrib-go",
+            Peer::Kafka => "kafka-broker (Apache Kafka 4.0.2)",
         }
     }
 }

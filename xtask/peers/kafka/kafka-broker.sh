@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# kafka-broker: starts one Apache Kafka broker (a single KRaft node that is both broker and
+# controller) on loopback, in the background, for the interop tests.
+#
+# Installed by `cargo xtask peers` (xtask/src/peers/kafka.rs) as target/peers/bin/kafka-broker;
+# the jars are in ../kafka/libs/ and the logging config is ../kafka/log4j2.properties, both
+# found relative to this script.
+#
+# usage: kafka-broker [--parent-pid PID] [--wait SECONDS] [--cleanup] DATA_DIR [PORT CONTROLLER_PORT]
+#
+#   DATA_DIR          created if missing; holds server.properties, the KRaft log (kraft/),
+#                     broker.log (the broker's output), broker.pid and bootstrap
+#                     ("127.0.0.1:PORT"). Formatted on the first start only.
+#   PORT, CONTROLLER_PORT
+#                     the loopback ports of the PLAINTEXT and CONTROLLER listeners; without
+#                     them two free ports in 20000-32767 are picked.
+#   --parent-pid PID  stop the broker (SIGTERM, then SIGKILL after 30 s) once process PID has
+#                     exited, so a test process that dies never leaves a broker behind.
+#   --wait SECONDS    return only when the broker logged "Kafka Server started"; fail (and stop
+#                     it) when it exits first or SECONDS pass.
+#   --cleanup         remove DATA_DIR after the broker has exited, however it ends.
+#
+# Prints "bootstrap=127.0.0.1:PORT" and "pid=PID" (the broker's JVM) on stdout and exits; the
+# broker keeps running. Stop it with `kill PID` (or `kill $(cat DATA_DIR/broker.pid)`).
+set -euo pipefail
+
+usage() {
+    echo "usage: kafka-broker [--parent-pid PID] [--wait SECONDS] [--cleanup] DATA_DIR [PORT CONTROLLER_PORT]" >&2
+    exit 2
+}
+
+parent=""
+wait_seconds=""
+cleanup=0
+positional=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --parent-pid) [ $# -ge 2 ] || usage; parent=$2; shift 2 ;;
+        --wait) [ $# -ge 2 ] || usage; wait_seconds=$2; shift 2 ;;
+        --cleanup) cleanup=1; shift ;;
+        -h | --help) usage ;;
+        -*) echo "kafka-broker: unknown option $1" >&2; usage ;;
+        *) positional+=("$1"); shift ;;
+    esac
+done
+case ${#positional[@]} in
+    1 | 3) ;;
+    *) usage ;;
+esac
+is_number() { [[ $1 =~ ^[0-9]+$ ]]; }
+if [ -n "$parent" ] && ! is_number "$parent"; then usage; fi
+if [ -n "$wait_seconds" ] && ! is_number "$wait_seconds"; then usage; fi
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+home=$(cd "$here/../kafka" 2>/dev/null && pwd) || {
+    echo "kafka-broker: $here/../kafka is missing; run \`cargo xtask peers\`" >&2
+    exit 1
+}
+shopt -s nullglob
+jars=("$home"/libs/kafka_2.13-*.jar)
+shopt -u nullglob
+if [ ${#jars[@]} -eq 0 ]; then
+    echo "kafka-broker: no kafka_2.13 jar in $home/libs; run \`cargo xtask peers\`" >&2
+    exit 1
+fi
+command -v java >/dev/null || { echo "kafka-broker: java (17 or newer) is not on PATH" >&2; exit 1; }
+
+mkdir -p "${positional[0]}"
+dir=$(cd "${positional[0]}" && pwd)
+
+# Whether process $1 exists and is not a zombie.
+alive() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [ "${stat%% *}" != Z ] && [ "${stat%% *}" != X ]
+}
+
+if [ -f "$dir/broker.pid" ] && alive "$(cat "$dir/broker.pid")"; then
+    echo "kafka-broker: a broker (pid $(cat "$dir/broker.pid")) already runs in $dir" >&2
+    exit 1
+fi
+
+# The local ports of every TCP socket (any state), one per line.
+used_ports() {
+    local file sl local_address rest
+    for file in /proc/net/tcp /proc/net/tcp6; do
+        [ -r "$file" ] || continue
+        while read -r sl local_address rest; do
+            [ "$sl" = sl ] && continue
+            echo $((16#${local_address##*:}))
+        done <"$file"
+    done
+}
+
+# A port in 20000-32767 (below Linux's ephemeral range) that no socket uses and is not $1.
+free_port() {
+    local used port tries
+    used=" $(used_ports | tr '\n' ' ') "
+    for tries in $(seq 1 200); do
+        port=$((20000 + RANDOM % 12768))
+        if [ "$port" != "${1:-}" ] && [[ $used != *" $port "* ]]; then
+            echo "$port"
+            return 0
+        fi
+    done
+    echo "kafka-broker: found no free port" >&2
+    return 1
+}
+
+if [ ${#positional[@]} -eq 3 ]; then
+    port=${positional[1]}
+    cport=${positional[2]}
+    if ! is_number "$port" || ! is_number "$cport"; then usage; fi
+else
+    port=$(free_port)
+    cport=$(free_port "$port")
+fi
+
+cat >"$dir/server.properties" <<EOF
+# Written by kafka-broker (target/peers/bin/kafka-broker): one KRaft node, loopback only.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$cport
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$dir/kraft
+num.partitions=1
+auto.create.topics.enable=true
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+broker.session.timeout.ms=3000
+EOF
+
+log4j="-Dlog4j2.configurationFile=$home/log4j2.properties"
+classpath="$home/libs/*"
+log="$dir/broker.log"
+
+if [ ! -f "$dir/kraft/meta.properties" ]; then
+    # A cluster id is 16 random bytes in URL-safe base64 without padding (22 characters); one
+    # that starts with "-" would read as an option.
+    cluster_id=-
+    while [ "${cluster_id:0:1}" = - ]; do
+        cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+    done
+    if ! java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 "$log4j" -cp "$classpath" \
+        kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" \
+        >"$dir/format.log" 2>&1; then
+        echo "kafka-broker: formatting $dir failed:" >&2
+        cat "$dir/format.log" >&2
+        exit 1
+    fi
+fi
+
+rm -f "$dir/broker.pid" "$dir/bootstrap"
+: >"$log"
+echo "127.0.0.1:$port" >"$dir/bootstrap"
+
+# The supervisor: the broker's parent, so it reaps it; watches --parent-pid; removes the data
+# directory afterwards under --cleanup. Its output goes nowhere, so a caller that reads this
+# script's stdout to its end is not kept waiting by it.
+(
+    java -Xmx512m -XX:+UseSerialGC "$log4j" -cp "$classpath" kafka.Kafka "$dir/server.properties" \
+        >>"$log" 2>&1 </dev/null &
+    broker=$!
+    echo "$broker" >"$dir/broker.pid.partial"
+    mv "$dir/broker.pid.partial" "$dir/broker.pid"
+    if [ -n "$parent" ]; then
+        while alive "$parent" && alive "$broker"; do
+            sleep 1
+        done
+        if alive "$broker"; then
+            kill -TERM "$broker" 2>/dev/null || true
+            for _ in $(seq 1 300); do
+                alive "$broker" || break
+                sleep 0.1
+            done
+            kill -KILL "$broker" 2>/dev/null || true
+        fi
+    fi
+    wait "$broker" 2>/dev/null || true
+    if [ "$cleanup" = 1 ]; then
+        rm -rf "$dir"
+    fi
+) </dev/null >/dev/null 2>&1 &
+
+for _ in $(seq 1 100); do
+    [ -f "$dir/broker.pid" ] && break
+    sleep 0.1
+done
+if [ ! -f "$dir/broker.pid" ]; then
+    echo "kafka-broker: the broker did not start (no $dir/broker.pid)" >&2
+    exit 1
+fi
+pid=$(cat "$dir/broker.pid")
+
+if [ -n "$wait_seconds" ]; then
+    deadline=$((SECONDS + wait_seconds))
+    until grep -q "Kafka Server started" "$log" 2>/dev/null; do
+        if ! alive "$pid"; then
+            echo "kafka-broker: the broker exited before it was ready; $log says:" >&2
+            tail -n 40 "$log" >&2 || true
+            exit 1
+        fi
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "kafka-broker: the broker was not ready after ${wait_seconds}s; stopping it; $log says:" >&2
+            tail -n 40 "$log" >&2 || true
+            kill -TERM "$pid" 2>/dev/null || true
+            exit 1
+        fi
+        sleep 0.1
+    done
+fi
+
+echo "bootstrap=127.0.0.1:$port"
+echo "pid=$pid"
