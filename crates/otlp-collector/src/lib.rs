@@ -61,7 +61,7 @@ mod tests {
     fn every_component_registers_once() {
         let mut registry = Registry::default();
         register_components(&mut registry).expect("no clash");
-        assert_eq!(registry.types(ComponentKind::Receiver), ["otlp"]);
+        assert_eq!(registry.types(ComponentKind::Receiver), ["kafka", "otlp"]);
         assert_eq!(
             registry.types(ComponentKind::Processor),
             [
@@ -78,7 +78,14 @@ mod tests {
         );
         assert_eq!(
             registry.types(ComponentKind::Exporter),
-            ["debug", "file", "otlp", "otlphttp"]
+            [
+                "debug",
+                "file",
+                "kafka",
+                "loadbalancing",
+                "otlp",
+                "otlphttp"
+            ]
         );
         assert_eq!(
             registry.types(ComponentKind::Connector),
@@ -93,6 +100,7 @@ mod tests {
         let exporter = |name: &str| registry.exporter(name).map(|f| f.type_name().to_owned());
         assert_eq!(exporter("otlp_grpc").as_deref(), Some("otlp"));
         assert_eq!(exporter("otlp_http").as_deref(), Some("otlphttp"));
+        assert_eq!(exporter("load_balancing").as_deref(), Some("loadbalancing"));
         let processor = |name: &str| registry.processor(name).map(|f| f.type_name().to_owned());
         assert_eq!(
             processor("resource_detection").as_deref(),

@@ -7,6 +7,8 @@
 //! | `otlphttp` (`otlp_http`) | OTLP/HTTP (protobuf or JSON) with the same queue | [`otlp`] |
 //! | `debug` | prints what arrives in otelcol's `basic`, `normal` and `detailed` forms | [`debug`] |
 //! | `file` | OTLP/JSON lines or length-prefixed protobuf to a file, with rotation | [`file`](mod@file) |
+//! | `loadbalancing` (`load_balancing`) | routes each trace (service, metric, …) to one backend over the Go exporter's consistent-hashing ring; an `otlp` exporter per backend, static or DNS resolver | [`loadbalancing`] |
+//! | `kafka` | OTLP as Kafka messages (otelcol-contrib's keys; librdkafka), acknowledged once Kafka acknowledged, split to fit `max_message_bytes`, with the same queue | [`kafka`] |
 //!
 //! `otlp` and `otlphttp` share one directory (one implementation, two transports), each behind
 //! its own feature. All are on by default; a custom collector picks with
@@ -30,6 +32,10 @@
 pub mod debug;
 #[cfg(feature = "file")]
 pub mod file;
+#[cfg(feature = "kafka")]
+pub mod kafka;
+#[cfg(feature = "loadbalancing")]
+pub mod loadbalancing;
 #[cfg(any(feature = "otlp", feature = "otlphttp"))]
 pub mod otlp;
 
@@ -45,6 +51,10 @@ pub fn register(registry: &mut Registry) -> Result<(), RegistryError> {
     registry.register_exporter(debug::factory())?;
     #[cfg(feature = "file")]
     registry.register_exporter(file::factory())?;
+    #[cfg(feature = "loadbalancing")]
+    registry.register_exporter(loadbalancing::factory())?;
+    #[cfg(feature = "kafka")]
+    registry.register_exporter(kafka::factory())?;
     let _ = &registry;
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! | feature / type (aliases) | what | directory |
 //! |---|---|---|
 //! | `otlp` (`otlp_grpc`) | OTLP over gRPC and HTTP (protobuf, JSON), TLS/mTLS, bearer-token auth through a [`ServerAuthenticator`](otlp_pipeline::ServerAuthenticator) extension, admission before decoding through [`MemoryPressure`](otlp_pipeline::MemoryPressure) | [`otlp`] |
+//! | `kafka` | OTLP from Kafka topics as a consumer group member (otelcol-contrib's keys; librdkafka): one worker per partition, offsets committed only after the pipeline accepted (at-least-once), retryable refusals retried with backoff, undecodable messages counted and skipped | [`kafka`] |
 //!
 //! All are on by default; a custom collector picks with `default-features = false` and
 //! `features = [...]`. [`register`] adds the enabled ones to a [`Registry`].
@@ -23,6 +24,8 @@
 //! # Ok::<(), otlp_pipeline::RegistryError>(())
 //! ```
 
+#[cfg(feature = "kafka")]
+pub mod kafka;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 
@@ -32,6 +35,8 @@ use otlp_pipeline::{Registry, RegistryError};
 pub fn register(registry: &mut Registry) -> Result<(), RegistryError> {
     #[cfg(feature = "otlp")]
     registry.register_receiver(otlp::factory())?;
+    #[cfg(feature = "kafka")]
+    registry.register_receiver(kafka::factory())?;
     let _ = &registry;
     Ok(())
 }

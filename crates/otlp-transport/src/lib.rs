@@ -34,8 +34,9 @@
 //! | `json` | OTLP/HTTP with JSON bodies (implies `http`) |
 //! | `tls` | TLS and mTLS through rustls (ring) |
 //! | `gzip`, `zstd`, `brotli` | content encodings (`gzip` also brings deflate) |
+//! | `kafka` | [`kafka`]: Kafka client settings and OTLP message encodings on librdkafka (not default) |
 //!
-//! All are on by default; take `default-features = false` and pick, e.g.
+//! All but `kafka` are on by default; take `default-features = false` and pick, e.g.
 //! `features = ["client", "grpc", "gzip"]` for an exporter-only service.
 //!
 //! # Example
@@ -102,6 +103,8 @@
 pub mod client;
 pub mod compression;
 pub mod grpc_wire;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod signal;

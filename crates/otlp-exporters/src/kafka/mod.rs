@@ -1,0 +1,631 @@
+//! The `kafka` exporter: OTLP data as Kafka messages, compatible with otelcol-contrib's kafka
+//! exporter and receiver, on librdkafka (see `otlp_transport::kafka` for why).
+//!
+//! # Keys and defaults (otelcol's)
+//!
+//! `brokers` (`[localhost:9092]`), `client_id` (`otel-collector`), `protocol_version`,
+//! `resolve_canonical_bootstrap_servers_only`, `conn_idle_timeout`, `rack_id`, `auth`
+//! (`sasl`: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; the deprecated `plain_text` and `tls`), `tls`,
+//! `metadata`; `traces` / `metrics` / `logs` / `profiles`: `topic` (`otlp_spans`,
+//! `otlp_metrics`, `otlp_logs`, `otlp_profiles`), `encoding` (`otlp_proto`; `otlp_json`; `raw`
+//! for logs), `topic_from_metadata_key`, `message_key_from_metadata_key`; the deprecated
+//! top-level `topic` and `encoding`; `topic_from_attribute`, `include_metadata_keys`,
+//! `record_headers`, `partition_traces_by_id`, `partition_metrics_by_resource_attributes`,
+//! `partition_logs_by_resource_attributes`, `partition_logs_by_trace_id`,
+//! `record_partitioner::sticky_key::hasher` (`sarama_compat` → librdkafka's FNV-1a
+//! partitioner, `murmur2` → the Java client's); `timeout` (5 s), `producer`
+//! (`max_message_bytes` 1 000 000, `required_acks` 1 / 0 / -1 or `all`, `compression`
+//! none|gzip|snappy|lz4|zstd with `compression_params::level`, `flush_max_messages`,
+//! `allow_auto_topic_creation` true, `linger` 10 ms), `retry_on_failure`, `sending_queue`.
+//! What librdkafka cannot do is refused with an error naming the key (Kerberos, OAUTHBEARER,
+//! `record_partitioner::round_robin`, Jaeger/Zipkin encodings, a persistent queue).
+//!
+//! # Messages
+//!
+//! The value is the request in the signal's encoding: with `otlp_proto` the Export request's
+//! protobuf bytes, which are the bytes of otelcol's `TracesData` (and siblings), so otelcol's
+//! receiver reads them; bytes received unchanged are produced as they arrived. With
+//! `partition_traces_by_id` a request becomes one message per trace id, keyed by the id in
+//! lower-case hex (as otelcol does); `partition_*_by_resource_attributes` makes one message per
+//! resource keyed by a hash of its attributes. Headers: `record_headers`, then each value of the
+//! `include_metadata_keys` in the request's metadata.
+//!
+//! **Nothing is dropped to fit `producer::max_message_bytes`**: a larger request is split by
+//! resource, scope and item into as many messages as it takes. An item that alone encodes
+//! larger than the limit is a permanent failure of that item only: counted in
+//! `otelcol_exporter_send_failed_*` and logged; the rest of the request is sent.
+//!
+//! # Acknowledgement
+//!
+//! A request is acknowledged to the pipeline only once Kafka acknowledged every one of its
+//! messages as `required_acks` asks (`-1`/`all`: every in-sync replica, with idempotent produce
+//! so the client's own retries neither duplicate nor reorder; `0`: as soon as it is written to
+//! the socket — Kafka says nothing more). With `sending_queue` (the default) the request waits
+//! in an in-memory [`BatchQueue`] that holds it until Kafka acknowledged it and retries with
+//! `retry_on_failure`'s backoff; `consume` returns once the queue took it (a full queue is a
+//! retryable refusal). Without the queue `consume` returns only after Kafka acknowledged. A
+//! failed message fails its whole request, so a retry may duplicate the messages that had
+//! landed (at-least-once). Request metadata does not cross the queue, so the keys that read it
+//! (`include_metadata_keys`, `*::topic_from_metadata_key`, `*::message_key_from_metadata_key`)
+//! need `sending_queue::enabled: false`.
+//!
+//! # Counting
+//!
+//! As the otlp exporter: `otelcol_exporter_sent_*` (acknowledged by Kafka), `_send_failed_*`
+//! (failed for good, items too large included), `_enqueue_failed_*`, `otelcol_exporter_queue_size`
+//! / `_capacity`.
+
+mod config;
+mod messages;
+mod producer;
+#[cfg(test)]
+mod tests;
+
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use otlp_batch::{
+    BatchConfig, BatchExporter, BatchQueue, BatchQueueConfig, Batchable, Delivery, DrainError,
+    Encoded, EnqueueError, FailureKind, OverflowPolicy, QueueConfig, RetryConfig, StorageConfig,
+};
+use otlp_proto::collector::logs::v1::ExportLogsServiceRequest;
+use otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest;
+use otlp_proto::collector::profiles::v1development::ExportProfilesServiceRequest;
+use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
+use otlp_transport::kafka::TracingContext;
+use otlp_transport::kafka::rdkafka::producer::{FutureProducer, Producer as _};
+use tokio::time::Instant;
+
+pub use config::{
+    CompressionParams, KafkaExporterConfig, ProducerConfig, RecordPartitionerConfig,
+    RetryOnFailureConfig, SendingQueueConfig, SignalConfig, StickyKeyConfig,
+};
+use messages::{KafkaRequest, PlanError, Planner};
+use producer::{Producer, QueueExporter, SendError};
+
+use otlp_pipeline::Signal;
+use otlp_pipeline::component::{Consumer, Exporter, ExporterContext, Host, SignalSet};
+use otlp_pipeline::config::{ComponentId, ConfigError};
+use otlp_pipeline::data::{Payload, Telemetry};
+use otlp_pipeline::error::{BoxError, ConsumeError, Refused};
+use otlp_pipeline::factory::FnFactory;
+use otlp_pipeline::telemetry::{Counter, Kind, Metrics, Registration, item_unit, item_words};
+
+/// The delay suggested to a sender refused because the queue is full.
+const FULL_RETRY_AFTER: Duration = Duration::from_secs(1);
+
+fn index(signal: Signal) -> usize {
+    match signal {
+        Signal::Traces => 0,
+        Signal::Metrics => 1,
+        Signal::Logs => 2,
+        Signal::Profiles => 3,
+    }
+}
+
+/// One queue per signal, holding requests encoded.
+#[derive(Clone)]
+enum AnyQueue {
+    Traces(BatchQueue<Encoded<ExportTraceServiceRequest>>),
+    Metrics(BatchQueue<Encoded<ExportMetricsServiceRequest>>),
+    Logs(BatchQueue<Encoded<ExportLogsServiceRequest>>),
+    Profiles(BatchQueue<Encoded<ExportProfilesServiceRequest>>),
+}
+
+/// How the queue is filled.
+struct QueueSettings {
+    config: BatchQueueConfig,
+    blocking: bool,
+    wait_for_result: bool,
+    enqueue_wait: Duration,
+}
+
+/// Why a request did not get into the queue; `counted` when the queue already counted it.
+struct NotQueued {
+    retryable: bool,
+    message: String,
+    counted: bool,
+}
+
+fn enqueue_error<R>(error: EnqueueError<R>) -> NotQueued {
+    NotQueued {
+        retryable: !matches!(error, EnqueueError::TooLarge { .. }),
+        message: error.to_string(),
+        counted: false,
+    }
+}
+
+async fn put<R: Batchable>(
+    queue: &BatchQueue<R>,
+    request: R,
+    settings: &QueueSettings,
+) -> Result<(), NotQueued> {
+    let until = std::time::Instant::now()
+        + if settings.blocking {
+            settings.enqueue_wait
+        } else {
+            Duration::ZERO
+        };
+    if settings.wait_for_result {
+        return match queue.export(request, until).await.map_err(enqueue_error)? {
+            Delivery::Failed(failure) => Err(NotQueued {
+                retryable: failure.kind() != FailureKind::Permanent,
+                message: failure.to_string(),
+                counted: true,
+            }),
+            _ => Ok(()),
+        };
+    }
+    if settings.blocking {
+        queue.enqueue(request, until).await.map_err(enqueue_error)
+    } else {
+        queue.try_enqueue(request).map_err(enqueue_error)
+    }
+}
+
+fn encoded<R: otlp_pipeline::data::SignalRequest>(
+    data: &Telemetry,
+) -> Result<Encoded<R>, NotQueued> {
+    data.to_encoded().ok_or_else(|| NotQueued {
+        retryable: false,
+        message: format!("no queue for {}", data.signal()),
+        counted: false,
+    })
+}
+
+impl AnyQueue {
+    fn spawn(
+        signal: Signal,
+        config: BatchQueueConfig,
+        exporter: Arc<QueueExporter>,
+    ) -> Result<AnyQueue, otlp_batch::BuildError> {
+        fn one<R: KafkaRequest>(
+            config: BatchQueueConfig,
+            exporter: Arc<QueueExporter>,
+        ) -> Result<BatchQueue<Encoded<R>>, otlp_batch::BuildError> {
+            let exporter: Arc<dyn BatchExporter<Encoded<R>>> = exporter;
+            BatchQueue::spawn(config, exporter)
+        }
+        Ok(match signal {
+            Signal::Traces => AnyQueue::Traces(one(config, exporter)?),
+            Signal::Metrics => AnyQueue::Metrics(one(config, exporter)?),
+            Signal::Logs => AnyQueue::Logs(one(config, exporter)?),
+            Signal::Profiles => AnyQueue::Profiles(one(config, exporter)?),
+        })
+    }
+
+    fn metrics(&self) -> Arc<otlp_batch::QueueMetrics> {
+        match self {
+            AnyQueue::Traces(q) => q.queue_metrics(),
+            AnyQueue::Metrics(q) => q.queue_metrics(),
+            AnyQueue::Logs(q) => q.queue_metrics(),
+            AnyQueue::Profiles(q) => q.queue_metrics(),
+        }
+    }
+
+    async fn put(&self, data: &Telemetry, settings: &QueueSettings) -> Result<(), NotQueued> {
+        match self {
+            AnyQueue::Traces(q) => put(q, encoded(data)?, settings).await,
+            AnyQueue::Metrics(q) => put(q, encoded(data)?, settings).await,
+            AnyQueue::Logs(q) => put(q, encoded(data)?, settings).await,
+            AnyQueue::Profiles(q) => put(q, encoded(data)?, settings).await,
+        }
+    }
+
+    async fn shutdown(
+        &self,
+        deadline: std::time::Instant,
+    ) -> Result<otlp_batch::Report, DrainError> {
+        match self {
+            AnyQueue::Traces(q) => q.shutdown(deadline).await,
+            AnyQueue::Metrics(q) => q.shutdown(deadline).await,
+            AnyQueue::Logs(q) => q.shutdown(deadline).await,
+            AnyQueue::Profiles(q) => q.shutdown(deadline).await,
+        }
+    }
+}
+
+/// Per-signal counters of the exporter itself (the queues count what they export).
+struct SignalCounters {
+    sent: Counter,
+    send_failed: Counter,
+    enqueue_failed: Counter,
+}
+
+/// What `start` builds.
+struct Running {
+    producer: Arc<Producer>,
+    queues: [Option<AnyQueue>; 4],
+}
+
+/// The `kafka` exporter.
+pub struct KafkaExporter {
+    id: ComponentId,
+    config: KafkaExporterConfig,
+    rdkafka: otlp_transport::kafka::rdkafka::ClientConfig,
+    planner: Planner,
+    queue: Option<QueueSettings>,
+    signals: SignalSet,
+    counters: [SignalCounters; 4],
+    metrics: Arc<Metrics>,
+    running: OnceLock<Running>,
+    registrations: Mutex<Vec<Registration>>,
+}
+
+impl std::fmt::Debug for KafkaExporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaExporter")
+            .field("id", &self.id)
+            .field("brokers", &self.config.brokers)
+            .finish_non_exhaustive()
+    }
+}
+
+fn queue_settings(config: &KafkaExporterConfig) -> Result<Option<QueueSettings>, ConfigError> {
+    let queue = &config.sending_queue;
+    if !queue.enabled {
+        return Ok(None);
+    }
+    let retry = &config.retry_on_failure;
+    let settings = BatchQueueConfig {
+        // One request, one produce call: batching is the batch processor's.
+        batch: BatchConfig {
+            send_batch_size: 1,
+            send_batch_max_size: 0,
+            send_batch_max_bytes: 0,
+            timeout: Duration::ZERO,
+        },
+        queue: QueueConfig {
+            capacity_items: queue.capacity_items()?,
+            num_consumers: queue.num_consumers,
+            overflow: OverflowPolicy::Backpressure,
+            export_timeout: config.timeout + Duration::from_secs(1),
+            ..QueueConfig::default()
+        },
+        retry: RetryConfig {
+            enabled: retry.enabled,
+            initial_interval: retry.initial_interval,
+            max_interval: retry.max_interval,
+            multiplier: retry.multiplier,
+            randomization_factor: retry.randomization_factor,
+            max_elapsed_time: retry.max_elapsed_time,
+        },
+        storage: StorageConfig::Memory,
+    };
+    settings
+        .validate()
+        .map_err(|e| ConfigError::bad_value("sending_queue", e))?;
+    Ok(Some(QueueSettings {
+        config: settings,
+        blocking: queue.blocking || queue.block_on_overflow,
+        wait_for_result: queue.wait_for_result,
+        enqueue_wait: config.timeout,
+    }))
+}
+
+impl KafkaExporter {
+    /// Builds the exporter; nothing connects until [`Exporter::start`].
+    pub fn new(ctx: ExporterContext, config: KafkaExporterConfig) -> Result<Self, ConfigError> {
+        otlp_pipeline::factory::ComponentConfig::validate(&config)?;
+        let rdkafka = config.rdkafka()?;
+        // librdkafka checks every property's value (no client is created).
+        rdkafka
+            .create_native_config()
+            .map_err(|e| ConfigError::bad_value("", format!("Kafka client settings: {e}")))?;
+        let planner = Planner::new(&config)?;
+        let queue = queue_settings(&config)?;
+        let metrics = Metrics::from_resources(&ctx.resources);
+        let labels = [("exporter", ctx.id.as_str())];
+        let counter = |signal: Signal, verb: &str, help: &str| {
+            metrics.counter(
+                &format!("otelcol_exporter_{verb}_{}_total", item_unit(signal)),
+                &format!("Number of {} {help}", item_words(signal)),
+                &labels,
+            )
+        };
+        let counters = Signal::ALL.map(|signal| SignalCounters {
+            sent: counter(signal, "sent", "successfully sent to destination. [alpha]"),
+            send_failed: counter(
+                signal,
+                "send_failed",
+                "in failed attempts to send to destination. [alpha]",
+            ),
+            enqueue_failed: counter(
+                signal,
+                "enqueue_failed",
+                "failed to be added to the sending queue. [alpha]",
+            ),
+        });
+        Ok(KafkaExporter {
+            id: ctx.id,
+            config,
+            rdkafka,
+            planner,
+            queue,
+            signals: ctx.signals,
+            counters,
+            metrics,
+            running: OnceLock::new(),
+            registrations: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Produces `data` now and waits for Kafka (the path without a sending queue).
+    async fn produce_now(&self, running: &Running, data: Telemetry) -> Result<(), ConsumeError> {
+        let signal = data.signal();
+        let items = data.item_count();
+        let counters = &self.counters[index(signal)];
+        let metadata = data.context().client().map(|c| c.metadata.clone());
+        let protobuf = data.encoded().cloned();
+        let producer = &running.producer;
+        let result = match signal {
+            Signal::Traces => {
+                producer
+                    .send(
+                        protobuf,
+                        items,
+                        take::<ExportTraceServiceRequest>(data),
+                        metadata.as_ref(),
+                    )
+                    .await
+            }
+            Signal::Metrics => {
+                producer
+                    .send(
+                        protobuf,
+                        items,
+                        take::<ExportMetricsServiceRequest>(data),
+                        metadata.as_ref(),
+                    )
+                    .await
+            }
+            Signal::Logs => {
+                producer
+                    .send(
+                        protobuf,
+                        items,
+                        take::<ExportLogsServiceRequest>(data),
+                        metadata.as_ref(),
+                    )
+                    .await
+            }
+            Signal::Profiles => {
+                producer
+                    .send(
+                        protobuf,
+                        items,
+                        take::<ExportProfilesServiceRequest>(data),
+                        metadata.as_ref(),
+                    )
+                    .await
+            }
+        };
+        match result {
+            Ok(sent) => {
+                counters.sent.add(sent.items as u64);
+                if sent.too_large > 0 {
+                    counters.send_failed.add(sent.too_large as u64);
+                    tracing::warn!(exporter = %self.id, %signal, items = sent.too_large, largest = sent.largest, "items larger than producer::max_message_bytes each; not sent");
+                }
+                Ok(())
+            }
+            Err(error) => {
+                counters.send_failed.add(items as u64);
+                match error {
+                    SendError::Retryable(message) => {
+                        tracing::debug!(exporter = %self.id, %signal, items, %message, "produce attempt failed");
+                        Err(ConsumeError::retryable(message))
+                    }
+                    SendError::Permanent(message) => {
+                        tracing::warn!(exporter = %self.id, %signal, items, %message, "produce failed permanently; the items are dropped");
+                        Err(ConsumeError::permanent(message))
+                    }
+                }
+            }
+        }
+    }
+
+    async fn accept(&self, data: Telemetry) -> Result<(), Refused> {
+        let signal = data.signal();
+        let items = data.item_count() as u64;
+        let Some(running) = self.running.get() else {
+            self.counters[index(signal)].enqueue_failed.add(items);
+            return Err(Refused {
+                error: ConsumeError::retryable("the exporter is not started"),
+                data: Some(data),
+            });
+        };
+        let Some(settings) = &self.queue else {
+            return self
+                .produce_now(running, data)
+                .await
+                .map_err(|error| Refused { error, data: None });
+        };
+        let Some(queue) = running.queues[index(signal)].clone() else {
+            self.counters[index(signal)].enqueue_failed.add(items);
+            return Err(Refused {
+                error: ConsumeError::permanent(format!(
+                    "no pipeline of this exporter carries {signal}"
+                )),
+                data: Some(data),
+            });
+        };
+        match queue.put(&data, settings).await {
+            Ok(()) => Ok(()),
+            Err(not_queued) => {
+                let message = format!("sending queue: {}", not_queued.message);
+                let error = if not_queued.retryable {
+                    ConsumeError::retryable(message).with_retry_after(FULL_RETRY_AFTER)
+                } else {
+                    ConsumeError::permanent(message)
+                };
+                if not_queued.counted {
+                    return Err(Refused { error, data: None });
+                }
+                self.counters[index(signal)].enqueue_failed.add(items);
+                Err(Refused {
+                    error,
+                    data: Some(data),
+                })
+            }
+        }
+    }
+}
+
+/// Takes the decoded request out of `data` (decoding it if it is held as bytes).
+fn take<R>(data: Telemetry) -> impl FnOnce() -> Result<R, PlanError>
+where
+    R: TryFrom<Payload>,
+{
+    move || {
+        R::try_from(data.into_payload())
+            .map_err(|_| PlanError::Decode("the data is of another signal".into()))
+    }
+}
+
+#[async_trait]
+impl Consumer for KafkaExporter {
+    async fn consume(&self, data: Telemetry) -> Result<(), ConsumeError> {
+        self.accept(data).await.map_err(|refused| refused.error)
+    }
+
+    async fn consume_or_return(&self, data: Telemetry) -> Result<(), Refused> {
+        self.accept(data).await
+    }
+}
+
+#[async_trait]
+impl Exporter for KafkaExporter {
+    async fn start(&self, _host: &Host) -> Result<(), BoxError> {
+        if self
+            .config
+            .tls
+            .as_ref()
+            .is_some_and(|t| t.insecure_skip_verify)
+        {
+            tracing::warn!(exporter = %self.id, "tls::insecure_skip_verify is set: the broker certificates are not verified");
+        }
+        let producer: FutureProducer<TracingContext> = self
+            .rdkafka
+            .create_with_context(TracingContext::new(self.id.as_str()))
+            .map_err(|e| format!("cannot create the Kafka producer: {e}"))?;
+        let producer = Arc::new(Producer {
+            producer,
+            planner: self.planner.clone(),
+            record_headers: self
+                .config
+                .record_headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            include_metadata_keys: self.config.include_metadata_keys.clone(),
+            timeout: self.config.timeout,
+        });
+        let mut queues: [Option<AnyQueue>; 4] = Default::default();
+        let mut registrations = Vec::new();
+        if let Some(settings) = &self.queue {
+            let exporter = Arc::new(QueueExporter {
+                producer: Arc::clone(&producer),
+                id: self.id.to_string(),
+            });
+            for signal in self.signals.iter() {
+                let queue = AnyQueue::spawn(signal, settings.config.clone(), Arc::clone(&exporter))
+                    .map_err(|e| format!("cannot start the {signal} sending queue: {e}"))?;
+                registrations.extend(self.register_queue(signal, &queue));
+                queues[index(signal)] = Some(queue);
+            }
+        }
+        self.registrations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(registrations);
+        self.running
+            .set(Running { producer, queues })
+            .map_err(|_| "the exporter was already started")?;
+        Ok(())
+    }
+
+    async fn shutdown(&self, deadline: Instant) -> Result<(), BoxError> {
+        let Some(running) = self.running.get() else {
+            return Ok(());
+        };
+        let mut lost = 0u64;
+        for queue in running.queues.iter().flatten() {
+            match queue.shutdown(deadline.into_std()).await {
+                Ok(_) | Err(DrainError::Closed) => {}
+                Err(DrainError::Failed(report)) => {
+                    tracing::warn!(exporter = %self.id, %report, "some items failed while draining the sending queue");
+                }
+                Err(DrainError::DeadlineExceeded(report)) => {
+                    lost += report.failed_items;
+                    tracing::error!(exporter = %self.id, %report, "the sending queue did not drain by the shutdown deadline");
+                }
+                Err(other) => {
+                    tracing::warn!(exporter = %self.id, error = %other, "draining the sending queue");
+                }
+            }
+        }
+        let producer = running.producer.producer.clone();
+        let left = deadline.saturating_duration_since(Instant::now());
+        // flush blocks its thread while librdkafka delivers what it holds.
+        let flushed = tokio::task::spawn_blocking(move || producer.flush(left)).await;
+        if let Ok(Err(error)) = flushed {
+            tracing::warn!(exporter = %self.id, %error, "flushing the Kafka producer");
+        }
+        if lost > 0 {
+            return Err(format!("{lost} items were not produced by the shutdown deadline").into());
+        }
+        Ok(())
+    }
+}
+
+impl KafkaExporter {
+    fn register_queue(&self, signal: Signal, queue: &AnyQueue) -> Vec<Registration> {
+        let queue_metrics = queue.metrics();
+        let labels = [("exporter", self.id.as_str()), ("data_type", signal.name())];
+        let exporter_label = [("exporter", self.id.as_str())];
+        let m = Arc::clone(&queue_metrics);
+        let sent = self.metrics.register_fn(
+            Kind::Counter,
+            &format!("otelcol_exporter_sent_{}_total", item_unit(signal)),
+            "",
+            &exporter_label,
+            move || m.snapshot().exported_items as f64,
+        );
+        let m = Arc::clone(&queue_metrics);
+        let failed = self.metrics.register_fn(
+            Kind::Counter,
+            &format!("otelcol_exporter_send_failed_{}_total", item_unit(signal)),
+            "",
+            &exporter_label,
+            move || m.snapshot().failed_items as f64,
+        );
+        let m = Arc::clone(&queue_metrics);
+        let size = self.metrics.register_fn(
+            Kind::Gauge,
+            "otelcol_exporter_queue_size",
+            "Current size of the retry queue (in items). [alpha]",
+            &labels,
+            move || m.snapshot().size_items as f64,
+        );
+        let m = queue_metrics;
+        let capacity = self.metrics.register_fn(
+            Kind::Gauge,
+            "otelcol_exporter_queue_capacity",
+            "Fixed capacity of the retry queue (in items). [alpha]",
+            &labels,
+            move || m.snapshot().capacity_items as f64,
+        );
+        vec![sent, failed, size, capacity]
+    }
+}
+
+/// The `kafka` exporter factory.
+pub fn factory() -> impl otlp_pipeline::ExporterFactory {
+    FnFactory::exporter(
+        "kafka",
+        SignalSet::ALL,
+        |ctx, config: KafkaExporterConfig| Ok(Box::new(KafkaExporter::new(ctx, config)?)),
+    )
+}

@@ -1,0 +1,51 @@
+//! Kafka: the client settings, authentication, TLS and OTLP message encodings that the `kafka`
+//! exporter (`otlp-exporters`) and the `kafka` receiver (`otlp-receivers`) share, with the
+//! otelcol-contrib keys and defaults, turned into a librdkafka configuration.
+//!
+//! - [`ClientConfig`]: `brokers` (default `localhost:9092`), `client_id` (default
+//!   `otel-collector`), `protocol_version`, `resolve_canonical_bootstrap_servers_only`,
+//!   `conn_idle_timeout`, `rack_id`, [`AuthConfig`] (`auth::sasl` PLAIN / SCRAM-SHA-256 /
+//!   SCRAM-SHA-512, the deprecated `auth::plain_text` and `auth::tls`), [`TlsConfig`] (`tls`:
+//!   its presence turns TLS on unless `insecure: true`), [`MetadataConfig`]. Errors name the key
+//!   ([`KafkaConfigError`]), and every key librdkafka cannot honour is refused, never ignored
+//!   silently (Kerberos, OAUTHBEARER, `server_name_override`, cipher suites).
+//! - [`Encoding`]: `otlp_proto` (the default; the message value is the Export request's
+//!   protobuf encoding, the same bytes as the `TracesData` / `MetricsData` / `LogsData`
+//!   messages otelcol writes), `otlp_json`, and for logs `raw` (and `text` on the receiving
+//!   side). Other otelcol encodings (Jaeger, Zipkin, encoding extensions) are refused with an
+//!   error naming the key.
+//!
+//! # Why librdkafka (`rdkafka`) and not a pure-Rust client
+//!
+//! The receiver needs consumer groups with rebalancing (several collectors sharing the
+//! partitions of a topic, partitions moving when one of them dies) and committed offsets; the
+//! exporter needs acknowledged and idempotent produce (`required_acks: -1` turns on
+//! `enable.idempotence`, so a retry inside the client never duplicates or reorders), all four
+//! compression codecs, and SASL PLAIN/SCRAM over TLS. `rskafka`, the pure-Rust client, has no
+//! consumer groups at all (its consumer reads one partition at offsets the caller manages), so
+//! it cannot be the receiver's client; it also has no SCRAM. librdkafka has all of it and is
+//! the client most Kafka deployments already run. It is built from the crate's bundled
+//! sources (C, with the system OpenSSL for TLS and SCRAM, zlib and a bundled zstd), so no
+//! system librdkafka is needed, and it is compiled only with this crate's `kafka` feature.
+//!
+//! The price: librdkafka runs its own threads (one per broker plus a few), and its produce
+//! path copies every message value into its own buffer.
+
+mod client;
+mod duration;
+mod encoding;
+mod error;
+mod logging;
+
+pub use client::{
+    AuthConfig, ClientConfig, DEFAULT_BROKER, DEFAULT_CLIENT_ID, KerberosConfig, MetadataConfig,
+    MetadataRetryConfig, PlainTextConfig, SaslConfig, TlsConfig, present_tls,
+};
+pub use duration::{go_duration, go_duration_opt};
+pub use encoding::{DecodeError, EncodeError, Encoding, Side, default_topic, raw_log_bodies};
+pub use error::KafkaConfigError;
+pub use logging::TracingContext;
+
+/// The `rdkafka` crate this module builds on, for the components that drive its producer and
+/// consumer.
+pub use rdkafka;
