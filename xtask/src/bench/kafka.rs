@@ -4,20 +4,24 @@
 //! gateway (kafka receiver → batch → otlp exporter) → sink`, all on 127.0.0.1, once with
 //! otlp-collector as agent and gateway and once with the Go collector (`otelcol-contrib-go`,
 //! our build of its contrib `kafka` exporter and receiver, installed by `cargo xtask peers`),
-//! interleaved, on **the same broker** (one Kafka 4.0.2 KRaft node started for the whole
-//! run by the peers' launcher and stopped by its PID). The same work for both: the same
-//! config text (only the OTLP exporter's type name differs), OTLP/gRPC traces at
-//! [`RATE`] spans/s in requests of 200 spans, batches of [`BATCH`] spans (under Kafka's
-//! default 1 MB message limit, so neither splits), `otlp_proto` encoding, no Kafka
-//! compression, acks from the leader (`required_acks: 1`, both defaults), one topic of one
-//! partition per case (auto-created), read by a new consumer group from the earliest offset,
-//! and the gateway's OTLP export to the sink without compression.
+//! interleaved, on **the same broker** (one Kafka 4.0.2 KRaft node started for the whole run
+//! by the peers' launcher and stopped by its PID). The same work for both: the same config
+//! text (only the OTLP exporter's type name differs), OTLP/gRPC traces at [`RATE`] spans/s in
+//! requests of 200 spans, batches of [`BATCH`] spans (under Kafka's default 1 MB message
+//! limit, so neither splits), `otlp_proto` encoding, no Kafka compression, acks from the
+//! leader (`required_acks: 1`, both defaults), one topic of one partition per case (created
+//! just before it with Kafka's `TopicCommand`), read by a new consumer group from the earliest
+//! offset, and the gateway's OTLP export to the sink without compression. The run's first
+//! case also pays for the broker creating `__consumer_offsets` (the first consumer group
+//! ever): medians over the repeats keep it out.
 //!
-//! Per case: spans/s arriving at the sink in the steady window, CPU-seconds per million spans
-//! of the agent and of the gateway (utime + stime from `/proc`), each one's peak RSS, and the
-//! spans lost (acknowledged to the load generator but never counted by the sink). The report
-//! is the section between `<!-- kafka:start -->` and `<!-- kafka:end -->` of
-//! `docs/benchmarks.md`: medians over the repeats and the ratios ours / Go.
+//! Per case: how long after the load started the first span reached the sink and how long
+//! after it ended the last one did (every case offers the same 200 000 spans), CPU-seconds
+//! per million spans of the agent and of the gateway (utime + stime from `/proc`; the
+//! broker's too, for the scale-out model), each one's peak RSS, and the spans lost
+//! (acknowledged to the load generator but never counted by the sink). The report is the
+//! section between `<!-- kafka:start -->` and `<!-- kafka:end -->` of `docs/benchmarks.md`:
+//! medians over the repeats and the ratios ours / Go.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -86,8 +90,15 @@ impl Pair {
 #[derive(Debug, Clone)]
 struct Sample {
     sink_rate: f64,
+    /// From the load's start to the first span at the sink (a new consumer group's join and
+    /// the topic's creation by the first message are in it).
+    first_seconds: f64,
+    /// From the load's end to the last span at the sink.
+    drain_seconds: f64,
     agent_cpu_per_million: f64,
     gateway_cpu_per_million: f64,
+    /// The broker's CPU over the same window (the same JVM for both implementations).
+    broker_cpu_per_million: f64,
     agent_rss_mib: f64,
     gateway_rss_mib: f64,
     lost: i64,
@@ -172,6 +183,40 @@ service:
     )
 }
 
+/// Creates `topic` (one partition) with Kafka's own `TopicCommand`, from the jars beside the
+/// launcher (`target/peers/kafka/libs/`), so that neither consumer waits for the first message
+/// to create it (a subscription to a missing topic is retried on the client's own schedule,
+/// which differs between librdkafka and franz-go and is not what this compares).
+fn create_topic(launcher: &Path, bootstrap: &str, topic: &str) -> Result {
+    let libs = launcher
+        .parent()
+        .and_then(Path::parent)
+        .map(|peers| peers.join("kafka/libs/*"))
+        .ok_or("the launcher has no parent directory")?;
+    let output = Command::new("java")
+        .arg("-cp")
+        .arg(&libs)
+        .arg("org.apache.kafka.tools.TopicCommand")
+        .args([
+            "--bootstrap-server",
+            bootstrap,
+            "--create",
+            "--topic",
+            topic,
+        ])
+        .args(["--partitions", "1", "--replication-factor", "1"])
+        .output()
+        .map_err(|e| format!("java TopicCommand: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "creating topic {topic}: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ))
+    }
+}
+
 fn collector_command(bins: &Bins, pair: Pair, config: &Path) -> Command {
     let binary = match pair {
         Pair::Ours => &bins.collector,
@@ -224,6 +269,7 @@ fn run_case(
     wait_listening(&mut agent, grpc, dir)?;
     gateway.check_alive(dir)?;
     let cpu_before = (cpu_ticks(agent.pid())?, cpu_ticks(gateway.pid())?);
+    let broker_before = cpu_ticks(broker.pid())?;
 
     let mut loadgen_command = Command::new(&bins.loadgen);
     loadgen_command
@@ -237,18 +283,24 @@ fn run_case(
         .args(["--duration", &duration.to_string()]);
     let mut loadgen = Guard::spawn("loadgen", loadgen_command, dir)?;
     let start = Instant::now();
-    // The pipeline through the broker has a longer fill time than a direct hop.
-    let warmup = Duration::from_secs(2);
-    let mut window_start: Option<(Instant, u64)> = None;
-    let window_end = loop {
-        std::thread::sleep(Duration::from_millis(50));
-        if window_start.is_none() && start.elapsed() >= warmup {
-            window_start = sink_count(&count_file).map(|count| (Instant::now(), count));
+    // When the sink saw its first span, and when its count last moved.
+    let mut first: Option<Instant> = None;
+    let mut last = (0u64, start);
+    let mut observe = |now: Instant| {
+        let count = sink_count(&count_file).unwrap_or(last.0);
+        if count > 0 && first.is_none() {
+            first = Some(now);
         }
+        if count != last.0 {
+            last = (count, now);
+        }
+        last
+    };
+    let load_end = loop {
+        std::thread::sleep(Duration::from_millis(50));
+        observe(Instant::now());
         match loadgen.child.try_wait() {
-            Ok(Some(status)) if status.success() => {
-                break (Instant::now(), sink_count(&count_file).unwrap_or(0));
-            }
+            Ok(Some(status)) if status.success() => break Instant::now(),
             Ok(Some(status)) => {
                 return Err(format!("loadgen failed: {status}; see {}", dir.display()));
             }
@@ -269,35 +321,39 @@ fn run_case(
     // Drain: until the sink has everything acknowledged, or its count stops moving for 5 s
     // (the consumer's fetch wait and two batch timeouts are in the path), at most 60 s.
     let drain_deadline = Instant::now() + Duration::from_secs(60);
-    let (mut last, mut last_change) = (sink_count(&count_file).unwrap_or(0), Instant::now());
-    while last < acked
-        && last_change.elapsed() < Duration::from_secs(5)
-        && Instant::now() < drain_deadline
-    {
-        std::thread::sleep(Duration::from_millis(50));
-        let now = sink_count(&count_file).unwrap_or(last);
-        if now != last {
-            (last, last_change) = (now, Instant::now());
+    loop {
+        let now = Instant::now();
+        let (count, changed) = observe(now);
+        if count >= acked
+            || now.duration_since(changed) >= Duration::from_secs(5)
+            || now >= drain_deadline
+        {
+            break;
         }
+        std::thread::sleep(Duration::from_millis(50));
     }
+    let (arrived, last_arrival) = last;
     let cpu_after = (cpu_ticks(agent.pid())?, cpu_ticks(gateway.pid())?);
+    let broker_after = cpu_ticks(broker.pid())?;
     let rss = (peak_rss_kib(agent.pid())?, peak_rss_kib(gateway.pid())?);
     drop(loadgen);
     drop(agent);
     drop(gateway);
     drop(sink);
-    let received = sink_count(&count_file).unwrap_or(last);
+    let received = sink_count(&count_file).unwrap_or(arrived);
 
-    let (window_t, window_n) = window_start.unwrap_or((start, 0));
-    let window = window_end
-        .0
-        .saturating_duration_since(window_t)
-        .as_secs_f64();
-    let sink_rate = if window > 0.2 {
-        window_end.1.saturating_sub(window_n) as f64 / window
+    // From the first span at the sink to the last: the rate the tier sustained.
+    let span = first.map_or(0.0, |t| {
+        last_arrival.saturating_duration_since(t).as_secs_f64()
+    });
+    let sink_rate = if span > 0.2 {
+        arrived as f64 / span
     } else {
-        received as f64 / start.elapsed().as_secs_f64()
+        f64::NAN
     };
+    let drain_seconds = last_arrival
+        .saturating_duration_since(load_end)
+        .as_secs_f64();
     let per_million = |before: u64, after: u64| {
         let seconds = after.saturating_sub(before) as f64 / super::TICKS_PER_SECOND;
         if received > 0 {
@@ -308,8 +364,11 @@ fn run_case(
     };
     Ok(Sample {
         sink_rate,
+        first_seconds: first.map_or(f64::NAN, |t| t.duration_since(start).as_secs_f64()),
+        drain_seconds,
         agent_cpu_per_million: per_million(cpu_before.0, cpu_after.0),
         gateway_cpu_per_million: per_million(cpu_before.1, cpu_after.1),
+        broker_cpu_per_million: per_million(broker_before, broker_after),
         agent_rss_mib: rss.0 as f64 / 1024.0,
         gateway_rss_mib: rss.1 as f64 / 1024.0,
         lost: acked as i64 - received as i64,
@@ -338,12 +397,16 @@ pub(super) fn run(root: &Path, bins: &Bins, launcher: &Path, options: &Options) 
             );
             let topic = format!("bench-{}-{repeat}", pair.slug());
             let dir = work.join(&topic);
+            create_topic(launcher, broker.bootstrap(), &topic)?;
             let sample = run_case(bins, &broker, pair, options.duration, &topic, &dir)?;
             eprintln!(
-                "    {:>9} spans/s at sink, agent {:.2} + gateway {:.2} CPU-s/M spans, peak RSS {:.1} + {:.1} MiB, lost {} of {} acknowledged",
+                "    {:>9} spans/s at sink, first {:.2} s after the start, last {:.2} s after the end, agent {:.2} + gateway {:.2} CPU-s/M spans (broker {:.2}), peak RSS {:.1} + {:.1} MiB, lost {} of {} acknowledged",
                 group(sample.sink_rate, 0),
+                sample.first_seconds,
+                sample.drain_seconds,
                 sample.agent_cpu_per_million,
                 sample.gateway_cpu_per_million,
+                sample.broker_cpu_per_million,
                 sample.agent_rss_mib,
                 sample.gateway_rss_mib,
                 sample.lost,
@@ -412,8 +475,16 @@ fn median_of(samples: &[Sample], figure: fn(&Sample) -> f64) -> f64 {
 
 type Row = (&'static str, &'static str, usize, fn(&Sample) -> f64);
 
-const ROWS: [Row; 7] = [
-    ("rate at the sink", "spans/s", 0, |s| s.sink_rate),
+const ROWS: [Row; 9] = [
+    (
+        "first span at the sink after the load started",
+        "s",
+        2,
+        |s| s.first_seconds,
+    ),
+    ("last span at the sink after the load ended", "s", 2, |s| {
+        s.drain_seconds
+    }),
     ("agent CPU-seconds per million spans", "CPU-s/M", 2, |s| {
         s.agent_cpu_per_million
     }),
@@ -425,6 +496,12 @@ const ROWS: [Row; 7] = [
         "CPU-s/M",
         2,
         Sample::total_cpu_per_million,
+    ),
+    (
+        "broker CPU-seconds per million spans (the same JVM)",
+        "CPU-s/M",
+        2,
+        |s| s.broker_cpu_per_million,
     ),
     ("agent peak RSS", "MiB", 1, |s| s.agent_rss_mib),
     ("gateway peak RSS", "MiB", 1, |s| s.gateway_rss_mib),
@@ -450,7 +527,7 @@ fn report(
         "`loadgen → agent (otlp → batch {BATCH} → kafka exporter) → Kafka → gateway (kafka \
          receiver → batch {BATCH} → otlp exporter) → sink`, OTLP/gRPC traces at {} spans/s in \
          requests of {REQUEST} spans, `otlp_proto`, no compression anywhere, `required_acks: 1`, \
-         one partition, the same broker for both.\n",
+         one partition (created before the case), the same broker for both.\n",
         group(RATE as f64, 0)
     );
     for (name, version) in versions {
