@@ -5,8 +5,9 @@
 //! every `cargo test` invocation, plus one for the `cargo xtask bench --quick` smoke run.
 //!
 //! One Kafka broker (the `kafka-broker` peer) serves every test process of the run: it is
-//! started before the cargo steps, its address is exported as [`ENV_KAFKA_BOOTSTRAP`], and it is
-//! stopped by its pid after them (also when a step fails; and by the launcher's watchdog if this
+//! started before the cargo steps, its addresses are exported as [`ENV_KAFKA_BOOTSTRAP`] and
+//! [`ENV_KAFKA_SASL_BOOTSTRAP`] (its SASL_PLAINTEXT listener), and it is stopped by its pid
+//! after them (also when a step fails; and by the launcher's watchdog if this
 //! process dies).
 
 use std::io::{BufRead, BufReader};
@@ -19,6 +20,8 @@ use crate::peers::kafka::Broker;
 
 /// Gives every test process the `127.0.0.1:PORT` of the run's Kafka broker.
 pub const ENV_KAFKA_BOOTSTRAP: &str = "OTLP_KAFKA_BOOTSTRAP";
+/// Gives every test process the `127.0.0.1:PORT` of that broker's SASL_PLAINTEXT listener.
+pub const ENV_KAFKA_SASL_BOOTSTRAP: &str = "OTLP_KAFKA_SASL_BOOTSTRAP";
 /// The run's broker's data directory, relative to the workspace root (removed when it stops).
 const KAFKA_DATA_DIR: &str = "target/kafka-test";
 
@@ -135,6 +138,7 @@ pub fn run(root: &Path, extra: &[&str]) -> Result {
         command.envs(peers.env()).env("OTLP_REQUIRE_PEERS", "1");
         if let Some(broker) = &broker {
             command.env(ENV_KAFKA_BOOTSTRAP, broker.bootstrap());
+            command.env(ENV_KAFKA_SASL_BOOTSTRAP, broker.sasl_bootstrap());
         }
         if step.args.first() == Some(&"test") && !extra.is_empty() {
             command.arg("--").args(extra);
@@ -186,8 +190,9 @@ fn start_test_broker(launcher: &Path, data_dir: &Path) -> Result<Broker> {
     let started = Instant::now();
     let broker = Broker::start(launcher, data_dir)?;
     println!(
-        "kafka broker at {} (pid {}), ready in {:.1}s",
+        "kafka broker at {} (SASL at {}, pid {}), ready in {:.1}s",
         broker.bootstrap(),
+        broker.sasl_bootstrap(),
         broker.pid(),
         started.elapsed().as_secs_f64()
     );
@@ -345,11 +350,24 @@ mod tests {
         assert_ne!(broker.bootstrap(), "127.0.0.1:19092");
         let address: SocketAddr = broker.bootstrap().parse().unwrap();
         assert!(api_versions(address).unwrap() > 10);
+        // The SASL_PLAINTEXT listener is a third port, and answers ApiVersions before any
+        // authentication.
+        let sasl: SocketAddr = broker.sasl_bootstrap().parse().unwrap();
+        assert_ne!(sasl, address);
+        assert!(api_versions(sasl).unwrap() > 10);
         let server_properties =
             std::fs::read_to_string(broker.data_dir().join("server.properties")).unwrap();
         assert!(server_properties.contains(&format!(
             "listeners=PLAINTEXT://{},CONTROLLER://127.0.0.1:",
             broker.bootstrap()
+        )));
+        assert!(
+            server_properties.contains(&format!(",SASL_PLAINTEXT://{}\n", broker.sasl_bootstrap()))
+        );
+        assert!(server_properties.contains(&format!(
+            "advertised.listeners=PLAINTEXT://{},SASL_PLAINTEXT://{}\n",
+            broker.bootstrap(),
+            broker.sasl_bootstrap()
         )));
         let pid = broker.pid();
         assert!(is_broker(pid));
@@ -362,6 +380,7 @@ mod tests {
         println!("stopped in {:.1}s", stopping.elapsed().as_secs_f64());
         assert!(!is_running(pid));
         assert!(api_versions(address).is_err());
+        assert!(api_versions(sasl).is_err());
         // The launcher's supervisor removes the data directory right after the broker exits.
         let deadline = Instant::now() + Duration::from_secs(10);
         while data_dir.exists() && Instant::now() < deadline {

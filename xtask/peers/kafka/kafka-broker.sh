@@ -6,26 +6,40 @@
 # the jars are in ../kafka/libs/ and the logging config is ../kafka/log4j2.properties, both
 # found relative to this script.
 #
-# usage: kafka-broker [--parent-pid PID] [--wait SECONDS] [--cleanup] DATA_DIR [PORT CONTROLLER_PORT]
+# usage: kafka-broker [--parent-pid PID] [--wait SECONDS] [--cleanup] DATA_DIR
+#                     [PORT CONTROLLER_PORT [SASL_PORT]]
 #
 #   DATA_DIR          created if missing; holds server.properties, the KRaft log (kraft/),
-#                     broker.log (the broker's output), broker.pid and bootstrap
-#                     ("127.0.0.1:PORT"). Formatted on the first start only.
-#   PORT, CONTROLLER_PORT
-#                     the loopback ports of the PLAINTEXT and CONTROLLER listeners; without
-#                     them two free ports in 20000-32767 are picked.
+#                     broker.log (the broker's output), broker.pid, bootstrap
+#                     ("127.0.0.1:PORT") and sasl_bootstrap ("127.0.0.1:SASL_PORT"). Formatted
+#                     on the first start only (that is when the SCRAM users are created: a
+#                     DATA_DIR formatted by an older launcher has none).
+#   PORT, CONTROLLER_PORT, SASL_PORT
+#                     the loopback ports of the PLAINTEXT (also the inter-broker one),
+#                     CONTROLLER and SASL_PLAINTEXT listeners; those not given are picked
+#                     free in 20000-32767.
+#
+# The SASL_PLAINTEXT listener accepts the mechanisms PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512,
+# each for one user with fixed test credentials (loopback only, for tests only; not secrets):
+#
+#   user "otel", password "otel-secret"   PLAIN (in the listener's JAAS config), and
+#                                          SCRAM-SHA-256 and SCRAM-SHA-512 (created at format
+#                                          time, 4096 iterations)
+#
+# No ACLs: an authenticated user may do anything; a client that fails to authenticate gets
+# nothing.
 #   --parent-pid PID  stop the broker (SIGTERM, then SIGKILL after 30 s) once process PID has
 #                     exited, so a test process that dies never leaves a broker behind.
 #   --wait SECONDS    return only when the broker logged "Kafka Server started"; fail (and stop
 #                     it) when it exits first or SECONDS pass.
 #   --cleanup         remove DATA_DIR after the broker has exited, however it ends.
 #
-# Prints "bootstrap=127.0.0.1:PORT" and "pid=PID" (the broker's JVM) on stdout and exits; the
-# broker keeps running. Stop it with `kill PID` (or `kill $(cat DATA_DIR/broker.pid)`).
+# Prints "bootstrap=127.0.0.1:PORT", "sasl_bootstrap=127.0.0.1:SASL_PORT" and "pid=PID" (the
+# broker's JVM) on stdout and exits; the broker keeps running. Stop it with `kill PID` (or `kill $(cat DATA_DIR/broker.pid)`).
 set -euo pipefail
 
 usage() {
-    echo "usage: kafka-broker [--parent-pid PID] [--wait SECONDS] [--cleanup] DATA_DIR [PORT CONTROLLER_PORT]" >&2
+    echo "usage: kafka-broker [--parent-pid PID] [--wait SECONDS] [--cleanup] DATA_DIR [PORT CONTROLLER_PORT [SASL_PORT]]" >&2
     exit 2
 }
 
@@ -44,7 +58,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 case ${#positional[@]} in
-    1 | 3) ;;
+    1 | 3 | 4) ;;
     *) usage ;;
 esac
 is_number() { [[ $1 =~ ^[0-9]+$ ]]; }
@@ -93,13 +107,14 @@ used_ports() {
     done
 }
 
-# A port in 20000-32767 (below Linux's ephemeral range) that no socket uses and is not $1.
+# A port in 20000-32767 (below Linux's ephemeral range) that no socket uses and is none of
+# the arguments.
 free_port() {
     local used port tries
-    used=" $(used_ports | tr '\n' ' ') "
+    used=" $(used_ports | tr '\n' ' ') $* "
     for tries in $(seq 1 200); do
         port=$((20000 + RANDOM % 12768))
-        if [ "$port" != "${1:-}" ] && [[ $used != *" $port "* ]]; then
+        if [[ $used != *" $port "* ]]; then
             echo "$port"
             return 0
         fi
@@ -108,7 +123,7 @@ free_port() {
     return 1
 }
 
-if [ ${#positional[@]} -eq 3 ]; then
+if [ ${#positional[@]} -ge 3 ]; then
     port=${positional[1]}
     cport=${positional[2]}
     if ! is_number "$port" || ! is_number "$cport"; then usage; fi
@@ -116,17 +131,34 @@ else
     port=$(free_port)
     cport=$(free_port "$port")
 fi
+if [ ${#positional[@]} -eq 4 ]; then
+    sport=${positional[3]}
+    if ! is_number "$sport"; then usage; fi
+else
+    sport=$(free_port "$port" "$cport")
+fi
+
+# The test credentials of the SASL_PLAINTEXT listener (see the top).
+sasl_user=otel
+sasl_password=otel-secret
+plain_module=org.apache.kafka.common.security.plain.PlainLoginModule
+scram_module=org.apache.kafka.common.security.scram.ScramLoginModule
 
 cat >"$dir/server.properties" <<EOF
 # Written by kafka-broker (target/peers/bin/kafka-broker): one KRaft node, loopback only.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_PLAINTEXT://127.0.0.1:$sport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,SASL_PLAINTEXT://127.0.0.1:$sport
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_plaintext.plain.sasl.jaas.config=$plain_module required user_$sasl_user="$sasl_password";
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=$scram_module required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=$scram_module required;
 log.dirs=$dir/kraft
 num.partitions=1
 auto.create.topics.enable=true
@@ -152,6 +184,8 @@ if [ ! -f "$dir/kraft/meta.properties" ]; then
     done
     if ! java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 "$log4j" -cp "$classpath" \
         kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" \
+        --add-scram "SCRAM-SHA-256=[name=$sasl_user,iterations=4096,password=$sasl_password]" \
+        --add-scram "SCRAM-SHA-512=[name=$sasl_user,iterations=4096,password=$sasl_password]" \
         >"$dir/format.log" 2>&1; then
         echo "kafka-broker: formatting $dir failed:" >&2
         cat "$dir/format.log" >&2
@@ -159,9 +193,10 @@ if [ ! -f "$dir/kraft/meta.properties" ]; then
     fi
 fi
 
-rm -f "$dir/broker.pid" "$dir/bootstrap"
+rm -f "$dir/broker.pid" "$dir/bootstrap" "$dir/sasl_bootstrap"
 : >"$log"
 echo "127.0.0.1:$port" >"$dir/bootstrap"
+echo "127.0.0.1:$sport" >"$dir/sasl_bootstrap"
 
 # The supervisor: the broker's parent, so it reaps it; watches --parent-pid; removes the data
 # directory afterwards under --cleanup. Its output goes nowhere, so a caller that reads this
@@ -220,4 +255,5 @@ if [ -n "$wait_seconds" ]; then
 fi
 
 echo "bootstrap=127.0.0.1:$port"
+echo "sasl_bootstrap=127.0.0.1:$sport"
 echo "pid=$pid"

@@ -10,7 +10,13 @@
 //! becomes `target/peers/bin/kafka-broker` (it finds the jars relative to itself; its usage is
 //! at its top). The spec is the sha256 of those three files: an edit of any reinstalls. An
 //! install is verified by starting a broker from the staging directory and asking it for its
-//! API versions.
+//! API versions on both client listeners.
+//!
+//! A broker has three loopback listeners: `PLAINTEXT` ([`Broker::bootstrap`], also the
+//! inter-broker one), `CONTROLLER` (KRaft), and `SASL_PLAINTEXT` ([`Broker::sasl_bootstrap`])
+//! with the mechanisms PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 for one user with fixed test
+//! credentials, [`SASL_USERNAME`] / [`SASL_PASSWORD`] (loopback only, tests only; the SCRAM
+//! credentials are created when the launcher formats the data directory).
 //!
 //! Running needs `java` 17 or newer on `PATH` (Kafka 4.0's broker requires it); a broker takes
 //! about 3 s to start on an idle machine and 512 MiB of heap at most. `cargo xtask test` starts
@@ -40,6 +46,11 @@ pub const FILES: &[&str] = &["pom.xml", "kafka-broker.sh", "log4j2.properties"];
 pub const LAUNCHER: &str = "kafka-broker";
 /// The lock's key for this peer.
 pub const LOCK_KEY: &str = "kafka";
+/// The user of the SASL_PLAINTEXT listener (PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512), as the
+/// launcher's header documents it.
+pub const SASL_USERNAME: &str = "otel";
+/// That user's password (a test credential, not a secret).
+pub const SASL_PASSWORD: &str = "otel-secret";
 /// The jars `libs/` must hold; the broker, its storage tool and logging.
 pub const REQUIRED_JARS: &[&str] = &[
     "kafka_2.13-4.0.2.jar",
@@ -124,6 +135,7 @@ pub(super) fn install(dir: &Path, source: &Path, spec: &str) -> Result<Value> {
     let check = staging.join("check");
     let broker = Broker::start(&launcher, &check)?;
     let bootstrap = broker.bootstrap().to_string();
+    let sasl_bootstrap = broker.sasl_bootstrap().to_string();
     broker.stop()?;
     let _ = fs::remove_dir_all(&check);
 
@@ -135,8 +147,8 @@ pub(super) fn install(dir: &Path, source: &Path, spec: &str) -> Result<Value> {
     let _ = fs::remove_dir_all(&staging);
     let (size, mtime_ns) = file_stamp(&target)?;
     println!(
-        "peers: {LAUNCHER} ready (Kafka {VERSION}, {} jars; a broker answered at {bootstrap}; \
-         {:.1}s)",
+        "peers: {LAUNCHER} ready (Kafka {VERSION}, {} jars; a broker answered at {bootstrap} and \
+         {sasl_bootstrap} (SASL); {:.1}s)",
         jars.len(),
         started.elapsed().as_secs_f64()
     );
@@ -252,14 +264,17 @@ fn make_executable(_path: &Path) -> Result {
 pub struct Broker {
     pid: u32,
     bootstrap: String,
+    sasl_bootstrap: String,
     data_dir: PathBuf,
     stopped: bool,
 }
 
 impl Broker {
-    /// Starts a broker on two free loopback ports with its data in `data_dir` (removed first,
-    /// and again after the broker exits), and waits until it has logged that it started and
-    /// answers an ApiVersions request. Fails when a broker still runs in `data_dir`.
+    /// Starts a broker on three free loopback ports with its data in `data_dir` (removed
+    /// first, and again after the broker exits), and waits until it has logged that it started
+    /// and answers an ApiVersions request on its PLAINTEXT and its SASL_PLAINTEXT listener
+    /// (Kafka answers ApiVersions before authentication). Fails when a broker still runs in
+    /// `data_dir`.
     pub fn start(launcher: &Path, data_dir: &Path) -> Result<Broker> {
         let pid_file = data_dir.join("broker.pid");
         if let Some(pid) = fs::read_to_string(&pid_file)
@@ -282,41 +297,50 @@ impl Broker {
             &format!("starting a Kafka broker with {}", launcher.display()),
         )?;
         let printed = stdout_of(&output);
-        let (bootstrap, pid) = parse_launcher_output(&printed).ok_or_else(|| {
+        let lines = parse_launcher_output(&printed).ok_or_else(|| {
             format!(
-                "{} printed no bootstrap=/pid= lines:\n{printed}",
+                "{} printed no bootstrap=/sasl_bootstrap=/pid= lines:\n{printed}",
                 launcher.display()
             )
         })?;
+        let pid = lines.pid;
         let broker = Broker {
             pid,
-            bootstrap,
+            bootstrap: lines.bootstrap,
+            sasl_bootstrap: lines.sasl_bootstrap,
             data_dir: data_dir.to_path_buf(),
             stopped: false,
         };
         // Dropping `broker` on an error stops it.
-        let address: SocketAddr = broker
-            .bootstrap
-            .parse()
-            .map_err(|e| format!("bootstrap {:?}: {e}", broker.bootstrap))?;
         let deadline = Instant::now() + Duration::from_secs(START_SECONDS);
-        loop {
-            match api_versions(address) {
-                Ok(_) => break,
-                Err(e) if Instant::now() >= deadline => {
-                    return Err(format!(
-                        "the Kafka broker at {address} (pid {pid}) does not answer: {e}"
-                    ));
+        for listener in [&broker.bootstrap, &broker.sasl_bootstrap] {
+            let address: SocketAddr = listener
+                .parse()
+                .map_err(|e| format!("bootstrap {listener:?}: {e}"))?;
+            loop {
+                match api_versions(address) {
+                    Ok(_) => break,
+                    Err(e) if Instant::now() >= deadline => {
+                        return Err(format!(
+                            "the Kafka broker at {address} (pid {pid}) does not answer: {e}"
+                        ));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(100)),
                 }
-                Err(_) => std::thread::sleep(Duration::from_millis(100)),
             }
         }
         Ok(broker)
     }
 
-    /// `127.0.0.1:PORT`, for a client's bootstrap servers.
+    /// `127.0.0.1:PORT` of the PLAINTEXT listener, for a client's bootstrap servers.
     pub fn bootstrap(&self) -> &str {
         &self.bootstrap
+    }
+
+    /// `127.0.0.1:PORT` of the SASL_PLAINTEXT listener (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512;
+    /// user [`SASL_USERNAME`], password [`SASL_PASSWORD`]).
+    pub fn sasl_bootstrap(&self) -> &str {
+        &self.sasl_bootstrap
     }
 
     /// The broker JVM's process id.
@@ -348,17 +372,28 @@ impl Drop for Broker {
     }
 }
 
-/// The `bootstrap=` and `pid=` lines the launcher prints.
-fn parse_launcher_output(printed: &str) -> Option<(String, u32)> {
+/// What the launcher prints: its `bootstrap=`, `sasl_bootstrap=` and `pid=` lines.
+#[derive(Debug, PartialEq, Eq)]
+struct LauncherOutput {
+    bootstrap: String,
+    sasl_bootstrap: String,
+    pid: u32,
+}
+
+/// The launcher's lines, or `None` when one of them is missing or empty.
+fn parse_launcher_output(printed: &str) -> Option<LauncherOutput> {
     let value = |key: &str| {
         printed
             .lines()
             .find_map(|line| line.trim().strip_prefix(key))
             .map(str::to_string)
+            .filter(|v| !v.is_empty())
     };
-    let bootstrap = value("bootstrap=").filter(|b| !b.is_empty())?;
-    let pid = value("pid=")?.parse().ok()?;
-    Some((bootstrap, pid))
+    Some(LauncherOutput {
+        bootstrap: value("bootstrap=")?,
+        sasl_bootstrap: value("sasl_bootstrap=")?,
+        pid: value("pid=")?.parse().ok()?,
+    })
 }
 
 /// Stops a broker JVM by its pid and waits until it is gone. A pid that is no longer a Kafka
@@ -592,13 +627,44 @@ mod tests {
 
     #[test]
     fn reads_the_launcher_output() {
-        let printed = "bootstrap=127.0.0.1:20416\npid=16777\n";
+        let printed = "bootstrap=127.0.0.1:20416\nsasl_bootstrap=127.0.0.1:20417\npid=16777\n";
         assert_eq!(
             parse_launcher_output(printed),
-            Some(("127.0.0.1:20416".to_string(), 16777))
+            Some(LauncherOutput {
+                bootstrap: "127.0.0.1:20416".to_string(),
+                sasl_bootstrap: "127.0.0.1:20417".to_string(),
+                pid: 16777
+            })
         );
         assert_eq!(parse_launcher_output("bootstrap=127.0.0.1:1\n"), None);
-        assert_eq!(parse_launcher_output("pid=12\nbootstrap=\n"), None);
+        // An older launcher, without the SASL listener.
+        assert_eq!(
+            parse_launcher_output("bootstrap=127.0.0.1:1\npid=12\n"),
+            None
+        );
+        assert_eq!(
+            parse_launcher_output("pid=12\nbootstrap=\nsasl_bootstrap=127.0.0.1:2\n"),
+            None
+        );
+    }
+
+    #[test]
+    fn the_launcher_documents_and_creates_the_sasl_credentials() {
+        let script =
+            fs::read_to_string(workspace_root().join(SOURCE).join("kafka-broker.sh")).unwrap();
+        assert!(script.contains(&format!("sasl_user={SASL_USERNAME}\n")));
+        assert!(script.contains(&format!("sasl_password={SASL_PASSWORD}\n")));
+        assert!(script.contains(&format!(
+            "user \"{SASL_USERNAME}\", password \"{SASL_PASSWORD}\""
+        )));
+        for mechanism in ["SCRAM-SHA-256", "SCRAM-SHA-512"] {
+            assert!(
+                script.contains(&format!("--add-scram \"{mechanism}=[name=$sasl_user,")),
+                "{mechanism}"
+            );
+        }
+        assert!(script.contains("sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512\n"));
+        assert!(script.contains("inter.broker.listener.name=PLAINTEXT\n"));
     }
 
     #[test]

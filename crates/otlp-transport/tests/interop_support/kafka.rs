@@ -10,6 +10,13 @@
 //! A missing launcher skips the test, or fails it under `OTLP_REQUIRE_PEERS=1`, as
 //! [`require`] does.
 //!
+//! [`sasl_bootstrap`] is the same broker's SASL_PLAINTEXT listener (`OTLP_KAFKA_SASL_BOOTSTRAP`
+//! under `cargo xtask test`, else this process's broker, started as above even when
+//! `OTLP_KAFKA_BOOTSTRAP` alone is set): the mechanisms PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512
+//! for the user [`SASL_USERNAME`] with the password [`SASL_PASSWORD`] (the launcher's fixed
+//! test credentials). A test that uses it talks to that listener only, never mixing it with
+//! [`bootstrap`], which may be another broker.
+//!
 //! One broker is shared, by all the tests of a process and under `cargo xtask test` by all the
 //! processes: every test must use topic names (and consumer group ids) of its own, e.g. from
 //! [`unique_name`], and never delete or reconfigure what it did not create.
@@ -27,6 +34,14 @@ use super::peers::{Peer, require};
 
 /// Names the address of an already running broker (set by `cargo xtask test`).
 pub const ENV_BOOTSTRAP: &str = "OTLP_KAFKA_BOOTSTRAP";
+/// Names the address of that broker's SASL_PLAINTEXT listener (set by `cargo xtask test`).
+pub const ENV_SASL_BOOTSTRAP: &str = "OTLP_KAFKA_SASL_BOOTSTRAP";
+/// The user the launcher creates for PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512.
+pub const SASL_USERNAME: &str = "otel";
+/// That user's password (a test credential, loopback only).
+pub const SASL_PASSWORD: &str = "otel-secret";
+/// The SASL mechanisms the SASL_PLAINTEXT listener accepts.
+pub const SASL_MECHANISMS: [&str; 3] = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"];
 /// How long a broker this process starts may take to accept connections.
 const START_DEADLINE: Duration = Duration::from_secs(60);
 
@@ -34,17 +49,42 @@ const START_DEADLINE: Duration = Duration::from_secs(60);
 /// notice when the `kafka-broker` peer is not installed. Panics when an installed broker does
 /// not start.
 pub fn bootstrap() -> Option<String> {
-    if let Some(address) = std::env::var(ENV_BOOTSTRAP)
+    if let Some(address) = from_env(ENV_BOOTSTRAP) {
+        return Some(address);
+    }
+    own_broker().map(|broker| broker.bootstrap.clone())
+}
+
+/// `127.0.0.1:PORT` of the shared broker's SASL_PLAINTEXT listener (see the module docs), or
+/// `None` after printing a skip notice when the `kafka-broker` peer is not installed. Panics
+/// when an installed broker does not start.
+pub fn sasl_bootstrap() -> Option<String> {
+    if let Some(address) = from_env(ENV_SASL_BOOTSTRAP) {
+        return Some(address);
+    }
+    own_broker().map(|broker| broker.sasl_bootstrap.clone())
+}
+
+/// The non-empty value of the variable `name`.
+fn from_env(name: &str) -> Option<String> {
+    std::env::var(name)
         .ok()
         .map(|value| value.trim().to_string())
         .filter(|value| !value.is_empty())
-    {
-        return Some(address);
-    }
+}
+
+/// The listeners of the broker this process started.
+struct OwnBroker {
+    bootstrap: String,
+    sasl_bootstrap: String,
+}
+
+/// This process's broker, started on the first call; `None` when the launcher is missing.
+fn own_broker() -> Option<&'static OwnBroker> {
     let launcher = require(Peer::Kafka)?;
-    static BROKER: OnceLock<Result<String, String>> = OnceLock::new();
+    static BROKER: OnceLock<Result<OwnBroker, String>> = OnceLock::new();
     match BROKER.get_or_init(|| start(&launcher)) {
-        Ok(address) => Some(address.clone()),
+        Ok(broker) => Some(broker),
         Err(message) => panic!("{message}"),
     }
 }
@@ -72,8 +112,9 @@ pub fn unique_name(what: &str) -> String {
     )
 }
 
-/// Starts this process's broker with the launcher and waits until it accepts connections.
-fn start(launcher: &Path) -> Result<String, String> {
+/// Starts this process's broker with the launcher and waits until both its client listeners
+/// accept connections.
+fn start(launcher: &Path) -> Result<OwnBroker, String> {
     let started = Instant::now();
     let data_dir =
         std::env::temp_dir().join(format!("otlp-kafka-{}-{}", std::process::id(), nanos()));
@@ -97,38 +138,43 @@ fn start(launcher: &Path) -> Result<String, String> {
             String::from_utf8_lossy(&output.stderr)
         ));
     }
-    let address = stdout
-        .lines()
-        .find_map(|line| line.trim().strip_prefix("bootstrap="))
-        .filter(|address| !address.is_empty())
-        .ok_or_else(|| {
-            format!(
-                "{} printed no bootstrap= line:\n{stdout}",
-                launcher.display()
-            )
-        })?
-        .to_string();
-    let socket: SocketAddr = address
-        .parse()
-        .map_err(|e| format!("the launcher's bootstrap {address:?}: {e}"))?;
+    let printed = |key: &str| {
+        stdout
+            .lines()
+            .find_map(|line| line.trim().strip_prefix(key))
+            .filter(|address| !address.is_empty())
+            .map(str::to_string)
+            .ok_or_else(|| format!("{} printed no {key} line:\n{stdout}", launcher.display()))
+    };
+    let broker = OwnBroker {
+        bootstrap: printed("bootstrap=")?,
+        sasl_bootstrap: printed("sasl_bootstrap=")?,
+    };
     let deadline = started + START_DEADLINE;
-    loop {
-        match TcpStream::connect_timeout(&socket, Duration::from_secs(1)) {
-            Ok(_) => break,
-            Err(e) if Instant::now() >= deadline => {
-                return Err(format!(
-                    "the Kafka broker at {address} does not accept connections after {}s: {e}",
-                    START_DEADLINE.as_secs()
-                ));
+    for address in [&broker.bootstrap, &broker.sasl_bootstrap] {
+        let socket: SocketAddr = address
+            .parse()
+            .map_err(|e| format!("the launcher's bootstrap {address:?}: {e}"))?;
+        loop {
+            match TcpStream::connect_timeout(&socket, Duration::from_secs(1)) {
+                Ok(_) => break,
+                Err(e) if Instant::now() >= deadline => {
+                    return Err(format!(
+                        "the Kafka broker at {address} does not accept connections after {}s: {e}",
+                        START_DEADLINE.as_secs()
+                    ));
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(100)),
             }
-            Err(_) => std::thread::sleep(Duration::from_millis(100)),
         }
     }
     println!(
-        "kafka: started a broker at {address} for this test process in {:.1}s",
+        "kafka: started a broker at {} (SASL at {}) for this test process in {:.1}s",
+        broker.bootstrap,
+        broker.sasl_bootstrap,
         started.elapsed().as_secs_f64()
     );
-    Ok(address)
+    Ok(broker)
 }
 
 fn nanos() -> u128 {
