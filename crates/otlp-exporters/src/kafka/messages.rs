@@ -5,7 +5,9 @@
 //! A request is never dropped to fit the limit: it is split by resource, then scope, then item
 //! (metrics between data points) into as many messages as needed. Only an item that alone
 //! encodes larger than the limit cannot be sent; it is reported (`too_large`), the rest of the
-//! request is sent.
+//! request is sent. A topic that refused messages as too large (its `max.message.bytes` is
+//! smaller, see [`TopicLimits`]) is planned at the smaller limit it taught, and a message it
+//! refused alone is split again ([`Planner::resplit`]).
 
 use std::collections::HashMap;
 use std::hash::Hasher;
@@ -22,11 +24,13 @@ use otlp_proto::trace::v1::{ResourceSpans, ScopeSpans};
 use otlp_transport::kafka::{EncodeError, Encoding, raw_log_bodies};
 use prost::Message;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use otlp_pipeline::Signal;
 use otlp_pipeline::data::Metadata;
 
 use super::config::{KafkaExporterConfig, SignalPlan};
+use super::topic_limits::TopicLimits;
 
 /// One message to produce.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,6 +69,17 @@ pub(crate) struct Planner {
     partitioning: [Partitioning; 4],
     topic_from_attribute: Option<String>,
     max_message_bytes: usize,
+    /// Smaller limits the broker taught, per topic (shared by the clones).
+    limits: TopicLimits,
+}
+
+/// What the splitting does with an item that alone encodes larger than the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Oversized {
+    /// Counts it in `too_large` (larger than `max_message_bytes`: never sent).
+    Count,
+    /// Makes it a message of its own (a learned limit: only the broker can tell).
+    Send,
 }
 
 fn index(signal: Signal) -> usize {
@@ -77,7 +92,7 @@ fn index(signal: Signal) -> usize {
 }
 
 /// What the planner needs of each request type.
-pub(crate) trait KafkaRequest: Batchable + Serialize + Sized {
+pub(crate) trait KafkaRequest: Batchable + Serialize + DeserializeOwned + Sized {
     /// Resource attribute lists, in order.
     fn resource_attributes(&self) -> Vec<&[KeyValue]>;
     /// One request per resource group.
@@ -391,7 +406,24 @@ impl Planner {
             topic_from_attribute: Some(config.topic_from_attribute.trim().to_owned())
                 .filter(|t| !t.is_empty()),
             max_message_bytes: config.producer.max_message_bytes,
+            limits: TopicLimits::default(),
         })
+    }
+
+    /// The limits learned per topic.
+    pub(crate) fn limits(&self) -> &TopicLimits {
+        &self.limits
+    }
+
+    /// The largest value to plan for `topic`: `max_message_bytes`, or less if the topic
+    /// taught a smaller limit.
+    pub(crate) fn limit(&self, topic: &str) -> usize {
+        self.limits
+            .get(topic)
+            .and_then(|learned| learned.max_value)
+            .map_or(self.max_message_bytes, |max| {
+                max.min(self.max_message_bytes)
+            })
     }
 
     /// The signal's settings.
@@ -426,14 +458,15 @@ impl Planner {
         let as_is = plan.encoding == Encoding::OtlpProto
             && partitioning == Partitioning::None
             && (self.topic_from_attribute.is_none() || metadata_topic.is_some());
+        let as_is_topic = metadata_topic.as_deref().unwrap_or(&plan.topic);
         if as_is
             && let Some(protobuf) = protobuf
                 .as_ref()
-                .filter(|p| p.len() <= self.max_message_bytes)
+                .filter(|p| p.len() <= self.limit(as_is_topic))
         {
             return Ok(Planned {
                 records: vec![Record {
-                    topic: metadata_topic.unwrap_or_else(|| plan.topic.clone()),
+                    topic: as_is_topic.to_owned(),
                     key: metadata_key,
                     value: protobuf.clone(),
                     items,
@@ -465,7 +498,10 @@ impl Planner {
                     .unwrap_or_else(|| plan.topic.clone()),
                 (None, None) => plan.topic.clone(),
             };
-            for (value, items) in self.encode_fitting(plan.encoding, part, &mut planned)? {
+            let limit = self.limit(&topic);
+            let values =
+                self.encode_fitting(plan.encoding, part, limit, Oversized::Count, &mut planned)?;
+            for (value, items) in values {
                 planned.records.push(Record {
                     topic: topic.clone(),
                     key: key.clone(),
@@ -477,17 +513,49 @@ impl Planner {
         Ok(planned)
     }
 
-    /// `part` as values of at most `max_message_bytes`, split as much as needed.
+    /// `record`, which the broker refused alone, as messages of at most half its size: its
+    /// value decoded and split again, an item larger than that alone becoming a message of its
+    /// own. `None` when it cannot be split: one item, or the `raw` encoding.
+    pub(crate) fn resplit<R: KafkaRequest>(
+        &self,
+        record: &Record,
+    ) -> Result<Option<Vec<Record>>, PlanError> {
+        let encoding = self.signal(R::SIGNAL).encoding;
+        if record.items <= 1 || !matches!(encoding, Encoding::OtlpProto | Encoding::OtlpJson) {
+            return Ok(None);
+        }
+        let request: R = encoding
+            .decode(&record.value)
+            .map_err(|e| PlanError::Decode(e.to_string()))?;
+        let limit = (record.value.len() / 2).max(1);
+        let mut planned = Planned::default();
+        let values =
+            self.encode_fitting(encoding, request, limit, Oversized::Send, &mut planned)?;
+        Ok(Some(
+            values
+                .into_iter()
+                .map(|(value, items)| Record {
+                    topic: record.topic.clone(),
+                    key: record.key.clone(),
+                    value,
+                    items,
+                })
+                .collect(),
+        ))
+    }
+
+    /// `part` as values of at most `max` bytes, split as much as needed.
     fn encode_fitting<R: KafkaRequest>(
         &self,
         encoding: Encoding,
         part: R,
+        max: usize,
+        oversized: Oversized,
         planned: &mut Planned,
     ) -> Result<Vec<(Bytes, usize)>, PlanError> {
-        let max = self.max_message_bytes;
         let mut out = Vec::new();
         if encoding == Encoding::Raw {
-            return self.raw_values(part, planned);
+            return self.raw_values(part, max, planned);
         }
         let mut pending = vec![part];
         while let Some(part) = pending.pop() {
@@ -503,8 +571,13 @@ impl Planner {
                 continue;
             }
             if items == 1 {
-                planned.too_large += 1;
-                planned.largest = planned.largest.max(value.len());
+                match oversized {
+                    Oversized::Count => {
+                        planned.too_large += 1;
+                        planned.largest = planned.largest.max(value.len());
+                    }
+                    Oversized::Send => out.push((Bytes::from(value), 1)),
+                }
                 continue;
             }
             // Aim under the limit in protobuf bytes (JSON is larger: scale by the ratio), and
@@ -527,6 +600,7 @@ impl Planner {
     fn raw_values<R: KafkaRequest>(
         &self,
         part: R,
+        max: usize,
         planned: &mut Planned,
     ) -> Result<Vec<(Bytes, usize)>, PlanError> {
         // Only logs have the raw encoding (checked when the configuration is read).
@@ -536,7 +610,7 @@ impl Planner {
             .map_err(|e| PlanError::Encode(e.to_string()))?;
         let mut out = Vec::with_capacity(values.len());
         for value in values {
-            if value.len() > self.max_message_bytes {
+            if value.len() > max {
                 planned.too_large += 1;
                 planned.largest = planned.largest.max(value.len());
             } else {

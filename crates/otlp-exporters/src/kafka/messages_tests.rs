@@ -305,3 +305,122 @@ fn raw_logs_are_one_message_per_record() {
     assert_eq!(planned.too_large, 1);
     assert!(planned.records.iter().all(|r| r.topic == "otlp_logs"));
 }
+
+fn record(planner: &Planner, request: ExportTraceServiceRequest, key: Option<&[u8]>) -> Record {
+    let items = otlp_batch::ExportRequest::item_count(&request);
+    let encoding = planner.signal(Signal::Traces).encoding;
+    Record {
+        topic: "refusing".into(),
+        key: key.map(<[u8]>::to_vec),
+        value: Bytes::from(encoding.encode(&request).unwrap()),
+        items,
+    }
+}
+
+#[test]
+fn a_message_refused_alone_is_split_into_halves_keeping_topic_key_and_order() {
+    for yaml in ["{}", "traces: {encoding: otlp_json}"] {
+        let planner = planner(yaml);
+        let request = traces(vec![
+            ("a", (0..30).map(|i| span(1, i, 200)).collect()),
+            ("b", (30..40).map(|i| span(1, i, 200)).collect()),
+        ]);
+        let refused = record(&planner, request, Some(b"k"));
+        let pieces = planner
+            .resplit::<ExportTraceServiceRequest>(&refused)
+            .unwrap()
+            .unwrap();
+        assert!(pieces.len() >= 2, "{yaml}: {}", pieces.len());
+        for piece in &pieces {
+            assert!(piece.value.len() <= refused.value.len() / 2, "{yaml}");
+            assert_eq!(piece.topic, "refusing");
+            assert_eq!(piece.key.as_deref(), Some(&b"k"[..]));
+        }
+        assert_eq!(pieces.iter().map(|p| p.items).sum::<usize>(), 40, "{yaml}");
+        let mut ids = Vec::new();
+        for piece in &pieces {
+            let part: ExportTraceServiceRequest = planner
+                .signal(Signal::Traces)
+                .encoding
+                .decode(&piece.value)
+                .unwrap();
+            assert!(part.resource_spans.iter().all(|rs| rs.resource.is_some()));
+            ids.extend(
+                part.resource_spans
+                    .iter()
+                    .flat_map(|rs| &rs.scope_spans)
+                    .flat_map(|ss| &ss.spans)
+                    .map(|s| u64::from_be_bytes(s.span_id.clone().try_into().unwrap())),
+            );
+        }
+        assert_eq!(ids, (0..40).collect::<Vec<u64>>(), "{yaml}");
+    }
+}
+
+#[test]
+fn an_item_larger_than_half_is_its_own_message_not_dropped_and_one_item_cannot_split() {
+    let planner = planner("{}");
+    // One big span (more than half the message) between two small ones.
+    let request = traces(vec![(
+        "a",
+        vec![span(1, 1, 10), span(1, 2, 5000), span(1, 3, 10)],
+    )]);
+    let refused = record(&planner, request, None);
+    let pieces = planner
+        .resplit::<ExportTraceServiceRequest>(&refused)
+        .unwrap()
+        .unwrap();
+    assert_eq!(span_ids(&pieces), vec![1, 2, 3]);
+    let big = pieces.iter().find(|p| p.value.len() > 5000).unwrap();
+    assert_eq!(big.items, 1);
+    assert!(big.value.len() > refused.value.len() / 2);
+    // A single item cannot be split further.
+    let single = record(&planner, traces(vec![("a", vec![span(1, 2, 5000)])]), None);
+    assert_eq!(
+        planner
+            .resplit::<ExportTraceServiceRequest>(&single)
+            .unwrap(),
+        None
+    );
+}
+
+#[test]
+fn raw_log_messages_cannot_be_split() {
+    let planner = planner("logs: {encoding: raw}");
+    let refused = Record {
+        topic: "refusing".into(),
+        key: None,
+        value: Bytes::from(vec![b'x'; 4000]),
+        items: 1,
+    };
+    assert_eq!(
+        planner
+            .resplit::<ExportLogsServiceRequest>(&refused)
+            .unwrap(),
+        None
+    );
+}
+
+#[test]
+fn a_topic_that_refused_alone_is_planned_at_the_learned_size() {
+    let planner = planner("{}");
+    let request = traces(vec![("a", (0..100).map(|i| span(1, i, 100)).collect())]);
+    let size = request.encoded_len();
+    assert!(size > 10_000 && size < 1_000_000);
+    // Fits max_message_bytes: sent as it arrived, in one message.
+    assert_eq!(plan(&planner, request.clone()).records.len(), 1);
+    assert_eq!(planner.limit("otlp_spans"), 1_000_000);
+    // The topic refused a 6000-byte message alone: later requests are planned at 3000.
+    let clone = planner.clone();
+    assert!(clone.limits().message_refused("otlp_spans", 6000));
+    assert_eq!(planner.limit("otlp_spans"), 3000);
+    assert_eq!(planner.limit("other"), 1_000_000);
+    let planned = plan(&planner, request);
+    assert!(planned.records.len() > 3, "{}", planned.records.len());
+    assert!(planned.records.iter().all(|r| r.value.len() <= 3000));
+    assert_eq!(planned.too_large, 0);
+    assert_eq!(span_ids(&planned.records), (0..100).collect::<Vec<u64>>());
+    // A refused batch alone teaches no size.
+    assert!(planner.limits().batch_refused("batches"));
+    assert_eq!(planner.limit("batches"), 1_000_000);
+}

@@ -31,8 +31,14 @@
 //! `include_metadata_keys` in the request's metadata.
 //!
 //! **Nothing is dropped to fit `producer::max_message_bytes`**: a larger request is split by
-//! resource, scope and item into as many messages as it takes. An item that alone encodes
-//! larger than the limit is a permanent failure of that item only: counted in
+//! resource, scope and item into as many messages as it takes, and librdkafka's batches are
+//! kept under it too (`batch.size`). **Nor to fit a smaller topic limit**: when Kafka refuses
+//! messages as too large (MESSAGE_TOO_LARGE: the topic's `max.message.bytes` is smaller), the
+//! refused ones are sent again one per batch, and one refused alone is split into halves,
+//! round after round; the topic's later messages are sent one per batch and planned at the
+//! learned size, and a warning (once per topic) says to set `max_message_bytes` to the topic's
+//! limit. An item that alone encodes larger than `max_message_bytes`, or that Kafka refuses
+//! alone, is a permanent failure of that item only: counted in
 //! `otelcol_exporter_send_failed_*` and logged; the rest of the request is sent.
 //!
 //! # Acknowledgement
@@ -60,6 +66,7 @@ mod messages;
 mod producer;
 #[cfg(test)]
 mod tests;
+mod topic_limits;
 
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
@@ -73,8 +80,7 @@ use otlp_proto::collector::logs::v1::ExportLogsServiceRequest;
 use otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use otlp_proto::collector::profiles::v1development::ExportProfilesServiceRequest;
 use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
-use otlp_transport::kafka::TracingContext;
-use otlp_transport::kafka::rdkafka::producer::{FutureProducer, Producer as _};
+use otlp_transport::kafka::rdkafka::producer::Producer as _;
 use tokio::time::Instant;
 
 pub use config::{
@@ -406,7 +412,7 @@ impl KafkaExporter {
                 counters.sent.add(sent.items as u64);
                 if sent.too_large > 0 {
                     counters.send_failed.add(sent.too_large as u64);
-                    tracing::warn!(exporter = %self.id, %signal, items = sent.too_large, largest = sent.largest, "items larger than producer::max_message_bytes each; not sent");
+                    tracing::warn!(exporter = %self.id, %signal, items = sent.too_large, largest = sent.largest, "items each larger than producer::max_message_bytes or than Kafka accepts; not sent");
                 }
                 Ok(())
             }
@@ -506,22 +512,14 @@ impl Exporter for KafkaExporter {
         {
             tracing::warn!(exporter = %self.id, "tls::insecure_skip_verify is set: the broker certificates are not verified");
         }
-        let producer: FutureProducer<TracingContext> = self
-            .rdkafka
-            .create_with_context(TracingContext::new(self.id.as_str()))
-            .map_err(|e| format!("cannot create the Kafka producer: {e}"))?;
-        let producer = Arc::new(Producer {
-            producer,
-            planner: self.planner.clone(),
-            record_headers: self
-                .config
-                .record_headers
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            include_metadata_keys: self.config.include_metadata_keys.clone(),
-            timeout: self.config.timeout,
-        });
+        let producer = Producer::new(
+            self.id.as_str(),
+            &self.rdkafka,
+            self.planner.clone(),
+            &self.config,
+        )
+        .map_err(|e| format!("cannot create the Kafka producer: {e}"))?;
+        let producer = Arc::new(producer);
         let mut queues: [Option<AnyQueue>; 4] = Default::default();
         let mut registrations = Vec::new();
         if let Some(settings) = &self.queue {
@@ -566,10 +564,14 @@ impl Exporter for KafkaExporter {
                 }
             }
         }
-        let producer = running.producer.producer.clone();
-        let left = deadline.saturating_duration_since(Instant::now());
+        let producers = running.producer.clients();
         // flush blocks its thread while librdkafka delivers what it holds.
-        let flushed = tokio::task::spawn_blocking(move || producer.flush(left)).await;
+        let flushed = tokio::task::spawn_blocking(move || {
+            producers.iter().try_for_each(|producer| {
+                producer.flush(deadline.saturating_duration_since(Instant::now()))
+            })
+        })
+        .await;
         if let Ok(Err(error)) = flushed {
             tracing::warn!(exporter = %self.id, %error, "flushing the Kafka producer");
         }
