@@ -23,8 +23,9 @@
 //! console templates (`/usr/share/prometheus/web/`, `/etc/prometheus/consoles/`) are not
 //! installed, so only its HTTP API (`/api/v1/...`) is usable, which is all the tests need.
 //!
-//! The Kafka broker needs `mvn` (to install) and `java` 17 or newer (to run) on `PATH`; see
-//! [`kafka`] for the launcher and how `cargo xtask test` shares one broker.
+//! The Kafka broker needs `mvn` (to install), `java` 17 or newer (to run) and `openssl` (its
+//! throwaway test certificates) on `PATH`; see [`kafka`] for the launcher and how
+//! `cargo xtask test` shares one broker.
 //!
 //! otelcol-go and otelcol-contrib-go need `go` 1.26 or newer on `PATH` (their `go.mod`s say
 //! `go 1.26.0`; the build sets `GOTOOLCHAIN=local`, so an older Go fails rather than fetching a
@@ -1219,7 +1220,7 @@ fn run(command: &mut Command, what: &str) -> Result<Output> {
                 "{what}: `{program}` not found; `cargo xtask peers` needs on PATH `python3` \
                  (CPython 3.10+ with pip and venv), for the Debian peers `apt-get`, \
                  `dpkg-deb` and `sha256sum`, for otelcol-go and otelcol-contrib-go `go` \
-                 (1.26+), and for the Kafka broker `mvn` and `java` (17+)"
+                 (1.26+), and for the Kafka broker `mvn`, `java` (17+) and `openssl`"
             )
         } else {
             format!("{what}: starting `{program}`: {e}")

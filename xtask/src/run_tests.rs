@@ -5,8 +5,10 @@
 //! every `cargo test` invocation, plus one for the `cargo xtask bench --quick` smoke run.
 //!
 //! One Kafka broker (the `kafka-broker` peer) serves every test process of the run: it is
-//! started before the cargo steps, its addresses are exported as [`ENV_KAFKA_BOOTSTRAP`] and
-//! [`ENV_KAFKA_SASL_BOOTSTRAP`] (its SASL_PLAINTEXT listener), and it is stopped by its pid
+//! started before the cargo steps, its addresses are exported as [`ENV_KAFKA_BOOTSTRAP`],
+//! [`ENV_KAFKA_SASL_BOOTSTRAP`] (its SASL_PLAINTEXT listener), [`ENV_KAFKA_SSL_BOOTSTRAP`],
+//! [`ENV_KAFKA_SASL_SSL_BOOTSTRAP`] and [`ENV_KAFKA_MTLS_BOOTSTRAP`] (its TLS listeners) with
+//! [`ENV_KAFKA_TLS_DIR`] (their CA and client certificate), and it is stopped by its pid
 //! after them (also when a step fails; and by the launcher's watchdog if this
 //! process dies).
 
@@ -22,6 +24,16 @@ use crate::peers::kafka::Broker;
 pub const ENV_KAFKA_BOOTSTRAP: &str = "OTLP_KAFKA_BOOTSTRAP";
 /// Gives every test process the `127.0.0.1:PORT` of that broker's SASL_PLAINTEXT listener.
 pub const ENV_KAFKA_SASL_BOOTSTRAP: &str = "OTLP_KAFKA_SASL_BOOTSTRAP";
+/// Gives every test process the `127.0.0.1:PORT` of that broker's SSL listener.
+pub const ENV_KAFKA_SSL_BOOTSTRAP: &str = "OTLP_KAFKA_SSL_BOOTSTRAP";
+/// Gives every test process the `127.0.0.1:PORT` of that broker's SASL_SSL listener.
+pub const ENV_KAFKA_SASL_SSL_BOOTSTRAP: &str = "OTLP_KAFKA_SASL_SSL_BOOTSTRAP";
+/// Gives every test process the `127.0.0.1:PORT` of that broker's MTLS listener (a client
+/// certificate required).
+pub const ENV_KAFKA_MTLS_BOOTSTRAP: &str = "OTLP_KAFKA_MTLS_BOOTSTRAP";
+/// Gives every test process the directory of that broker's TLS files (`ca.pem`, `client.pem`,
+/// `client-key.pem`).
+pub const ENV_KAFKA_TLS_DIR: &str = "OTLP_KAFKA_TLS_DIR";
 /// The run's broker's data directory, relative to the workspace root (removed when it stops).
 const KAFKA_DATA_DIR: &str = "target/kafka-test";
 
@@ -139,6 +151,10 @@ pub fn run(root: &Path, extra: &[&str]) -> Result {
         if let Some(broker) = &broker {
             command.env(ENV_KAFKA_BOOTSTRAP, broker.bootstrap());
             command.env(ENV_KAFKA_SASL_BOOTSTRAP, broker.sasl_bootstrap());
+            command.env(ENV_KAFKA_SSL_BOOTSTRAP, broker.ssl_bootstrap());
+            command.env(ENV_KAFKA_SASL_SSL_BOOTSTRAP, broker.sasl_ssl_bootstrap());
+            command.env(ENV_KAFKA_MTLS_BOOTSTRAP, broker.mtls_bootstrap());
+            command.env(ENV_KAFKA_TLS_DIR, broker.tls_dir());
         }
         if step.args.first() == Some(&"test") && !extra.is_empty() {
             command.arg("--").args(extra);
@@ -190,9 +206,13 @@ fn start_test_broker(launcher: &Path, data_dir: &Path) -> Result<Broker> {
     let started = Instant::now();
     let broker = Broker::start(launcher, data_dir)?;
     println!(
-        "kafka broker at {} (SASL at {}, pid {}), ready in {:.1}s",
+        "kafka broker at {} (SASL at {}, TLS at {}, SASL over TLS at {}, mutual TLS at {}; \
+         pid {}), ready in {:.1}s",
         broker.bootstrap(),
         broker.sasl_bootstrap(),
+        broker.ssl_bootstrap(),
+        broker.sasl_ssl_bootstrap(),
+        broker.mtls_bootstrap(),
         broker.pid(),
         started.elapsed().as_secs_f64()
     );
@@ -319,7 +339,7 @@ fn count_before(summary: &str, label: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::peers::kafka::{api_versions, is_broker, is_running};
+    use crate::peers::kafka::{api_versions, is_broker, is_running, tls_handshake};
     use crate::workspace_root;
     use std::net::SocketAddr;
     use std::time::Duration;
@@ -361,14 +381,49 @@ mod tests {
             "listeners=PLAINTEXT://{},CONTROLLER://127.0.0.1:",
             broker.bootstrap()
         )));
-        assert!(
-            server_properties.contains(&format!(",SASL_PLAINTEXT://{}\n", broker.sasl_bootstrap()))
-        );
         assert!(server_properties.contains(&format!(
-            "advertised.listeners=PLAINTEXT://{},SASL_PLAINTEXT://{}\n",
-            broker.bootstrap(),
-            broker.sasl_bootstrap()
+            ",SASL_PLAINTEXT://{},SSL://{},SASL_SSL://{},MTLS://{}\n",
+            broker.sasl_bootstrap(),
+            broker.ssl_bootstrap(),
+            broker.sasl_ssl_bootstrap(),
+            broker.mtls_bootstrap()
         )));
+        assert!(server_properties.contains(&format!(
+            "advertised.listeners=PLAINTEXT://{},SASL_PLAINTEXT://{},SSL://{},SASL_SSL://{},\
+             MTLS://{}\n",
+            broker.bootstrap(),
+            broker.sasl_bootstrap(),
+            broker.ssl_bootstrap(),
+            broker.sasl_ssl_bootstrap(),
+            broker.mtls_bootstrap()
+        )));
+        // The TLS listeners: three more ports, each with a certificate for 127.0.0.1 that
+        // the test CA signed; the client certificate is accepted where it is required.
+        assert_eq!(broker.tls_dir(), data_dir.join("tls"));
+        let tls = [
+            broker.ssl_bootstrap(),
+            broker.sasl_ssl_bootstrap(),
+            broker.mtls_bootstrap(),
+        ];
+        for listener in tls {
+            assert!(listener.starts_with("127.0.0.1:"), "{listener}");
+            assert_ne!(listener, broker.bootstrap());
+            assert_ne!(listener, broker.sasl_bootstrap());
+            tls_handshake(listener, &broker.tls_ca(), None).unwrap();
+        }
+        tls_handshake(
+            broker.mtls_bootstrap(),
+            &broker.tls_ca(),
+            Some(broker.client_identity()),
+        )
+        .unwrap();
+        // Trusting another certificate than the CA's fails the verification.
+        let (client_cert, _) = broker.client_identity();
+        let refused = tls_handshake(broker.ssl_bootstrap(), &client_cert, None).unwrap_err();
+        assert!(refused.contains("certificate verify failed"), "{refused}");
+        // A plaintext client gets no API versions from a TLS listener.
+        let ssl: SocketAddr = broker.ssl_bootstrap().parse().unwrap();
+        assert!(api_versions(ssl).is_err());
         let pid = broker.pid();
         assert!(is_broker(pid));
         // A second broker in the same data directory is refused, and the first one is kept.
@@ -381,6 +436,7 @@ mod tests {
         assert!(!is_running(pid));
         assert!(api_versions(address).is_err());
         assert!(api_versions(sasl).is_err());
+        assert!(std::net::TcpStream::connect(ssl).is_err());
         // The launcher's supervisor removes the data directory right after the broker exits.
         let deadline = Instant::now() + Duration::from_secs(10);
         while data_dir.exists() && Instant::now() < deadline {

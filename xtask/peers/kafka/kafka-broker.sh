@@ -4,27 +4,54 @@
 #
 # Installed by `cargo xtask peers` (xtask/src/peers/kafka.rs) as target/peers/bin/kafka-broker;
 # the jars are in ../kafka/libs/ and the logging config is ../kafka/log4j2.properties, both
-# found relative to this script.
+# found relative to this script. Needs `java` (17 or newer) and `openssl` on PATH.
 #
 # usage: kafka-broker [--parent-pid PID] [--wait SECONDS] [--cleanup] DATA_DIR
-#                     [PORT CONTROLLER_PORT [SASL_PORT]]
+#                     [PORT CONTROLLER_PORT [SASL_PORT [SSL_PORT SASL_SSL_PORT MTLS_PORT]]]
 #
 #   DATA_DIR          created if missing; holds server.properties, the KRaft log (kraft/),
-#                     broker.log (the broker's output), broker.pid, bootstrap
-#                     ("127.0.0.1:PORT") and sasl_bootstrap ("127.0.0.1:SASL_PORT"). Formatted
-#                     on the first start only (that is when the SCRAM users are created: a
-#                     DATA_DIR formatted by an older launcher has none).
-#   PORT, CONTROLLER_PORT, SASL_PORT
-#                     the loopback ports of the PLAINTEXT (also the inter-broker one),
-#                     CONTROLLER and SASL_PLAINTEXT listeners; those not given are picked
-#                     free in 20000-32767.
+#                     broker.log (the broker's output), broker.pid, the TLS files (tls/, see
+#                     below) and one file per client listener with its "127.0.0.1:PORT":
+#                     bootstrap, sasl_bootstrap, ssl_bootstrap, sasl_ssl_bootstrap and
+#                     mtls_bootstrap. Formatted on the first start only (that is when the SCRAM
+#                     users are created: a DATA_DIR formatted by an older launcher has none).
+#   PORT, CONTROLLER_PORT, SASL_PORT, SSL_PORT, SASL_SSL_PORT, MTLS_PORT
+#                     the loopback ports of the listeners PLAINTEXT (also the inter-broker
+#                     one), CONTROLLER, SASL_PLAINTEXT, SSL, SASL_SSL and MTLS; those not given
+#                     are picked free in 20000-32767.
 #
-# The SASL_PLAINTEXT listener accepts the mechanisms PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512,
-# each for one user with fixed test credentials (loopback only, for tests only; not secrets):
+# The client listeners:
 #
-#   user "otel", password "otel-secret"   PLAIN (in the listener's JAAS config), and
+#   PLAINTEXT       no TLS, no authentication
+#   SASL_PLAINTEXT  SASL, no TLS
+#   SSL             TLS; a client certificate is requested, not required
+#                   (ssl.client.auth=requested), so TLS alone and mutual TLS both work
+#   SASL_SSL        SASL over TLS (no client certificate asked for)
+#   MTLS            TLS with a client certificate signed by the test CA required
+#                   (ssl.client.auth=required; the listener name MTLS maps to the SSL protocol)
+#
+# The SASL listeners accept the mechanisms PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512, each for one
+# user with fixed test credentials (loopback only, for tests only; not secrets):
+#
+#   user "otel", password "otel-secret"   PLAIN (in each listener's JAAS config), and
 #                                          SCRAM-SHA-256 and SCRAM-SHA-512 (created at format
 #                                          time, 4096 iterations)
+#
+# The TLS files are PEM, made with `openssl` when DATA_DIR/tls/ does not hold them yet (on the
+# first start) and kept afterwards; throwaway keys, loopback only, for tests only:
+#
+#   tls/ca.pem               the test CA (EC P-256, self-signed); trust it to reach the broker
+#   tls/ca-key.pem           its key
+#   tls/server.pem           the broker's certificate (subjectAltName IP:127.0.0.1 and
+#                            DNS:localhost, signed by the CA) followed by the CA certificate
+#   tls/server-key.pem       its key (PKCS#8)
+#   tls/server-keystore.pem  the broker's PEM key store: the key, PKCS#8 encrypted with the
+#                            key password "otel-keystore" (Kafka's file-based PEM key stores
+#                            need one; PBE-SHA1-3DES, because Java 17 cannot read PBES2), and
+#                            the chain of server.pem
+#   tls/client.pem           a client certificate (CN otel-client, extendedKeyUsage clientAuth,
+#                            signed by the CA), for mutual TLS
+#   tls/client-key.pem       its key (PKCS#8, unencrypted)
 #
 # No ACLs: an authenticated user may do anything; a client that fails to authenticate gets
 # nothing.
@@ -34,12 +61,17 @@
 #                     it) when it exits first or SECONDS pass.
 #   --cleanup         remove DATA_DIR after the broker has exited, however it ends.
 #
-# Prints "bootstrap=127.0.0.1:PORT", "sasl_bootstrap=127.0.0.1:SASL_PORT" and "pid=PID" (the
-# broker's JVM) on stdout and exits; the broker keeps running. Stop it with `kill PID` (or `kill $(cat DATA_DIR/broker.pid)`).
+# Prints on stdout, one a line, "bootstrap=127.0.0.1:PORT", "sasl_bootstrap=127.0.0.1:SASL_PORT",
+# "ssl_bootstrap=127.0.0.1:SSL_PORT", "sasl_ssl_bootstrap=127.0.0.1:SASL_SSL_PORT",
+# "mtls_bootstrap=127.0.0.1:MTLS_PORT", "tls_dir=DIR" (the absolute DATA_DIR/tls),
+# "tls_ca=DIR/ca.pem", "tls_client_cert=DIR/client.pem", "tls_client_key=DIR/client-key.pem"
+# and "pid=PID" (the broker's JVM), and exits; the broker keeps running. Stop it with
+# `kill PID` (or `kill $(cat DATA_DIR/broker.pid)`).
 set -euo pipefail
 
 usage() {
-    echo "usage: kafka-broker [--parent-pid PID] [--wait SECONDS] [--cleanup] DATA_DIR [PORT CONTROLLER_PORT [SASL_PORT]]" >&2
+    echo "usage: kafka-broker [--parent-pid PID] [--wait SECONDS] [--cleanup] DATA_DIR" \
+        "[PORT CONTROLLER_PORT [SASL_PORT [SSL_PORT SASL_SSL_PORT MTLS_PORT]]]" >&2
     exit 2
 }
 
@@ -58,7 +90,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 case ${#positional[@]} in
-    1 | 3 | 4) ;;
+    1 | 3 | 4 | 7) ;;
     *) usage ;;
 esac
 is_number() { [[ $1 =~ ^[0-9]+$ ]]; }
@@ -78,6 +110,7 @@ if [ ${#jars[@]} -eq 0 ]; then
     exit 1
 fi
 command -v java >/dev/null || { echo "kafka-broker: java (17 or newer) is not on PATH" >&2; exit 1; }
+command -v openssl >/dev/null || { echo "kafka-broker: openssl is not on PATH" >&2; exit 1; }
 
 mkdir -p "${positional[0]}"
 dir=$(cd "${positional[0]}" && pwd)
@@ -131,11 +164,100 @@ else
     port=$(free_port)
     cport=$(free_port "$port")
 fi
-if [ ${#positional[@]} -eq 4 ]; then
+if [ ${#positional[@]} -ge 4 ]; then
     sport=${positional[3]}
     if ! is_number "$sport"; then usage; fi
 else
     sport=$(free_port "$port" "$cport")
+fi
+if [ ${#positional[@]} -eq 7 ]; then
+    tport=${positional[4]}
+    stport=${positional[5]}
+    mport=${positional[6]}
+    if ! is_number "$tport" || ! is_number "$stport" || ! is_number "$mport"; then usage; fi
+else
+    tport=$(free_port "$port" "$cport" "$sport")
+    stport=$(free_port "$port" "$cport" "$sport" "$tport")
+    mport=$(free_port "$port" "$cport" "$sport" "$tport" "$stport")
+fi
+
+# The TLS files (see the top), made once per DATA_DIR: in tls.partial/, renamed to tls/ when
+# complete, so an interrupted start leaves nothing half made.
+tls_key_password=otel-keystore
+tls="$dir/tls"
+tls_files=(ca.pem ca-key.pem server.pem server-key.pem server-keystore.pem client.pem client-key.pem)
+tls_complete() {
+    local file
+    for file in "${tls_files[@]}"; do
+        [ -s "$tls/$file" ] || return 1
+    done
+}
+make_tls() {
+    local out=$1 serial
+    rm -rf "$out"
+    mkdir -p "$out"
+    chmod 700 "$out"
+    cat >"$out/openssl.cnf" <<CNF
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = unused
+[ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[server]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1, DNS:localhost
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[client]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+CNF
+    for key in ca-key server-key client-key; do
+        openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$out/$key.pem"
+    done
+    openssl req -x509 -new -config "$out/openssl.cnf" -extensions ca -key "$out/ca-key.pem" \
+        -subj "/O=otlp-rs tests/CN=otlp-rs Kafka test CA" -days 3650 -sha256 -out "$out/ca.pem"
+    for leaf in server client; do
+        case $leaf in
+            server) subject="/O=otlp-rs tests/CN=localhost" ;;
+            client) subject="/O=otlp-rs tests/CN=otel-client" ;;
+        esac
+        serial=0x$(openssl rand -hex 12)
+        openssl req -new -config "$out/openssl.cnf" -key "$out/$leaf-key.pem" -subj "$subject" \
+            -out "$out/$leaf.csr"
+        openssl x509 -req -in "$out/$leaf.csr" -CA "$out/ca.pem" -CAkey "$out/ca-key.pem" \
+            -set_serial "$serial" -days 3650 -sha256 -extfile "$out/openssl.cnf" \
+            -extensions "$leaf" -out "$out/$leaf.crt"
+        rm -f "$out/$leaf.csr"
+    done
+    cat "$out/server.crt" "$out/ca.pem" >"$out/server.pem"
+    mv "$out/client.crt" "$out/client.pem"
+    rm -f "$out/server.crt" "$out/openssl.cnf"
+    openssl pkcs8 -topk8 -v1 PBE-SHA1-3DES -in "$out/server-key.pem" \
+        -passout "pass:$tls_key_password" -out "$out/server-keystore.pem"
+    cat "$out/server.pem" >>"$out/server-keystore.pem"
+}
+if ! tls_complete; then
+    # In the background so that `set -e` holds inside make_tls (an `if` condition would turn it
+    # off there): its first failing command ends it.
+    make_tls "$dir/tls.partial" >"$dir/tls.log" 2>&1 &
+    if ! wait $!; then
+        echo "kafka-broker: making the TLS files with openssl failed:" >&2
+        cat "$dir/tls.log" >&2
+        exit 1
+    fi
+    rm -rf "$tls"
+    mv "$dir/tls.partial" "$tls"
+    tls_complete || { echo "kafka-broker: $tls is incomplete" >&2; exit 1; }
 fi
 
 # The test credentials of the SASL_PLAINTEXT listener (see the top).
@@ -149,16 +271,29 @@ cat >"$dir/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_PLAINTEXT://127.0.0.1:$sport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port,SASL_PLAINTEXT://127.0.0.1:$sport
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_PLAINTEXT://127.0.0.1:$sport,SSL://127.0.0.1:$tport,SASL_SSL://127.0.0.1:$stport,MTLS://127.0.0.1:$mport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,SASL_PLAINTEXT://127.0.0.1:$sport,SSL://127.0.0.1:$tport,SASL_SSL://127.0.0.1:$stport,MTLS://127.0.0.1:$mport
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,MTLS:SSL
 sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
 listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
 listener.name.sasl_plaintext.plain.sasl.jaas.config=$plain_module required user_$sasl_user="$sasl_password";
 listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=$scram_module required;
 listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=$scram_module required;
+listener.name.sasl_ssl.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_ssl.plain.sasl.jaas.config=$plain_module required user_$sasl_user="$sasl_password";
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=$scram_module required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=$scram_module required;
+ssl.keystore.type=PEM
+ssl.keystore.location=$tls/server-keystore.pem
+ssl.key.password=$tls_key_password
+ssl.truststore.type=PEM
+ssl.truststore.location=$tls/ca.pem
+ssl.endpoint.identification.algorithm=https
+listener.name.ssl.ssl.client.auth=requested
+listener.name.sasl_ssl.ssl.client.auth=none
+listener.name.mtls.ssl.client.auth=required
 log.dirs=$dir/kraft
 num.partitions=1
 auto.create.topics.enable=true
@@ -193,10 +328,14 @@ if [ ! -f "$dir/kraft/meta.properties" ]; then
     fi
 fi
 
-rm -f "$dir/broker.pid" "$dir/bootstrap" "$dir/sasl_bootstrap"
+rm -f "$dir/broker.pid" "$dir/bootstrap" "$dir/sasl_bootstrap" "$dir/ssl_bootstrap" \
+    "$dir/sasl_ssl_bootstrap" "$dir/mtls_bootstrap"
 : >"$log"
 echo "127.0.0.1:$port" >"$dir/bootstrap"
 echo "127.0.0.1:$sport" >"$dir/sasl_bootstrap"
+echo "127.0.0.1:$tport" >"$dir/ssl_bootstrap"
+echo "127.0.0.1:$stport" >"$dir/sasl_ssl_bootstrap"
+echo "127.0.0.1:$mport" >"$dir/mtls_bootstrap"
 
 # The supervisor: the broker's parent, so it reaps it; watches --parent-pid; removes the data
 # directory afterwards under --cleanup. Its output goes nowhere, so a caller that reads this
@@ -256,4 +395,11 @@ fi
 
 echo "bootstrap=127.0.0.1:$port"
 echo "sasl_bootstrap=127.0.0.1:$sport"
+echo "ssl_bootstrap=127.0.0.1:$tport"
+echo "sasl_ssl_bootstrap=127.0.0.1:$stport"
+echo "mtls_bootstrap=127.0.0.1:$mport"
+echo "tls_dir=$tls"
+echo "tls_ca=$tls/ca.pem"
+echo "tls_client_cert=$tls/client.pem"
+echo "tls_client_key=$tls/client-key.pem"
 echo "pid=$pid"

@@ -9,16 +9,24 @@
 //! `target/peers/kafka/log4j2.properties`, and the launcher `xtask/peers/kafka/kafka-broker.sh`
 //! becomes `target/peers/bin/kafka-broker` (it finds the jars relative to itself; its usage is
 //! at its top). The spec is the sha256 of those three files: an edit of any reinstalls. An
-//! install is verified by starting a broker from the staging directory and asking it for its
-//! API versions on both client listeners.
+//! install is verified by starting a broker from the staging directory, asking it for its API
+//! versions on both plaintext client listeners and completing a verified TLS handshake
+//! (`openssl s_client`, trusting only the test CA) on the three TLS ones.
 //!
-//! A broker has three loopback listeners: `PLAINTEXT` ([`Broker::bootstrap`], also the
-//! inter-broker one), `CONTROLLER` (KRaft), and `SASL_PLAINTEXT` ([`Broker::sasl_bootstrap`])
+//! A broker has six loopback listeners: `PLAINTEXT` ([`Broker::bootstrap`], also the
+//! inter-broker one), `CONTROLLER` (KRaft), `SASL_PLAINTEXT` ([`Broker::sasl_bootstrap`])
 //! with the mechanisms PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 for one user with fixed test
 //! credentials, [`SASL_USERNAME`] / [`SASL_PASSWORD`] (loopback only, tests only; the SCRAM
-//! credentials are created when the launcher formats the data directory).
+//! credentials are created when the launcher formats the data directory), and three TLS ones:
+//! `SSL` ([`Broker::ssl_bootstrap`]; a client certificate is requested, not required),
+//! `SASL_SSL` ([`Broker::sasl_ssl_bootstrap`]; the same SASL users over TLS) and `MTLS`
+//! ([`Broker::mtls_bootstrap`]; TLS with a client certificate of the test CA required). The
+//! launcher makes their throwaway PEM files with `openssl` in `DATA_DIR/tls/`
+//! ([`Broker::tls_dir`]): the CA [`TLS_CA`], the broker's certificate for `127.0.0.1` and
+//! `localhost`, and a client certificate [`TLS_CLIENT_CERT`] with its key [`TLS_CLIENT_KEY`].
 //!
-//! Running needs `java` 17 or newer on `PATH` (Kafka 4.0's broker requires it); a broker takes
+//! Running needs `java` 17 or newer (Kafka 4.0's broker requires it) and `openssl` on `PATH`;
+//! a broker takes
 //! about 3 s to start on an idle machine and 512 MiB of heap at most. `cargo xtask test` starts
 //! one [`Broker`] for the whole run and gives its address to every test process (see
 //! [`crate::run_tests`]); a test run on its own starts one per test process through the
@@ -51,6 +59,13 @@ pub const LOCK_KEY: &str = "kafka";
 pub const SASL_USERNAME: &str = "otel";
 /// That user's password (a test credential, not a secret).
 pub const SASL_PASSWORD: &str = "otel-secret";
+/// The test CA's certificate in [`Broker::tls_dir`]: it signed the broker's certificate and
+/// [`TLS_CLIENT_CERT`].
+pub const TLS_CA: &str = "ca.pem";
+/// A client certificate in [`Broker::tls_dir`], accepted by the `SSL` and `MTLS` listeners.
+pub const TLS_CLIENT_CERT: &str = "client.pem";
+/// The key of [`TLS_CLIENT_CERT`] (PKCS#8 PEM, unencrypted).
+pub const TLS_CLIENT_KEY: &str = "client-key.pem";
 /// The jars `libs/` must hold; the broker, its storage tool and logging.
 pub const REQUIRED_JARS: &[&str] = &[
     "kafka_2.13-4.0.2.jar",
@@ -136,6 +151,18 @@ pub(super) fn install(dir: &Path, source: &Path, spec: &str) -> Result<Value> {
     let broker = Broker::start(&launcher, &check)?;
     let bootstrap = broker.bootstrap().to_string();
     let sasl_bootstrap = broker.sasl_bootstrap().to_string();
+    let ssl_bootstrap = broker.ssl_bootstrap().to_string();
+    for (listener, client_cert) in [
+        (broker.ssl_bootstrap(), false),
+        (broker.sasl_ssl_bootstrap(), false),
+        (broker.mtls_bootstrap(), true),
+    ] {
+        tls_handshake(
+            listener,
+            &broker.tls_ca(),
+            client_cert.then(|| broker.client_identity()),
+        )?;
+    }
     broker.stop()?;
     let _ = fs::remove_dir_all(&check);
 
@@ -147,8 +174,8 @@ pub(super) fn install(dir: &Path, source: &Path, spec: &str) -> Result<Value> {
     let _ = fs::remove_dir_all(&staging);
     let (size, mtime_ns) = file_stamp(&target)?;
     println!(
-        "peers: {LAUNCHER} ready (Kafka {VERSION}, {} jars; a broker answered at {bootstrap} and \
-         {sasl_bootstrap} (SASL); {:.1}s)",
+        "peers: {LAUNCHER} ready (Kafka {VERSION}, {} jars; a broker answered at {bootstrap}, \
+         {sasl_bootstrap} (SASL) and {ssl_bootstrap} (TLS, and two more TLS listeners); {:.1}s)",
         jars.len(),
         started.elapsed().as_secs_f64()
     );
@@ -263,18 +290,18 @@ fn make_executable(_path: &Path) -> Result {
 #[derive(Debug)]
 pub struct Broker {
     pid: u32,
-    bootstrap: String,
-    sasl_bootstrap: String,
+    listeners: Listeners,
+    tls_dir: PathBuf,
     data_dir: PathBuf,
     stopped: bool,
 }
 
 impl Broker {
-    /// Starts a broker on three free loopback ports with its data in `data_dir` (removed
-    /// first, and again after the broker exits), and waits until it has logged that it started
-    /// and answers an ApiVersions request on its PLAINTEXT and its SASL_PLAINTEXT listener
-    /// (Kafka answers ApiVersions before authentication). Fails when a broker still runs in
-    /// `data_dir`.
+    /// Starts a broker on six free loopback ports with its data in `data_dir` (removed first,
+    /// and again after the broker exits), and waits until it has logged that it started, answers
+    /// an ApiVersions request on its PLAINTEXT and its SASL_PLAINTEXT listener (Kafka answers
+    /// ApiVersions before authentication) and accepts connections on its three TLS listeners.
+    /// Fails when a broker still runs in `data_dir`, or when the launcher made no TLS files.
     pub fn start(launcher: &Path, data_dir: &Path) -> Result<Broker> {
         let pid_file = data_dir.join("broker.pid");
         if let Some(pid) = fs::read_to_string(&pid_file)
@@ -299,27 +326,60 @@ impl Broker {
         let printed = stdout_of(&output);
         let lines = parse_launcher_output(&printed).ok_or_else(|| {
             format!(
-                "{} printed no bootstrap=/sasl_bootstrap=/pid= lines:\n{printed}",
+                "{} printed no bootstrap=/sasl_bootstrap=/ssl_bootstrap=/sasl_ssl_bootstrap=/\
+                 mtls_bootstrap=/tls_dir=/pid= lines:\n{printed}",
                 launcher.display()
             )
         })?;
         let pid = lines.pid;
         let broker = Broker {
             pid,
-            bootstrap: lines.bootstrap,
-            sasl_bootstrap: lines.sasl_bootstrap,
+            listeners: lines.listeners,
+            tls_dir: lines.tls_dir,
             data_dir: data_dir.to_path_buf(),
             stopped: false,
         };
         // Dropping `broker` on an error stops it.
+        for file in [TLS_CA, TLS_CLIENT_CERT, TLS_CLIENT_KEY] {
+            let path = broker.tls_dir.join(file);
+            if !path.is_file() {
+                return Err(format!(
+                    "the Kafka launcher made no {} (pid {pid})",
+                    path.display()
+                ));
+            }
+        }
         let deadline = Instant::now() + Duration::from_secs(START_SECONDS);
-        for listener in [&broker.bootstrap, &broker.sasl_bootstrap] {
+        let plaintext = [
+            &broker.listeners.plaintext,
+            &broker.listeners.sasl_plaintext,
+        ];
+        let tls = [
+            &broker.listeners.ssl,
+            &broker.listeners.sasl_ssl,
+            &broker.listeners.mtls,
+        ];
+        let checks = plaintext
+            .into_iter()
+            .map(|listener| (listener, true))
+            .chain(tls.into_iter().map(|listener| (listener, false)));
+        for (listener, speaks_plaintext) in checks {
             let address: SocketAddr = listener
                 .parse()
                 .map_err(|e| format!("bootstrap {listener:?}: {e}"))?;
+            // A TLS listener cannot be asked in plaintext; that it accepts is enough here.
+            let answer = |address| {
+                if speaks_plaintext {
+                    api_versions(address).map(|_| ())
+                } else {
+                    TcpStream::connect_timeout(&address, Duration::from_secs(5))
+                        .map(|_| ())
+                        .map_err(|e| format!("connecting to {address}: {e}"))
+                }
+            };
             loop {
-                match api_versions(address) {
-                    Ok(_) => break,
+                match answer(address) {
+                    Ok(()) => break,
                     Err(e) if Instant::now() >= deadline => {
                         return Err(format!(
                             "the Kafka broker at {address} (pid {pid}) does not answer: {e}"
@@ -334,13 +394,49 @@ impl Broker {
 
     /// `127.0.0.1:PORT` of the PLAINTEXT listener, for a client's bootstrap servers.
     pub fn bootstrap(&self) -> &str {
-        &self.bootstrap
+        &self.listeners.plaintext
     }
 
     /// `127.0.0.1:PORT` of the SASL_PLAINTEXT listener (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512;
     /// user [`SASL_USERNAME`], password [`SASL_PASSWORD`]).
     pub fn sasl_bootstrap(&self) -> &str {
-        &self.sasl_bootstrap
+        &self.listeners.sasl_plaintext
+    }
+
+    /// `127.0.0.1:PORT` of the SSL listener: TLS with the certificate of [`Broker::tls_ca`]'s
+    /// CA; a client certificate is requested, not required.
+    pub fn ssl_bootstrap(&self) -> &str {
+        &self.listeners.ssl
+    }
+
+    /// `127.0.0.1:PORT` of the SASL_SSL listener: the SASL users of
+    /// [`Broker::sasl_bootstrap`] over TLS.
+    pub fn sasl_ssl_bootstrap(&self) -> &str {
+        &self.listeners.sasl_ssl
+    }
+
+    /// `127.0.0.1:PORT` of the MTLS listener: TLS that requires a client certificate of the
+    /// test CA, such as [`Broker::client_identity`].
+    pub fn mtls_bootstrap(&self) -> &str {
+        &self.listeners.mtls
+    }
+
+    /// The directory of the broker's TLS files (`DATA_DIR/tls`; see the launcher's header).
+    pub fn tls_dir(&self) -> &Path {
+        &self.tls_dir
+    }
+
+    /// The test CA's certificate ([`TLS_CA`] in [`Broker::tls_dir`]).
+    pub fn tls_ca(&self) -> PathBuf {
+        self.tls_dir.join(TLS_CA)
+    }
+
+    /// The client certificate and its key ([`TLS_CLIENT_CERT`], [`TLS_CLIENT_KEY`]).
+    pub fn client_identity(&self) -> (PathBuf, PathBuf) {
+        (
+            self.tls_dir.join(TLS_CLIENT_CERT),
+            self.tls_dir.join(TLS_CLIENT_KEY),
+        )
     }
 
     /// The broker JVM's process id.
@@ -372,11 +468,23 @@ impl Drop for Broker {
     }
 }
 
-/// What the launcher prints: its `bootstrap=`, `sasl_bootstrap=` and `pid=` lines.
+/// The `127.0.0.1:PORT` of each client listener.
+#[derive(Debug, PartialEq, Eq)]
+struct Listeners {
+    plaintext: String,
+    sasl_plaintext: String,
+    ssl: String,
+    sasl_ssl: String,
+    mtls: String,
+}
+
+/// What the launcher prints: its `bootstrap=`, `sasl_bootstrap=`, `ssl_bootstrap=`,
+/// `sasl_ssl_bootstrap=`, `mtls_bootstrap=`, `tls_dir=` and `pid=` lines (the `tls_ca=`,
+/// `tls_client_cert=` and `tls_client_key=` ones name files of `tls_dir`).
 #[derive(Debug, PartialEq, Eq)]
 struct LauncherOutput {
-    bootstrap: String,
-    sasl_bootstrap: String,
+    listeners: Listeners,
+    tls_dir: PathBuf,
     pid: u32,
 }
 
@@ -390,10 +498,56 @@ fn parse_launcher_output(printed: &str) -> Option<LauncherOutput> {
             .filter(|v| !v.is_empty())
     };
     Some(LauncherOutput {
-        bootstrap: value("bootstrap=")?,
-        sasl_bootstrap: value("sasl_bootstrap=")?,
+        listeners: Listeners {
+            plaintext: value("bootstrap=")?,
+            sasl_plaintext: value("sasl_bootstrap=")?,
+            ssl: value("ssl_bootstrap=")?,
+            sasl_ssl: value("sasl_ssl_bootstrap=")?,
+            mtls: value("mtls_bootstrap=")?,
+        },
+        tls_dir: PathBuf::from(value("tls_dir=")?),
         pid: value("pid=")?.parse().ok()?,
     })
+}
+
+/// Completes a TLS handshake with the listener `address` with `openssl s_client`, trusting
+/// only `ca` and checking that the certificate is for the IP address `127.0.0.1`, and
+/// presenting `client` (certificate, key) when given; an error names what failed.
+pub fn tls_handshake(address: &str, ca: &Path, client: Option<(PathBuf, PathBuf)>) -> Result {
+    let mut command = Command::new("openssl");
+    command
+        .args([
+            "s_client",
+            "-brief",
+            "-verify_return_error",
+            "-verify_ip",
+            "127.0.0.1",
+        ])
+        .arg("-connect")
+        .arg(address)
+        .arg("-CAfile")
+        .arg(ca);
+    if let Some((cert, key)) = &client {
+        command.arg("-cert").arg(cert).arg("-key").arg(key);
+    }
+    let output = command
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("running openssl s_client (is `openssl` on PATH?): {e}"))?;
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    if output.status.success() && printed.contains("Verification: OK") {
+        Ok(())
+    } else {
+        Err(format!(
+            "no verified TLS handshake with {address} trusting {} ({}):\n{printed}",
+            ca.display(),
+            output.status
+        ))
+    }
 }
 
 /// Stops a broker JVM by its pid and waits until it is gone. A pid that is no longer a Kafka
@@ -627,25 +781,72 @@ mod tests {
 
     #[test]
     fn reads_the_launcher_output() {
-        let printed = "bootstrap=127.0.0.1:20416\nsasl_bootstrap=127.0.0.1:20417\npid=16777\n";
+        let printed = "bootstrap=127.0.0.1:20416\nsasl_bootstrap=127.0.0.1:20417\n\
+                       ssl_bootstrap=127.0.0.1:20418\nsasl_ssl_bootstrap=127.0.0.1:20419\n\
+                       mtls_bootstrap=127.0.0.1:20420\ntls_dir=/d/tls\ntls_ca=/d/tls/ca.pem\n\
+                       tls_client_cert=/d/tls/client.pem\n\
+                       tls_client_key=/d/tls/client-key.pem\npid=16777\n";
         assert_eq!(
             parse_launcher_output(printed),
             Some(LauncherOutput {
-                bootstrap: "127.0.0.1:20416".to_string(),
-                sasl_bootstrap: "127.0.0.1:20417".to_string(),
+                listeners: Listeners {
+                    plaintext: "127.0.0.1:20416".to_string(),
+                    sasl_plaintext: "127.0.0.1:20417".to_string(),
+                    ssl: "127.0.0.1:20418".to_string(),
+                    sasl_ssl: "127.0.0.1:20419".to_string(),
+                    mtls: "127.0.0.1:20420".to_string(),
+                },
+                tls_dir: PathBuf::from("/d/tls"),
                 pid: 16777
             })
         );
         assert_eq!(parse_launcher_output("bootstrap=127.0.0.1:1\n"), None);
-        // An older launcher, without the SASL listener.
+        // Older launchers, without the SASL listener, or without the TLS ones.
         assert_eq!(
             parse_launcher_output("bootstrap=127.0.0.1:1\npid=12\n"),
             None
         );
         assert_eq!(
-            parse_launcher_output("pid=12\nbootstrap=\nsasl_bootstrap=127.0.0.1:2\n"),
+            parse_launcher_output("bootstrap=127.0.0.1:1\nsasl_bootstrap=127.0.0.1:2\npid=12\n"),
             None
         );
+        assert_eq!(
+            parse_launcher_output(&printed.replace("tls_dir=/d/tls\n", "")),
+            None
+        );
+        assert_eq!(
+            parse_launcher_output(&printed.replace("bootstrap=127.0.0.1:20416", "bootstrap=")),
+            None
+        );
+    }
+
+    #[test]
+    fn the_launcher_configures_the_tls_listeners_and_files() {
+        let script =
+            fs::read_to_string(workspace_root().join(SOURCE).join("kafka-broker.sh")).unwrap();
+        for line in [
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,\
+             SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,MTLS:SSL\n",
+            "ssl.keystore.type=PEM\n",
+            "ssl.truststore.type=PEM\n",
+            "ssl.truststore.location=$tls/ca.pem\n",
+            "listener.name.ssl.ssl.client.auth=requested\n",
+            "listener.name.mtls.ssl.client.auth=required\n",
+            "subjectAltName = IP:127.0.0.1, DNS:localhost\n",
+            "echo \"tls_dir=$tls\"\n",
+        ] {
+            assert!(script.contains(line), "{line}");
+        }
+        for file in [TLS_CA, TLS_CLIENT_CERT, TLS_CLIENT_KEY] {
+            assert!(script.contains(&format!("tls/{file} ")), "{file}");
+        }
+        // The SASL_SSL listener has the SASL_PLAINTEXT one's mechanisms and users.
+        for mechanism in ["plain", "scram-sha-256", "scram-sha-512"] {
+            for listener in ["sasl_plaintext", "sasl_ssl"] {
+                let key = format!("listener.name.{listener}.{mechanism}.sasl.jaas.config=");
+                assert!(script.contains(&key), "{key}");
+            }
+        }
     }
 
     #[test]
