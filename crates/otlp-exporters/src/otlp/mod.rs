@@ -55,7 +55,7 @@ use compression::{compression, compression_level};
 use config::Sizer;
 pub use config::{
     ClientTlsConfig, CompressionParams, ITEMS_PER_REQUEST, OtlpExporterConfig,
-    OtlpHttpExporterConfig, RetryOnFailureConfig, SendingQueueConfig,
+    OtlpHttpExporterConfig, QueueBatchConfig, RetryOnFailureConfig, SendingQueueConfig,
 };
 
 use otlp_pipeline::Signal;
@@ -232,14 +232,25 @@ fn queue_settings(settings: &Settings) -> Result<Option<QueueSettings>, ConfigEr
         }
     }
     let retry = &settings.retry;
-    let config = BatchQueueConfig {
-        // No batching here (the batch processor batches): one request, one export.
-        batch: BatchConfig {
+    let batch = match queue.batch()? {
+        // Without `sending_queue::batch`: one request, one export.
+        None => BatchConfig {
             send_batch_size: 1,
             send_batch_max_size: 0,
             send_batch_max_bytes: 0,
             timeout: Duration::ZERO,
         },
+        // Queued requests merged into exports of `min_size`..=`max_size` items, or what
+        // waited `flush_timeout`.
+        Some(batch) => BatchConfig {
+            send_batch_size: usize::try_from(batch.min_size).unwrap_or(usize::MAX).max(1),
+            send_batch_max_size: usize::try_from(batch.max_size).unwrap_or(usize::MAX),
+            send_batch_max_bytes: 0,
+            timeout: batch.flush_timeout,
+        },
+    };
+    let config = BatchQueueConfig {
+        batch,
         queue: capacity,
         retry: QueueRetry {
             enabled: retry.enabled,

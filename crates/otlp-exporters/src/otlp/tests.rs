@@ -352,3 +352,107 @@ async fn the_queue_sends_the_bytes_it_received() {
         .unwrap();
     let _ = running.shutdown(Duration::from_secs(1)).await;
 }
+
+#[test]
+fn sending_queue_batch_keys_and_defaults() {
+    let settings = |yaml: &str| {
+        let config = grpc(&format!("endpoint: b:4317\n{yaml}"))?;
+        Ok::<_, ConfigError>(
+            queue_settings(&Settings::grpc(config)?)?
+                .unwrap()
+                .config
+                .batch,
+        )
+    };
+    // A bare `batch:` (and `batch: {}`) turns batching on with otelcol's defaults.
+    for bare in ["sending_queue:\n  batch:", "sending_queue:\n  batch: {}"] {
+        let batch = settings(bare).unwrap();
+        assert_eq!(batch.send_batch_size, 8192, "{bare}");
+        assert_eq!(batch.send_batch_max_size, 0);
+        assert_eq!(batch.timeout, Duration::from_millis(200));
+    }
+    let batch = settings(
+        "sending_queue:\n  batch:\n    sizer: items\n    flush_timeout: 1s\n    min_size: 100\n    max_size: 500",
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            batch.send_batch_size,
+            batch.send_batch_max_size,
+            batch.timeout
+        ),
+        (100, 500, Duration::from_secs(1))
+    );
+    for (yaml, key) in [
+        (
+            "sending_queue:\n  batch:\n    sizer: bytes",
+            "sending_queue::batch::sizer",
+        ),
+        (
+            "sending_queue:\n  batch:\n    sizer: requests",
+            "sending_queue::batch::sizer",
+        ),
+        (
+            "sending_queue:\n  batch:\n    flush_timeout: 0s",
+            "sending_queue::batch::flush_timeout",
+        ),
+        (
+            "sending_queue:\n  batch:\n    min_size: 10\n    max_size: 5",
+            "sending_queue::batch::max_size",
+        ),
+        (
+            "sending_queue:\n  batch:\n    min_sise: 10",
+            "sending_queue::batch",
+        ),
+    ] {
+        let error = settings(yaml).unwrap_err().to_string();
+        assert!(error.contains(key), "{yaml}: {error}");
+    }
+}
+
+#[tokio::test]
+async fn sending_queue_batch_merges_queued_requests_into_one_export() {
+    let sink = Arc::new(RawSink::default());
+    let running = otlp_transport::server::Receiver::new(Arc::clone(&sink))
+        .grpc("127.0.0.1:0".parse().unwrap())
+        .start()
+        .await
+        .unwrap();
+    let endpoint = running.grpc_local_addr().unwrap();
+    let config = grpc(&format!(
+        "endpoint: {endpoint}\ntls:\n  insecure: true\ncompression: none\nsending_queue:\n  batch:\n    min_size: 30\n    flush_timeout: 10s"
+    ))
+    .unwrap();
+    let exporter = OtlpExporterComponent::grpc(ctx(), config).unwrap();
+    exporter.start(&Host::empty()).await.unwrap();
+    // Ten requests of three spans: nothing leaves before the tenth (min_size 30, and the
+    // flush timeout is far away), then one export carries all thirty.
+    for _ in 0..9 {
+        exporter.consume(Telemetry::new(traces(3))).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        sink.0.lock().unwrap().is_empty(),
+        "exported before min_size"
+    );
+    exporter.consume(Telemetry::new(traces(3))).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while sink.0.lock().unwrap().is_empty() && tokio::time::Instant::now() < deadline {
+        let _ = tokio::time::timeout(Duration::from_millis(50), sink.1.notified()).await;
+    }
+    let exports = sink.0.lock().unwrap().clone();
+    assert_eq!(exports.len(), 1, "one export for ten requests");
+    let merged: ExportTraceServiceRequest = prost::Message::decode(&exports[0][..]).unwrap();
+    let spans: usize = merged
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .map(|s| s.spans.len())
+        .sum();
+    assert_eq!(spans, 30);
+    exporter
+        .shutdown(Instant::now() + Duration::from_secs(5))
+        .await
+        .unwrap();
+    let _ = running.shutdown(Duration::from_secs(1)).await;
+}
