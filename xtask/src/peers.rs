@@ -13,6 +13,7 @@
 //! | otelcol-go, the OpenTelemetry Collector core v0.165.0 (`otlp` receiver; `batch`, `memory_limiter` processors; `otlp_grpc`, `otlp_http`, `debug` exporters), see [`OTELCOL_GO`] | our own module `xtask/peers/otelcol-go/` (`main.go`, `go.mod`, `go.sum`), its dependencies from the Go module proxy, built with `go build` | `target/peers/bin/otelcol-go` |
 //! | otelcol-contrib-go, the OpenTelemetry Collector v0.160.0 with contrib components (`otlp`, `kafka` receivers; `batch`, `tail_sampling` processors; `otlp_grpc`, `otlp_http`, `debug`, `kafka`, `load_balancing` exporters), see [`OTELCOL_CONTRIB_GO`] | our own module `xtask/peers/otelcol-contrib-go/`, built like otelcol-go (sharing its module cache) | `target/peers/bin/otelcol-contrib-go` |
 //! | Apache Kafka 4.0.2, a single-node KRaft broker, see [`kafka`] | the jars `xtask/peers/kafka/pom.xml` names, from Maven Central with `mvn`; our launcher `xtask/peers/kafka/kafka-broker.sh` | `target/peers/kafka/libs/`, `target/peers/bin/kafka-broker` |
+//! | Chromium (Debian's `chromium`), the headless browser of the CORS test, see [`chromium`] | `apt-get install -y chromium` as root, when `/usr/bin/chromium` is missing (a system package: it pulls in many libraries) | `/usr/bin/chromium` |
 //!
 //! Needed on `PATH`: `python3` (CPython 3.10 or newer, with `pip` and `venv`), and for the two
 //! Debian peers `apt-get`, `dpkg-deb` and `sha256sum` with apt sources that carry Debian
@@ -78,6 +79,7 @@ use sha2::{Digest, Sha256};
 
 use crate::Result;
 
+pub mod chromium;
 pub mod kafka;
 
 /// Where the peers live, relative to the workspace root.
@@ -446,6 +448,9 @@ pub fn ensure(root: &Path) -> Result<Peers> {
         let entry = kafka::install(&dir, &kafka_source, &kafka_spec)?;
         remember(&dir, &mut lock, kafka::LOCK_KEY, entry)?;
         installed.push(kafka::LAUNCHER);
+    }
+    if chromium::ensure()? {
+        installed.push(chromium::PACKAGE);
     }
     let _ = fs::remove_dir_all(dir.join(".staging"));
 

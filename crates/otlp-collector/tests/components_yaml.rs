@@ -250,9 +250,9 @@ fn unsupported_keys_are_configuration_errors() {
         (
             "receivers",
             "otlp",
-            "    protocols:\n      http:\n        cors:\n          allowed_origins: [\"*\"]",
+            "    protocols:\n      http:\n        cors:\n          allowed_origins: [\"*\"]\n          allowed_methods: [GET]",
             "traces",
-            "CORS is not supported",
+            "allowed_methods",
         ),
         (
             "receivers",

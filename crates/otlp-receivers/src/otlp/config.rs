@@ -169,6 +169,61 @@ pub struct HttpKeepalive {
     pub idle_timeout: Option<Duration>,
 }
 
+/// `protocols.http.cors` (otelcol's `confighttp` CORS; the behaviour is
+/// `otlp_transport::server::CorsConfig`'s).
+///
+/// ```yaml
+/// cors:
+///   allowed_origins: ["https://app.example.com", "https://*.example.org"]
+///   allowed_headers: [X-Custom-Header]
+///   max_age: 7200
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpCorsConfig {
+    /// Origins allowed to send requests; a `*` inside one stands for any run of characters,
+    /// `*` alone for any origin. Empty (the default): CORS is off.
+    #[serde(
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub allowed_origins: Vec<String>,
+    /// Request headers allowed besides `Accept`, `Accept-Language`, `Content-Language` and
+    /// `Content-Type` (and `X-Requested-With` when empty); `*` allows any.
+    #[serde(
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub allowed_headers: Vec<String>,
+    /// Response headers a page may read (`Access-Control-Expose-Headers`).
+    #[serde(
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub exposed_headers: Vec<String>,
+    /// `Access-Control-Max-Age` of preflight answers, in seconds; 0 (the default) sends none,
+    /// a negative value sends 0 (as rs/cors does).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub max_age: i64,
+}
+
+fn is_zero(value: &i64) -> bool {
+    *value == 0
+}
+
+impl HttpCorsConfig {
+    /// The transport's CORS settings.
+    pub fn to_transport(&self) -> otlp_transport::server::CorsConfig {
+        let mut cors = otlp_transport::server::CorsConfig::new(self.allowed_origins.clone())
+            .with_allowed_headers(self.allowed_headers.clone())
+            .with_exposed_headers(self.exposed_headers.clone());
+        if self.max_age != 0 {
+            cors = cors.with_max_age(u64::try_from(self.max_age).unwrap_or(0));
+        }
+        cors
+    }
+}
+
 /// `protocols.http`.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -195,9 +250,12 @@ pub struct HttpServerConfig {
     /// Only the default `/v1/logs` is supported.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub logs_url_path: Option<String>,
-    /// CORS is not supported: a `cors` section with `allowed_origins` is refused.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cors: Option<Value>,
+    /// CORS for web pages of other origins; off unless `allowed_origins` lists one.
+    #[serde(
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub cors: Option<HttpCorsConfig>,
     /// Time from accepting a connection to its first request's headers, and for each later
     /// request's headers (default 10 s; otelcol's is 1 min).
     #[serde(with = "duration::option", skip_serializing_if = "Option::is_none")]
@@ -437,16 +495,9 @@ impl ComponentConfig for OtlpReceiverConfig {
                 }
             }
             if let Some(cors) = &http.cors {
-                let origins = cors
-                    .get("allowed_origins")
-                    .and_then(Value::as_sequence)
-                    .is_some_and(|s| !s.is_empty());
-                if origins {
-                    return Err(ConfigError::bad_value(
-                        "protocols::http::cors",
-                        "CORS is not supported",
-                    ));
-                }
+                cors.to_transport()
+                    .validate()
+                    .map_err(|e| ConfigError::bad_value("protocols::http::cors", e))?;
             }
             for (key, value) in [
                 ("read_header_timeout", http.read_header_timeout),
@@ -483,5 +534,74 @@ impl ComponentConfig for OtlpReceiverConfig {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod cors_tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use otlp_pipeline::config::parse_config;
+
+    fn parse(yaml: &str) -> Result<OtlpReceiverConfig, ConfigError> {
+        let config: OtlpReceiverConfig = parse_config(&serde_yaml_ng::from_str(yaml).unwrap())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn cors(yaml: &str) -> Option<HttpCorsConfig> {
+        parse(yaml).unwrap().protocols.http.unwrap().cors
+    }
+
+    #[test]
+    fn cors_keys_map_onto_the_transport() {
+        let config = cors(
+            "protocols:\n  http:\n    cors:\n      allowed_origins: [\"https://*.example.com\", \"*\"]\n      allowed_headers: [X-Custom]\n      exposed_headers: [Retry-After]\n      max_age: 7200\n",
+        )
+        .unwrap();
+        let transport = config.to_transport();
+        assert_eq!(
+            transport.allowed_origins,
+            ["https://*.example.com".to_owned(), "*".to_owned()]
+        );
+        assert_eq!(transport.allowed_headers, ["X-Custom".to_owned()]);
+        assert_eq!(transport.exposed_headers, ["Retry-After".to_owned()]);
+        assert_eq!(transport.max_age, Some(7200));
+        // max_age: 0 or absent sends none, negative sends 0 (rs/cors).
+        let none = cors("protocols:\n  http:\n    cors:\n      allowed_origins: [\"*\"]\n");
+        assert_eq!(none.unwrap().to_transport().max_age, None);
+        let negative = cors(
+            "protocols:\n  http:\n    cors:\n      allowed_origins: [\"*\"]\n      max_age: -1\n",
+        );
+        assert_eq!(negative.unwrap().to_transport().max_age, Some(0));
+    }
+
+    #[test]
+    fn cors_sections_that_enable_nothing_are_accepted() {
+        for yaml in [
+            "protocols:\n  http:\n    cors:\n",
+            "protocols:\n  http:\n    cors:\n      allowed_origins: []\n",
+            "protocols:\n  http:\n    cors:\n      allowed_origins:\n      allowed_headers: [x-a]\n",
+        ] {
+            let config = cors(yaml).unwrap();
+            assert!(config.allowed_origins.is_empty(), "{yaml}");
+        }
+        assert_eq!(cors("protocols:\n  http:\n"), None);
+    }
+
+    #[test]
+    fn bad_cors_values_are_refused() {
+        let error = parse(
+            "protocols:\n  http:\n    cors:\n      allowed_origins: [\"*\"]\n      exposed_headers: [\"not a name\"]\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("protocols::http::cors"), "{error}");
+        assert!(error.contains("exposed_headers"), "{error}");
+        let error = parse("protocols:\n  http:\n    cors:\n      allowed_origin: [\"*\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("allowed_origin"), "{error}");
     }
 }

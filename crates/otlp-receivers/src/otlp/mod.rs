@@ -21,6 +21,8 @@
 //!   headers when `include_metadata` is on, travel in the [`Context`].
 //! - `auth: {authenticator: bearertokenauth/NAME}` requires `authorization: Bearer <token>`
 //!   with the extension's token (looked up through the [`Host`] at start).
+//! - `http.cors` with `allowed_origins` answers CORS preflights before authentication and adds
+//!   the CORS headers to every HTTP answer (see [`CorsConfig`]).
 
 mod config;
 #[cfg(test)]
@@ -36,16 +38,17 @@ use otlp_proto::collector::profiles::v1development::ExportProfilesServiceRequest
 use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
 use otlp_transport::PartialSuccess;
 use otlp_transport::server::{
-    Admitted, EncodedRequest, ExportHandler, Limits, PemSource, Receiver as TransportReceiver,
-    ReceiverConfig, RequestContext, RunningReceiver, ShutdownOutcome, TlsConfig, Transport,
+    Admitted, CorsConfig, EncodedRequest, ExportHandler, Limits, PemSource,
+    Receiver as TransportReceiver, ReceiverConfig, RequestContext, RunningReceiver,
+    ShutdownOutcome, TlsConfig, Transport,
 };
 use otlp_transport::status::Refusal;
 use tokio::time::Instant;
 
 pub use config::{
     AuthConfig, DEFAULT_GRPC_ENDPOINT, DEFAULT_HTTP_ENDPOINT, GrpcKeepalive, GrpcServerConfig,
-    HttpKeepalive, HttpServerConfig, OtlpReceiverConfig, Protocols, ServerParameters,
-    ServerTlsConfig,
+    HttpCorsConfig, HttpKeepalive, HttpServerConfig, OtlpReceiverConfig, Protocols,
+    ServerParameters, ServerTlsConfig,
 };
 
 use otlp_pipeline::Signal;
@@ -233,6 +236,8 @@ struct ConnectionSettings {
     http1_keep_alive: Option<bool>,
     max_connections_per_address: Option<usize>,
     max_concurrent_requests_per_address: Option<usize>,
+    /// CORS on the HTTP server.
+    cors: Option<CorsConfig>,
 }
 
 /// grpc-go's and Go's `net/http`'s zero: no limit.
@@ -272,6 +277,7 @@ impl ConnectionSettings {
             http1_keep_alive: keepalive.enabled,
             max_connections_per_address: config.max_connections_per_address,
             max_concurrent_requests_per_address: config.max_concurrent_requests_per_address,
+            cors: config.cors.as_ref().map(HttpCorsConfig::to_transport),
             ..ConnectionSettings::default()
         }
     }
@@ -296,6 +302,7 @@ impl ConnectionSettings {
         config.max_connection_age_grace = self.max_connection_age_grace;
         config.max_connections_per_address = self.max_connections_per_address;
         config.max_concurrent_requests_per_address = self.max_concurrent_requests_per_address;
+        config.cors.clone_from(&self.cors);
     }
 }
 
@@ -369,6 +376,16 @@ impl OtlpReceiver {
             });
         }
         if let Some(http) = config.protocols.http {
+            if http
+                .cors
+                .as_ref()
+                .is_some_and(|c| c.allowed_origins.is_empty() && !c.allowed_headers.is_empty())
+            {
+                tracing::warn!(
+                    receiver = %ctx.id,
+                    "The CORS configuration specifies allowed headers but no allowed origins, and is therefore ignored."
+                );
+            }
             servers.push(Settings {
                 connections: ConnectionSettings::http(&http),
                 endpoint: http.endpoint,

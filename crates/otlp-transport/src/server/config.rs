@@ -202,6 +202,8 @@ pub struct ReceiverConfig {
     /// Pass the request headers (gRPC metadata) to the handler in `RequestContext::metadata`.
     /// Default `false`.
     pub include_metadata: bool,
+    /// CORS on the HTTP endpoint (otelcol's `cors`); `None` (the default) answers no CORS.
+    pub cors: Option<super::CorsConfig>,
 }
 
 impl ReceiverConfig {
@@ -244,6 +246,7 @@ impl Default for ReceiverConfig {
             keepalive_timeout: Duration::from_secs(20),
             http1_keep_alive: true,
             include_metadata: false,
+            cors: None,
         }
     }
 }

@@ -11,8 +11,27 @@ use super::{Endpoint, ReplyBody, Transport, http_error_response, http_header_str
 use crate::status::ServerError;
 use crate::{PartialSuccess, Signal};
 
-/// Answers one OTLP/HTTP request.
+/// Answers one OTLP/HTTP request, a CORS preflight here, and adds CORS headers to the answer
+/// when CORS is configured (see [`super::cors`]).
 pub(crate) async fn handle(
+    endpoint: &Endpoint,
+    request: Request<Incoming>,
+    peer: Option<SocketAddr>,
+) -> Response<ReplyBody> {
+    let Some(cors) = &endpoint.shared.cors else {
+        return answer(endpoint, request, peer).await;
+    };
+    if let Some(preflight) = cors.preflight(request.method(), request.headers()) {
+        return preflight;
+    }
+    let grant = cors.grant(request.method(), request.headers());
+    let mut response = answer(endpoint, request, peer).await;
+    grant.apply(response.headers_mut());
+    response
+}
+
+/// Answers one OTLP/HTTP request.
+async fn answer(
     endpoint: &Endpoint,
     request: Request<Incoming>,
     peer: Option<SocketAddr>,

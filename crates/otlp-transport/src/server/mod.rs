@@ -65,6 +65,7 @@ mod auth;
 mod clients;
 mod config;
 mod connection;
+mod cors;
 mod decode;
 #[cfg(feature = "grpc")]
 mod grpc;
@@ -86,6 +87,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 
 pub use self::config::{EndpointConfig, Limits, PemSource, ReceiverConfig, TlsConfig};
+pub use self::cors::{CorsConfig, MAX_ORIGIN_LEN, MAX_REQUESTED_HEADERS};
 pub use self::decode::{
     AnyExportRequest, ContentType, DecodeMode, DecodedRequest, ReceivedRequest, ValidatedRequest,
     decode_request, decode_request_charged, receive_request_charged,
@@ -228,6 +230,13 @@ impl Receiver {
         self
     }
 
+    /// Answers CORS on the HTTP endpoint for the configured origins (see [`CorsConfig`]).
+    #[must_use]
+    pub fn cors(mut self, cors: CorsConfig) -> Receiver {
+        self.config.cors = Some(cors);
+        self
+    }
+
     /// Passes request headers to the handler.
     #[must_use]
     pub fn include_metadata(mut self, include: bool) -> Receiver {
@@ -256,6 +265,8 @@ pub(crate) struct Shared {
     pub(crate) concurrency: ConcurrencyLimit,
     pub(crate) pace: limits::Pace,
     pub(crate) include_metadata: bool,
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    pub(crate) cors: Option<cors::CorsPolicy>,
 }
 
 /// Which protocol an endpoint was configured for.

@@ -100,6 +100,7 @@ pub(crate) async fn start(
             grace: config.body_rate_grace,
         },
         include_metadata: config.include_metadata,
+        cors: super::cors::CorsPolicy::compile(config.cors.as_ref())?,
     });
     let clocks = Clocks {
         first_request: config.handshake_timeout,
