@@ -21,12 +21,26 @@
 //! partitions of a topic, partitions moving when one of them dies) and committed offsets; the
 //! exporter needs acknowledged and idempotent produce (`required_acks: -1` turns on
 //! `enable.idempotence`, so a retry inside the client never duplicates or reorders), all four
-//! compression codecs, and SASL PLAIN/SCRAM over TLS. `rskafka`, the pure-Rust client, has no
-//! consumer groups at all (its consumer reads one partition at offsets the caller manages), so
-//! it cannot be the receiver's client; it also has no SCRAM. librdkafka has all of it and is
-//! the client most Kafka deployments already run. It is built from the crate's bundled
-//! sources (C, with the system OpenSSL for TLS and SCRAM, zlib and a bundled zstd), so no
-//! system librdkafka is needed, and it is compiled only with this crate's `kafka` feature.
+//! compression codecs, and SASL PLAIN/SCRAM over TLS. `rskafka` 0.6, the pure-Rust client, has
+//! compression, SASL PLAIN/SCRAM/OAUTHBEARER and TLS (rustls), but no consumer groups at all
+//! (a client per partition, at offsets the caller manages), no committed offsets, no
+//! idempotent produce and no transactions, so it cannot be the receiver's client, nor the
+//! exporter's with `required_acks: -1`. librdkafka has all of it, one client serves both sides
+//! (one set of settings, TLS and SASL code), and it is the client most Kafka deployments
+//! already run. It is built from the crate's bundled sources (C, with the system OpenSSL for
+//! TLS and SCRAM, zlib and a bundled zstd), so no system librdkafka is needed, and it is
+//! compiled only with this crate's `kafka` feature.
+//!
+//! Measured too (`benches/benches/kafka_clients.rs`, `OTLP_KAFKA_BOOTSTRAP=127.0.0.1:19092 cargo
+//! bench -p otlp-benches --bench kafka_clients`; figures in `docs/benchmarks.md`, "Choosing the
+//! Kafka client"): 2000 messages to and from a one-partition topic on one broker, 64 in flight.
+//! rskafka is not slower everywhere: with 0.5 MB messages and zstd it produced at 0.97–1.12×
+//! rdkafka's rate on about the same CPU. Elsewhere rdkafka won: 0.5 MB uncompressed, 0.94–1.8× the
+//! rate (ahead in 3 of 4 runs) on 0.6–0.7× the CPU per message; 57 KB messages, 2–3.5× the rate on
+//! a quarter to a third of the CPU (librdkafka batches messages into one request, rskafka sends one
+//! per `produce` call); reading back, 1.4–2.3× the rate on 0.35–0.7× the CPU; one acked message at
+//! a time, ~0.3 ms against rskafka's ~44 ms (it leaves Nagle's algorithm on, so a lone request
+//! waits for the broker's delayed ACK).
 //!
 //! The price: librdkafka runs its own threads (one per broker plus a few), and its produce
 //! path copies every message value into its own buffer.
