@@ -38,6 +38,8 @@ pub mod kafka;
 pub mod loadbalancing;
 #[cfg(any(feature = "otlp", feature = "otlphttp"))]
 pub mod otlp;
+#[cfg(any(feature = "otlp", feature = "otlphttp", feature = "kafka"))]
+mod queue;
 
 use otlp_pipeline::{Registry, RegistryError};
 

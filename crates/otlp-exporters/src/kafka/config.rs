@@ -9,6 +9,7 @@ use otlp_transport::kafka::{
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_yaml_ng::Value;
 
+pub use crate::queue::RetryOnFailureConfig;
 use otlp_pipeline::Signal;
 use otlp_pipeline::config::fields::{null_as_empty, positive};
 use otlp_pipeline::config::{ConfigError, duration};
@@ -280,40 +281,6 @@ fn required_acks<'de, D: Deserializer<'de>>(d: D) -> Result<i8, D::Error> {
 
 fn serialize_acks<S: Serializer>(acks: &i8, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_i8(*acks)
-}
-
-/// `retry_on_failure`: otelcol's keys and defaults.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RetryOnFailureConfig {
-    /// Retry at all (default true).
-    pub enabled: bool,
-    /// First wait (default 5 s).
-    #[serde(with = "duration")]
-    pub initial_interval: Duration,
-    /// Largest wait (default 30 s).
-    #[serde(with = "duration")]
-    pub max_interval: Duration,
-    /// Give up after (default 300 s; 0: never).
-    #[serde(with = "duration")]
-    pub max_elapsed_time: Duration,
-    /// Growth per retry (default 1.5).
-    pub multiplier: f64,
-    /// Jitter fraction (default 0.5).
-    pub randomization_factor: f64,
-}
-
-impl Default for RetryOnFailureConfig {
-    fn default() -> Self {
-        RetryOnFailureConfig {
-            enabled: true,
-            initial_interval: Duration::from_secs(5),
-            max_interval: Duration::from_secs(30),
-            max_elapsed_time: Duration::from_secs(300),
-            multiplier: 1.5,
-            randomization_factor: 0.5,
-        }
-    }
 }
 
 /// `sending_queue`: otelcol's keys and defaults (in memory).

@@ -73,8 +73,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use otlp_batch::{
-    BatchConfig, BatchExporter, BatchQueue, BatchQueueConfig, Batchable, Delivery, DrainError,
-    Encoded, EnqueueError, FailureKind, OverflowPolicy, QueueConfig, RetryConfig, StorageConfig,
+    BatchConfig, BatchExporter, BatchQueueConfig, DrainError, Encoded, OverflowPolicy, QueueConfig,
+    StorageConfig,
 };
 use otlp_proto::collector::logs::v1::ExportLogsServiceRequest;
 use otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -87,8 +87,10 @@ pub use config::{
     CompressionParams, KafkaExporterConfig, ProducerConfig, RecordPartitionerConfig,
     RetryOnFailureConfig, SendingQueueConfig, SignalConfig, StickyKeyConfig,
 };
-use messages::{KafkaRequest, PlanError, Planner};
+use messages::{PlanError, Planner};
 use producer::{Producer, QueueExporter, SendError};
+
+use crate::queue::{AnyQueue, Counted, Enqueue, SignalExporters};
 
 use otlp_pipeline::Signal;
 use otlp_pipeline::component::{Consumer, Exporter, ExporterContext, Host, SignalSet};
@@ -96,7 +98,7 @@ use otlp_pipeline::config::{ComponentId, ConfigError};
 use otlp_pipeline::data::{Payload, Telemetry};
 use otlp_pipeline::error::{BoxError, ConsumeError, Refused};
 use otlp_pipeline::factory::FnFactory;
-use otlp_pipeline::telemetry::{Counter, Kind, Metrics, Registration, item_unit, item_words};
+use otlp_pipeline::telemetry::{Counter, Metrics, Registration, item_unit, item_words};
 
 /// The delay suggested to a sender refused because the queue is full.
 const FULL_RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -110,125 +112,24 @@ fn index(signal: Signal) -> usize {
     }
 }
 
-/// One queue per signal, holding requests encoded.
-#[derive(Clone)]
-enum AnyQueue {
-    Traces(BatchQueue<Encoded<ExportTraceServiceRequest>>),
-    Metrics(BatchQueue<Encoded<ExportMetricsServiceRequest>>),
-    Logs(BatchQueue<Encoded<ExportLogsServiceRequest>>),
-    Profiles(BatchQueue<Encoded<ExportProfilesServiceRequest>>),
-}
-
 /// How the queue is filled.
 struct QueueSettings {
     config: BatchQueueConfig,
-    blocking: bool,
-    wait_for_result: bool,
-    enqueue_wait: Duration,
+    enqueue: Enqueue,
 }
 
-/// Why a request did not get into the queue; `counted` when the queue already counted it.
-struct NotQueued {
-    retryable: bool,
-    message: String,
-    counted: bool,
-}
-
-fn enqueue_error<R>(error: EnqueueError<R>) -> NotQueued {
-    NotQueued {
-        retryable: !matches!(error, EnqueueError::TooLarge { .. }),
-        message: error.to_string(),
-        counted: false,
+impl SignalExporters for Arc<QueueExporter> {
+    fn traces(&self) -> Arc<dyn BatchExporter<Encoded<ExportTraceServiceRequest>>> {
+        Arc::clone(self) as _
     }
-}
-
-async fn put<R: Batchable>(
-    queue: &BatchQueue<R>,
-    request: R,
-    settings: &QueueSettings,
-) -> Result<(), NotQueued> {
-    let until = std::time::Instant::now()
-        + if settings.blocking {
-            settings.enqueue_wait
-        } else {
-            Duration::ZERO
-        };
-    if settings.wait_for_result {
-        return match queue.export(request, until).await.map_err(enqueue_error)? {
-            Delivery::Failed(failure) => Err(NotQueued {
-                retryable: failure.kind() != FailureKind::Permanent,
-                message: failure.to_string(),
-                counted: true,
-            }),
-            _ => Ok(()),
-        };
+    fn metrics(&self) -> Arc<dyn BatchExporter<Encoded<ExportMetricsServiceRequest>>> {
+        Arc::clone(self) as _
     }
-    if settings.blocking {
-        queue.enqueue(request, until).await.map_err(enqueue_error)
-    } else {
-        queue.try_enqueue(request).map_err(enqueue_error)
+    fn logs(&self) -> Arc<dyn BatchExporter<Encoded<ExportLogsServiceRequest>>> {
+        Arc::clone(self) as _
     }
-}
-
-fn encoded<R: otlp_pipeline::data::SignalRequest>(
-    data: &Telemetry,
-) -> Result<Encoded<R>, NotQueued> {
-    data.to_encoded().ok_or_else(|| NotQueued {
-        retryable: false,
-        message: format!("no queue for {}", data.signal()),
-        counted: false,
-    })
-}
-
-impl AnyQueue {
-    fn spawn(
-        signal: Signal,
-        config: BatchQueueConfig,
-        exporter: Arc<QueueExporter>,
-    ) -> Result<AnyQueue, otlp_batch::BuildError> {
-        fn one<R: KafkaRequest>(
-            config: BatchQueueConfig,
-            exporter: Arc<QueueExporter>,
-        ) -> Result<BatchQueue<Encoded<R>>, otlp_batch::BuildError> {
-            let exporter: Arc<dyn BatchExporter<Encoded<R>>> = exporter;
-            BatchQueue::spawn(config, exporter)
-        }
-        Ok(match signal {
-            Signal::Traces => AnyQueue::Traces(one(config, exporter)?),
-            Signal::Metrics => AnyQueue::Metrics(one(config, exporter)?),
-            Signal::Logs => AnyQueue::Logs(one(config, exporter)?),
-            Signal::Profiles => AnyQueue::Profiles(one(config, exporter)?),
-        })
-    }
-
-    fn metrics(&self) -> Arc<otlp_batch::QueueMetrics> {
-        match self {
-            AnyQueue::Traces(q) => q.queue_metrics(),
-            AnyQueue::Metrics(q) => q.queue_metrics(),
-            AnyQueue::Logs(q) => q.queue_metrics(),
-            AnyQueue::Profiles(q) => q.queue_metrics(),
-        }
-    }
-
-    async fn put(&self, data: &Telemetry, settings: &QueueSettings) -> Result<(), NotQueued> {
-        match self {
-            AnyQueue::Traces(q) => put(q, encoded(data)?, settings).await,
-            AnyQueue::Metrics(q) => put(q, encoded(data)?, settings).await,
-            AnyQueue::Logs(q) => put(q, encoded(data)?, settings).await,
-            AnyQueue::Profiles(q) => put(q, encoded(data)?, settings).await,
-        }
-    }
-
-    async fn shutdown(
-        &self,
-        deadline: std::time::Instant,
-    ) -> Result<otlp_batch::Report, DrainError> {
-        match self {
-            AnyQueue::Traces(q) => q.shutdown(deadline).await,
-            AnyQueue::Metrics(q) => q.shutdown(deadline).await,
-            AnyQueue::Logs(q) => q.shutdown(deadline).await,
-            AnyQueue::Profiles(q) => q.shutdown(deadline).await,
-        }
+    fn profiles(&self) -> Arc<dyn BatchExporter<Encoded<ExportProfilesServiceRequest>>> {
+        Arc::clone(self) as _
     }
 }
 
@@ -289,14 +190,7 @@ fn queue_settings(config: &KafkaExporterConfig) -> Result<Option<QueueSettings>,
             export_timeout: config.timeout + Duration::from_secs(1),
             ..QueueConfig::default()
         },
-        retry: RetryConfig {
-            enabled: retry.enabled,
-            initial_interval: retry.initial_interval,
-            max_interval: retry.max_interval,
-            multiplier: retry.multiplier,
-            randomization_factor: retry.randomization_factor,
-            max_elapsed_time: retry.max_elapsed_time,
-        },
+        retry: retry.queue_retry(),
         storage: StorageConfig::Memory,
     };
     settings
@@ -304,9 +198,11 @@ fn queue_settings(config: &KafkaExporterConfig) -> Result<Option<QueueSettings>,
         .map_err(|e| ConfigError::bad_value("sending_queue", e))?;
     Ok(Some(QueueSettings {
         config: settings,
-        blocking: queue.blocking || queue.block_on_overflow,
-        wait_for_result: queue.wait_for_result,
-        enqueue_wait: config.timeout,
+        enqueue: Enqueue {
+            blocking: queue.blocking || queue.block_on_overflow,
+            wait_for_result: queue.wait_for_result,
+            wait: config.timeout,
+        },
     }))
 }
 
@@ -457,7 +353,7 @@ impl KafkaExporter {
                 data: Some(data),
             });
         };
-        match queue.put(&data, settings).await {
+        match queue.put(&data, settings.enqueue).await {
             Ok(()) => Ok(()),
             Err(not_queued) => {
                 let message = format!("sending queue: {}", not_queued.message);
@@ -466,7 +362,7 @@ impl KafkaExporter {
                 } else {
                     ConsumeError::permanent(message)
                 };
-                if not_queued.counted {
+                if let Counted::AlreadyCounted = not_queued.counted_as {
                     return Err(Refused { error, data: None });
                 }
                 self.counters[index(signal)].enqueue_failed.add(items);
@@ -528,9 +424,13 @@ impl Exporter for KafkaExporter {
                 id: self.id.to_string(),
             });
             for signal in self.signals.iter() {
-                let queue = AnyQueue::spawn(signal, settings.config.clone(), Arc::clone(&exporter))
+                let queue = AnyQueue::spawn(signal, settings.config.clone(), &exporter)
                     .map_err(|e| format!("cannot start the {signal} sending queue: {e}"))?;
-                registrations.extend(self.register_queue(signal, &queue));
+                registrations.extend(queue.register_metrics(
+                    &self.metrics,
+                    self.id.as_str(),
+                    signal,
+                ));
                 queues[index(signal)] = Some(queue);
             }
         }
@@ -579,47 +479,6 @@ impl Exporter for KafkaExporter {
             return Err(format!("{lost} items were not produced by the shutdown deadline").into());
         }
         Ok(())
-    }
-}
-
-impl KafkaExporter {
-    fn register_queue(&self, signal: Signal, queue: &AnyQueue) -> Vec<Registration> {
-        let queue_metrics = queue.metrics();
-        let labels = [("exporter", self.id.as_str()), ("data_type", signal.name())];
-        let exporter_label = [("exporter", self.id.as_str())];
-        let m = Arc::clone(&queue_metrics);
-        let sent = self.metrics.register_fn(
-            Kind::Counter,
-            &format!("otelcol_exporter_sent_{}_total", item_unit(signal)),
-            "",
-            &exporter_label,
-            move || m.snapshot().exported_items as f64,
-        );
-        let m = Arc::clone(&queue_metrics);
-        let failed = self.metrics.register_fn(
-            Kind::Counter,
-            &format!("otelcol_exporter_send_failed_{}_total", item_unit(signal)),
-            "",
-            &exporter_label,
-            move || m.snapshot().failed_items as f64,
-        );
-        let m = Arc::clone(&queue_metrics);
-        let size = self.metrics.register_fn(
-            Kind::Gauge,
-            "otelcol_exporter_queue_size",
-            "Current size of the retry queue (in items). [alpha]",
-            &labels,
-            move || m.snapshot().size_items as f64,
-        );
-        let m = queue_metrics;
-        let capacity = self.metrics.register_fn(
-            Kind::Gauge,
-            "otelcol_exporter_queue_capacity",
-            "Fixed capacity of the retry queue (in items). [alpha]",
-            &labels,
-            move || m.snapshot().capacity_items as f64,
-        );
-        vec![sent, failed, size, capacity]
     }
 }
 

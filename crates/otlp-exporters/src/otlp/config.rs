@@ -14,6 +14,7 @@ use otlp_pipeline::factory::ComponentConfig;
 
 pub use super::compression::CompressionParams;
 use super::compression::{compression, compression_level};
+use crate::queue::RetryOnFailureConfig;
 
 /// `exporters: otlp:` (OTLP/gRPC).
 ///
@@ -243,40 +244,6 @@ pub struct ClientTlsConfig {
     /// `1.3` only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_version: Option<String>,
-}
-
-/// `retry_on_failure`: otelcol's keys and defaults.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RetryOnFailureConfig {
-    /// Retry at all (default true).
-    pub enabled: bool,
-    /// First wait (default 5 s).
-    #[serde(with = "duration")]
-    pub initial_interval: Duration,
-    /// Largest wait (default 30 s).
-    #[serde(with = "duration")]
-    pub max_interval: Duration,
-    /// Give up after (default 300 s; 0: never).
-    #[serde(with = "duration")]
-    pub max_elapsed_time: Duration,
-    /// Growth per retry (default 1.5).
-    pub multiplier: f64,
-    /// Jitter fraction (default 0.5).
-    pub randomization_factor: f64,
-}
-
-impl Default for RetryOnFailureConfig {
-    fn default() -> Self {
-        RetryOnFailureConfig {
-            enabled: true,
-            initial_interval: Duration::from_secs(5),
-            max_interval: Duration::from_secs(30),
-            max_elapsed_time: Duration::from_secs(300),
-            multiplier: 1.5,
-            randomization_factor: 0.5,
-        }
-    }
 }
 
 /// `sending_queue`: otelcol's keys and defaults.

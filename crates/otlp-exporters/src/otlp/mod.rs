@@ -38,9 +38,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use otlp_batch::{
-    BatchConfig, BatchExporter, BatchQueue, BatchQueueConfig, Batchable, Delivery, DrainError,
-    Encoded, EnqueueError, FailureKind, FsyncPolicy, OverflowPolicy, PersistentConfig, QueueConfig,
-    RetryConfig as QueueRetry, StorageConfig,
+    BatchConfig, BatchExporter, BatchQueueConfig, DrainError, Encoded, FsyncPolicy, OverflowPolicy,
+    PersistentConfig, QueueConfig, StorageConfig,
 };
 use otlp_proto::collector::logs::v1::ExportLogsServiceRequest;
 use otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -51,21 +50,23 @@ use otlp_transport::client::{
 };
 use tokio::time::Instant;
 
+pub use crate::queue::RetryOnFailureConfig;
+use crate::queue::{AnyQueue, Counted, Enqueue, SignalExporters};
 use compression::{compression, compression_level};
 use config::Sizer;
 pub use config::{
     ClientTlsConfig, CompressionParams, ITEMS_PER_REQUEST, OtlpExporterConfig,
-    OtlpHttpExporterConfig, QueueBatchConfig, RetryOnFailureConfig, SendingQueueConfig,
+    OtlpHttpExporterConfig, QueueBatchConfig, SendingQueueConfig,
 };
 
 use otlp_pipeline::Signal;
 use otlp_pipeline::component::{Consumer, Exporter, ExporterContext, Host, SignalSet};
 use otlp_pipeline::config::fields::parse_id;
 use otlp_pipeline::config::{ComponentId, ConfigError};
-use otlp_pipeline::data::{Payload, SignalRequest, Telemetry};
+use otlp_pipeline::data::{Payload, Telemetry};
 use otlp_pipeline::error::{BoxError, ConsumeError, Refused};
 use otlp_pipeline::factory::FnFactory;
-use otlp_pipeline::telemetry::{Counter, Kind, Metrics, Registration, item_unit, item_words};
+use otlp_pipeline::telemetry::{Counter, Metrics, Registration, item_unit, item_words};
 
 /// The delay suggested to a sender refused because the queue is full.
 const FULL_RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -202,9 +203,7 @@ struct QueueSettings {
     storage: Option<ComponentId>,
     sizer: Sizer,
     queue_size: u64,
-    blocking: bool,
-    wait_for_result: bool,
-    enqueue_wait: Duration,
+    enqueue: Enqueue,
 }
 
 fn queue_settings(settings: &Settings) -> Result<Option<QueueSettings>, ConfigError> {
@@ -252,14 +251,7 @@ fn queue_settings(settings: &Settings) -> Result<Option<QueueSettings>, ConfigEr
     let config = BatchQueueConfig {
         batch,
         queue: capacity,
-        retry: QueueRetry {
-            enabled: retry.enabled,
-            initial_interval: retry.initial_interval,
-            max_interval: retry.max_interval,
-            multiplier: retry.multiplier,
-            randomization_factor: retry.randomization_factor,
-            max_elapsed_time: retry.max_elapsed_time,
-        },
+        retry: retry.queue_retry(),
         storage: StorageConfig::Memory,
     };
     config
@@ -275,143 +267,26 @@ fn queue_settings(settings: &Settings) -> Result<Option<QueueSettings>, ConfigEr
         storage,
         sizer,
         queue_size: queue.queue_size,
-        blocking: queue.blocking || queue.block_on_overflow,
-        wait_for_result: queue.wait_for_result,
-        enqueue_wait: settings.timeout,
+        enqueue: Enqueue {
+            blocking: queue.blocking || queue.block_on_overflow,
+            wait_for_result: queue.wait_for_result,
+            wait: settings.timeout,
+        },
     }))
 }
 
-/// One queue per signal. Requests wait in it encoded ([`Encoded`]): that is how they leave,
-/// it takes a fraction of the memory of the decoded tree, and a retry re-sends the same bytes.
-#[derive(Clone)]
-enum AnyQueue {
-    Traces(BatchQueue<Encoded<ExportTraceServiceRequest>>),
-    Metrics(BatchQueue<Encoded<ExportMetricsServiceRequest>>),
-    Logs(BatchQueue<Encoded<ExportLogsServiceRequest>>),
-    Profiles(BatchQueue<Encoded<ExportProfilesServiceRequest>>),
-}
-
-/// `data`'s request encoded for the queue ([`Telemetry::to_encoded`]).
-fn encoded<R: SignalRequest>(data: &Telemetry) -> Result<Encoded<R>, NotQueued> {
-    data.to_encoded().ok_or_else(|| NotQueued {
-        retryable: false,
-        message: format!("no queue for {}", data.signal()),
-        counted_as: Counted::EnqueueFailed,
-    })
-}
-
-/// Why a request did not get into the queue (or, waiting for the result, was not exported).
-struct NotQueued {
-    retryable: bool,
-    message: String,
-    counted_as: Counted,
-}
-
-enum Counted {
-    EnqueueFailed,
-    /// Accepted but then failed: the queue's metrics counted it.
-    AlreadyCounted,
-}
-
-fn enqueue_error<R>(error: EnqueueError<R>) -> NotQueued {
-    let retryable = !matches!(error, EnqueueError::TooLarge { .. });
-    NotQueued {
-        retryable,
-        message: error.to_string(),
-        counted_as: Counted::EnqueueFailed,
+impl SignalExporters for OtlpExporter {
+    fn traces(&self) -> Arc<dyn BatchExporter<Encoded<ExportTraceServiceRequest>>> {
+        Arc::new(self.clone())
     }
-}
-
-async fn put<R: Batchable>(
-    queue: &BatchQueue<R>,
-    request: R,
-    settings: &QueueSettings,
-) -> Result<(), NotQueued> {
-    let wait_until = || {
-        std::time::Instant::now()
-            + if settings.blocking {
-                settings.enqueue_wait
-            } else {
-                Duration::ZERO
-            }
-    };
-    if settings.wait_for_result {
-        let delivery = queue
-            .export(request, wait_until())
-            .await
-            .map_err(enqueue_error)?;
-        return match delivery {
-            Delivery::Exported { .. } | Delivery::Persisted => Ok(()),
-            Delivery::Failed(failure) => Err(NotQueued {
-                retryable: failure.kind() != FailureKind::Permanent,
-                message: failure.to_string(),
-                counted_as: Counted::AlreadyCounted,
-            }),
-            _ => Ok(()),
-        };
+    fn metrics(&self) -> Arc<dyn BatchExporter<Encoded<ExportMetricsServiceRequest>>> {
+        Arc::new(self.clone())
     }
-    if settings.blocking {
-        queue
-            .enqueue(request, wait_until())
-            .await
-            .map_err(enqueue_error)
-    } else {
-        queue.try_enqueue(request).map_err(enqueue_error)
+    fn logs(&self) -> Arc<dyn BatchExporter<Encoded<ExportLogsServiceRequest>>> {
+        Arc::new(self.clone())
     }
-}
-
-impl AnyQueue {
-    fn spawn(
-        signal: Signal,
-        config: BatchQueueConfig,
-        client: &OtlpExporter,
-    ) -> Result<AnyQueue, otlp_batch::BuildError> {
-        fn spawn_one<R: Batchable>(
-            config: BatchQueueConfig,
-            client: &OtlpExporter,
-        ) -> Result<BatchQueue<R>, otlp_batch::BuildError>
-        where
-            OtlpExporter: BatchExporter<R>,
-        {
-            let exporter: Arc<dyn BatchExporter<R>> = Arc::new(client.clone());
-            BatchQueue::spawn(config, exporter)
-        }
-        Ok(match signal {
-            Signal::Traces => AnyQueue::Traces(spawn_one(config, client)?),
-            Signal::Metrics => AnyQueue::Metrics(spawn_one(config, client)?),
-            Signal::Logs => AnyQueue::Logs(spawn_one(config, client)?),
-            Signal::Profiles => AnyQueue::Profiles(spawn_one(config, client)?),
-        })
-    }
-
-    fn metrics(&self) -> Arc<otlp_batch::QueueMetrics> {
-        match self {
-            AnyQueue::Traces(q) => q.queue_metrics(),
-            AnyQueue::Metrics(q) => q.queue_metrics(),
-            AnyQueue::Logs(q) => q.queue_metrics(),
-            AnyQueue::Profiles(q) => q.queue_metrics(),
-        }
-    }
-
-    async fn put(&self, data: &Telemetry, settings: &QueueSettings) -> Result<(), NotQueued> {
-        match self {
-            AnyQueue::Traces(q) => put(q, encoded(data)?, settings).await,
-            AnyQueue::Metrics(q) => put(q, encoded(data)?, settings).await,
-            AnyQueue::Logs(q) => put(q, encoded(data)?, settings).await,
-            AnyQueue::Profiles(q) => put(q, encoded(data)?, settings).await,
-        }
-    }
-
-    async fn shutdown(
-        &self,
-        deadline: std::time::Instant,
-    ) -> Result<otlp_batch::Report, DrainError> {
-        match self {
-            AnyQueue::Traces(q) => q.shutdown(deadline).await,
-            AnyQueue::Metrics(q) => q.shutdown(deadline).await,
-            AnyQueue::Logs(q) => q.shutdown(deadline).await,
-            AnyQueue::Profiles(q) => q.shutdown(deadline).await,
-        }
+    fn profiles(&self) -> Arc<dyn BatchExporter<Encoded<ExportProfilesServiceRequest>>> {
+        Arc::new(self.clone())
     }
 }
 
@@ -587,7 +462,7 @@ impl OtlpExporterComponent {
                 data: Some(data),
             });
         };
-        match queue.put(&data, settings).await {
+        match queue.put(&data, settings.enqueue).await {
             Ok(()) => Ok(()),
             Err(not_queued) => {
                 let message = format!("sending queue: {}", not_queued.message);
@@ -668,40 +543,7 @@ impl Exporter for OtlpExporterComponent {
             if recovered > 0 {
                 tracing::info!(exporter = %self.id, %signal, items = recovered, "persistent queue: resuming items from a previous run");
             }
-            let labels = [("exporter", self.id.as_str()), ("data_type", signal.name())];
-            let exporter_label = [("exporter", self.id.as_str())];
-            let m = Arc::clone(&queue_metrics);
-            registrations.push(self.metrics.register_fn(
-                Kind::Counter,
-                &format!("otelcol_exporter_sent_{}_total", item_unit(signal)),
-                "",
-                &exporter_label,
-                move || m.snapshot().exported_items as f64,
-            ));
-            let m = Arc::clone(&queue_metrics);
-            registrations.push(self.metrics.register_fn(
-                Kind::Counter,
-                &format!("otelcol_exporter_send_failed_{}_total", item_unit(signal)),
-                "",
-                &exporter_label,
-                move || m.snapshot().failed_items as f64,
-            ));
-            let m = Arc::clone(&queue_metrics);
-            registrations.push(self.metrics.register_fn(
-                Kind::Gauge,
-                "otelcol_exporter_queue_size",
-                "Current size of the retry queue (in items). [alpha]",
-                &labels,
-                move || m.snapshot().size_items as f64,
-            ));
-            let m = Arc::clone(&queue_metrics);
-            registrations.push(self.metrics.register_fn(
-                Kind::Gauge,
-                "otelcol_exporter_queue_capacity",
-                "Fixed capacity of the retry queue (in items). [alpha]",
-                &labels,
-                move || m.snapshot().capacity_items as f64,
-            ));
+            registrations.extend(queue.register_metrics(&self.metrics, self.id.as_str(), signal));
             queues[index(signal)] = Some(queue);
         }
         self.registrations

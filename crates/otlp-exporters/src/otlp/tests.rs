@@ -203,7 +203,7 @@ fn queue_size_maps_to_item_and_byte_capacities() {
         "sending_queue:\n  blocking: true\n  wait_for_result: true\n  storage: file_storage/q",
     )
     .unwrap();
-    assert!(q.blocking && q.wait_for_result);
+    assert!(q.enqueue.blocking && q.enqueue.wait_for_result);
     assert_eq!(q.storage, Some(id("file_storage/q")));
     assert!(settings("sending_queue:\n  enabled: false").is_none());
     assert!(grpc("endpoint: b:4317\nsending_queue:\n  sizer: pages").is_err());
