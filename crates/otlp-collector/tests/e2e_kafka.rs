@@ -15,16 +15,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod kafka_e2e;
 mod support;
 
-/// What `interop_support/kafka.rs` takes from its sibling `peers` (loaded once, by `support`).
-mod peers {
-    pub(crate) use crate::support::{Peer, require};
-}
-
-#[allow(dead_code, unreachable_pub)]
-#[path = "../../otlp-transport/tests/interop_support/kafka.rs"]
-mod kafka_support;
+use kafka_e2e::{PATIENCE, QUIET, kafka_support, scrape, span_set, start, unique};
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -43,19 +37,12 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use support::{
-    Peer, Proc, RunningSink, Timer, client, free_addr, ids, start_collector, temp_dir, traces,
-    wait_until, write,
+    Peer, Proc, RunningSink, Timer, client, free_addr, ids, temp_dir, traces, wait_until, write,
 };
-
-const PATIENCE: Duration = Duration::from_secs(60);
 
 /// The broker, or `None` (the test is skipped).
 fn broker() -> Option<String> {
     kafka_support::bootstrap()
-}
-
-fn unique(what: &str) -> String {
-    kafka_support::unique_name(what)
 }
 
 async fn create_topic(bootstrap: &str, topic: &str, partitions: i32) {
@@ -92,8 +79,6 @@ async fn produce(bootstrap: &str, topic: &str, values: &[Vec<u8>]) {
             .unwrap_or_else(|(e, _)| panic!("producing to {topic}: {e}"));
     }
 }
-
-const QUIET: &str = "  telemetry:\n    metrics:\n      level: none\n";
 
 /// An agent: OTLP/gRPC in on `otlp`, the kafka exporter out.
 fn agent_config(otlp: SocketAddr, bootstrap: &str, topic: &str, exporter_extra: &str) -> String {
@@ -155,13 +140,6 @@ service:
     )
 }
 
-async fn start(name: &str, config: &str) -> (Proc, tempfile::TempDir) {
-    let dir = temp_dir(name);
-    let path = write(dir.path(), "collector.yaml", config);
-    let proc = start_collector(name, &path, &[]).await;
-    (proc, dir)
-}
-
 /// Sends `requests` requests of `per_request` spans; returns the span ids acknowledged.
 async fn send(client: &OtlpExporter, requests: usize, per_request: usize) -> Vec<u64> {
     let mut acknowledged = Vec::new();
@@ -171,10 +149,6 @@ async fn send(client: &OtlpExporter, requests: usize, per_request: usize) -> Vec
         acknowledged.extend(batch);
     }
     acknowledged
-}
-
-fn span_set(sink: &RunningSink) -> BTreeSet<u64> {
-    sink.with(|r| r.span_set())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -339,21 +313,6 @@ async fn two_gateways_in_one_group_lose_nothing_when_one_is_killed() {
     );
     survivor.assert_running();
     agent.assert_running();
-}
-
-fn scrape(addr: SocketAddr, metric: &str) -> f64 {
-    use std::io::{Read, Write};
-    let Ok(mut stream) = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else {
-        return 0.0;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let _ = write!(stream, "GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n");
-    let mut text = String::new();
-    let _ = stream.read_to_string(&mut text);
-    text.lines()
-        .filter(|line| line.starts_with(metric))
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

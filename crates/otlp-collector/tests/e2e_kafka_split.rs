@@ -13,16 +13,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod kafka_e2e;
 mod support;
 
-/// What `interop_support/kafka.rs` takes from its sibling `peers` (loaded once, by `support`).
-mod peers {
-    pub(crate) use crate::support::{Peer, require};
-}
-
-#[allow(dead_code, unreachable_pub)]
-#[path = "../../otlp-transport/tests/interop_support/kafka.rs"]
-mod kafka_support;
+use kafka_e2e::{PATIENCE, kafka_support, scrape};
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -40,7 +34,6 @@ use support::{Proc, Timer, client, free_addr, ids, start_collector, temp_dir, tr
 
 /// The topic's `max.message.bytes`.
 const TOPIC_LIMIT: usize = 60_000;
-const PATIENCE: Duration = Duration::from_secs(60);
 /// The warning the exporter logs once per topic that refused.
 const ADVICE: &str = "set producer::max_message_bytes to the topic's max.message.bytes";
 
@@ -94,22 +87,6 @@ service:
       exporters: [kafka]
 "
     )
-}
-
-/// The sum of the samples of `metric` on the collector's Prometheus endpoint (0 when down).
-fn scrape(addr: SocketAddr, metric: &str) -> f64 {
-    use std::io::{Read, Write};
-    let Ok(mut stream) = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else {
-        return 0.0;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let _ = write!(stream, "GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n");
-    let mut text = String::new();
-    let _ = stream.read_to_string(&mut text);
-    text.lines()
-        .filter(|line| line.starts_with(metric))
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
 }
 
 /// Every message of partition 0 of `topic`, from the first to the high watermark.

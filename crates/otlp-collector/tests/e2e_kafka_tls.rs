@@ -18,16 +18,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod kafka_e2e;
 mod support;
 
-/// What `interop_support/kafka.rs` takes from its sibling `peers` (loaded once, by `support`).
-mod peers {
-    pub(crate) use crate::support::{Peer, require};
-}
-
-#[allow(dead_code, unreachable_pub)]
-#[path = "../../otlp-transport/tests/interop_support/kafka.rs"]
-mod kafka_support;
+use kafka_e2e::{PATIENCE, QUIET, kafka_support, scrape, span_set, start, unique};
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -40,23 +34,14 @@ use kafka_support::{TlsBroker, tls_broker};
 use otlp_transport::client::Protocol;
 use rdkafka::Message as _;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use support::{
-    Proc, RunningSink, Timer, client, free_addr, ids, start_collector, temp_dir, traces,
-    wait_until, write,
-};
+use support::{RunningSink, Timer, client, free_addr, ids, temp_dir, traces, wait_until};
 
-const PATIENCE: Duration = Duration::from_secs(60);
-const QUIET: &str = "  telemetry:\n    metrics:\n      level: none\n";
 /// Without a sending queue an acknowledgement means Kafka acknowledged.
 const ACKED: &str =
     "    sending_queue:\n      enabled: false\n    producer:\n      required_acks: all\n";
 /// No queue and no retries: the sender waits for Kafka's answer, at most `timeout`.
 const NO_RETRIES: &str = "    timeout: 3s\n    sending_queue:\n      enabled: false\n    \
                           retry_on_failure:\n      enabled: false\n";
-
-fn unique(what: &str) -> String {
-    kafka_support::unique_name(what)
-}
 
 /// A `tls:` block (indented as a component's key, or under `auth:` with `indent` 6) trusting
 /// `ca`, with a client certificate when `client` is given, then `extra` lines (indented by
@@ -151,33 +136,6 @@ service:
       exporters: [otlp]
 "
     )
-}
-
-async fn start(name: &str, config: &str) -> (Proc, tempfile::TempDir) {
-    let dir = temp_dir(name);
-    let path = write(dir.path(), "collector.yaml", config);
-    let proc = start_collector(name, &path, &[]).await;
-    (proc, dir)
-}
-
-fn span_set(sink: &RunningSink) -> BTreeSet<u64> {
-    sink.with(|r| r.span_set())
-}
-
-/// The sum of the samples of `metric` on the collector's Prometheus endpoint (0 when absent).
-fn scrape(addr: SocketAddr, metric: &str) -> f64 {
-    use std::io::{Read, Write};
-    let Ok(mut stream) = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else {
-        return 0.0;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let _ = write!(stream, "GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n");
-    let mut text = String::new();
-    let _ = stream.read_to_string(&mut text);
-    text.lines()
-        .filter(|line| line.starts_with(metric))
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
 }
 
 /// Whether the output holds a failed verification of the broker's certificate as librdkafka
