@@ -1,17 +1,20 @@
 //! What the queued exporters (`otlp`, `otlphttp`, `kafka`) share: otelcol's
-//! `retry_on_failure` keys, one otlp-batch [`BatchQueue`] per signal holding requests encoded,
+//! `retry_on_failure` and `sending_queue` keys (`batch` included), one otlp-batch [`BatchQueue`] per signal holding requests encoded,
 //! how a request is put into it (`blocking`, `wait_for_result`), why it was not, and the
 //! queue's `otelcol_exporter_*` metrics.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use otlp_batch::{BatchConfig, OverflowPolicy, QueueConfig, StorageConfig};
 use otlp_batch::{
     BatchExporter, BatchQueue, BatchQueueConfig, Batchable, Delivery, DrainError, Encoded,
     EnqueueError, FailureKind, QueueMetrics, Report, RetryConfig,
 };
 use otlp_pipeline::Signal;
+use otlp_pipeline::config::ConfigError;
 use otlp_pipeline::config::duration;
+use otlp_pipeline::config::fields::parse_id;
 use otlp_pipeline::data::{SignalRequest, Telemetry};
 use otlp_pipeline::telemetry::{Kind, Metrics, Registration, item_unit};
 use otlp_proto::collector::logs::v1::ExportLogsServiceRequest;
@@ -19,6 +22,7 @@ use otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use otlp_proto::collector::profiles::v1development::ExportProfilesServiceRequest;
 use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
 use serde::{Deserialize, Serialize};
+use serde_yaml_ng::Value;
 
 /// `retry_on_failure`: otelcol's keys and defaults.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -66,6 +70,256 @@ impl RetryOnFailureConfig {
             max_elapsed_time: self.max_elapsed_time,
         }
     }
+}
+
+/// `sending_queue`: otelcol's keys and defaults.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SendingQueueConfig {
+    /// Queue at all (default true). `false`: export synchronously in the sender's request.
+    pub enabled: bool,
+    /// Concurrent exports (default 10).
+    pub num_consumers: usize,
+    /// Capacity in units of `sizer` (default 1000).
+    pub queue_size: u64,
+    /// `requests` (default), `items` or `bytes`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sizer: Option<String>,
+    /// Wait for room (up to `timeout`) instead of refusing at once when full.
+    pub blocking: bool,
+    /// The newer name of `blocking`.
+    pub block_on_overflow: bool,
+    /// Answer the sender only once the data was exported (or failed).
+    pub wait_for_result: bool,
+    /// `file_storage[/name]`: persist the queue in that extension's directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage: Option<String>,
+    /// Batching inside the queue (otelcol's `sending_queue::batch`): absent, no batching; a
+    /// bare `batch:` turns it on with the defaults of [`QueueBatchConfig`], as in otelcol.
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "present")]
+    pub batch: Option<Value>,
+}
+
+impl Default for SendingQueueConfig {
+    fn default() -> Self {
+        SendingQueueConfig {
+            enabled: true,
+            num_consumers: 10,
+            queue_size: 1000,
+            sizer: None,
+            blocking: false,
+            block_on_overflow: false,
+            wait_for_result: false,
+            storage: None,
+            batch: None,
+        }
+    }
+}
+
+/// How `queue_size` is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sizer {
+    Requests,
+    Items,
+    Bytes,
+}
+
+/// Items one "request" of `sizer: requests` stands for: a full batch of the batch processor's
+/// default `send_batch_size`.
+pub const ITEMS_PER_REQUEST: u64 = 8192;
+
+impl SendingQueueConfig {
+    pub(crate) fn sizer(&self) -> Result<Sizer, ConfigError> {
+        match self.sizer.as_deref().unwrap_or("requests") {
+            "requests" => Ok(Sizer::Requests),
+            "items" => Ok(Sizer::Items),
+            "bytes" => Ok(Sizer::Bytes),
+            other => Err(ConfigError::bad_value(
+                "sending_queue::sizer",
+                format!("unknown sizer \"{other}\"; expected requests, items or bytes"),
+            )),
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        if !self.enabled {
+            return Ok(());
+        }
+        if self.num_consumers == 0 {
+            return Err(ConfigError::bad_value(
+                "sending_queue::num_consumers",
+                "must be positive",
+            ));
+        }
+        if self.queue_size == 0 {
+            return Err(ConfigError::bad_value(
+                "sending_queue::queue_size",
+                "must be positive",
+            ));
+        }
+        let sizer = self.sizer()?;
+        if let Some(storage) = &self.storage {
+            let id = parse_id("sending_queue::storage", storage)?;
+            if id.type_name() != "file_storage" {
+                return Err(ConfigError::bad_value(
+                    "sending_queue::storage",
+                    format!("\"{id}\" is not supported: only file_storage extensions are"),
+                ));
+            }
+            if sizer == Sizer::Bytes && self.queue_size < 4096 {
+                return Err(ConfigError::bad_value(
+                    "sending_queue::queue_size",
+                    "with storage and sizer bytes, must be at least 4096",
+                ));
+            }
+        }
+        self.batch()?;
+        Ok(())
+    }
+
+    /// `sending_queue::batch` read: `None` when batching is off (the key absent).
+    pub(crate) fn batch(&self) -> Result<Option<QueueBatchConfig>, ConfigError> {
+        let batch = match &self.batch {
+            None => return Ok(None),
+            Some(Value::Null) => QueueBatchConfig::default(),
+            Some(value) => serde_yaml_ng::from_value::<QueueBatchConfig>(value.clone())
+                .map_err(|e| ConfigError::bad_value("sending_queue::batch", e))?,
+        };
+        batch.validate()?;
+        Ok(Some(batch))
+    }
+}
+
+/// A key that is there, even with no value (`batch:`), is `Some`; an absent one takes the
+/// field's default (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
+}
+
+/// `sending_queue::batch`: otelcol's keys and defaults. Requests waiting in the queue are
+/// merged into one export of at least `min_size` units, or whatever waited `flush_timeout`,
+/// and at most `max_size` (0: no cap; a larger request is split).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QueueBatchConfig {
+    /// Send what waited this long, whatever its size (default 200 ms; must be positive).
+    #[serde(with = "duration")]
+    pub flush_timeout: Duration,
+    /// Send as soon as this much waits (default 8192).
+    pub min_size: u64,
+    /// At most this much per export (default 0: no cap); at least `min_size` when set.
+    pub max_size: u64,
+    /// `items` (the default and the only one supported: `bytes` is refused naming the key;
+    /// `requests` cannot size a batch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sizer: Option<String>,
+}
+
+impl Default for QueueBatchConfig {
+    fn default() -> Self {
+        QueueBatchConfig {
+            flush_timeout: Duration::from_millis(200),
+            min_size: 8192,
+            max_size: 0,
+            sizer: None,
+        }
+    }
+}
+
+impl QueueBatchConfig {
+    /// `items`, the only sizer of a batch here.
+    fn sizer(&self) -> Result<Sizer, ConfigError> {
+        match self.sizer.as_deref().unwrap_or("items") {
+            "items" => Ok(Sizer::Items),
+            "bytes" => Err(ConfigError::bad_value(
+                "sending_queue::batch::sizer",
+                "bytes is not supported for batching in the queue; use items",
+            )),
+            other => Err(ConfigError::bad_value(
+                "sending_queue::batch::sizer",
+                format!("\"{other}\" cannot size a batch; expected items"),
+            )),
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.sizer()?;
+        if self.flush_timeout.is_zero() {
+            return Err(ConfigError::bad_value(
+                "sending_queue::batch::flush_timeout",
+                "must be positive",
+            ));
+        }
+        if self.max_size != 0 && self.max_size < self.min_size {
+            return Err(ConfigError::bad_value(
+                "sending_queue::batch::max_size",
+                format!("must be 0 or at least min_size ({})", self.min_size),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The queue of `sending_queue` (in memory; the caller adds persistence), with `retry` and
+/// the exporter's `timeout`: `None` when the queue is off.
+pub(crate) fn batch_queue_config(
+    queue: &SendingQueueConfig,
+    retry: &RetryOnFailureConfig,
+    timeout: Duration,
+) -> Result<Option<(BatchQueueConfig, Enqueue)>, ConfigError> {
+    if !queue.enabled {
+        return Ok(None);
+    }
+    let size = usize::try_from(queue.queue_size).unwrap_or(usize::MAX);
+    let mut capacity = QueueConfig {
+        num_consumers: queue.num_consumers,
+        overflow: OverflowPolicy::Backpressure,
+        // A safety net above the client's own per-attempt timeout.
+        export_timeout: timeout + Duration::from_secs(1),
+        ..QueueConfig::default()
+    };
+    match queue.sizer()? {
+        Sizer::Requests => {
+            capacity.capacity_items = size.saturating_mul(ITEMS_PER_REQUEST as usize);
+        }
+        Sizer::Items => capacity.capacity_items = size,
+        Sizer::Bytes => {
+            capacity.capacity_items = usize::MAX / 4;
+            capacity.capacity_bytes = size;
+        }
+    }
+    let batch = match queue.batch()? {
+        // Without `sending_queue::batch`: one request, one export.
+        None => BatchConfig {
+            send_batch_size: 1,
+            send_batch_max_size: 0,
+            send_batch_max_bytes: 0,
+            timeout: Duration::ZERO,
+        },
+        // Queued requests merged into exports of `min_size`..=`max_size` items, or what
+        // waited `flush_timeout`.
+        Some(batch) => BatchConfig {
+            send_batch_size: usize::try_from(batch.min_size).unwrap_or(usize::MAX).max(1),
+            send_batch_max_size: usize::try_from(batch.max_size).unwrap_or(usize::MAX),
+            send_batch_max_bytes: 0,
+            timeout: batch.flush_timeout,
+        },
+    };
+    let config = BatchQueueConfig {
+        batch,
+        queue: capacity,
+        retry: retry.queue_retry(),
+        storage: StorageConfig::Memory,
+    };
+    config
+        .validate()
+        .map_err(|e| ConfigError::bad_value("sending_queue", e))?;
+    let enqueue = Enqueue {
+        blocking: queue.blocking || queue.block_on_overflow,
+        wait_for_result: queue.wait_for_result,
+        wait: timeout,
+    };
+    Ok(Some((config, enqueue)))
 }
 
 /// How a request is put into the queue.

@@ -9,7 +9,7 @@ use otlp_transport::kafka::{
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_yaml_ng::Value;
 
-pub use crate::queue::RetryOnFailureConfig;
+pub use crate::queue::{RetryOnFailureConfig, SendingQueueConfig};
 use otlp_pipeline::Signal;
 use otlp_pipeline::config::fields::{null_as_empty, positive};
 use otlp_pipeline::config::{ConfigError, duration};
@@ -283,53 +283,6 @@ fn serialize_acks<S: Serializer>(acks: &i8, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_i8(*acks)
 }
 
-/// `sending_queue`: otelcol's keys and defaults (in memory).
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SendingQueueConfig {
-    /// Queue at all (default true). `false`: produce in the sender's request.
-    pub enabled: bool,
-    /// Concurrent produce requests (default 10).
-    pub num_consumers: usize,
-    /// Capacity in requests (default 1000), counted as 8192 items each like the otlp
-    /// exporter's queue; `sizer: items` counts items.
-    pub queue_size: u64,
-    /// `requests` (default) or `items`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sizer: Option<String>,
-    /// Wait for room (up to `timeout`) instead of refusing at once when full.
-    pub blocking: bool,
-    /// The newer name of `blocking`.
-    pub block_on_overflow: bool,
-    /// Answer the sender only once Kafka acknowledged the data (or it failed).
-    pub wait_for_result: bool,
-    /// Not supported here (persistent queues are the otlp exporters').
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub storage: Option<String>,
-    /// Not supported: use the `batch` processor.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub batch: Option<Value>,
-}
-
-impl Default for SendingQueueConfig {
-    fn default() -> Self {
-        SendingQueueConfig {
-            enabled: true,
-            num_consumers: 10,
-            queue_size: 1000,
-            sizer: None,
-            blocking: false,
-            block_on_overflow: false,
-            wait_for_result: false,
-            storage: None,
-            batch: None,
-        }
-    }
-}
-
-/// Items one queued "request" stands for (the batch processor's default batch).
-pub(crate) const ITEMS_PER_REQUEST: u64 = 8192;
-
 pub(crate) fn kafka_error(error: KafkaConfigError) -> ConfigError {
     ConfigError::bad_value(error.key, error.message)
 }
@@ -570,6 +523,12 @@ impl ComponentConfig for KafkaExporterConfig {
             ));
         }
         check_retry(&self.retry_on_failure)?;
+        if self.sending_queue.enabled && self.sending_queue.storage.is_some() {
+            return Err(ConfigError::bad_value(
+                "sending_queue::storage",
+                "persistent queues are not supported by the kafka exporter",
+            ));
+        }
         self.sending_queue.validate()
     }
 }
@@ -598,51 +557,4 @@ fn check_retry(retry: &RetryOnFailureConfig) -> Result<(), ConfigError> {
         ));
     }
     Ok(())
-}
-
-impl SendingQueueConfig {
-    /// Capacity in items.
-    pub(crate) fn capacity_items(&self) -> Result<usize, ConfigError> {
-        let size = usize::try_from(self.queue_size).unwrap_or(usize::MAX);
-        match self.sizer.as_deref().unwrap_or("requests") {
-            "requests" => Ok(size.saturating_mul(ITEMS_PER_REQUEST as usize)),
-            "items" => Ok(size),
-            other => Err(ConfigError::bad_value(
-                "sending_queue::sizer",
-                format!("\"{other}\" is not supported; expected requests or items"),
-            )),
-        }
-    }
-
-    fn validate(&self) -> Result<(), ConfigError> {
-        if !self.enabled {
-            return Ok(());
-        }
-        if self.num_consumers == 0 {
-            return Err(ConfigError::bad_value(
-                "sending_queue::num_consumers",
-                "must be positive",
-            ));
-        }
-        if self.queue_size == 0 {
-            return Err(ConfigError::bad_value(
-                "sending_queue::queue_size",
-                "must be positive",
-            ));
-        }
-        self.capacity_items()?;
-        if self.storage.is_some() {
-            return Err(ConfigError::bad_value(
-                "sending_queue::storage",
-                "persistent queues are not supported by the kafka exporter",
-            ));
-        }
-        if self.batch.as_ref().is_some_and(|b| !b.is_null()) {
-            return Err(ConfigError::bad_value(
-                "sending_queue::batch",
-                "batching in the exporter queue is not supported: use the batch processor",
-            ));
-        }
-        Ok(())
-    }
 }

@@ -16,7 +16,9 @@
 //! partitioner, `murmur2` → the Java client's); `timeout` (5 s), `producer`
 //! (`max_message_bytes` 1 000 000, `required_acks` 1 / 0 / -1 or `all`, `compression`
 //! none|gzip|snappy|lz4|zstd with `compression_params::level`, `flush_max_messages`,
-//! `allow_auto_topic_creation` true, `linger` 10 ms), `retry_on_failure`, `sending_queue`.
+//! `allow_auto_topic_creation` true, `linger` 10 ms), `retry_on_failure`, `sending_queue` (the otlp
+//! exporter's keys, shared in `crate::queue`: `batch` merges queued requests before they are
+//! planned into messages; in memory only).
 //! What librdkafka cannot do is refused with an error naming the key (Kerberos, OAUTHBEARER,
 //! `record_partitioner::round_robin`, Jaeger/Zipkin encodings, a persistent queue).
 //!
@@ -72,10 +74,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use otlp_batch::{
-    BatchConfig, BatchExporter, BatchQueueConfig, DrainError, Encoded, OverflowPolicy, QueueConfig,
-    StorageConfig,
-};
+use otlp_batch::{BatchExporter, BatchQueueConfig, DrainError, Encoded};
 use otlp_proto::collector::logs::v1::ExportLogsServiceRequest;
 use otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use otlp_proto::collector::profiles::v1development::ExportProfilesServiceRequest;
@@ -91,6 +90,7 @@ use messages::{PlanError, Planner};
 use producer::{Producer, QueueExporter, SendError};
 
 use crate::queue::{AnyQueue, Counted, Enqueue, SignalExporters};
+pub use crate::queue::{ITEMS_PER_REQUEST, QueueBatchConfig};
 
 use otlp_pipeline::Signal;
 use otlp_pipeline::component::{Consumer, Exporter, ExporterContext, Host, SignalSet};
@@ -170,40 +170,12 @@ impl std::fmt::Debug for KafkaExporter {
 }
 
 fn queue_settings(config: &KafkaExporterConfig) -> Result<Option<QueueSettings>, ConfigError> {
-    let queue = &config.sending_queue;
-    if !queue.enabled {
-        return Ok(None);
-    }
-    let retry = &config.retry_on_failure;
-    let settings = BatchQueueConfig {
-        // One request, one produce call: batching is the batch processor's.
-        batch: BatchConfig {
-            send_batch_size: 1,
-            send_batch_max_size: 0,
-            send_batch_max_bytes: 0,
-            timeout: Duration::ZERO,
-        },
-        queue: QueueConfig {
-            capacity_items: queue.capacity_items()?,
-            num_consumers: queue.num_consumers,
-            overflow: OverflowPolicy::Backpressure,
-            export_timeout: config.timeout + Duration::from_secs(1),
-            ..QueueConfig::default()
-        },
-        retry: retry.queue_retry(),
-        storage: StorageConfig::Memory,
-    };
-    settings
-        .validate()
-        .map_err(|e| ConfigError::bad_value("sending_queue", e))?;
-    Ok(Some(QueueSettings {
-        config: settings,
-        enqueue: Enqueue {
-            blocking: queue.blocking || queue.block_on_overflow,
-            wait_for_result: queue.wait_for_result,
-            wait: config.timeout,
-        },
-    }))
+    Ok(crate::queue::batch_queue_config(
+        &config.sending_queue,
+        &config.retry_on_failure,
+        config.timeout,
+    )?
+    .map(|(config, enqueue)| QueueSettings { config, enqueue }))
 }
 
 impl KafkaExporter {

@@ -218,3 +218,26 @@ async fn starts_and_stops_with_no_broker_up() {
     let deadline = Instant::now() + Duration::from_secs(5);
     exporter.shutdown(deadline).await.unwrap();
 }
+
+#[test]
+fn sending_queue_is_the_otlp_exporters_batch_included_storage_refused() {
+    let settings = |yaml: &str| super::queue_settings(&parse(yaml).unwrap()).unwrap();
+    let plain = settings("{}").unwrap();
+    assert_eq!(
+        plain.config.batch.send_batch_size, 1,
+        "no batching by default"
+    );
+    assert_eq!(plain.config.queue.capacity_items, 1000 * 8192);
+    let batched = settings("sending_queue: {batch: {min_size: 50, flush_timeout: 1s}}").unwrap();
+    assert_eq!(batched.config.batch.send_batch_size, 50);
+    assert_eq!(batched.config.batch.timeout, Duration::from_secs(1));
+    let bare = settings("sending_queue:\n  batch:").unwrap();
+    assert_eq!(bare.config.batch.send_batch_size, 8192);
+    let bytes = settings("sending_queue: {sizer: bytes, queue_size: 1048576}").unwrap();
+    assert_eq!(bytes.config.queue.capacity_bytes, 1_048_576);
+    assert!(settings("sending_queue: {enabled: false}").is_none());
+    assert!(error("sending_queue: {storage: file_storage}").contains("sending_queue::storage"));
+    assert!(
+        error("sending_queue: {batch: {sizer: bytes}}").contains("sending_queue::batch::sizer")
+    );
+}

@@ -8,13 +8,15 @@ use otlp_transport::client::{Protocol, ProxyUrl};
 use serde::{Deserialize, Serialize};
 use serde_yaml_ng::Value;
 
-use otlp_pipeline::config::fields::{null_as_empty, parse_id, positive};
+use otlp_pipeline::config::fields::{null_as_empty, positive};
 use otlp_pipeline::config::{ConfigError, duration};
 use otlp_pipeline::factory::ComponentConfig;
 
 pub use super::compression::CompressionParams;
 use super::compression::{compression, compression_level};
 use crate::queue::RetryOnFailureConfig;
+pub(crate) use crate::queue::Sizer;
+pub use crate::queue::{ITEMS_PER_REQUEST, QueueBatchConfig, SendingQueueConfig};
 
 /// `exporters: otlp:` (OTLP/gRPC).
 ///
@@ -244,194 +246,6 @@ pub struct ClientTlsConfig {
     /// `1.3` only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_version: Option<String>,
-}
-
-/// `sending_queue`: otelcol's keys and defaults.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SendingQueueConfig {
-    /// Queue at all (default true). `false`: export synchronously in the sender's request.
-    pub enabled: bool,
-    /// Concurrent exports (default 10).
-    pub num_consumers: usize,
-    /// Capacity in units of `sizer` (default 1000).
-    pub queue_size: u64,
-    /// `requests` (default), `items` or `bytes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sizer: Option<String>,
-    /// Wait for room (up to `timeout`) instead of refusing at once when full.
-    pub blocking: bool,
-    /// The newer name of `blocking`.
-    pub block_on_overflow: bool,
-    /// Answer the sender only once the data was exported (or failed).
-    pub wait_for_result: bool,
-    /// `file_storage[/name]`: persist the queue in that extension's directory.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub storage: Option<String>,
-    /// Batching inside the queue (otelcol's `sending_queue::batch`): absent, no batching; a
-    /// bare `batch:` turns it on with the defaults of [`QueueBatchConfig`], as in otelcol.
-    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "present")]
-    pub batch: Option<Value>,
-}
-
-impl Default for SendingQueueConfig {
-    fn default() -> Self {
-        SendingQueueConfig {
-            enabled: true,
-            num_consumers: 10,
-            queue_size: 1000,
-            sizer: None,
-            blocking: false,
-            block_on_overflow: false,
-            wait_for_result: false,
-            storage: None,
-            batch: None,
-        }
-    }
-}
-
-/// How `queue_size` is counted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Sizer {
-    Requests,
-    Items,
-    Bytes,
-}
-
-/// Items one "request" of `sizer: requests` stands for: a full batch of the batch processor's
-/// default `send_batch_size`.
-pub const ITEMS_PER_REQUEST: u64 = 8192;
-
-impl SendingQueueConfig {
-    pub(crate) fn sizer(&self) -> Result<Sizer, ConfigError> {
-        match self.sizer.as_deref().unwrap_or("requests") {
-            "requests" => Ok(Sizer::Requests),
-            "items" => Ok(Sizer::Items),
-            "bytes" => Ok(Sizer::Bytes),
-            other => Err(ConfigError::bad_value(
-                "sending_queue::sizer",
-                format!("unknown sizer \"{other}\"; expected requests, items or bytes"),
-            )),
-        }
-    }
-
-    fn validate(&self) -> Result<(), ConfigError> {
-        if !self.enabled {
-            return Ok(());
-        }
-        if self.num_consumers == 0 {
-            return Err(ConfigError::bad_value(
-                "sending_queue::num_consumers",
-                "must be positive",
-            ));
-        }
-        if self.queue_size == 0 {
-            return Err(ConfigError::bad_value(
-                "sending_queue::queue_size",
-                "must be positive",
-            ));
-        }
-        let sizer = self.sizer()?;
-        if let Some(storage) = &self.storage {
-            let id = parse_id("sending_queue::storage", storage)?;
-            if id.type_name() != "file_storage" {
-                return Err(ConfigError::bad_value(
-                    "sending_queue::storage",
-                    format!("\"{id}\" is not supported: only file_storage extensions are"),
-                ));
-            }
-            if sizer == Sizer::Bytes && self.queue_size < 4096 {
-                return Err(ConfigError::bad_value(
-                    "sending_queue::queue_size",
-                    "with storage and sizer bytes, must be at least 4096",
-                ));
-            }
-        }
-        self.batch()?;
-        Ok(())
-    }
-
-    /// `sending_queue::batch` read: `None` when batching is off (the key absent).
-    pub(crate) fn batch(&self) -> Result<Option<QueueBatchConfig>, ConfigError> {
-        let batch = match &self.batch {
-            None => return Ok(None),
-            Some(Value::Null) => QueueBatchConfig::default(),
-            Some(value) => serde_yaml_ng::from_value::<QueueBatchConfig>(value.clone())
-                .map_err(|e| ConfigError::bad_value("sending_queue::batch", e))?,
-        };
-        batch.validate()?;
-        Ok(Some(batch))
-    }
-}
-
-/// A key that is there, even with no value (`batch:`), is `Some`; an absent one takes the
-/// field's default (`None`).
-fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(deserializer).map(Some)
-}
-
-/// `sending_queue::batch`: otelcol's keys and defaults. Requests waiting in the queue are
-/// merged into one export of at least `min_size` units, or whatever waited `flush_timeout`,
-/// and at most `max_size` (0: no cap; a larger request is split).
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct QueueBatchConfig {
-    /// Send what waited this long, whatever its size (default 200 ms; must be positive).
-    #[serde(with = "duration")]
-    pub flush_timeout: Duration,
-    /// Send as soon as this much waits (default 8192).
-    pub min_size: u64,
-    /// At most this much per export (default 0: no cap); at least `min_size` when set.
-    pub max_size: u64,
-    /// `items` (the default and the only one supported: `bytes` is refused naming the key;
-    /// `requests` cannot size a batch).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sizer: Option<String>,
-}
-
-impl Default for QueueBatchConfig {
-    fn default() -> Self {
-        QueueBatchConfig {
-            flush_timeout: Duration::from_millis(200),
-            min_size: 8192,
-            max_size: 0,
-            sizer: None,
-        }
-    }
-}
-
-impl QueueBatchConfig {
-    /// `items`, the only sizer of a batch here.
-    fn sizer(&self) -> Result<Sizer, ConfigError> {
-        match self.sizer.as_deref().unwrap_or("items") {
-            "items" => Ok(Sizer::Items),
-            "bytes" => Err(ConfigError::bad_value(
-                "sending_queue::batch::sizer",
-                "bytes is not supported for batching in the queue; use items",
-            )),
-            other => Err(ConfigError::bad_value(
-                "sending_queue::batch::sizer",
-                format!("\"{other}\" cannot size a batch; expected items"),
-            )),
-        }
-    }
-
-    fn validate(&self) -> Result<(), ConfigError> {
-        self.sizer()?;
-        if self.flush_timeout.is_zero() {
-            return Err(ConfigError::bad_value(
-                "sending_queue::batch::flush_timeout",
-                "must be positive",
-            ));
-        }
-        if self.max_size != 0 && self.max_size < self.min_size {
-            return Err(ConfigError::bad_value(
-                "sending_queue::batch::max_size",
-                format!("must be 0 or at least min_size ({})", self.min_size),
-            ));
-        }
-        Ok(())
-    }
 }
 
 fn check_common(

@@ -38,8 +38,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use otlp_batch::{
-    BatchConfig, BatchExporter, BatchQueueConfig, DrainError, Encoded, FsyncPolicy, OverflowPolicy,
-    PersistentConfig, QueueConfig, StorageConfig,
+    BatchExporter, BatchQueueConfig, DrainError, Encoded, FsyncPolicy, PersistentConfig,
+    StorageConfig,
 };
 use otlp_proto::collector::logs::v1::ExportLogsServiceRequest;
 use otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -208,55 +208,11 @@ struct QueueSettings {
 
 fn queue_settings(settings: &Settings) -> Result<Option<QueueSettings>, ConfigError> {
     let queue = &settings.queue;
-    if !queue.enabled {
+    let Some((config, enqueue)) =
+        crate::queue::batch_queue_config(queue, &settings.retry, settings.timeout)?
+    else {
         return Ok(None);
-    }
-    let sizer = queue.sizer()?;
-    let size = usize::try_from(queue.queue_size).unwrap_or(usize::MAX);
-    let mut capacity = QueueConfig {
-        num_consumers: queue.num_consumers,
-        overflow: OverflowPolicy::Backpressure,
-        // A safety net above the transport's own per-attempt timeout.
-        export_timeout: settings.timeout + Duration::from_secs(1),
-        ..QueueConfig::default()
     };
-    match sizer {
-        Sizer::Requests => {
-            capacity.capacity_items = size.saturating_mul(ITEMS_PER_REQUEST as usize);
-        }
-        Sizer::Items => capacity.capacity_items = size,
-        Sizer::Bytes => {
-            capacity.capacity_items = usize::MAX / 4;
-            capacity.capacity_bytes = size;
-        }
-    }
-    let retry = &settings.retry;
-    let batch = match queue.batch()? {
-        // Without `sending_queue::batch`: one request, one export.
-        None => BatchConfig {
-            send_batch_size: 1,
-            send_batch_max_size: 0,
-            send_batch_max_bytes: 0,
-            timeout: Duration::ZERO,
-        },
-        // Queued requests merged into exports of `min_size`..=`max_size` items, or what
-        // waited `flush_timeout`.
-        Some(batch) => BatchConfig {
-            send_batch_size: usize::try_from(batch.min_size).unwrap_or(usize::MAX).max(1),
-            send_batch_max_size: usize::try_from(batch.max_size).unwrap_or(usize::MAX),
-            send_batch_max_bytes: 0,
-            timeout: batch.flush_timeout,
-        },
-    };
-    let config = BatchQueueConfig {
-        batch,
-        queue: capacity,
-        retry: retry.queue_retry(),
-        storage: StorageConfig::Memory,
-    };
-    config
-        .validate()
-        .map_err(|e| ConfigError::bad_value("sending_queue", e))?;
     let storage = queue
         .storage
         .as_deref()
@@ -265,13 +221,9 @@ fn queue_settings(settings: &Settings) -> Result<Option<QueueSettings>, ConfigEr
     Ok(Some(QueueSettings {
         config,
         storage,
-        sizer,
+        sizer: queue.sizer()?,
         queue_size: queue.queue_size,
-        enqueue: Enqueue {
-            blocking: queue.blocking || queue.block_on_overflow,
-            wait_for_result: queue.wait_for_result,
-            wait: settings.timeout,
-        },
+        enqueue,
     }))
 }
 
