@@ -9,7 +9,8 @@
 //!    (the union of both sinks) once the survivor took over its partitions;
 //! 3. garbage bytes in the topic are counted and skipped; later messages still arrive;
 //! 4. a sink that refuses retryably for a while: nothing lost, and the receiver retries with
-//!    backoff (attempts counted), no hot loop;
+//!    backoff (attempts counted), no hot loop; one that refuses a message for good: counted,
+//!    skipped after one attempt, the messages after it delivered;
 //! 5. interop with the Go collector (`otelcol-contrib-go`, peer): our exporter → Go's kafka
 //!    receiver, and Go's kafka exporter → our receiver.
 
@@ -386,6 +387,10 @@ struct RefusingSink {
     attempts: Arc<AtomicU64>,
     refused: Arc<AtomicU64>,
     spans: Arc<Mutex<Vec<u64>>>,
+    /// A span id whose requests are refused permanently (0: none).
+    poison: Arc<AtomicU64>,
+    /// Attempts of requests holding the poison span.
+    poisoned: Arc<AtomicU64>,
 }
 
 #[async_trait::async_trait]
@@ -396,6 +401,17 @@ impl ExportHandler for RefusingSink {
         _context: RequestContext,
     ) -> Result<Option<PartialSuccess>, Refusal> {
         self.attempts.fetch_add(1, Ordering::SeqCst);
+        let poison = self.poison.load(Ordering::SeqCst);
+        let poisoned = request
+            .resource_spans
+            .iter()
+            .flat_map(|r| &r.scope_spans)
+            .flat_map(|s| &s.spans)
+            .any(|span| span.span_id.as_slice() == poison.to_be_bytes());
+        if poison != 0 && poisoned {
+            self.poisoned.fetch_add(1, Ordering::SeqCst);
+            return Err(Refusal::rejected("this request is refused for good"));
+        }
         if !self.open.load(Ordering::SeqCst) {
             self.refused.fetch_add(1, Ordering::SeqCst);
             return Err(Refusal::retryable("busy"));
@@ -474,6 +490,69 @@ async fn retryable_refusals_are_retried_with_backoff_and_nothing_is_lost() {
     assert_eq!(
         delivered, 50,
         "each message delivered once after the refusals"
+    );
+    gateway.assert_running();
+    running.shutdown(Duration::from_secs(2)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_permanent_refusal_is_counted_and_skipped_without_a_retry() {
+    let Some(bootstrap) = broker() else { return };
+    let _timer = Timer::start("kafka: a destination refusing one message for good");
+    let topic = unique("e2e-permanent");
+    let sink = RefusingSink::default();
+    sink.open.store(true, Ordering::SeqCst);
+    let running: RunningReceiver = Receiver::new(sink.clone())
+        .grpc(([127, 0, 0, 1], 0).into())
+        .start()
+        .await
+        .unwrap();
+    let sink_addr = running.grpc_local_addr().unwrap();
+    let (before, bad, after) = (ids(10), ids(10), ids(10));
+    sink.poison.store(bad[0], Ordering::SeqCst);
+    let values: Vec<Vec<u8>> = [&before, &bad, &after]
+        .iter()
+        .map(|b| traces(b, 0).encode_to_vec())
+        .collect();
+    produce(&bootstrap, &topic, &values).await;
+    let metrics = free_addr();
+    let telemetry = format!("  telemetry:\n    metrics:\n      address: {metrics}\n");
+    let (mut gateway, _g) = start(
+        "kafka-gateway",
+        &gateway_config(
+            &bootstrap,
+            &topic,
+            &unique("group"),
+            "",
+            sink_addr,
+            &telemetry,
+        ),
+    )
+    .await;
+    let expected: BTreeSet<u64> = before.iter().chain(&after).copied().collect();
+    wait_until(
+        PATIENCE,
+        || format!("the spans around the refused message\n{}", gateway.tail()),
+        || expected.is_subset(&sink.spans.lock().unwrap().iter().copied().collect()),
+    )
+    .await;
+    wait_until(
+        PATIENCE,
+        || format!("10 refused spans counted\n{}", gateway.tail()),
+        || scrape(metrics, "otelcol_receiver_refused_spans_total") == 10.0,
+    )
+    .await;
+    // Skipped, not retried: the message that follows it was delivered, and the refused one
+    // was attempted once.
+    assert_eq!(
+        sink.poisoned.load(Ordering::SeqCst),
+        1,
+        "attempts of the refused message"
+    );
+    assert_eq!(sink.spans.lock().unwrap().len(), 20);
+    assert_eq!(
+        scrape(metrics, "otelcol_receiver_accepted_spans_total"),
+        20.0
     );
     gateway.assert_running();
     running.shutdown(Duration::from_secs(2)).await;
