@@ -16,7 +16,8 @@ use otlp_pipeline::config::ConfigError;
 use otlp_pipeline::config::duration;
 use otlp_pipeline::config::fields::parse_id;
 use otlp_pipeline::data::{SignalRequest, Telemetry};
-use otlp_pipeline::telemetry::{Kind, Metrics, Registration, item_unit};
+use otlp_pipeline::error::{ConsumeError, Refused};
+use otlp_pipeline::telemetry::{Counter, Kind, Metrics, Registration, item_unit, item_words};
 use otlp_proto::collector::logs::v1::ExportLogsServiceRequest;
 use otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use otlp_proto::collector::profiles::v1development::ExportProfilesServiceRequest;
@@ -347,6 +348,66 @@ pub(crate) enum Counted {
     EnqueueFailed,
     /// Accepted but then failed: the queue's metrics counted it.
     AlreadyCounted,
+}
+
+/// The delay suggested to a sender refused because the queue is full.
+const FULL_RETRY_AFTER: Duration = Duration::from_secs(1);
+
+impl NotQueued {
+    /// The refusal the caller gets: the data handed back when the queue never took it
+    /// (counted in `enqueue_failed`), not when the queue took it and then failed it
+    /// (`wait_for_result`: counted by the queue).
+    pub(crate) fn refused(self, data: Telemetry, enqueue_failed: &Counter) -> Refused {
+        let message = format!("sending queue: {}", self.message);
+        let error = if self.retryable {
+            ConsumeError::retryable(message).with_retry_after(FULL_RETRY_AFTER)
+        } else {
+            ConsumeError::permanent(message)
+        };
+        let data = match self.counted_as {
+            Counted::EnqueueFailed => {
+                enqueue_failed.add(data.item_count() as u64);
+                Some(data)
+            }
+            Counted::AlreadyCounted => None,
+        };
+        Refused { error, data }
+    }
+}
+
+/// A queued exporter's own per-signal counters (the queue counts what it exports).
+pub(crate) struct SignalCounters {
+    pub(crate) sent: Counter,
+    pub(crate) send_failed: Counter,
+    pub(crate) enqueue_failed: Counter,
+}
+
+impl SignalCounters {
+    /// `otelcol_exporter_{sent,send_failed,enqueue_failed}_*` of `exporter`, by
+    /// [`Signal::index`].
+    pub(crate) fn per_signal(metrics: &Metrics, exporter: &str) -> [SignalCounters; 4] {
+        let labels = [("exporter", exporter)];
+        let counter = |signal: Signal, verb: &str, help: &str| {
+            metrics.counter(
+                &format!("otelcol_exporter_{verb}_{}_total", item_unit(signal)),
+                &format!("Number of {} {help}", item_words(signal)),
+                &labels,
+            )
+        };
+        Signal::ALL.map(|signal| SignalCounters {
+            sent: counter(signal, "sent", "successfully sent to destination. [alpha]"),
+            send_failed: counter(
+                signal,
+                "send_failed",
+                "in failed attempts to send to destination. [alpha]",
+            ),
+            enqueue_failed: counter(
+                signal,
+                "enqueue_failed",
+                "failed to be added to the sending queue. [alpha]",
+            ),
+        })
+    }
 }
 
 fn enqueue_error<R>(error: EnqueueError<R>) -> NotQueued {

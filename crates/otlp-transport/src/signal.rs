@@ -45,6 +45,16 @@ impl Signal {
         Signal::Profiles,
     ];
 
+    /// The signal's position in [`Signal::ALL`], for per-signal arrays (`[T; 4]`).
+    pub const fn index(self) -> usize {
+        match self {
+            Signal::Traces => 0,
+            Signal::Metrics => 1,
+            Signal::Logs => 2,
+            Signal::Profiles => 3,
+        }
+    }
+
     /// The lower-case name used in configuration and metrics: `traces`, `metrics`, `logs`,
     /// `profiles`.
     pub const fn name(self) -> &'static str {

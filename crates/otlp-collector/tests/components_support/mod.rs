@@ -47,10 +47,6 @@ pub struct SinkState {
     notify: Notify,
 }
 
-fn index(signal: Signal) -> usize {
-    Signal::ALL.iter().position(|s| *s == signal).unwrap()
-}
-
 struct SinkHandler(Arc<SinkState>);
 
 impl SinkHandler {
@@ -59,7 +55,7 @@ impl SinkHandler {
             self.0.refused.fetch_add(1, Ordering::SeqCst);
             return Err(Refusal::retryable("the destination is down"));
         }
-        self.0.counts[index(signal)].fetch_add(items as u64, Ordering::SeqCst);
+        self.0.counts[signal.index()].fetch_add(items as u64, Ordering::SeqCst);
         self.0.requests.fetch_add(1, Ordering::SeqCst);
         self.0.notify.notify_waiters();
         Ok(None)
@@ -132,7 +128,7 @@ impl Sink {
     }
 
     pub fn count(&self, signal: Signal) -> u64 {
-        self.state.counts[index(signal)].load(Ordering::SeqCst)
+        self.state.counts[signal.index()].load(Ordering::SeqCst)
     }
 
     /// Waits (bounded by [`PATIENCE`]) until at least `n` items of `signal` arrived.

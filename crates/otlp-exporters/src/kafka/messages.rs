@@ -82,15 +82,6 @@ enum Oversized {
     Send,
 }
 
-fn index(signal: Signal) -> usize {
-    match signal {
-        Signal::Traces => 0,
-        Signal::Metrics => 1,
-        Signal::Logs => 2,
-        Signal::Profiles => 3,
-    }
-}
-
 /// What the planner needs of each request type.
 pub(crate) trait KafkaRequest: Batchable + Serialize + DeserializeOwned + Sized {
     /// Resource attribute lists, in order.
@@ -428,7 +419,7 @@ impl Planner {
 
     /// The signal's settings.
     pub(crate) fn signal(&self, signal: Signal) -> &SignalPlan {
-        &self.signals[index(signal)]
+        &self.signals[signal.index()]
     }
 
     /// Messages for one request: `protobuf` when its encoding is at hand (sent as it is when
@@ -442,7 +433,7 @@ impl Planner {
     ) -> Result<Planned, PlanError> {
         let signal = R::SIGNAL;
         let plan = self.signal(signal);
-        let partitioning = self.partitioning[index(signal)];
+        let partitioning = self.partitioning[signal.index()];
         let metadata_topic = plan
             .topic_from_metadata_key
             .as_deref()

@@ -71,7 +71,6 @@ mod tests;
 mod topic_limits;
 
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::Duration;
 
 use async_trait::async_trait;
 use otlp_batch::{BatchExporter, BatchQueueConfig, DrainError, Encoded};
@@ -89,7 +88,7 @@ pub use config::{
 use messages::{PlanError, Planner};
 use producer::{Producer, QueueExporter, SendError};
 
-use crate::queue::{AnyQueue, Counted, Enqueue, SignalExporters};
+use crate::queue::{AnyQueue, Enqueue, SignalCounters, SignalExporters};
 pub use crate::queue::{ITEMS_PER_REQUEST, QueueBatchConfig};
 
 use otlp_pipeline::Signal;
@@ -98,19 +97,7 @@ use otlp_pipeline::config::{ComponentId, ConfigError};
 use otlp_pipeline::data::{Payload, Telemetry};
 use otlp_pipeline::error::{BoxError, ConsumeError, Refused};
 use otlp_pipeline::factory::FnFactory;
-use otlp_pipeline::telemetry::{Counter, Metrics, Registration, item_unit, item_words};
-
-/// The delay suggested to a sender refused because the queue is full.
-const FULL_RETRY_AFTER: Duration = Duration::from_secs(1);
-
-fn index(signal: Signal) -> usize {
-    match signal {
-        Signal::Traces => 0,
-        Signal::Metrics => 1,
-        Signal::Logs => 2,
-        Signal::Profiles => 3,
-    }
-}
+use otlp_pipeline::telemetry::{Metrics, Registration};
 
 /// How the queue is filled.
 struct QueueSettings {
@@ -131,13 +118,6 @@ impl SignalExporters for Arc<QueueExporter> {
     fn profiles(&self) -> Arc<dyn BatchExporter<Encoded<ExportProfilesServiceRequest>>> {
         Arc::clone(self) as _
     }
-}
-
-/// Per-signal counters of the exporter itself (the queues count what they export).
-struct SignalCounters {
-    sent: Counter,
-    send_failed: Counter,
-    enqueue_failed: Counter,
 }
 
 /// What `start` builds.
@@ -190,27 +170,7 @@ impl KafkaExporter {
         let planner = Planner::new(&config)?;
         let queue = queue_settings(&config)?;
         let metrics = Metrics::from_resources(&ctx.resources);
-        let labels = [("exporter", ctx.id.as_str())];
-        let counter = |signal: Signal, verb: &str, help: &str| {
-            metrics.counter(
-                &format!("otelcol_exporter_{verb}_{}_total", item_unit(signal)),
-                &format!("Number of {} {help}", item_words(signal)),
-                &labels,
-            )
-        };
-        let counters = Signal::ALL.map(|signal| SignalCounters {
-            sent: counter(signal, "sent", "successfully sent to destination. [alpha]"),
-            send_failed: counter(
-                signal,
-                "send_failed",
-                "in failed attempts to send to destination. [alpha]",
-            ),
-            enqueue_failed: counter(
-                signal,
-                "enqueue_failed",
-                "failed to be added to the sending queue. [alpha]",
-            ),
-        });
+        let counters = SignalCounters::per_signal(&metrics, ctx.id.as_str());
         Ok(KafkaExporter {
             id: ctx.id,
             config,
@@ -229,7 +189,7 @@ impl KafkaExporter {
     async fn produce_now(&self, running: &Running, data: Telemetry) -> Result<(), ConsumeError> {
         let signal = data.signal();
         let items = data.item_count();
-        let counters = &self.counters[index(signal)];
+        let counters = &self.counters[signal.index()];
         let metadata = data.context().client().map(|c| c.metadata.clone());
         let protobuf = data.encoded().cloned();
         let producer = &running.producer;
@@ -304,7 +264,7 @@ impl KafkaExporter {
         let signal = data.signal();
         let items = data.item_count() as u64;
         let Some(running) = self.running.get() else {
-            self.counters[index(signal)].enqueue_failed.add(items);
+            self.counters[signal.index()].enqueue_failed.add(items);
             return Err(Refused {
                 error: ConsumeError::retryable("the exporter is not started"),
                 data: Some(data),
@@ -316,8 +276,8 @@ impl KafkaExporter {
                 .await
                 .map_err(|error| Refused { error, data: None });
         };
-        let Some(queue) = running.queues[index(signal)].clone() else {
-            self.counters[index(signal)].enqueue_failed.add(items);
+        let Some(queue) = running.queues[signal.index()].clone() else {
+            self.counters[signal.index()].enqueue_failed.add(items);
             return Err(Refused {
                 error: ConsumeError::permanent(format!(
                     "no pipeline of this exporter carries {signal}"
@@ -328,20 +288,7 @@ impl KafkaExporter {
         match queue.put(&data, settings.enqueue).await {
             Ok(()) => Ok(()),
             Err(not_queued) => {
-                let message = format!("sending queue: {}", not_queued.message);
-                let error = if not_queued.retryable {
-                    ConsumeError::retryable(message).with_retry_after(FULL_RETRY_AFTER)
-                } else {
-                    ConsumeError::permanent(message)
-                };
-                if let Counted::AlreadyCounted = not_queued.counted_as {
-                    return Err(Refused { error, data: None });
-                }
-                self.counters[index(signal)].enqueue_failed.add(items);
-                Err(Refused {
-                    error,
-                    data: Some(data),
-                })
+                Err(not_queued.refused(data, &self.counters[signal.index()].enqueue_failed))
             }
         }
     }
@@ -403,7 +350,7 @@ impl Exporter for KafkaExporter {
                     self.id.as_str(),
                     signal,
                 ));
-                queues[index(signal)] = Some(queue);
+                queues[signal.index()] = Some(queue);
             }
         }
         self.registrations

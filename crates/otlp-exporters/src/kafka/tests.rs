@@ -2,6 +2,8 @@
 //! `messages_tests.rs`; against a broker: `otlp-collector/tests/e2e_kafka.rs`).
 #![allow(clippy::unwrap_used)]
 
+use std::time::Duration;
+
 use otlp_pipeline::component::{ExporterContext, SignalSet};
 use otlp_pipeline::config::{ConfigError, parse_config};
 use otlp_pipeline::factory::ComponentConfig;

@@ -176,15 +176,6 @@ pub struct LoadBalancingExporter {
     random: AtomicU64,
 }
 
-fn index(signal: Signal) -> usize {
-    match signal {
-        Signal::Traces => 0,
-        Signal::Metrics => 1,
-        Signal::Logs => 2,
-        Signal::Profiles => 3,
-    }
-}
-
 /// The id of the backend exporter for `endpoint`: `loadbalancing[/NAME]/ENDPOINT`.
 fn backend_id(parent: &ComponentId, endpoint: &str) -> ComponentId {
     let name = match parent.name() {
@@ -357,7 +348,7 @@ impl LoadBalancingExporter {
         let resolver = config.resolver()?;
         let mut routing: [Option<RoutingKey>; 4] = Default::default();
         for signal in ctx.signals.iter() {
-            routing[index(signal)] = Some(config.routing_key(signal)?);
+            routing[signal.index()] = Some(config.routing_key(signal)?);
         }
         if !config.routing_attributes.is_empty() && config.routing_key.trim() != "attributes" {
             tracing::warn!(exporter = %ctx.id, "routing_attributes is only read with routing_key: attributes; it is ignored");
@@ -506,7 +497,7 @@ impl LoadBalancingExporter {
         };
         if let Some(rest) = unroutable {
             let items = rest.item_count() as u64;
-            self.counters[index(signal)].send_failed.add(items);
+            self.counters[signal.index()].send_failed.add(items);
             tracing::warn!(exporter = %self.shared.id, %signal, items, routing_key = routing.name(), "items without a routing key (no service.name) cannot be routed; they are dropped");
         }
         if parts.is_empty() {
@@ -533,7 +524,7 @@ impl LoadBalancingExporter {
 
     /// Hands every part to its backend, concurrently, in this task.
     async fn dispatch(&self, parts: Vec<Part>, signal: Signal) -> Outcome {
-        let counters = &self.counters[index(signal)];
+        let counters = &self.counters[signal.index()];
         let futures: Vec<BoxFuture<'_, Delivered>> = parts
             .into_iter()
             .map(|part| {
@@ -569,7 +560,7 @@ impl LoadBalancingExporter {
 
     async fn route(&self, data: Telemetry) -> Result<(), Refused> {
         let signal = data.signal();
-        let Some(routing) = self.routing[index(signal)].as_ref() else {
+        let Some(routing) = self.routing[signal.index()].as_ref() else {
             return Err(Refused {
                 error: ConsumeError::permanent(format!(
                     "no pipeline of this exporter carries {signal}"
@@ -582,7 +573,7 @@ impl LoadBalancingExporter {
         for attempt in 0..2 {
             let members = self.shared.current.get();
             if members.backends.is_empty() {
-                self.counters[index(signal)]
+                self.counters[signal.index()]
                     .send_failed
                     .add(data.item_count() as u64);
                 return Err(Refused {
@@ -612,7 +603,7 @@ impl LoadBalancingExporter {
                 }
                 returned => {
                     if let Some(back) = &returned {
-                        self.counters[index(signal)]
+                        self.counters[signal.index()]
                             .send_failed
                             .add(back.item_count() as u64);
                     }

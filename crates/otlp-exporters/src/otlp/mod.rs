@@ -51,7 +51,7 @@ use otlp_transport::client::{
 use tokio::time::Instant;
 
 pub use crate::queue::RetryOnFailureConfig;
-use crate::queue::{AnyQueue, Counted, Enqueue, SignalExporters};
+use crate::queue::{AnyQueue, Enqueue, SignalCounters, SignalExporters};
 use compression::{compression, compression_level};
 use config::Sizer;
 pub use config::{
@@ -66,10 +66,7 @@ use otlp_pipeline::config::{ComponentId, ConfigError};
 use otlp_pipeline::data::{Payload, Telemetry};
 use otlp_pipeline::error::{BoxError, ConsumeError, Refused};
 use otlp_pipeline::factory::FnFactory;
-use otlp_pipeline::telemetry::{Counter, Metrics, Registration, item_unit, item_words};
-
-/// The delay suggested to a sender refused because the queue is full.
-const FULL_RETRY_AFTER: Duration = Duration::from_secs(1);
+use otlp_pipeline::telemetry::{Metrics, Registration};
 
 /// The settings both exporters share once their YAML is read.
 struct Settings {
@@ -242,13 +239,6 @@ impl SignalExporters for OtlpExporter {
     }
 }
 
-/// Per-signal counters.
-struct SignalCounters {
-    sent: Counter,
-    send_failed: Counter,
-    enqueue_failed: Counter,
-}
-
 /// An `otlp` or `otlphttp` exporter.
 pub struct OtlpExporterComponent {
     id: ComponentId,
@@ -261,40 +251,11 @@ pub struct OtlpExporterComponent {
     registrations: Mutex<Vec<Registration>>,
 }
 
-fn index(signal: Signal) -> usize {
-    match signal {
-        Signal::Traces => 0,
-        Signal::Metrics => 1,
-        Signal::Logs => 2,
-        Signal::Profiles => 3,
-    }
-}
-
 impl OtlpExporterComponent {
     fn new(ctx: ExporterContext, settings: Settings) -> Result<OtlpExporterComponent, ConfigError> {
         let queue = queue_settings(&settings)?;
         let metrics = Metrics::from_resources(&ctx.resources);
-        let labels = [("exporter", ctx.id.as_str())];
-        let counter = |signal: Signal, verb: &str, help: &str| {
-            metrics.counter(
-                &format!("otelcol_exporter_{verb}_{}_total", item_unit(signal)),
-                &format!("Number of {} {help}", item_words(signal)),
-                &labels,
-            )
-        };
-        let counters = Signal::ALL.map(|signal| SignalCounters {
-            sent: counter(signal, "sent", "successfully sent to destination. [alpha]"),
-            send_failed: counter(
-                signal,
-                "send_failed",
-                "in failed attempts to send to destination. [alpha]",
-            ),
-            enqueue_failed: counter(
-                signal,
-                "enqueue_failed",
-                "failed to be added to the sending queue. [alpha]",
-            ),
-        });
+        let counters = SignalCounters::per_signal(&metrics, ctx.id.as_str());
         Ok(OtlpExporterComponent {
             id: ctx.id,
             client: settings.client,
@@ -331,7 +292,7 @@ impl OtlpExporterComponent {
     async fn export_now(&self, data: &Telemetry) -> Result<(), ConsumeError> {
         let signal = data.signal();
         let items = data.item_count() as u64;
-        let counters = &self.counters[index(signal)];
+        let counters = &self.counters[signal.index()];
         let result = match data.encoded() {
             Some(protobuf) => self.client.export_encoded(signal, protobuf.clone()).await,
             None => match data.payload() {
@@ -401,9 +362,9 @@ impl OtlpExporterComponent {
         let queue = self
             .queues
             .get()
-            .and_then(|queues| queues[index(signal)].clone());
+            .and_then(|queues| queues[signal.index()].clone());
         let Some(queue) = queue else {
-            self.counters[index(signal)].enqueue_failed.add(items);
+            self.counters[signal.index()].enqueue_failed.add(items);
             let error = if self.queues.get().is_some() {
                 ConsumeError::permanent(format!("no pipeline of this exporter carries {signal}"))
             } else {
@@ -417,22 +378,7 @@ impl OtlpExporterComponent {
         match queue.put(&data, settings.enqueue).await {
             Ok(()) => Ok(()),
             Err(not_queued) => {
-                let message = format!("sending queue: {}", not_queued.message);
-                let error = if not_queued.retryable {
-                    ConsumeError::retryable(message).with_retry_after(FULL_RETRY_AFTER)
-                } else {
-                    ConsumeError::permanent(message)
-                };
-                // Refused at the queue: the data is still the caller's. Accepted and then
-                // failed (`wait_for_result`): it was the queue's, and is counted there.
-                let data = match not_queued.counted_as {
-                    Counted::EnqueueFailed => {
-                        self.counters[index(signal)].enqueue_failed.add(items);
-                        Some(data)
-                    }
-                    Counted::AlreadyCounted => None,
-                };
-                Err(Refused { error, data })
+                Err(not_queued.refused(data, &self.counters[signal.index()].enqueue_failed))
             }
         }
     }
@@ -496,7 +442,7 @@ impl Exporter for OtlpExporterComponent {
                 tracing::info!(exporter = %self.id, %signal, items = recovered, "persistent queue: resuming items from a previous run");
             }
             registrations.extend(queue.register_metrics(&self.metrics, self.id.as_str(), signal));
-            queues[index(signal)] = Some(queue);
+            queues[signal.index()] = Some(queue);
         }
         self.registrations
             .lock()

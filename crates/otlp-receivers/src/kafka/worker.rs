@@ -163,15 +163,6 @@ fn jitter() -> f64 {
     f64::from(nanos % 1_000_000) / 1_000_000.0
 }
 
-fn signal_index(signal: Signal) -> usize {
-    match signal {
-        Signal::Traces => 0,
-        Signal::Metrics => 1,
-        Signal::Logs => 2,
-        Signal::Profiles => 3,
-    }
-}
-
 /// One partition's worker.
 pub(crate) struct Worker {
     shared: Arc<Shared>,
@@ -251,7 +242,7 @@ impl Worker {
         ) {
             Ok(data) => data,
             Err(error) => {
-                self.counters.unmarshal_failed[signal_index(signal)].add(1);
+                self.counters.unmarshal_failed[signal.index()].add(1);
                 tracing::warn!(receiver = %self.shared.id, topic = %message.topic, partition = message.partition, offset, %error, "a Kafka message that cannot be decoded; skipped");
                 self.done(offset);
                 return;

@@ -70,15 +70,6 @@ struct TransportCounters {
     refused_requests: Counter,
 }
 
-fn signal_index(signal: Signal) -> usize {
-    match signal {
-        Signal::Traces => 0,
-        Signal::Metrics => 1,
-        Signal::Logs => 2,
-        Signal::Profiles => 3,
-    }
-}
-
 impl TransportCounters {
     fn new(metrics: &Metrics, id: &ComponentId, transport: &str) -> TransportCounters {
         let labels = [("receiver", id.as_str()), ("transport", transport)];
@@ -142,7 +133,7 @@ impl Handler {
         }
         let data = data.with_context(Context::with_client(client));
         let items = data.item_count() as u64;
-        let index = signal_index(signal);
+        let index = signal.index();
         match consumer.consume(data).await {
             Ok(()) => {
                 self.counters.accepted[index].add(items);

@@ -417,15 +417,6 @@ impl Default for ExporterConfig {
     }
 }
 
-pub(crate) const fn signal_index(signal: Signal) -> usize {
-    match signal {
-        Signal::Traces => 0,
-        Signal::Metrics => 1,
-        Signal::Logs => 2,
-        Signal::Profiles => 3,
-    }
-}
-
 impl ExporterConfig {
     /// A builder starting from the defaults (http/protobuf to `http://localhost:4318`, no
     /// compression, 10 s timeout, the Collector's retry defaults).
@@ -452,7 +443,7 @@ impl ExporterConfig {
 
     /// The endpoint set for one signal, if any.
     pub fn signal_endpoint(&self, signal: Signal) -> Option<&str> {
-        self.signal_endpoints[signal_index(signal)].as_deref()
+        self.signal_endpoints[signal.index()].as_deref()
     }
 
     /// The custom headers, in order.
@@ -588,7 +579,7 @@ impl ExporterBuilder {
 
     /// Sets the endpoint of one signal, used exactly as given.
     pub fn signal_endpoint(mut self, signal: Signal, endpoint: impl Into<String>) -> Self {
-        self.config.signal_endpoints[signal_index(signal)] = Some(endpoint.into());
+        self.config.signal_endpoints[signal.index()] = Some(endpoint.into());
         self
     }
 

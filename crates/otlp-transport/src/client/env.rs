@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::config::{Pem, signal_index};
+use super::config::Pem;
 use super::endpoint::{EndpointKind, resolve};
 use super::{ConfigError, ExporterConfig, Protocol};
 use crate::compression::Compression;
@@ -103,7 +103,7 @@ impl ExporterConfig {
                 .map_err(|message| env_error(&var, message))?;
             match kind {
                 EndpointKind::Signal => {
-                    config.signal_endpoints[signal_index(signal)] = Some(value.trim().to_owned());
+                    config.signal_endpoints[signal.index()] = Some(value.trim().to_owned());
                 }
                 EndpointKind::Base => config.endpoint = Some(value.trim().to_owned()),
             }

@@ -80,7 +80,6 @@ pub use self::proxy::{ProxyError, ProxyUrl};
 pub use self::retry::{Clock, TokioClock};
 pub use crate::compression::{Compression, CompressionLevel};
 
-use self::config::signal_index;
 use self::connector::Connector;
 use self::endpoint::{EndpointKind, resolve};
 use self::retry::{Backoff, jitter};
@@ -225,7 +224,7 @@ impl OtlpExporter {
         let headers = build_headers(&config)?;
 
         let uris = Signal::ALL.map(|signal| {
-            let (endpoint, kind) = match &config.signal_endpoints[signal_index(signal)] {
+            let (endpoint, kind) = match &config.signal_endpoints[signal.index()] {
                 Some(endpoint) => (endpoint.as_str(), EndpointKind::Signal),
                 None => (
                     config
@@ -336,7 +335,7 @@ impl OtlpExporter {
 
     /// The full URI requests of `signal` go to.
     pub fn endpoint(&self, signal: Signal) -> &Uri {
-        &self.inner.uris[signal_index(signal)]
+        &self.inner.uris[signal.index()]
     }
 
     /// Exports one request: encodes it once (protobuf, or OTLP/JSON for `http/json`),
@@ -464,7 +463,7 @@ impl OtlpExporter {
         timeout: Duration,
     ) -> Result<Option<PartialSuccess>, ExportError> {
         let inner = &*self.inner;
-        let uri = &inner.uris[signal_index(signal)];
+        let uri = &inner.uris[signal.index()];
         match inner.wire {
             #[cfg(feature = "grpc")]
             Wire::Grpc => {
