@@ -19,10 +19,11 @@
 mod kafka_e2e;
 mod support;
 
-use kafka_e2e::{PATIENCE, QUIET, kafka_support, scrape, span_set, start, unique};
+use kafka_e2e::{
+    PATIENCE, QUIET, agent_config, gateway_config, kafka_support, scrape, span_set, start, unique,
+};
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -81,66 +82,6 @@ async fn produce(bootstrap: &str, topic: &str, values: &[Vec<u8>]) {
     }
 }
 
-/// An agent: OTLP/gRPC in on `otlp`, the kafka exporter out.
-fn agent_config(otlp: SocketAddr, bootstrap: &str, topic: &str, exporter_extra: &str) -> String {
-    format!(
-        "receivers:
-  otlp:
-    protocols:
-      grpc:
-        endpoint: {otlp}
-exporters:
-  kafka:
-    brokers: [{bootstrap}]
-    traces:
-      topic: {topic}
-{exporter_extra}
-service:
-{QUIET}  pipelines:
-    traces:
-      receivers: [otlp]
-      exporters: [kafka]
-"
-    )
-}
-
-/// A gateway: the kafka receiver in, OTLP/gRPC out to `sink` without a sending queue (the
-/// pipeline accepts a message only once the sink did: what the at-least-once claim needs).
-fn gateway_config(
-    bootstrap: &str,
-    topic: &str,
-    group: &str,
-    receiver_extra: &str,
-    sink: SocketAddr,
-    telemetry: &str,
-) -> String {
-    format!(
-        "receivers:
-  kafka:
-    brokers: [{bootstrap}]
-    group_id: {group}
-    initial_offset: earliest
-    traces:
-      topics: [{topic}]
-{receiver_extra}
-exporters:
-  otlp:
-    endpoint: {sink}
-    tls:
-      insecure: true
-    sending_queue:
-      enabled: false
-    retry_on_failure:
-      enabled: false
-service:
-{telemetry}  pipelines:
-    traces:
-      receivers: [kafka]
-      exporters: [otlp]
-"
-    )
-}
-
 /// Sends `requests` requests of `per_request` spans; returns the span ids acknowledged.
 async fn send(client: &OtlpExporter, requests: usize, per_request: usize) -> Vec<u64> {
     let mut acknowledged = Vec::new();
@@ -164,7 +105,7 @@ async fn agent_to_gateway_through_kafka_every_span_arrives_in_both_encodings() {
             format!("      encoding: {encoding}\n    producer:\n      required_acks: all");
         let (mut agent, _a) = start(
             "kafka-agent",
-            &agent_config(agent_in, &bootstrap, &topic, &exporter),
+            &agent_config(agent_in, &bootstrap, &topic, "", &exporter, QUIET),
         )
         .await;
         let receiver = format!("      encoding: {encoding}");
@@ -219,7 +160,7 @@ async fn two_gateways_in_one_group_lose_nothing_when_one_is_killed() {
     let exporter = "    partition_traces_by_id: true\n    sending_queue:\n      enabled: false\n    producer:\n      required_acks: all";
     let (mut agent, _a) = start(
         "kafka-agent",
-        &agent_config(agent_in, &bootstrap, &topic, exporter),
+        &agent_config(agent_in, &bootstrap, &topic, "", exporter, QUIET),
     )
     .await;
     let receiver = "    session_timeout: 6s\n    heartbeat_interval: 1s\n    autocommit:\n      interval: 500ms";
@@ -610,7 +551,7 @@ service:
     let exporter = "    partition_traces_by_id: true\n    producer:\n      max_message_bytes: 4000";
     let (mut agent, _a) = start(
         "kafka-agent",
-        &agent_config(agent_in, &bootstrap, &topic, exporter),
+        &agent_config(agent_in, &bootstrap, &topic, "", exporter, QUIET),
     )
     .await;
     // Large requests: split into many messages, one trace per message.

@@ -21,10 +21,11 @@
 mod kafka_e2e;
 mod support;
 
-use kafka_e2e::{PATIENCE, QUIET, kafka_support, scrape, span_set, start, unique};
+use kafka_e2e::{
+    PATIENCE, QUIET, agent_config, gateway_config, kafka_support, scrape, span_set, start, unique,
+};
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -69,72 +70,6 @@ fn sasl_auth(mechanism: &str, extra: &str) -> String {
         password: {SASL_PASSWORD}
         mechanism: {mechanism}
 {extra}"
-    )
-}
-
-/// An agent: OTLP/gRPC in on `otlp`, the kafka exporter with `security` (tls/auth lines) out.
-fn agent_config(
-    otlp: SocketAddr,
-    bootstrap: &str,
-    topic: &str,
-    security: &str,
-    exporter_extra: &str,
-    telemetry: &str,
-) -> String {
-    format!(
-        "receivers:
-  otlp:
-    protocols:
-      grpc:
-        endpoint: {otlp}
-exporters:
-  kafka:
-    brokers: [{bootstrap}]
-    traces:
-      topic: {topic}
-{security}{exporter_extra}
-service:
-{telemetry}  pipelines:
-    traces:
-      receivers: [otlp]
-      exporters: [kafka]
-"
-    )
-}
-
-/// A gateway: the kafka receiver with `security` in, OTLP/gRPC out to `sink` without a queue.
-fn gateway_config(
-    bootstrap: &str,
-    topic: &str,
-    group: &str,
-    security: &str,
-    sink: SocketAddr,
-    telemetry: &str,
-) -> String {
-    format!(
-        "receivers:
-  kafka:
-    brokers: [{bootstrap}]
-    group_id: {group}
-    initial_offset: earliest
-    traces:
-      topics: [{topic}]
-{security}
-exporters:
-  otlp:
-    endpoint: {sink}
-    tls:
-      insecure: true
-    sending_queue:
-      enabled: false
-    retry_on_failure:
-      enabled: false
-service:
-{telemetry}  pipelines:
-    traces:
-      receivers: [kafka]
-      exporters: [otlp]
-"
     )
 }
 

@@ -1,6 +1,7 @@
 //! What the Kafka end-to-end tests share (`e2e_kafka*.rs`): the broker from
 //! `interop_support/kafka.rs` (included from otlp-transport's tests), unique names, starting a
-//! collector from a config, reading a sink's span ids and a collector's self-metrics.
+//! collector from a config, the agent and gateway configs, reading a sink's span ids and a
+//! collector's self-metrics.
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -56,4 +57,74 @@ pub fn scrape(addr: SocketAddr, metric: &str) -> f64 {
         .filter(|line| line.starts_with(metric))
         .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
+}
+
+/// An agent: OTLP/gRPC in, the kafka exporter out to `topic`, with `security` (an `auth` or
+/// `tls` block) and `exporter_extra` under the exporter, and `telemetry` (e.g. [`QUIET`]).
+pub fn agent_config(
+    otlp: SocketAddr,
+    bootstrap: &str,
+    topic: &str,
+    security: &str,
+    exporter_extra: &str,
+    telemetry: &str,
+) -> String {
+    format!(
+        "receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: {otlp}
+exporters:
+  kafka:
+    brokers: [{bootstrap}]
+    traces:
+      topic: {topic}
+{security}{exporter_extra}
+service:
+{telemetry}  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [kafka]
+"
+    )
+}
+
+/// A gateway: the kafka receiver (group `group`, from the earliest offset, with
+/// `receiver_extra` under it) in, OTLP/gRPC out to `sink` without a sending queue or retries
+/// (the pipeline accepts a message only once the sink did: what the at-least-once claim
+/// needs).
+pub fn gateway_config(
+    bootstrap: &str,
+    topic: &str,
+    group: &str,
+    receiver_extra: &str,
+    sink: SocketAddr,
+    telemetry: &str,
+) -> String {
+    format!(
+        "receivers:
+  kafka:
+    brokers: [{bootstrap}]
+    group_id: {group}
+    initial_offset: earliest
+    traces:
+      topics: [{topic}]
+{receiver_extra}
+exporters:
+  otlp:
+    endpoint: {sink}
+    tls:
+      insecure: true
+    sending_queue:
+      enabled: false
+    retry_on_failure:
+      enabled: false
+service:
+{telemetry}  pipelines:
+    traces:
+      receivers: [kafka]
+      exporters: [otlp]
+"
+    )
 }
