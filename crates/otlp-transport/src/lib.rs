@@ -35,8 +35,9 @@
 //! | `tls` | TLS and mTLS through rustls (ring) |
 //! | `gzip`, `zstd`, `brotli` | content encodings (`gzip` also brings deflate) |
 //! | `kafka` | [`kafka`]: Kafka client settings and OTLP message encodings on librdkafka (not default) |
+//! | `go-duration` | [`go_duration`]: Go durations as otelcol configurations write them, with serde helpers (not default; `kafka` and `otlp-pipeline` turn it on) |
 //!
-//! All but `kafka` are on by default; take `default-features = false` and pick, e.g.
+//! All but `kafka` and `go-duration` are on by default; take `default-features = false` and pick, e.g.
 //! `features = ["client", "grpc", "gzip"]` for an exporter-only service.
 //!
 //! # Example
@@ -102,6 +103,8 @@
 #[cfg(all(feature = "client", any(feature = "grpc", feature = "http")))]
 pub mod client;
 pub mod compression;
+#[cfg(feature = "go-duration")]
+pub mod go_duration;
 pub mod grpc_wire;
 #[cfg(feature = "kafka")]
 pub mod kafka;

@@ -183,7 +183,7 @@ pub struct TlsConfig {
     pub curve_preferences: Vec<String>,
     /// Refused when set (certificates are read once at start).
     #[serde(
-        with = "super::duration::go_duration_opt",
+        with = "crate::go_duration::option",
         skip_serializing_if = "Option::is_none"
     )]
     pub reload_interval: Option<Duration>,
@@ -203,7 +203,7 @@ pub struct MetadataConfig {
     /// Accepted, no effect: librdkafka keeps metadata for the topics in use.
     pub full: bool,
     /// How often cluster metadata is refreshed (default 10 m).
-    #[serde(with = "super::duration::go_duration")]
+    #[serde(with = "crate::go_duration")]
     pub refresh_interval: Duration,
     /// Retries of metadata requests.
     pub retry: MetadataRetryConfig,
@@ -227,7 +227,7 @@ pub struct MetadataRetryConfig {
     pub max: i64,
     /// The first wait before a retried request (default 250 ms; librdkafka's
     /// `retry.backoff.ms`, which also paces produce retries).
-    #[serde(with = "super::duration::go_duration")]
+    #[serde(with = "crate::go_duration")]
     pub backoff: Duration,
 }
 

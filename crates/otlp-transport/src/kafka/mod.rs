@@ -46,16 +46,17 @@
 //! path copies every message value into its own buffer.
 
 mod client;
-mod duration;
 mod encoding;
 mod error;
 mod logging;
 
+/// Go durations in the Kafka settings (`with = "kafka::go_duration"`), the same as every
+/// otelcol duration.
+pub use crate::go_duration::{self, option as go_duration_opt};
 pub use client::{
     AuthConfig, ClientConfig, DEFAULT_BROKER, DEFAULT_CLIENT_ID, KerberosConfig, MetadataConfig,
     MetadataRetryConfig, PlainTextConfig, SaslConfig, TlsConfig, present_tls,
 };
-pub use duration::{go_duration, go_duration_opt};
 pub use encoding::{DecodeError, EncodeError, Encoding, Side, default_topic, raw_log_bodies};
 pub use error::KafkaConfigError;
 pub use logging::TracingContext;
