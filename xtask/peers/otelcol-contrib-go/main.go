@@ -1,14 +1,16 @@
 // otelcol-contrib-go: a small distribution of the OpenTelemetry Collector with a few contrib
 // components, built by `cargo xtask peers` (xtask/src/peers.rs) into
 // target/peers/bin/otelcol-contrib-go for the interop tests (Kafka, load balancing, tail
-// sampling).
+// sampling, filelog and hostmetrics differentials).
 //
 // Components, by the type names this release uses in a config:
 //
-//	receivers:  otlp, kafka
+//	receivers:  otlp, kafka, file_log (deprecated alias filelog), host_metrics (deprecated alias
+//	            hostmetrics)
 //	processors: batch, tail_sampling
 //	exporters:  otlp_grpc (deprecated alias otlp), otlp_http (deprecated alias otlphttp), debug,
 //	            kafka, load_balancing (deprecated alias loadbalancing)
+//	extensions: file_storage, pprof, zpages
 //
 // Config providers: file (the default scheme of a bare --config path), env and yaml.
 //
@@ -31,7 +33,11 @@ import (
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/kafkaexporter"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/loadbalancingexporter"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/pprofextension"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/processor/tailsamplingprocessor"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/receiver/filelogreceiver"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/receiver/hostmetricsreceiver"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/receiver/kafkareceiver"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
@@ -42,6 +48,8 @@ import (
 	"go.opentelemetry.io/collector/exporter/debugexporter"
 	"go.opentelemetry.io/collector/exporter/otlpexporter"
 	"go.opentelemetry.io/collector/exporter/otlphttpexporter"
+	"go.opentelemetry.io/collector/extension"
+	"go.opentelemetry.io/collector/extension/zpagesextension"
 	"go.opentelemetry.io/collector/otelcol"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/batchprocessor"
@@ -100,6 +108,7 @@ func factories() (otelcol.Factories, error) {
 		ReceiverModules:  map[component.Type]string{},
 		ProcessorModules: map[component.Type]string{},
 		ExporterModules:  map[component.Type]string{},
+		ExtensionModules: map[component.Type]string{},
 	}
 
 	receivers := []struct {
@@ -108,6 +117,8 @@ func factories() (otelcol.Factories, error) {
 	}{
 		{otlpreceiver.NewFactory(), "go.opentelemetry.io/collector/receiver/otlpreceiver"},
 		{kafkareceiver.NewFactory(), contrib + "receiver/kafkareceiver"},
+		{filelogreceiver.NewFactory(), contrib + "receiver/filelogreceiver"},
+		{hostmetricsreceiver.NewFactory(), contrib + "receiver/hostmetricsreceiver"},
 	}
 	var receiverFactories []receiver.Factory
 	for _, r := range receivers {
@@ -152,6 +163,23 @@ func factories() (otelcol.Factories, error) {
 	// MakeFactoryMap also maps each exporter's deprecated type alias (otlp, otlphttp,
 	// loadbalancing).
 	if f.Exporters, err = otelcol.MakeFactoryMap(exporterFactories...); err != nil {
+		return otelcol.Factories{}, err
+	}
+
+	extensions := []struct {
+		factory extension.Factory
+		module  string
+	}{
+		{filestorage.NewFactory(), contrib + "extension/storage/filestorage"},
+		{pprofextension.NewFactory(), contrib + "extension/pprofextension"},
+		{zpagesextension.NewFactory(), "go.opentelemetry.io/collector/extension/zpagesextension"},
+	}
+	var extensionFactories []extension.Factory
+	for _, e := range extensions {
+		extensionFactories = append(extensionFactories, e.factory)
+		f.ExtensionModules[e.factory.Type()] = module(e.module)
+	}
+	if f.Extensions, err = otelcol.MakeFactoryMap(extensionFactories...); err != nil {
 		return otelcol.Factories{}, err
 	}
 
