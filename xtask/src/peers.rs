@@ -11,7 +11,7 @@
 //! | Prometheus 2.42.0, see [`PROMETHEUS`] | the Debian bookworm package `prometheus`, member `usr/bin/prometheus` | `target/peers/bin/prometheus` |
 //! | Prometheus node_exporter 1.5.0, see [`NODE_EXPORTER`] | the Debian bookworm package `prometheus-node-exporter`, member `usr/bin/prometheus-node-exporter` | `target/peers/bin/node_exporter` |
 //! | otelcol-go, the OpenTelemetry Collector core v0.165.0 (`otlp` receiver; `batch`, `memory_limiter` processors; `otlp_grpc`, `otlp_http`, `debug` exporters), see [`OTELCOL_GO`] | our own module `xtask/peers/otelcol-go/` (`main.go`, `go.mod`, `go.sum`), its dependencies from the Go module proxy, built with `go build` | `target/peers/bin/otelcol-go` |
-//! | otelcol-contrib-go, the OpenTelemetry Collector v0.160.0 with contrib components (`otlp`, `kafka`, `file_log`, `host_metrics`, `fluent_forward` receivers; `batch`, `tail_sampling`, `metrics_transform` processors; `otlp_grpc`, `otlp_http`, `debug`, `kafka`, `load_balancing` exporters; `file_storage`, `pprof`, `zpages` extensions), see [`OTELCOL_CONTRIB_GO`] | our own module `xtask/peers/otelcol-contrib-go/`, built like otelcol-go (sharing its module cache) | `target/peers/bin/otelcol-contrib-go` |
+//! | otelcol-contrib-go, the OpenTelemetry Collector v0.160.0 with contrib components (`otlp`, `kafka`, `file_log`, `host_metrics`, `fluent_forward` receivers; `batch`, `tail_sampling`, `metrics_transform` processors; `otlp_grpc`, `otlp_http`, `debug`, `kafka`, `load_balancing` exporters; `file_storage`, `pprof`, `zpages`, `bearertokenauth` extensions), see [`OTELCOL_CONTRIB_GO`] | our own module `xtask/peers/otelcol-contrib-go/`, built like otelcol-go (sharing its module cache) | `target/peers/bin/otelcol-contrib-go` |
 //! | Apache Kafka 4.0.2, a single-node KRaft broker, see [`kafka`] | the jars `xtask/peers/kafka/pom.xml` names, from Maven Central with `mvn`; our launcher `xtask/peers/kafka/kafka-broker.sh` | `target/peers/kafka/libs/`, `target/peers/bin/kafka-broker` |
 //! | Chromium (Debian's `chromium`), the headless browser of the CORS test, see [`chromium`] | `apt-get install -y chromium` as root, when `/usr/bin/chromium` is missing (a system package: it pulls in many libraries) | `/usr/bin/chromium` |
 //!
@@ -304,7 +304,8 @@ pub const OTELCOL_GO: GoBinary = GoBinary {
 
 /// otelcol-contrib-go: the OpenTelemetry Collector v0.160.0 (core v0.160.0 and v1.66.0) with
 /// the contrib `kafka` receiver and exporter, `load_balancing` exporter, `tail_sampling`
-/// processor, `file_log`, `host_metrics` and `fluent_forward` receivers, `metrics_transform` processor and `file_storage` and `pprof` extensions
+/// processor, `file_log`, `host_metrics` and `fluent_forward` receivers, `metrics_transform` processor,
+/// `bearertokenauth`, `file_storage` and `pprof` extensions
 /// (and core's `zpages`), our distribution (`xtask/peers/otelcol-contrib-go/main.go`). Its `--version` says
 /// `otelcol-contrib-go version 0.160.0`.
 ///
@@ -338,6 +339,7 @@ pub const OTELCOL_CONTRIB_GO: GoBinary = GoBinary {
         ("extensions", "file_storage"),
         ("extensions", "pprof"),
         ("extensions", "zpages"),
+        ("extensions", "bearertokenauth"),
     ],
 };
 

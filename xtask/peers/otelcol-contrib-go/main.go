@@ -10,7 +10,7 @@
 //	processors: batch, tail_sampling, metrics_transform (deprecated alias metricstransform)
 //	exporters:  otlp_grpc (deprecated alias otlp), otlp_http (deprecated alias otlphttp), debug,
 //	            kafka, load_balancing (deprecated alias loadbalancing)
-//	extensions: file_storage, pprof, zpages
+//	extensions: file_storage, pprof, zpages, bearertokenauth
 //
 // Config providers: file (the default scheme of a bare --config path), env and yaml.
 //
@@ -33,6 +33,7 @@ import (
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/kafkaexporter"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/loadbalancingexporter"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/bearertokenauthextension"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/pprofextension"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/processor/metricstransformprocessor"
@@ -175,6 +176,7 @@ func factories() (otelcol.Factories, error) {
 		module  string
 	}{
 		{filestorage.NewFactory(), contrib + "extension/storage/filestorage"},
+		{bearertokenauthextension.NewFactory(), contrib + "extension/bearertokenauthextension"},
 		{pprofextension.NewFactory(), contrib + "extension/pprofextension"},
 		{zpagesextension.NewFactory(), "go.opentelemetry.io/collector/extension/zpagesextension"},
 	}
