@@ -299,9 +299,9 @@ fn unsupported_keys_are_configuration_errors() {
         (
             "exporters",
             "otlp",
-            "    endpoint: x:4317\n    auth:\n      authenticator: oauth2client",
+            "    endpoint: x:4317\n    auth:\n      authenticator: 'not an id'",
             "traces",
-            "headers",
+            "auth::authenticator",
         ),
         (
             "exporters",
@@ -478,8 +478,12 @@ fn extension_errors() {
         ),
         ("  file_storage:\n    directory: ''", "must not be empty"),
         (
-            "  bearertokenauth:\n    scheme: Basic\n    token: x",
-            "only Bearer",
+            "  bearertokenauth:\n    scheme: two words\n    token: x",
+            "must be one word",
+        ),
+        (
+            "  bearertokenauth:\n    header: 'x auth'\n    token: x",
+            "is not a valid header name",
         ),
         ("  bearertokenauth:\n    token: ''", "must not be empty"),
         ("  bearertokenauth:", "token or filename is required"),

@@ -161,6 +161,12 @@ pub trait Extension: Any + Send + Sync {
         None
     }
 
+    /// This extension as a client authenticator, when it is one (what an exporter's
+    /// `auth: {authenticator: ID}` names). Default: not one.
+    fn as_client_authenticator(&self) -> Option<&dyn ClientAuthenticator> {
+        None
+    }
+
     /// This extension as storage, when it offers it (what an exporter's
     /// `sending_queue: {storage: ID}` names). Default: not storage.
     fn as_storage(&self) -> Option<&dyn StorageExtension> {
@@ -175,6 +181,17 @@ pub trait ServerAuthenticator: Send + Sync {
     /// The token a request must carry as `authorization: Bearer <token>` (the transport
     /// compares it in constant time). Read when the receiver starts, after the extension.
     fn bearer_token(&self) -> String;
+}
+
+/// An extension that gives the requests an exporter sends their credentials (otelcol's
+/// `extensionauth.HTTPClient` and `GRPCClient`), found with
+/// [`Extension::as_client_authenticator`].
+pub trait ClientAuthenticator: Send + Sync {
+    /// The headers (gRPC metadata) to add to one request, such as
+    /// `("authorization", "Bearer …")`. Asked before every attempt, so a credential that
+    /// changes (a token file rewritten) is used from the next request on; an error fails
+    /// that attempt, which is retried.
+    fn request_headers(&self) -> Result<Vec<(String, String)>, String>;
 }
 
 /// An extension that offers exporters a place for persistent sending queues (otelcol's

@@ -35,7 +35,8 @@
 //! this crate defines. [`Resources`] carries the process-wide objects ([`Metrics`](telemetry::Metrics),
 //! [`MemoryPressure`], [`ServiceStatus`]; [`Resources::collector`] makes a fresh set), and an
 //! extension offers a capability through a trait the others look up on the [`Host`]:
-//! [`ServerAuthenticator`] (a receiver's `auth: {authenticator: ...}`) and
+//! [`ServerAuthenticator`] (a receiver's `auth: {authenticator: ...}`),
+//! [`ClientAuthenticator`] (an exporter's) and
 //! [`StorageExtension`] (an exporter's `sending_queue: {storage: ...}`).
 //!
 //! # The life of a configuration
@@ -194,9 +195,9 @@ pub mod testing;
 pub use otlp_transport::Signal;
 
 pub use component::{
-    ComponentKind, Connector, ConnectorContext, Consumer, Exporter, ExporterContext, Extension,
-    ExtensionContext, Host, NextConsumers, Processor, ProcessorContext, Receiver, ReceiverContext,
-    Resources, ServerAuthenticator, SignalSet, StorageExtension,
+    ClientAuthenticator, ComponentKind, Connector, ConnectorContext, Consumer, Exporter,
+    ExporterContext, Extension, ExtensionContext, Host, NextConsumers, Processor, ProcessorContext,
+    Receiver, ReceiverContext, Resources, ServerAuthenticator, SignalSet, StorageExtension,
 };
 pub use config::{
     ComponentId, Config, ConfigError, ConfigErrors, ConfigSource, PipelineId, ValidatedConfig,

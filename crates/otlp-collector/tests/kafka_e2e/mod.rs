@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+pub use crate::support::scrape;
 use crate::support::{Proc, RunningSink, start_collector, temp_dir, write};
 
 /// What `interop_support/kafka.rs` takes from its sibling `peers` (loaded once, by `support`).
@@ -40,23 +41,6 @@ pub async fn start(name: &str, config: &str) -> (Proc, tempfile::TempDir) {
 /// The span ids a sink received.
 pub fn span_set(sink: &RunningSink) -> BTreeSet<u64> {
     sink.with(|r| r.span_set())
-}
-
-/// The sum of every sample of `metric` on a collector's Prometheus endpoint (0 when it does
-/// not answer).
-pub fn scrape(addr: SocketAddr, metric: &str) -> f64 {
-    use std::io::{Read, Write};
-    let Ok(mut stream) = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else {
-        return 0.0;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let _ = write!(stream, "GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n");
-    let mut text = String::new();
-    let _ = stream.read_to_string(&mut text);
-    text.lines()
-        .filter(|line| line.starts_with(metric))
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
 }
 
 /// An agent: OTLP/gRPC in, the kafka exporter out to `topic`, with `security` (an `auth` or

@@ -397,6 +397,23 @@ macro_rules! require_peer {
     };
 }
 
+/// The sum of every sample of `metric` on a collector's Prometheus endpoint (0 when it does
+/// not answer).
+pub fn scrape(addr: SocketAddr, metric: &str) -> f64 {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else {
+        return 0.0;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let _ = write!(stream, "GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n");
+    let mut text = String::new();
+    let _ = stream.read_to_string(&mut text);
+    text.lines()
+        .filter(|line| line.starts_with(metric))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
 /// A file of `tests/peers/`.
 pub fn peer_file(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

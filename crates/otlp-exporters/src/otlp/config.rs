@@ -8,10 +8,11 @@ use otlp_transport::client::{Protocol, ProxyUrl};
 use serde::{Deserialize, Serialize};
 use serde_yaml_ng::Value;
 
-use otlp_pipeline::config::fields::{null_as_empty, positive};
+use otlp_pipeline::config::fields::{null_as_empty, parse_id, positive};
 use otlp_pipeline::config::{ConfigError, duration};
 use otlp_pipeline::factory::ComponentConfig;
 
+pub use super::auth::ClientAuthConfig;
 pub use super::compression::CompressionParams;
 use super::compression::{compression, compression_level};
 use crate::queue::RetryOnFailureConfig;
@@ -71,9 +72,9 @@ pub struct OtlpExporterConfig {
     /// Accepted, ignored (connections are made on demand).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wait_for_ready: Option<Value>,
-    /// Not supported: use `headers: {authorization: "Bearer …"}`.
+    /// A client authenticator extension whose credentials every request carries.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub auth: Option<Value>,
+    pub auth: Option<ClientAuthConfig>,
 }
 
 impl Default for OtlpExporterConfig {
@@ -174,9 +175,9 @@ pub struct OtlpHttpExporterConfig {
     /// with `CONNECT` (`http://` endpoints too). Empty: none. `HTTP(S)_PROXY` are not read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proxy_url: Option<String>,
-    /// Not supported: use `headers: {authorization: "Bearer …"}`.
+    /// A client authenticator extension whose credentials every request carries.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub auth: Option<Value>,
+    pub auth: Option<ClientAuthConfig>,
 }
 
 impl Default for OtlpHttpExporterConfig {
@@ -253,7 +254,7 @@ fn check_common(
     retry: &RetryOnFailureConfig,
     queue: &SendingQueueConfig,
     timeout: Duration,
-    auth: &Option<Value>,
+    auth: &Option<ClientAuthConfig>,
 ) -> Result<(), ConfigError> {
     if tls.ca_file.is_some() && tls.ca_pem.is_some() {
         return Err(ConfigError::bad_value(
@@ -312,11 +313,8 @@ fn check_common(
         }
     }
     queue.validate()?;
-    if auth.as_ref().is_some_and(|a| !a.is_null()) {
-        return Err(ConfigError::bad_value(
-            "auth",
-            "client authenticators are not supported: set headers: {authorization: \"Bearer <token>\"}",
-        ));
+    if let Some(auth) = auth {
+        parse_id("auth::authenticator", &auth.authenticator)?;
     }
     Ok(())
 }

@@ -28,6 +28,7 @@
 //! shutdown deadline), `_enqueue_failed_*` (items refused at the queue: the sender was told),
 //! `otelcol_exporter_queue_size` / `_capacity` (items).
 
+mod auth;
 mod compression;
 mod config;
 #[cfg(test)]
@@ -46,7 +47,7 @@ use otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use otlp_proto::collector::profiles::v1development::ExportProfilesServiceRequest;
 use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
 use otlp_transport::client::{
-    ExportError, OtlpExporter, Protocol, RetryConfig as TransportRetry, TlsConfig,
+    ExportError, ExporterBuilder, OtlpExporter, Protocol, RetryConfig as TransportRetry, TlsConfig,
 };
 use tokio::time::Instant;
 
@@ -55,7 +56,7 @@ use crate::queue::{AnyQueue, Enqueue, SignalCounters, SignalExporters};
 use compression::{compression, compression_level};
 use config::Sizer;
 pub use config::{
-    ClientTlsConfig, CompressionParams, ITEMS_PER_REQUEST, OtlpExporterConfig,
+    ClientAuthConfig, ClientTlsConfig, CompressionParams, ITEMS_PER_REQUEST, OtlpExporterConfig,
     OtlpHttpExporterConfig, QueueBatchConfig, SendingQueueConfig,
 };
 
@@ -71,6 +72,7 @@ use otlp_pipeline::telemetry::{Metrics, Registration};
 /// The settings both exporters share once their YAML is read.
 struct Settings {
     client: OtlpExporter,
+    auth: Option<Arc<auth::ExtensionHeaders>>,
     timeout: Duration,
     retry: RetryOnFailureConfig,
     queue: SendingQueueConfig,
@@ -124,6 +126,20 @@ fn transport_retry(retry: &RetryOnFailureConfig, queued: bool) -> TransportRetry
         .with_randomization_factor(retry.randomization_factor)
 }
 
+/// The builder with the authenticator's headers, when `auth` names one.
+fn with_auth(
+    builder: ExporterBuilder,
+    auth: Option<&ClientAuthConfig>,
+) -> Result<(ExporterBuilder, Option<Arc<auth::ExtensionHeaders>>), ConfigError> {
+    let Some(auth) = auth else {
+        return Ok((builder, None));
+    };
+    let id = parse_id("auth::authenticator", &auth.authenticator)?;
+    let headers = auth::ExtensionHeaders::new(id);
+    let source: Arc<dyn otlp_transport::client::HeaderSource> = headers.clone();
+    Ok((builder.header_source(source), Some(headers)))
+}
+
 impl Settings {
     fn grpc(config: OtlpExporterConfig) -> Result<Settings, ConfigError> {
         let compression = compression(&config.compression, true)?;
@@ -140,9 +156,11 @@ impl Settings {
                 &config.retry_on_failure,
                 config.sending_queue.enabled,
             ));
+        let (builder, auth) = with_auth(builder, config.auth.as_ref())?;
         let client = builder.build().map_err(|e| ConfigError::bad_value("", e))?;
         Ok(Settings {
             client,
+            auth,
             timeout: config.timeout,
             retry: config.retry_on_failure,
             queue: config.sending_queue,
@@ -169,6 +187,7 @@ impl Settings {
         if let Some(url) = config.proxy_url.as_deref().filter(|p| !p.trim().is_empty()) {
             builder = builder.proxy_url(url);
         }
+        let (mut builder, auth) = with_auth(builder, config.auth.as_ref())?;
         for (signal, endpoint) in [
             (Signal::Traces, &config.traces_endpoint),
             (Signal::Metrics, &config.metrics_endpoint),
@@ -187,6 +206,7 @@ impl Settings {
         })?;
         Ok(Settings {
             client,
+            auth,
             timeout: config.timeout,
             retry: config.retry_on_failure,
             queue: config.sending_queue,
@@ -243,6 +263,7 @@ impl SignalExporters for OtlpExporter {
 pub struct OtlpExporterComponent {
     id: ComponentId,
     client: OtlpExporter,
+    auth: Option<Arc<auth::ExtensionHeaders>>,
     queue: Option<QueueSettings>,
     signals: SignalSet,
     counters: [SignalCounters; 4],
@@ -259,6 +280,7 @@ impl OtlpExporterComponent {
         Ok(OtlpExporterComponent {
             id: ctx.id,
             client: settings.client,
+            auth: settings.auth,
             queue,
             signals: ctx.signals,
             counters,
@@ -402,6 +424,9 @@ impl Exporter for OtlpExporterComponent {
     async fn start(&self, host: &Host) -> Result<(), BoxError> {
         if self.client.skips_certificate_verification() {
             tracing::warn!(exporter = %self.id, "tls::insecure_skip_verify is set: the server certificate is not verified, so anyone on the path can impersonate the server");
+        }
+        if let Some(auth) = &self.auth {
+            auth.bind(host)?;
         }
         let Some(settings) = &self.queue else {
             return Ok(());

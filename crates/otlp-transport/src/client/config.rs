@@ -386,6 +386,7 @@ pub struct ExporterConfig {
     pub(crate) endpoint: Option<String>,
     pub(crate) signal_endpoints: [Option<String>; 4],
     pub(crate) headers: Vec<(String, String)>,
+    pub(crate) header_source: Option<Arc<dyn super::HeaderSource>>,
     pub(crate) compression: Compression,
     pub(crate) compression_level: CompressionLevel,
     pub(crate) timeout: Duration,
@@ -404,6 +405,7 @@ impl Default for ExporterConfig {
             endpoint: None,
             signal_endpoints: Default::default(),
             headers: Vec::new(),
+            header_source: None,
             compression: Compression::None,
             compression_level: CompressionLevel::DEFAULT,
             timeout: DEFAULT_TIMEOUT,
@@ -520,6 +522,7 @@ impl fmt::Debug for ExporterConfig {
             .field("endpoint", &self.endpoint)
             .field("signal_endpoints", &self.signal_endpoints)
             .field("headers", &headers)
+            .field("header_source", &self.header_source.is_some())
             .field("compression", &self.compression)
             .field("compression_level", &self.compression_level)
             .field("timeout", &self.timeout)
@@ -602,6 +605,13 @@ impl ExporterBuilder {
         for (name, value) in headers {
             self = self.header(name, value);
         }
+        self
+    }
+
+    /// Adds headers computed before every attempt (a client authenticator's credentials),
+    /// laid over the static ones.
+    pub fn header_source(mut self, source: Arc<dyn super::HeaderSource>) -> Self {
+        self.config.header_source = Some(source);
         self
     }
 

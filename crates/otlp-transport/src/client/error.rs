@@ -232,6 +232,10 @@ pub enum ExportError {
     /// protobuf bytes could not be decoded). Not retryable.
     #[error("cannot encode the export request: {0}")]
     Encode(#[source] Box<dyn StdError + Send + Sync>),
+    /// The client authenticator could not give this attempt its credentials (a token file
+    /// that cannot be read, say). Retryable: the next attempt asks again.
+    #[error("no credentials for the request: {0}")]
+    Credentials(String),
     /// The receiver's answer is not a valid OTLP response (no `grpc-status`, a bad gRPC
     /// frame, an oversized body). Not retryable: the receiver may have the data.
     #[error("invalid response from the receiver: {0}")]
@@ -243,7 +247,10 @@ impl ExportError {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            ExportError::Retryable { .. } | ExportError::Timeout(_) | ExportError::Transport(_)
+            ExportError::Retryable { .. }
+                | ExportError::Timeout(_)
+                | ExportError::Transport(_)
+                | ExportError::Credentials(_)
         )
     }
 

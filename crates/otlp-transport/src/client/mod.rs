@@ -51,6 +51,7 @@ mod env;
 mod error;
 #[cfg(feature = "grpc")]
 mod grpc;
+mod header_source;
 #[cfg(feature = "http")]
 mod http;
 #[cfg(feature = "tls")]
@@ -76,6 +77,7 @@ pub use self::config::{
 pub use self::error::{
     ConfigError, ExportError, ResponseStatus, TransportError, TransportErrorKind,
 };
+pub use self::header_source::HeaderSource;
 pub use self::proxy::{ProxyError, ProxyUrl};
 pub use self::retry::{Clock, TokioClock};
 pub use crate::compression::{Compression, CompressionLevel};
@@ -127,6 +129,7 @@ struct Inner {
     protocol: Protocol,
     uris: [Uri; 4],
     headers: HeaderMap,
+    header_source: Option<Arc<dyn HeaderSource>>,
     compression: Compression,
     compression_level: CompressionLevel,
     timeout: Duration,
@@ -302,6 +305,7 @@ impl OtlpExporter {
                 protocol,
                 uris,
                 headers,
+                header_source: config.header_source.clone(),
                 compression,
                 compression_level,
                 timeout: config.timeout,
@@ -464,10 +468,19 @@ impl OtlpExporter {
     ) -> Result<Option<PartialSuccess>, ExportError> {
         let inner = &*self.inner;
         let uri = &inner.uris[signal.index()];
+        let with_source;
+        let headers = match &inner.header_source {
+            None => &inner.headers,
+            Some(source) => {
+                with_source = header_source::merged(&inner.headers, source.as_ref())
+                    .map_err(ExportError::Credentials)?;
+                &with_source
+            }
+        };
         match inner.wire {
             #[cfg(feature = "grpc")]
             Wire::Grpc => {
-                let request = grpc::request(uri, body, inner.compression, timeout, &inner.headers)?;
+                let request = grpc::request(uri, body, inner.compression, timeout, headers)?;
                 let response = inner
                     .client
                     .request(request)
@@ -478,8 +491,7 @@ impl OtlpExporter {
             #[cfg(feature = "http")]
             Wire::Http(protocol) => {
                 let _ = timeout;
-                let request =
-                    http::request(uri, protocol, body, inner.compression, &inner.headers)?;
+                let request = http::request(uri, protocol, body, inner.compression, headers)?;
                 let response = inner
                     .client
                     .request(request)

@@ -21,9 +21,10 @@ pub enum Peer {
     /// `otelcol-go`: the Go OpenTelemetry Collector v0.165.0, core components (otlp receiver,
     /// batch, otlp_grpc and otlp_http exporters), built by `cargo xtask peers`.
     OtelcolGo,
-    /// `otelcol-contrib-go`: the Go OpenTelemetry Collector v0.160.0 with the contrib `kafka`
-    /// receiver and exporter, `load_balancing` exporter and `tail_sampling` processor (and the
-    /// core otlp receiver, batch, otlp_grpc, otlp_http and debug), built by `cargo xtask peers`.
+    /// `otelcol-contrib-go`: the Go OpenTelemetry Collector v0.160.0 with contrib components
+    /// (kafka, load_balancing, tail_sampling, file_log, host_metrics, fluent_forward,
+    /// metrics_transform, file_storage, pprof, bearertokenauth; core's otlp, batch,
+    /// otlp_grpc, otlp_http, debug, zpages), built by `cargo xtask peers`.
     OtelcolContribGo,
     /// `kafka-broker`: the launcher of an Apache Kafka 4.0.2 broker (single KRaft node on
     /// loopback); see `interop_support/kafka.rs` for the broker the tests share.
