@@ -417,6 +417,17 @@ pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
     })
 }
 
+/// The `grpc-accept-encoding` of this build: the message encodings it decodes (the server
+/// offers them, the client lists them so that a server may compress its answers).
+pub const fn accept_encoding() -> &'static str {
+    match (cfg!(feature = "gzip"), cfg!(feature = "zstd")) {
+        (true, true) => "gzip,deflate,zstd,identity",
+        (true, false) => "gzip,deflate,identity",
+        (false, true) => "zstd,identity",
+        (false, false) => "identity",
+    }
+}
+
 /// Formats a `grpc-timeout` value of at most 8 digits: whole milliseconds as `"{ms}m"` (10 s is
 /// `"10000m"`), otherwise the finest unit that fits, rounded up so the deadline is never
 /// shortened. Durations beyond 99,999,999 hours saturate there.

@@ -201,6 +201,10 @@ pub enum ServerError {
         /// The minimum rate, bytes per second.
         min_rate: u64,
     },
+    /// The client's deadline (`grpc-timeout`) passed before the call completed (gRPC
+    /// DEADLINE_EXCEEDED; HTTP 408, though OTLP/HTTP has no deadline header).
+    #[error("the client's deadline of {0:?} passed")]
+    DeadlineExceeded(Duration),
     /// A bug or a panic in the handler (HTTP 500, gRPC INTERNAL).
     #[error("internal error: {0}")]
     Internal(String),
@@ -254,7 +258,9 @@ impl ServerError {
                 (G::Unimplemented, StatusCode::NOT_FOUND)
             }
             ServerError::BodyRead(_) => (G::Cancelled, StatusCode::BAD_REQUEST),
-            ServerError::BodyTimeout(_) | ServerError::BodyTooSlow { .. } => {
+            ServerError::BodyTimeout(_)
+            | ServerError::BodyTooSlow { .. }
+            | ServerError::DeadlineExceeded(_) => {
                 (G::DeadlineExceeded, StatusCode::REQUEST_TIMEOUT)
             }
             ServerError::Internal(_) => (G::Internal, StatusCode::INTERNAL_SERVER_ERROR),
@@ -328,6 +334,7 @@ mod tests {
             (ServerError::Framing(FrameError::InvalidFlag(9)), GrpcCode::InvalidArgument, 400, None),
             (ServerError::Overloaded { retry_after: second }, GrpcCode::Unavailable, 503, Some(second)),
             (ServerError::ShuttingDown, GrpcCode::Unavailable, 503, None),
+            (ServerError::DeadlineExceeded(second), GrpcCode::DeadlineExceeded, 408, None),
             (Refusal::retryable("full").into(), GrpcCode::Unavailable, 503, None),
             (Refusal::retryable("full").with_retry_after(second).into(), GrpcCode::Unavailable, 503, Some(second)),
             (Refusal::rate_limited("slow down", second).into(), GrpcCode::Unavailable, 429, Some(second)),

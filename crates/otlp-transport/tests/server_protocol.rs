@@ -338,3 +338,95 @@ async fn metadata_reaches_the_handler_when_asked() {
     assert_eq!(contexts[0].timeout, Some(Duration::from_millis(1500)));
     assert_eq!(contexts[0].signal, Signal::Traces);
 }
+
+#[tokio::test]
+async fn a_call_past_the_clients_grpc_timeout_is_answered_deadline_exceeded() {
+    let (handler, mut entered, release) = TestHandler::gated();
+    let receiver = start(handler.clone()).await;
+    let addr = receiver.grpc_local_addr().unwrap();
+    let body = encode_frame(&ExportTraceServiceRequest::encode_to_vec(&traces(1)), false);
+
+    // The handler holds the call beyond the client's 300 ms.
+    let mut request = grpc_request(Signal::Traces, None, body.clone());
+    request
+        .headers_mut()
+        .insert("grpc-timeout", "300m".parse().unwrap());
+    let started = std::time::Instant::now();
+    let reply = grpc_call(addr, request).await;
+    let waited = started.elapsed();
+    assert_eq!(reply.grpc_code(), GrpcCode::DeadlineExceeded);
+    assert!(
+        waited >= Duration::from_millis(300) && waited < Duration::from_secs(5),
+        "answered after {waited:?}"
+    );
+    entered.recv().await.unwrap();
+    // The handler was not cancelled half-way: it finishes once released.
+    release.notify_one();
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while handler.spans.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the handler finishes after the deadline");
+
+    // Within its deadline, the same call succeeds.
+    let mut request = grpc_request(Signal::Traces, None, body);
+    request
+        .headers_mut()
+        .insert("grpc-timeout", "5S".parse().unwrap());
+    let call = tokio::spawn(grpc_call(addr, request));
+    entered.recv().await.unwrap();
+    release.notify_one();
+    assert_eq!(call.await.unwrap().grpc_code(), GrpcCode::Ok);
+}
+
+#[tokio::test]
+async fn answers_are_compressed_in_the_request_encoding_only_when_the_client_accepts_it() {
+    let partial = PartialSuccess {
+        rejected_items: 3,
+        error_message: "3 spans too old; 3 spans too old; 3 spans too old".into(),
+    };
+    let receiver = start(TestHandler::new(Behaviour::Partial(partial))).await;
+    let addr = receiver.grpc_local_addr().unwrap();
+    let message = ExportTraceServiceRequest::encode_to_vec(&traces(2));
+    let gzipped = compression::compress(Compression::Gzip, &message).unwrap();
+    let decode = |reply: &Reply| -> ExportTraceServiceResponse {
+        let (flag, payload) = (reply.body[0], &reply.body[5..]);
+        let bytes = if flag == 1 {
+            let encoding = reply.header("grpc-encoding").expect("grpc-encoding");
+            let codec = Compression::from_token(encoding).unwrap();
+            compression::decompress(codec, payload, 1 << 20).unwrap()
+        } else {
+            payload.to_vec()
+        };
+        ExportTraceServiceResponse::decode(&bytes[..]).unwrap()
+    };
+
+    // gzip in, gzip accepted: the answer is gzip.
+    let mut request = grpc_request(Signal::Traces, Some("gzip"), encode_frame(&gzipped, true));
+    request
+        .headers_mut()
+        .insert("grpc-accept-encoding", "identity, gzip".parse().unwrap());
+    let reply = grpc_call(addr, request).await;
+    assert_eq!(reply.grpc_code(), GrpcCode::Ok);
+    assert_eq!(reply.body[0], 1, "the compressed flag");
+    assert_eq!(reply.header("grpc-encoding"), Some("gzip"));
+    assert_eq!(decode(&reply).partial_success.unwrap().rejected_spans, 3);
+
+    // gzip in, nothing accepted (tonic's default): plain.
+    let request = grpc_request(Signal::Traces, Some("gzip"), encode_frame(&gzipped, true));
+    let reply = grpc_call(addr, request).await;
+    assert_eq!(reply.body[0], 0);
+    assert_eq!(reply.header("grpc-encoding"), None);
+    assert_eq!(decode(&reply).partial_success.unwrap().rejected_spans, 3);
+
+    // Uncompressed in, gzip accepted: plain (the request chose no compressor).
+    let mut request = grpc_request(Signal::Traces, None, encode_frame(&message, false));
+    request
+        .headers_mut()
+        .insert("grpc-accept-encoding", "gzip".parse().unwrap());
+    let reply = grpc_call(addr, request).await;
+    assert_eq!(reply.body[0], 0);
+    assert_eq!(decode(&reply).partial_success.unwrap().rejected_spans, 3);
+}

@@ -52,6 +52,10 @@ pub(crate) fn request(
         HeaderValue::from_static(grpc_wire::GRPC_CONTENT_TYPE),
     );
     map.insert(TE, HeaderValue::from_static("trailers"));
+    map.insert(
+        grpc_wire::GRPC_ACCEPT_ENCODING,
+        HeaderValue::from_static(grpc_wire::accept_encoding()),
+    );
     if let Some(token) = compression.grpc_token() {
         map.insert(grpc_wire::GRPC_ENCODING, HeaderValue::from_static(token));
     }

@@ -21,14 +21,48 @@ pub(crate) async fn handle(
     request: Request<Incoming>,
     peer: Option<SocketAddr>,
 ) -> Response<ReplyBody> {
-    match process(endpoint, request, peer).await {
-        Ok((signal, partial)) => {
+    // The client's deadline (`grpc-timeout`) bounds the whole call: reading the body,
+    // decoding, the handler. Past it the client is answered DEADLINE_EXCEEDED (what it would
+    // conclude anyway); a body still arriving is dropped, a handler already running finishes
+    // in its own task (its outcome is not reported, as with a grpc-go server whose context
+    // expired).
+    let timeout = request
+        .headers()
+        .get(grpc_wire::GRPC_TIMEOUT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(grpc_wire::parse_grpc_timeout);
+    let accepted = client_accepts(request.headers());
+    let outcome = match timeout {
+        None => process(endpoint, request, peer).await,
+        Some(timeout) => tokio::time::timeout(timeout, process(endpoint, request, peer))
+            .await
+            .unwrap_or(Err(ServerError::DeadlineExceeded(timeout))),
+    };
+    match outcome {
+        Ok((signal, partial, compression)) => {
             let message = decode::encode_response(signal, ContentType::Grpc, partial);
             let mut trailers = HeaderMap::new();
             trailers.insert(GRPC_STATUS, GrpcCode::Ok.header_value());
-            let body = ReplyBody::new(grpc_wire::encode_frame(&message, false), Some(trailers));
-            let mut response = Response::new(body);
+            // The answer in the request's encoding when the client also lists it in
+            // `grpc-accept-encoding` (grpc-go's server answers in the request's compressor;
+            // a client that does not list it, such as tonic by default, gets plain frames).
+            let token = compression
+                .grpc_token()
+                .filter(|t| compression.is_available() && accepted.iter().any(|a| a == t));
+            let compressed = token
+                .filter(|_| !message.is_empty())
+                .and_then(|_| crate::compression::compress(compression, &message).ok());
+            let frame = match &compressed {
+                Some(bytes) => grpc_wire::encode_frame(bytes, true),
+                None => grpc_wire::encode_frame(&message, false),
+            };
+            let mut response = Response::new(ReplyBody::new(frame, Some(trailers)));
             grpc_headers(response.headers_mut());
+            if let (Some(_), Some(token)) = (&compressed, token) {
+                response
+                    .headers_mut()
+                    .insert(GRPC_ENCODING, HeaderValue::from_static(token));
+            }
             response
         }
         Err(error) => error_response(&error),
@@ -39,7 +73,7 @@ async fn process(
     endpoint: &Endpoint,
     request: Request<Incoming>,
     peer: Option<SocketAddr>,
-) -> Result<(Signal, Option<PartialSuccess>), ServerError> {
+) -> Result<(Signal, Option<PartialSuccess>, Compression), ServerError> {
     let (parts, body) = request.into_parts();
     endpoint.authenticate(&parts.headers)?;
     let signal = Signal::from_grpc_path(parts.uri.path()).ok_or_else(|| ServerError::NotFound {
@@ -116,7 +150,19 @@ async fn process(
         &parts.headers,
     );
     let partial = endpoint.execute(decoded, context, slot, admitted).await?;
-    Ok((signal, partial))
+    Ok((signal, partial, compression))
+}
+
+/// The encodings the client accepts in answers (`grpc-accept-encoding`, comma-separated).
+fn client_accepts(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(GRPC_ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().to_ascii_lowercase())
+        .filter(|t| !t.is_empty())
+        .collect()
 }
 
 /// The headers of every gRPC response.
@@ -127,18 +173,8 @@ fn grpc_headers(headers: &mut HeaderMap) {
     );
     headers.insert(
         GRPC_ACCEPT_ENCODING,
-        HeaderValue::from_static(accepted_encodings()),
+        HeaderValue::from_static(grpc_wire::accept_encoding()),
     );
-}
-
-/// The `grpc-accept-encoding` this build offers.
-const fn accepted_encodings() -> &'static str {
-    match (cfg!(feature = "gzip"), cfg!(feature = "zstd")) {
-        (true, true) => "gzip,deflate,zstd,identity",
-        (true, false) => "gzip,deflate,identity",
-        (false, true) => "zstd,identity",
-        (false, false) => "identity",
-    }
 }
 
 /// A trailers-only error response: HTTP 200 with `grpc-status`, the percent-encoded
