@@ -15,6 +15,8 @@
 //!   each with its resource and scope, and allocation-free counts;
 //! - [`semconv`]: semantic-convention attribute keys as constants;
 //! - [`time`]: OTLP timestamps as RFC 3339 and Go time text;
+//! - `prometheus` (feature `prometheus`): OTLP → Prometheus names, units, label values and
+//!   the text format 0.0.4 encoder, shared by the SDK and the collector's exporters;
 //! - [`prelude`]: the traits, builders and macros above in one `use`.
 //!
 //! The protobuf crate is re-exported as [`proto`], so a user of this crate needs no second
@@ -24,7 +26,8 @@
 //!
 //! Only `otlp-proto` (plus `thiserror` and `rand`). Never an async runtime, a network stack
 //! (tokio, tonic, hyper) or any crate above it in the workspace (`otlp-propagation` and up):
-//! `cargo xtask tidy` enforces this. The crate has no cargo features.
+//! `cargo xtask tidy` enforces this. The one cargo feature, `prometheus` (off by default),
+//! adds `tracing` for the encoder's warnings.
 //!
 //! # Example
 //!
@@ -84,6 +87,8 @@ pub use trace_context::*;
 
 pub mod attributes;
 pub mod builders;
+#[cfg(feature = "prometheus")]
+pub mod prometheus;
 pub mod semconv;
 pub mod time;
 pub mod views;

@@ -29,13 +29,11 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
-mod names;
 mod server;
-mod text;
-mod values;
 
 #[cfg(test)]
 mod tests;
 
 pub use server::{CONTENT_TYPE, MetricsSource, PrometheusServer};
-pub use text::{EncodeStats, TextOptions, encode_text, encode_text_with_stats};
+// The translation lives in otlp-model, shared with the collector's Prometheus exporters.
+pub use otlp_model::prometheus::{EncodeStats, TextOptions, encode_text, encode_text_with_stats};

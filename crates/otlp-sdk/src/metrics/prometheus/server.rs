@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use otlp_proto::metrics::v1::ResourceMetrics;
 
-use super::text::{TextOptions, encode_text};
+use otlp_model::prometheus::{TextOptions, encode_text};
 
 /// The `Content-Type` of a scrape response.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";

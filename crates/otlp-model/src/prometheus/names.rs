@@ -54,7 +54,7 @@ const PER_UNIT_WORDS: &[(&str, &str)] = &[
 
 /// What the name is for, as far as suffixes go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum NameKind {
+pub enum NameKind {
     /// A monotonic cumulative sum: `_total`.
     Counter,
     /// An OTLP Gauge: unit `1` becomes `_ratio`.
@@ -84,14 +84,14 @@ fn sanitize(name: &str, colon: bool) -> String {
 }
 
 /// The metric-name character rule alone (no unit or type suffix); empty stays empty.
-pub(super) fn sanitize_metric_name(name: &str) -> String {
+pub fn sanitize_metric_name(name: &str) -> String {
     sanitize(name, true)
 }
 
 /// A Prometheus label name for an attribute key, or `None` for an empty key.
 ///
 /// Runs of `_` are collapsed, so a result never starts with the reserved `__` prefix.
-pub(super) fn sanitize_label_name(key: &str) -> Option<String> {
+pub fn sanitize_label_name(key: &str) -> Option<String> {
     let out = sanitize(key, false);
     (!out.is_empty()).then_some(out)
 }
@@ -140,7 +140,7 @@ fn unit_word(unit: &str, table: &[(&str, &str)]) -> String {
 ///
 /// `1` becomes `ratio` only when `ratio` is set (OTLP gauges); `x/y` becomes `x_per_y`;
 /// annotations in braces are dropped.
-pub(super) fn unit_suffix(unit: &str, ratio: bool) -> String {
+pub fn unit_suffix(unit: &str, ratio: bool) -> String {
     let unit = unit.trim();
     if unit == "1" {
         return if ratio {
@@ -184,7 +184,7 @@ fn strip_word<'a>(name: &'a str, suffix: &str) -> &'a str {
 ///
 /// The unit suffix comes before the type suffix (`_total`, `_info`); neither is added when
 /// the name already ends with it.
-pub(super) fn metric_name(
+pub fn metric_name(
     name: &str,
     unit: &str,
     kind: NameKind,

@@ -41,8 +41,9 @@ pub struct TextOptions {
 /// What [`encode_text_with_stats`] left out, and why.
 ///
 /// Metrics are counted once however many points they have; points are counted one by one.
+/// (Not `#[non_exhaustive]`: the SDK's tests, in another crate since the move, build it with
+/// `..Default::default()`.)
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct EncodeStats {
     /// Exponential histograms: the text format 0.0.4 has no native histograms, and the
     /// specification says to drop them when the format cannot carry them.

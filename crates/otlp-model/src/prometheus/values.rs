@@ -8,7 +8,7 @@ use otlp_proto::common::v1::any_value::Value;
 /// A float as Prometheus parses it: `+Inf`, `-Inf`, `NaN`; integral values below 1e15
 /// without exponent or fraction (`3`, not `3.0`); other values in the shortest form that
 /// reads back exactly, with an exponent outside [1e-4, 1e15).
-pub(super) fn write_f64(out: &mut String, v: f64) {
+pub fn write_f64(out: &mut String, v: f64) {
     if v.is_nan() {
         out.push_str("NaN");
     } else if v == f64::INFINITY {
@@ -24,14 +24,14 @@ pub(super) fn write_f64(out: &mut String, v: f64) {
 }
 
 /// [`write_f64`] into a new string.
-pub(super) fn f64_string(v: f64) -> String {
+pub fn f64_string(v: f64) -> String {
     let mut s = String::new();
     write_f64(&mut s, v);
     s
 }
 
 /// Appends a label value with `\`, `"` and line feed escaped.
-pub(super) fn write_label_value(out: &mut String, value: &str) {
+pub fn write_label_value(out: &mut String, value: &str) {
     for c in value.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
@@ -43,7 +43,7 @@ pub(super) fn write_label_value(out: &mut String, value: &str) {
 }
 
 /// Appends HELP text with `\` and line feed escaped.
-pub(super) fn write_help(out: &mut String, help: &str) {
+pub fn write_help(out: &mut String, help: &str) {
     for c in help.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
@@ -56,7 +56,7 @@ pub(super) fn write_help(out: &mut String, help: &str) {
 /// An attribute value as a label value, per the specification's "AnyValue representation
 /// for non-OTLP protocols": strings as they are, booleans and integers in decimal, doubles
 /// in the float form above, bytes in base64, arrays and maps as JSON, no value as "".
-pub(super) fn any_value_string(value: Option<&AnyValue>) -> String {
+pub fn any_value_string(value: Option<&AnyValue>) -> String {
     match value.and_then(|v| v.value.as_ref()) {
         None => String::new(),
         Some(Value::StringValue(s)) => s.clone(),
@@ -126,7 +126,7 @@ fn write_json(out: &mut String, value: Option<&Value>, depth: usize) {
     }
 }
 
-fn write_json_string(out: &mut String, s: &str) {
+pub(super) fn write_json_string(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -145,7 +145,7 @@ fn write_json_string(out: &mut String, s: &str) {
 }
 
 /// Standard base64 with padding.
-fn base64(bytes: &[u8]) -> String {
+pub(super) fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
