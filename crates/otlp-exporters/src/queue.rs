@@ -17,7 +17,9 @@ use otlp_pipeline::config::duration;
 use otlp_pipeline::config::fields::parse_id;
 use otlp_pipeline::data::{SignalRequest, Telemetry};
 use otlp_pipeline::error::{ConsumeError, Refused};
-use otlp_pipeline::telemetry::{Counter, Kind, Metrics, Registration, item_unit, item_words};
+use otlp_pipeline::telemetry::{
+    Counter, Kind, Metrics, Registration, SelfSpans, SpanGuard, SpanKind, item_unit, item_words,
+};
 use otlp_proto::collector::logs::v1::ExportLogsServiceRequest;
 use otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use otlp_proto::collector::profiles::v1development::ExportProfilesServiceRequest;
@@ -463,6 +465,60 @@ pub(crate) trait SignalExporters {
     fn profiles(&self) -> Arc<dyn BatchExporter<Encoded<ExportProfilesServiceRequest>>>;
 }
 
+/// An exporter whose every send is an `exporter/<id>/<signal>` span (otelcol's name) in the
+/// [`SelfSpans`] the graph put in scope while the exporter started.
+struct Traced<R> {
+    inner: Arc<dyn BatchExporter<R>>,
+    spans: Arc<SelfSpans>,
+    name: Arc<str>,
+}
+
+impl<R: otlp_batch::ExportRequest> Traced<R> {
+    fn wrap(inner: Arc<dyn BatchExporter<R>>, signal: Signal) -> Arc<dyn BatchExporter<R>> {
+        match SelfSpans::in_scope() {
+            Some((spans, id)) => Arc::new(Traced {
+                inner,
+                spans,
+                name: format!("exporter/{id}/{signal}").into(),
+            }),
+            None => inner,
+        }
+    }
+
+    fn span(&self, batch: &R) -> SpanGuard {
+        let mut span = self.spans.start(Arc::clone(&self.name), SpanKind::Client);
+        span.set_attribute(item_unit(R::SIGNAL), batch.item_count());
+        span
+    }
+}
+
+#[otlp_batch::async_trait]
+impl<R: otlp_batch::ExportRequest> BatchExporter<R> for Traced<R> {
+    async fn export(
+        &self,
+        batch: &R,
+    ) -> Result<Option<otlp_batch::PartialSuccess>, otlp_batch::ExportFailure> {
+        let mut span = self.span(batch);
+        let result = self.inner.export(batch).await;
+        if let Err(failure) = &result {
+            span.set_error(failure);
+        }
+        result
+    }
+
+    async fn export_owned(
+        &self,
+        batch: R,
+    ) -> Result<Option<otlp_batch::PartialSuccess>, otlp_batch::NotExported<R>> {
+        let mut span = self.span(&batch);
+        let result = self.inner.export_owned(batch).await;
+        if let Err(not) = &result {
+            span.set_error(&not.failure);
+        }
+        result
+    }
+}
+
 /// One queue per signal. Requests wait in it encoded ([`Encoded`]): that is how they leave,
 /// it takes a fraction of the memory of the decoded tree, and a retry re-sends the same bytes.
 #[derive(Clone)]
@@ -480,12 +536,22 @@ impl AnyQueue {
         exporters: &impl SignalExporters,
     ) -> Result<AnyQueue, otlp_batch::BuildError> {
         Ok(match signal {
-            Signal::Traces => AnyQueue::Traces(BatchQueue::spawn(config, exporters.traces())?),
-            Signal::Metrics => AnyQueue::Metrics(BatchQueue::spawn(config, exporters.metrics())?),
-            Signal::Logs => AnyQueue::Logs(BatchQueue::spawn(config, exporters.logs())?),
-            Signal::Profiles => {
-                AnyQueue::Profiles(BatchQueue::spawn(config, exporters.profiles())?)
-            }
+            Signal::Traces => AnyQueue::Traces(BatchQueue::spawn(
+                config,
+                Traced::wrap(exporters.traces(), signal),
+            )?),
+            Signal::Metrics => AnyQueue::Metrics(BatchQueue::spawn(
+                config,
+                Traced::wrap(exporters.metrics(), signal),
+            )?),
+            Signal::Logs => AnyQueue::Logs(BatchQueue::spawn(
+                config,
+                Traced::wrap(exporters.logs(), signal),
+            )?),
+            Signal::Profiles => AnyQueue::Profiles(BatchQueue::spawn(
+                config,
+                Traced::wrap(exporters.profiles(), signal),
+            )?),
         })
     }
 
@@ -563,5 +629,97 @@ impl AnyQueue {
             move || m.snapshot().capacity_items as f64,
         );
         vec![sent, failed, size, capacity]
+    }
+}
+
+#[cfg(test)]
+mod self_span_tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use otlp_pipeline::telemetry::SampleSet;
+    use otlp_pipeline::testing::{id, traces};
+
+    /// Refuses every export for good.
+    struct Refusing;
+
+    #[otlp_batch::async_trait]
+    impl<R: otlp_batch::ExportRequest> BatchExporter<R> for Refusing {
+        async fn export(
+            &self,
+            _: &R,
+        ) -> Result<Option<otlp_batch::PartialSuccess>, otlp_batch::ExportFailure> {
+            Err(otlp_batch::ExportFailure::permanent("refused"))
+        }
+    }
+
+    impl SignalExporters for Refusing {
+        fn traces(&self) -> Arc<dyn BatchExporter<Encoded<ExportTraceServiceRequest>>> {
+            Arc::new(Refusing)
+        }
+        fn metrics(&self) -> Arc<dyn BatchExporter<Encoded<ExportMetricsServiceRequest>>> {
+            Arc::new(Refusing)
+        }
+        fn logs(&self) -> Arc<dyn BatchExporter<Encoded<ExportLogsServiceRequest>>> {
+            Arc::new(Refusing)
+        }
+        fn profiles(&self) -> Arc<dyn BatchExporter<Encoded<ExportProfilesServiceRequest>>> {
+            Arc::new(Refusing)
+        }
+    }
+
+    #[tokio::test]
+    async fn sends_are_exporter_spans_when_started_in_scope() {
+        let spans = SelfSpans::new();
+        let _reader = spans.subscribe();
+        let retry = RetryOnFailureConfig {
+            enabled: false,
+            ..RetryOnFailureConfig::default()
+        };
+        let (config, how) = batch_queue_config(
+            &SendingQueueConfig::default(),
+            &retry,
+            Duration::from_secs(1),
+        )
+        .unwrap()
+        .unwrap();
+        let queue = spans
+            .scope(&id("otlp/backend"), async {
+                AnyQueue::spawn(Signal::Traces, config.clone(), &Refusing).unwrap()
+            })
+            .await;
+        let data = Telemetry::new(otlp_pipeline::Payload::Traces(traces(3)));
+        queue.put(&data, how).await.map_err(|e| e.message).unwrap();
+        queue
+            .shutdown(std::time::Instant::now() + Duration::from_secs(2))
+            .await
+            .ok();
+        let failed = spans.samples("exporter/otlp/backend/traces", SampleSet::Errors);
+        assert_eq!(failed.len(), 1, "{:?}", spans.summaries());
+        assert!(
+            failed[0]
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("refused"))
+        );
+        assert!(
+            failed[0]
+                .attributes
+                .iter()
+                .any(|(k, v)| k == "spans" && v == "3")
+        );
+
+        // Started outside a scope (no graph): no span.
+        let outside = AnyQueue::spawn(Signal::Traces, config, &Refusing).unwrap();
+        outside
+            .put(&data, how)
+            .await
+            .map_err(|e| e.message)
+            .unwrap();
+        outside
+            .shutdown(std::time::Instant::now() + Duration::from_secs(2))
+            .await
+            .ok();
+        assert_eq!(spans.summaries()[0].latency.iter().sum::<u64>(), 1);
     }
 }

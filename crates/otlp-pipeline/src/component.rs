@@ -375,6 +375,8 @@ impl Resources {
             .with(crate::telemetry::Metrics::new())
             .with(crate::memory::MemoryPressure::new())
             .with(crate::status::ServiceStatus::new())
+            .with(crate::telemetry::SelfSpans::new())
+            .with(crate::topology::ServiceTopology::new())
     }
 
     /// Adds (or replaces) the resource of type `T`.

@@ -25,6 +25,7 @@
 //! | [`memory`] | [`MemoryPressure`]: the memory state the `memory_limiter` processor and the receivers' admission hook share |
 //! | [`allocator`] | [`CountingAllocator`](allocator::CountingAllocator): a global allocator wrapper that counts the heap in use, which the memory limiter then measures |
 //! | [`status`] | [`ServiceStatus`]: whether the pipelines are up (receivers report, `health_check` reads), and the addresses servers bound |
+//! | [`topology`] | [`ServiceTopology`]: the pipelines and extensions as built, build info and start time (the `zpages` pages read it) |
 //! | [`task`] | [`BackgroundTask`](task::BackgroundTask): a component's timer task between `start` and `shutdown`, started once, stopped by a deadline; [`every`](task::every) |
 //! | [`config::fields`] | configuration pieces components of every kind use |
 //! | `testing` | (feature `testing`) a probe consumer and small requests for component tests |
@@ -191,6 +192,7 @@ pub mod task;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod topology;
 
 pub use otlp_transport::Signal;
 
@@ -214,3 +216,4 @@ pub use graph::Pipelines;
 pub use memory::MemoryPressure;
 pub use registry::{Registry, RegistryError};
 pub use status::ServiceStatus;
+pub use topology::ServiceTopology;

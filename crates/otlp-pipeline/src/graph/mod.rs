@@ -486,6 +486,13 @@ impl Pipelines {
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));
         }
+        crate::topology::ServiceTopology::from_resources(&resources).publish(
+            crate::topology::TopologySnapshot::from_config(cfg, |id| {
+                pipelines
+                    .iter()
+                    .any(|p| &p.id == id && p.entry.mutates_data())
+            }),
+        );
         let (host, fatal) = Host::new(
             extensions
                 .iter()
@@ -543,11 +550,12 @@ impl Pipelines {
                 .await
                 .map_err(|e| failed(ComponentKind::Extension, &m.id, None, e))?;
         }
+        let spans = crate::telemetry::SelfSpans::from_resources(self.host.resources());
         for m in &self.exporters {
             tracing::debug!(exporter = %m.id, "starting");
             m.mark_started();
-            m.component
-                .start(&self.host)
+            spans
+                .scope(&m.id, m.component.start(&self.host))
                 .await
                 .map_err(|e| failed(ComponentKind::Exporter, &m.id, None, e))?;
         }

@@ -41,17 +41,26 @@
 //!
 //! [`MetricsServer`] serves `GET /metrics` on `service.telemetry.metrics.address`; the same
 //! small [`HttpServer`] serves the `health_check` extension.
+//!
+//! [`SelfSpans`] keeps the collector's own recent spans (receivers' export requests,
+//! exporters' sends) for the `zpages` extension's `/debug/tracez`.
 
 mod process;
 mod prometheus;
 mod registry;
 mod server;
+mod spans;
 
 pub use process::{rss_bytes as process_rss, total_memory_bytes as process_total_memory};
 pub use server::{Handler, HttpServer, SimpleResponse, check_endpoint, resolve_endpoint};
 
 pub use registry::{Counter, Gauge, HistogramValue, Kind, Metrics, Registration};
 pub use server::MetricsServer;
+pub use spans::{
+    BUCKETS, LATENCY_BOUNDS, MAX_ATTRIBUTES, MAX_NAME_LEN, MAX_NAMES, MAX_VALUE_LEN,
+    SAMPLES_PER_BUCKET, SampleSet, SelfSpans, SpanGuard, SpanKind, SpanName, SpanRecord,
+    SpanSubscription, SpanSummary, bucket_lower_bound, bucket_of,
+};
 
 use crate::Signal;
 

@@ -57,7 +57,9 @@ use otlp_pipeline::config::ComponentId;
 use otlp_pipeline::data::{ClientInfo, Context, Metadata, Payload, Telemetry};
 use otlp_pipeline::error::BoxError;
 use otlp_pipeline::factory::FnFactory;
-use otlp_pipeline::telemetry::{Counter, Metrics, item_unit, item_words, resolve_endpoint};
+use otlp_pipeline::telemetry::{
+    Counter, Metrics, SelfSpans, SpanKind, item_unit, item_words, resolve_endpoint,
+};
 use otlp_pipeline::{MemoryPressure, ServiceStatus};
 
 const MIB: usize = 1024 * 1024;
@@ -99,6 +101,30 @@ struct Handler {
     id: ComponentId,
     next: NextConsumers,
     counters: TransportCounters,
+    spans: Arc<SelfSpans>,
+}
+
+/// The span otelcol records per export request: the gRPC method, or the HTTP route (the
+/// default path, whatever `*_url_path` says).
+fn span_name(signal: Signal, transport: Transport) -> &'static str {
+    match (transport, signal) {
+        (Transport::Grpc, Signal::Traces) => {
+            "opentelemetry.proto.collector.trace.v1.TraceService/Export"
+        }
+        (Transport::Grpc, Signal::Metrics) => {
+            "opentelemetry.proto.collector.metrics.v1.MetricsService/Export"
+        }
+        (Transport::Grpc, Signal::Logs) => {
+            "opentelemetry.proto.collector.logs.v1.LogsService/Export"
+        }
+        (Transport::Grpc, Signal::Profiles) => {
+            "opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export"
+        }
+        (Transport::Http, Signal::Traces) => "POST /v1/traces",
+        (Transport::Http, Signal::Metrics) => "POST /v1/metrics",
+        (Transport::Http, Signal::Logs) => "POST /v1/logs",
+        (Transport::Http, Signal::Profiles) => "POST /v1development/profiles",
+    }
 }
 
 impl Handler {
@@ -134,12 +160,18 @@ impl Handler {
         let data = data.with_context(Context::with_client(client));
         let items = data.item_count() as u64;
         let index = signal.index();
+        let mut span = self
+            .spans
+            .start(span_name(signal, context.transport), SpanKind::Server);
+        span.set_attribute("otelcol.component.id", &self.id);
+        span.set_attribute(item_unit(signal), items);
         match consumer.consume(data).await {
             Ok(()) => {
                 self.counters.accepted[index].add(items);
                 Ok(None)
             }
             Err(error) => {
+                span.set_error(&error);
                 self.counters.refused[index].add(items);
                 tracing::debug!(receiver = %self.id, %signal, items, %error, "data refused by the pipeline");
                 Err(error.into())
@@ -425,6 +457,7 @@ impl OtlpReceiver {
             id: self.id.clone(),
             next: self.next.clone(),
             counters: counters.clone(),
+            spans: SelfSpans::from_resources(host.resources()),
         };
         let addr = resolve_endpoint(&settings.endpoint)
             .await

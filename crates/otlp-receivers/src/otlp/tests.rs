@@ -336,3 +336,56 @@ async fn max_recv_msg_size_is_enforced() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn export_requests_are_self_spans_named_as_otelcol_names_them() {
+    let resources = otlp_pipeline::Resources::collector();
+    let spans = otlp_pipeline::telemetry::SelfSpans::from_resources(&resources);
+    let _reader = spans.subscribe();
+    let (host, _fatal) = Host::new(Vec::new(), resources);
+    let probe = Probe::failing([ConsumeError::permanent("bad data")]);
+    let started = start(BOTH, probe, &host).await;
+    let grpc = client(
+        Protocol::Grpc,
+        started.receiver.local_addr(Transport::Grpc).unwrap(),
+        None,
+    );
+    let http = client(
+        Protocol::HttpProtobuf,
+        started.receiver.local_addr(Transport::Http).unwrap(),
+        None,
+    );
+    grpc.export(&traces(2)).await.unwrap_err();
+    http.export(&traces(3)).await.unwrap();
+    let summaries = spans.summaries();
+    let names: Vec<&str> = summaries.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "POST /v1/traces",
+            "opentelemetry.proto.collector.trace.v1.TraceService/Export"
+        ]
+    );
+    assert_eq!((summaries[0].errors, summaries[1].errors), (0, 1));
+    let failed = spans.samples(
+        "opentelemetry.proto.collector.trace.v1.TraceService/Export",
+        otlp_pipeline::telemetry::SampleSet::Errors,
+    );
+    assert!(
+        failed[0]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("bad data"))
+    );
+    assert!(
+        failed[0]
+            .attributes
+            .iter()
+            .any(|(k, v)| k == "spans" && v == "2")
+    );
+    started
+        .receiver
+        .shutdown(Instant::now() + Duration::from_secs(2))
+        .await
+        .unwrap();
+}

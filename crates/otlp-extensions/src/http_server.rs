@@ -1,0 +1,350 @@
+//! A small async HTTP/1.1 server for the extensions whose pages read the query string or take
+//! time to answer (`zpages`, `pprof`, `healthcheckv2`): otlp-pipeline's `HttpServer` hands its
+//! synchronous handler only the method and the path.
+//!
+//! Bounded: at most [`MAX_CONNECTIONS`] connections (more are closed at once), request heads
+//! within [`HEADER_TIMEOUT`], request bodies never read. Every response gets the configured
+//! extra headers (otelcol's `response_headers`).
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use http_body_util::Full;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::{JoinHandle, JoinSet};
+
+use otlp_pipeline::telemetry::resolve_endpoint;
+
+/// Connections served at once.
+pub(crate) const MAX_CONNECTIONS: usize = 64;
+
+/// The time a client has to send a request head (otelcol's `read_header_timeout` default).
+pub(crate) const HEADER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What a handler sees of a request.
+#[derive(Debug, Clone)]
+pub(crate) struct Request {
+    pub(crate) method: Method,
+    pub(crate) path: String,
+    pub(crate) query: String,
+}
+
+impl Request {
+    /// The first value of query parameter `key`, percent-decoded (`+` is a space).
+    pub(crate) fn param(&self, key: &str) -> Option<String> {
+        self.query.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k) == key).then(|| percent_decode(v))
+        })
+    }
+
+    /// `true` for GET and HEAD.
+    pub(crate) fn is_get(&self) -> bool {
+        self.method == Method::GET || self.method == Method::HEAD
+    }
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Percent-decodes a query component (invalid escapes are kept as written; invalid UTF-8 is
+/// replaced).
+pub(crate) fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'+' {
+            out.push(b' ');
+        } else if bytes[i] == b'%' {
+            if let (Some(h), Some(l)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            ) {
+                out.push(h << 4 | l);
+                i += 3;
+                continue;
+            }
+            out.push(b'%');
+        } else {
+            out.push(bytes[i]);
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Percent-encodes a query component (everything but unreserved characters).
+#[cfg_attr(not(feature = "zpages"), allow(dead_code))]
+pub(crate) fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A handler's answer.
+#[derive(Debug, Clone)]
+pub(crate) struct Response {
+    pub(crate) status: StatusCode,
+    pub(crate) content_type: &'static str,
+    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+    pub(crate) body: Bytes,
+}
+
+impl Response {
+    pub(crate) fn new(
+        status: StatusCode,
+        content_type: &'static str,
+        body: impl Into<Bytes>,
+    ) -> Response {
+        Response {
+            status,
+            content_type,
+            headers: Vec::new(),
+            body: body.into(),
+        }
+    }
+
+    /// `200` with an HTML page.
+    #[cfg_attr(not(any(feature = "zpages", feature = "pprof")), allow(dead_code))]
+    pub(crate) fn html(body: String) -> Response {
+        Response::new(StatusCode::OK, "text/html; charset=utf-8", body)
+    }
+
+    /// A plain-text answer.
+    pub(crate) fn text(status: StatusCode, body: impl Into<Bytes>) -> Response {
+        Response::new(status, "text/plain; charset=utf-8", body)
+    }
+
+    /// Go's `404 page not found`.
+    pub(crate) fn not_found() -> Response {
+        Response::text(StatusCode::NOT_FOUND, "404 page not found\n")
+    }
+
+    /// `405` for anything but GET/HEAD.
+    pub(crate) fn method_not_allowed() -> Response {
+        Response::text(StatusCode::METHOD_NOT_ALLOWED, "use GET\n")
+    }
+
+    /// Adds a header.
+    #[cfg_attr(not(feature = "pprof"), allow(dead_code))]
+    pub(crate) fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Response {
+        self.headers.push((name, value));
+        self
+    }
+}
+
+/// A boxed response future.
+pub(crate) type ResponseFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
+
+/// A request handler.
+pub(crate) type Handler = Arc<dyn Fn(Request) -> ResponseFuture + Send + Sync>;
+
+/// A handler from a synchronous function.
+#[cfg_attr(
+    not(any(feature = "zpages", feature = "healthcheckv2")),
+    allow(dead_code)
+)]
+pub(crate) fn sync_handler(f: impl Fn(Request) -> Response + Send + Sync + 'static) -> Handler {
+    Arc::new(move |request| {
+        let response = f(request);
+        Box::pin(async move { response })
+    })
+}
+
+/// The running server; stops on [`shutdown`](Server::shutdown) or when dropped.
+pub(crate) struct Server {
+    local_addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Binds `endpoint` (`host:port`) and serves `handler`, adding `extra` headers to every
+    /// response.
+    pub(crate) async fn bind(
+        endpoint: &str,
+        handler: Handler,
+        extra: Vec<(HeaderName, HeaderValue)>,
+    ) -> io::Result<Server> {
+        let addr = resolve_endpoint(endpoint).await?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot bind {addr}: {e}")))?;
+        let local_addr = listener.local_addr()?;
+        let (stop, stop_rx) = oneshot::channel();
+        let task = tokio::spawn(accept_loop(listener, handler, Arc::new(extra), stop_rx));
+        Ok(Server {
+            local_addr,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// The address bound.
+    pub(crate) fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops accepting and closes every connection.
+    pub(crate) async fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(task) = &self.task {
+            task.abort();
+        }
+    }
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+fn into_response(
+    response: Response,
+    extra: &[(HeaderName, HeaderValue)],
+) -> http::Response<Full<Bytes>> {
+    let mut out = http::Response::new(Full::new(response.body));
+    *out.status_mut() = response.status;
+    let headers = out.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(response.content_type),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    for (name, value) in response.headers.into_iter().chain(extra.iter().cloned()) {
+        headers.insert(name, value);
+    }
+    out
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    handler: Handler,
+    extra: Arc<Vec<(HeaderName, HeaderValue)>>,
+    mut stop: oneshot::Receiver<()>,
+) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    if connections.len() >= MAX_CONNECTIONS {
+                        drop(stream);
+                        continue;
+                    }
+                    let handler = Arc::clone(&handler);
+                    let extra = Arc::clone(&extra);
+                    connections.spawn(async move {
+                        let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                            let request = Request {
+                                method: request.method().clone(),
+                                path: request.uri().path().to_owned(),
+                                query: request.uri().query().unwrap_or("").to_owned(),
+                            };
+                            let future = handler(request);
+                            let extra = Arc::clone(&extra);
+                            async move { Ok::<_, Infallible>(into_response(future.await, &extra)) }
+                        });
+                        let _ = http1::Builder::new()
+                            .timer(TokioTimer::new())
+                            .header_read_timeout(HEADER_TIMEOUT)
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                    });
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+        }
+    }
+    connections.abort_all();
+}
+
+/// Escapes text for HTML element content and attribute values.
+#[cfg(any(feature = "zpages", feature = "pprof"))]
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&#34;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_parameters() {
+        let request = Request {
+            method: Method::GET,
+            path: "/".into(),
+            query: "zspanname=POST%20%2fv1%2ftraces&ztype=1&x=a+b&bad=%zz&e".into(),
+        };
+        assert_eq!(
+            request.param("zspanname").as_deref(),
+            Some("POST /v1/traces")
+        );
+        assert_eq!(request.param("ztype").as_deref(), Some("1"));
+        assert_eq!(request.param("x").as_deref(), Some("a b"));
+        assert_eq!(request.param("bad").as_deref(), Some("%zz"));
+        assert_eq!(request.param("e").as_deref(), Some(""));
+        assert_eq!(request.param("missing"), None);
+        assert_eq!(percent_decode("%"), "%");
+        assert_eq!(percent_decode("%4"), "%4");
+        assert_eq!(percent_decode("%C3%A9"), "é");
+        let name = "a b/<é>&";
+        assert_eq!(percent_decode(&percent_encode(name)), name);
+    }
+}
