@@ -61,7 +61,10 @@ mod tests {
     fn every_component_registers_once() {
         let mut registry = Registry::default();
         register_components(&mut registry).expect("no clash");
-        assert_eq!(registry.types(ComponentKind::Receiver), ["kafka", "otlp"]);
+        assert_eq!(
+            registry.types(ComponentKind::Receiver),
+            ["filelog", "fluentforward", "hostmetrics", "kafka", "otlp"]
+        );
         assert_eq!(
             registry.types(ComponentKind::Processor),
             [
@@ -69,6 +72,7 @@ mod tests {
                 "batch",
                 "filter",
                 "memory_limiter",
+                "metricstransform",
                 "probabilistic_sampler",
                 "resource",
                 "resourcedetection",
@@ -93,7 +97,14 @@ mod tests {
         );
         assert_eq!(
             registry.types(ComponentKind::Extension),
-            ["bearertokenauth", "file_storage", "health_check"]
+            [
+                "bearertokenauth",
+                "file_storage",
+                "health_check",
+                "healthcheckv2",
+                "pprof",
+                "zpages"
+            ]
         );
         // The Go collector's new names (2026) find the same factories.
         assert!(registry.receiver("otlp_grpc").is_some());

@@ -80,7 +80,10 @@ fn components_lists_the_builtins() {
             );
         }
     };
-    expect("receivers", &["otlp"]);
+    expect(
+        "receivers",
+        &["otlp", "kafka", "filelog", "fluentforward", "hostmetrics"],
+    );
     expect(
         "processors",
         &[
@@ -93,6 +96,7 @@ fn components_lists_the_builtins() {
             "transform",
             "tail_sampling",
             "resourcedetection",
+            "metricstransform",
         ],
     );
     expect("exporters", &["otlp", "otlphttp", "debug", "file"]);
@@ -106,6 +110,10 @@ fn components_lists_the_builtins() {
         ("exporters", "otlp (otlp_grpc)"),
         ("processors", "resourcedetection (resource_detection)"),
         ("connectors", "spanmetrics (span_metrics)"),
+        ("receivers", "filelog (file_log)"),
+        ("receivers", "hostmetrics (host_metrics)"),
+        ("receivers", "fluentforward (fluent_forward)"),
+        ("processors", "metricstransform (metrics_transform)"),
     ] {
         let line = stdout
             .lines()
@@ -113,7 +121,17 @@ fn components_lists_the_builtins() {
             .unwrap_or_default();
         assert!(line.contains(entry), "{section} lacks {entry}: {line}");
     }
-    expect("extensions", &["health_check", "file_storage"]);
+    expect(
+        "extensions",
+        &[
+            "health_check",
+            "healthcheckv2",
+            "file_storage",
+            "bearertokenauth",
+            "pprof",
+            "zpages",
+        ],
+    );
 }
 
 #[test]

@@ -12,6 +12,7 @@
 //! | `transform` | edits items, their resources and scopes with OTTL statements (`otlp-ottl`): `set`, `replace_pattern`, `keep_keys`, ... | traces, metrics, logs | [`transform`] |
 //! | `tail_sampling` | buffers spans by trace and samples whole traces by policies, as otelcol-contrib does | traces | [`tail_sampling`] |
 //! | `resourcedetection` (alias `resource_detection`) | adds host attributes detected at start (`env`, `system`, `docker`) to every resource | all | [`resourcedetection`] |
+//! | `metricstransform` (alias `metrics_transform`) | renames, copies (`insert`), combines and groups metrics; adds, renames, deletes labels and values, toggles int/double, scales, aggregates points (`sum`, `mean`, `min`, `max`, `count`, `median`), as otelcol-contrib does | metrics | [`metricstransform`] |
 //!
 //! All are on by default; a custom collector takes
 //! `otlp-processors = { default-features = false, features = ["batch"] }` and compiles only
@@ -56,6 +57,8 @@ mod data_processor;
 pub mod filter;
 #[cfg(feature = "memory_limiter")]
 pub mod memory_limiter;
+#[cfg(feature = "metricstransform")]
+pub mod metricstransform;
 #[cfg(feature = "probabilistic_sampler")]
 pub mod probabilistic_sampler;
 #[cfg(feature = "resource")]
@@ -89,6 +92,8 @@ pub fn register(registry: &mut Registry) -> Result<(), RegistryError> {
     registry.register_processor(tail_sampling::tail_sampling_factory())?;
     #[cfg(feature = "transform")]
     registry.register_processor(transform::transform_factory())?;
+    #[cfg(feature = "metricstransform")]
+    registry.register_processor(metricstransform::metricstransform_factory())?;
     #[cfg(feature = "resourcedetection")]
     registry.register_processor(resourcedetection::resourcedetection_factory())?;
     let _ = &registry;

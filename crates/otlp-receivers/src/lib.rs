@@ -5,6 +5,9 @@
 //! |---|---|---|
 //! | `otlp` (`otlp_grpc`) | OTLP over gRPC and HTTP (protobuf, JSON), TLS/mTLS, bearer-token auth through a [`ServerAuthenticator`](otlp_pipeline::ServerAuthenticator) extension, admission before decoding through [`MemoryPressure`](otlp_pipeline::MemoryPressure) | [`otlp`] |
 //! | `kafka` | OTLP from Kafka topics as a consumer group member (otelcol-contrib's keys; librdkafka): one worker per partition, offsets committed only after the pipeline accepted (at-least-once), retryable refusals retried with backoff, undecodable messages counted and skipped | [`kafka`] |
+//! | `fluentforward` (`fluent_forward`) | logs over the Fluent Forward protocol from fluentd, fluent-bit and fluent-logger (Message, Forward, PackedForward, gzip CompressedPackedForward; EventTime), translated as otelcol-contrib's receiver does; `chunk` acks sent only after the pipeline accepted; UDP heartbeats; Unix sockets | [`fluentforward`] |
+//! | `hostmetrics` (`host_metrics`) | host metrics of otelcol-contrib's ten Linux scrapers (cpu, disk, filesystem, load, memory, network, paging, processes, process, system) read from `/proc`, `/sys` and `statvfs`, with `root_path`, per-metric `enabled`/`attributes`/`aggregation_strategy` and the scrapers' filters; one failing scraper does not stop the others | [`hostmetrics`] |
+//! | `filelog` (`file_log`) | log records from files (doublestar globs; rotation, truncation and deletion recognised by fingerprint; utf-8/utf-16/ascii/nop; multiline) through stanza's operators (json, regex, severity, time, container parsers, router, filter, move/copy/add/remove/retain/flatten, a subset of expr); offsets checkpointed in a `file_storage` extension only after the pipeline accepted (at-least-once) | [`filelog`] |
 //!
 //! All are on by default; a custom collector picks with `default-features = false` and
 //! `features = [...]`. [`register`] adds the enabled ones to a [`Registry`].
@@ -24,6 +27,12 @@
 //! # Ok::<(), otlp_pipeline::RegistryError>(())
 //! ```
 
+#[cfg(feature = "filelog")]
+pub mod filelog;
+#[cfg(feature = "fluentforward")]
+pub mod fluentforward;
+#[cfg(feature = "hostmetrics")]
+pub mod hostmetrics;
 #[cfg(feature = "kafka")]
 pub mod kafka;
 #[cfg(feature = "otlp")]
@@ -37,6 +46,12 @@ pub fn register(registry: &mut Registry) -> Result<(), RegistryError> {
     registry.register_receiver(otlp::factory())?;
     #[cfg(feature = "kafka")]
     registry.register_receiver(kafka::factory())?;
+    #[cfg(feature = "fluentforward")]
+    registry.register_receiver(fluentforward::factory())?;
+    #[cfg(feature = "hostmetrics")]
+    registry.register_receiver(hostmetrics::factory())?;
+    #[cfg(feature = "filelog")]
+    registry.register_receiver(filelog::factory())?;
     let _ = &registry;
     Ok(())
 }
