@@ -88,6 +88,14 @@ pub(crate) async fn run(
     let resources = Resources::collector();
     let metrics = resources.get::<Metrics>().unwrap_or_else(Metrics::global);
     let status = ServiceStatus::from_resources(&resources);
+    // What zpages' /debug/servicez shows: this binary, not the framework crate.
+    otlp_pipeline::ServiceTopology::from_resources(&resources).set_build_info(
+        otlp_pipeline::BuildInfo {
+            command: "otlp-collector".to_owned(),
+            description: "otlp-rs collector".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        },
+    );
     let pipelines = match Pipelines::build_with(validated, resources) {
         Ok(pipelines) => pipelines,
         Err(errors) => {

@@ -366,8 +366,9 @@ impl Resources {
     }
 
     /// Fresh shared state for one collector: a [`Metrics`](crate::telemetry::Metrics)
-    /// registry, a [`MemoryPressure`](crate::MemoryPressure) and a
-    /// [`ServiceStatus`](crate::ServiceStatus), so that two collectors (or two tests) in one
+    /// registry, a [`MemoryPressure`](crate::MemoryPressure), a
+    /// [`ServiceStatus`](crate::ServiceStatus), the [`SelfSpans`](crate::telemetry::SelfSpans)
+    /// store and a [`ServiceTopology`](crate::ServiceTopology), so that two collectors (or two tests) in one
     /// process do not see each other. Pass it to
     /// [`Pipelines::build_with`](crate::Pipelines::build_with).
     pub fn collector() -> Resources {

@@ -216,4 +216,4 @@ pub use graph::Pipelines;
 pub use memory::MemoryPressure;
 pub use registry::{Registry, RegistryError};
 pub use status::ServiceStatus;
-pub use topology::ServiceTopology;
+pub use topology::{BuildInfo, ServiceTopology};
