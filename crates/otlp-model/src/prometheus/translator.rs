@@ -219,6 +219,23 @@ impl MetricNamer {
     }
 }
 
+/// The unit as the Go exporters write it in metadata (`otlptranslator`'s unit namer): the
+/// word of the main unit and `per_` the word of the "per" unit, joined by `_` (`By/s` is
+/// `bytes_per_second`, `ms` is `milliseconds`); `1` and units in braces are empty.
+pub fn unit_name(unit: &str) -> String {
+    let (main, per) = unit_suffixes(unit);
+    let main = clean_unit(&main);
+    let main = main.trim_end_matches('_');
+    let per = clean_unit(&per);
+    let per = per.trim_end_matches('_');
+    let per = if per == "per" { "" } else { per };
+    match (main.is_empty(), per.is_empty()) {
+        (_, true) => main.to_owned(),
+        (true, false) => per.to_owned(),
+        (false, false) => format!("{main}_{per}"),
+    }
+}
+
 /// `otlptranslator.LabelNamer{PreserveMultipleUnderscores: true}`: every character outside
 /// `[a-zA-Z0-9]` becomes `_`, a leading digit gets `key_`; `None` for an empty key or one
 /// of underscores only.

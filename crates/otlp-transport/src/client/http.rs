@@ -65,6 +65,66 @@ pub(crate) fn request(
     Ok(request)
 }
 
+/// The request of [`super::OtlpExporter::post_body`]: the body as given, its content type,
+/// the caller's headers, then the exporter's.
+pub(crate) fn raw_request(
+    uri: &Uri,
+    content_type: &'static str,
+    extra: &[(http::HeaderName, HeaderValue)],
+    body: Bytes,
+    headers: &HeaderMap,
+) -> Result<Request<Full<Bytes>>, ExportError> {
+    let mut request = Request::post(uri.clone())
+        .body(Full::new(body))
+        .map_err(ExportError::encode)?;
+    let map = request.headers_mut();
+    map.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    for (name, value) in extra {
+        map.insert(name.clone(), value.clone());
+    }
+    for (name, value) in headers {
+        if !map.contains_key(name) {
+            map.append(name, value.clone());
+        }
+    }
+    Ok(request)
+}
+
+/// Reads the answer of [`super::OtlpExporter::post_body`]: 2xx is success (the body is not
+/// read beyond [`MAX_RESPONSE_BYTES`]), 429 and 5xx retryable, anything else rejected.
+pub(crate) async fn raw_response(response: Response<Incoming>) -> Result<(), ExportError> {
+    let (parts, body) = response.into_parts();
+    let status = parts.status;
+    let collected = collect_body(body, MAX_RESPONSE_BYTES).await;
+    if status.is_success() {
+        return Ok(());
+    }
+    let message = match collected {
+        Ok((data, _)) => decode_content(&parts.headers, data)
+            .map(|data| error_message(&parts.headers, &data))
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    let status_kind = ResponseStatus::Http(status);
+    if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+        let retry_after = parts
+            .headers
+            .get(RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| parse_retry_after(value, SystemTime::now()));
+        Err(ExportError::Retryable {
+            status: status_kind,
+            message,
+            retry_after,
+        })
+    } else {
+        Err(ExportError::Rejected {
+            status: status_kind,
+            message,
+        })
+    }
+}
+
 /// Whether the OTLP specification allows retrying an HTTP status: 429, 502, 503, 504.
 pub(crate) fn is_retryable(status: StatusCode) -> bool {
     matches!(status.as_u16(), 429 | 502 | 503 | 504)

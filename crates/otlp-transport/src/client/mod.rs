@@ -393,6 +393,48 @@ impl OtlpExporter {
         self.send(signal, body).await
     }
 
+    /// One POST of a body in another protocol than OTLP (Prometheus remote write, say) to the
+    /// endpoint of `signal`, through this exporter's connection pool, TLS, proxy, headers and
+    /// header source, within its timeout. `content_type` and `extra` headers are set on top;
+    /// the body is sent as it is (already compressed by the caller, who names its encoding in
+    /// `extra`). No retries: the caller's queue retries.
+    ///
+    /// A 2xx answer is `Ok`; 429 and 5xx are [`ExportError::Retryable`] (with `Retry-After`),
+    /// other statuses [`ExportError::Rejected`], carrying the error body's text.
+    #[cfg(feature = "http")]
+    pub async fn post_body(
+        &self,
+        signal: Signal,
+        content_type: &'static str,
+        extra: &[(HeaderName, HeaderValue)],
+        body: Bytes,
+    ) -> Result<(), ExportError> {
+        let inner = &*self.inner;
+        let uri = &inner.uris[signal.index()];
+        let with_source;
+        let headers = match &inner.header_source {
+            None => &inner.headers,
+            Some(source) => {
+                with_source = header_source::merged(&inner.headers, source.as_ref())
+                    .map_err(ExportError::Credentials)?;
+                &with_source
+            }
+        };
+        let request = http::raw_request(uri, content_type, extra, body, headers)?;
+        let attempt = async {
+            let response = inner
+                .client
+                .request(request)
+                .await
+                .map_err(transport_error)?;
+            http::raw_response(response).await
+        };
+        match tokio::time::timeout(inner.timeout, attempt).await {
+            Ok(result) => result,
+            Err(_) => Err(ExportError::Timeout(inner.timeout)),
+        }
+    }
+
     /// The retry loop.
     async fn send(&self, signal: Signal, body: Bytes) -> Result<ExportOutcome, ExportError> {
         let inner = &*self.inner;
