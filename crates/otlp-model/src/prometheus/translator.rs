@@ -426,6 +426,18 @@ fn json(out: &mut String, value: Option<&Value>, depth: usize) {
 mod tests {
     use super::*;
 
+    #[test]
+    fn unit_names_are_the_words_of_the_suffixes() {
+        assert_eq!(unit_name("By"), "bytes");
+        assert_eq!(unit_name("ms"), "milliseconds");
+        assert_eq!(unit_name("By/s"), "bytes_per_second");
+        assert_eq!(unit_name("1/s"), "per_second");
+        assert_eq!(unit_name("1"), "");
+        assert_eq!(unit_name("{item}"), "");
+        assert_eq!(unit_name("{packet}/s"), "per_second");
+        assert_eq!(unit_name(""), "");
+    }
+
     fn name(n: &str, unit: &str, ty: MetricType) -> Option<String> {
         MetricNamer {
             namespace: String::new(),
