@@ -63,7 +63,14 @@ mod tests {
         register_components(&mut registry).expect("no clash");
         assert_eq!(
             registry.types(ComponentKind::Receiver),
-            ["filelog", "fluentforward", "hostmetrics", "kafka", "otlp"]
+            [
+                "filelog",
+                "fluentforward",
+                "hostmetrics",
+                "kafka",
+                "otlp",
+                "prometheus"
+            ]
         );
         assert_eq!(
             registry.types(ComponentKind::Processor),

@@ -82,7 +82,14 @@ fn components_lists_the_builtins() {
     };
     expect(
         "receivers",
-        &["otlp", "kafka", "filelog", "fluentforward", "hostmetrics"],
+        &[
+            "otlp",
+            "kafka",
+            "filelog",
+            "fluentforward",
+            "hostmetrics",
+            "prometheus",
+        ],
     );
     expect(
         "processors",

@@ -8,6 +8,7 @@
 //! | `fluentforward` (`fluent_forward`) | logs over the Fluent Forward protocol from fluentd, fluent-bit and fluent-logger (Message, Forward, PackedForward, gzip CompressedPackedForward; EventTime), translated as otelcol-contrib's receiver does; `chunk` acks sent only after the pipeline accepted; UDP heartbeats; Unix sockets | [`fluentforward`] |
 //! | `hostmetrics` (`host_metrics`) | host metrics of otelcol-contrib's ten Linux scrapers (cpu, disk, filesystem, load, memory, network, paging, processes, process, system) read from `/proc`, `/sys` and `statvfs`, with `root_path`, per-metric `enabled`/`attributes`/`aggregation_strategy` and the scrapers' filters; one failing scraper does not stop the others | [`hostmetrics`] |
 //! | `filelog` (`file_log`) | log records from files (doublestar globs; rotation, truncation and deletion recognised by fingerprint; utf-8/utf-16/ascii/nop; multiline) through stanza's operators (json, regex, severity, time, container parsers, router, filter, move/copy/add/remove/retain/flatten, a subset of expr); offsets checkpointed in a `file_storage` extension only after the pipeline accepted (at-least-once) | [`filelog`] |
+//! | `prometheus` | scrapes Prometheus endpoints of `static_configs` (otelcol-contrib v0.165.1's keys: `global`, `scrape_configs` with relabeling, `sample_limit`, `body_size_limit`; service discovery and `target_allocator` refused by name) over HTTP/1.1 with gzip; text 0.0.4 and OpenMetrics 1.0 translated as the Go receiver does (counters, gauges, histograms, summaries, `up` and the `scrape_*` metrics) | [`prometheus`] |
 //!
 //! All are on by default; a custom collector picks with `default-features = false` and
 //! `features = [...]`. [`register`] adds the enabled ones to a [`Registry`].
@@ -37,6 +38,8 @@ pub mod hostmetrics;
 pub mod kafka;
 #[cfg(feature = "otlp")]
 pub mod otlp;
+#[cfg(feature = "prometheus")]
+pub mod prometheus;
 
 use otlp_pipeline::{Registry, RegistryError};
 
@@ -52,6 +55,8 @@ pub fn register(registry: &mut Registry) -> Result<(), RegistryError> {
     registry.register_receiver(hostmetrics::factory())?;
     #[cfg(feature = "filelog")]
     registry.register_receiver(filelog::factory())?;
+    #[cfg(feature = "prometheus")]
+    registry.register_receiver(prometheus::factory())?;
     let _ = &registry;
     Ok(())
 }
