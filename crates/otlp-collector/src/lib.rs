@@ -95,7 +95,9 @@ mod tests {
                 "kafka",
                 "loadbalancing",
                 "otlp",
-                "otlphttp"
+                "otlphttp",
+                "prometheus",
+                "prometheusremotewrite"
             ]
         );
         assert_eq!(

@@ -106,7 +106,19 @@ fn components_lists_the_builtins() {
             "metricstransform",
         ],
     );
-    expect("exporters", &["otlp", "otlphttp", "debug", "file"]);
+    expect(
+        "exporters",
+        &[
+            "otlp",
+            "otlphttp",
+            "debug",
+            "file",
+            "kafka",
+            "loadbalancing",
+            "prometheus",
+            "prometheusremotewrite",
+        ],
+    );
     expect(
         "connectors",
         &["forward", "routing", "count", "spanmetrics", "servicegraph"],
@@ -121,6 +133,10 @@ fn components_lists_the_builtins() {
         ("receivers", "hostmetrics (host_metrics)"),
         ("receivers", "fluentforward (fluent_forward)"),
         ("processors", "metricstransform (metrics_transform)"),
+        (
+            "exporters",
+            "prometheusremotewrite (prometheus_remote_write)",
+        ),
     ] {
         let line = stdout
             .lines()

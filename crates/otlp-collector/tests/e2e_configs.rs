@@ -243,7 +243,8 @@ struct Plan {
     overrides: String,
     pipelines: Vec<PipelinePlan>,
     metrics: Option<SocketAddr>,
-    health: Vec<SocketAddr>,
+    /// Each `health_check`'s address and its `path` (default `/`).
+    health: Vec<(SocketAddr, String)>,
     /// Every receiver endpoint.
     receivers: Vec<SocketAddr>,
 }
@@ -326,6 +327,14 @@ fn plan(files: &[PathBuf], sink: &RunningSink, scratch: &Path) -> Plan {
                     )]),
                 ),
             ]),
+            // A pull exporter: its scrape endpoint moves to a free port.
+            "prometheus" => {
+                exporters.insert(
+                    s(id.clone()),
+                    map(vec![("endpoint", s(free_addr().to_string()))]),
+                );
+                continue;
+            }
             "file" => map(vec![(
                 "path",
                 s(scratch
@@ -343,12 +352,16 @@ fn plan(files: &[PathBuf], sink: &RunningSink, scratch: &Path) -> Plan {
     }
     let mut extensions = Mapping::new();
     let mut health = Vec::new();
-    for (id, _) in entries(get(&merged, "extensions")) {
+    for (id, settings) in entries(get(&merged, "extensions")) {
         let config = match type_of(&id) {
             "health_check" | "pprof" | "zpages" => {
                 let addr = free_addr();
                 if type_of(&id) == "health_check" {
-                    health.push(addr);
+                    let path = get(&settings, "path")
+                        .and_then(Value::as_str)
+                        .unwrap_or("/")
+                        .to_owned();
+                    health.push((addr, path));
                 }
                 map(vec![("endpoint", s(addr.to_string()))])
             }
@@ -691,7 +704,7 @@ async fn shared_otelcol_configs_that_validate_also_run() {
 }
 
 /// How many of `../shared/otelcol-configs` validated when this was last raised.
-const SHARED_CONFIGS_VALIDATING: usize = 15;
+const SHARED_CONFIGS_VALIDATING: usize = 16;
 
 /// One case: `validate` as written (or without the components otlp-rs does not build in),
 /// then a run on free ports and test sinks.
@@ -822,12 +835,12 @@ async fn validate_and_run(
         assert_eq!(status, 200, "{name}: self-metrics on {addr}");
         assert!(body.contains("otelcol_"), "{name}: self-metrics:\n{body}");
     }
-    for addr in &plan.health {
+    for (addr, path) in &plan.health {
         collector
             .wait_listening(*addr, Duration::from_secs(15))
             .await;
-        let (status, _) = http_get(*addr, "/");
-        assert_eq!(status, 200, "{name}: health_check on {addr}");
+        let (status, _) = http_get(*addr, path);
+        assert_eq!(status, 200, "{name}: health_check on {addr}{path}");
     }
 
     collector.terminate();

@@ -8,6 +8,8 @@
 //! | `debug` | prints what arrives in otelcol's `basic`, `normal` and `detailed` forms | [`debug`] |
 //! | `file` | OTLP/JSON lines or length-prefixed protobuf to a file, with rotation | [`file`](mod@file) |
 //! | `loadbalancing` (`load_balancing`) | routes each trace (service, metric, …) to one backend over the Go exporter's consistent-hashing ring; an `otlp` exporter per backend, static or DNS resolver | [`loadbalancing`] |
+//! | `prometheus` | holds the metrics it receives (delta sums and histograms accumulated, series expired after `metric_expiration`) and serves them to scrapes on `GET /metrics`: text 0.0.4 or OpenMetrics 1.0, names and labels as otelcol-contrib's exporter writes them | [`prometheus`] |
+//! | `prometheusremotewrite` (`prometheus_remote_write`) | remote write 1.0 (protobuf, snappy) to Prometheus, Mimir, Cortex, Thanos: otelcol-contrib's translation, `external_labels`, `target_info`, split under `max_batch_size_bytes`, the queue with retries | [`prometheusremotewrite`] |
 //! | `kafka` | OTLP as Kafka messages (otelcol-contrib's keys; librdkafka), acknowledged once Kafka acknowledged, split to fit `max_message_bytes`, with the same queue | [`kafka`] |
 //!
 //! `otlp` and `otlphttp` share one directory (one implementation, two transports), each behind
@@ -38,6 +40,10 @@ pub mod kafka;
 pub mod loadbalancing;
 #[cfg(any(feature = "otlp", feature = "otlphttp"))]
 pub mod otlp;
+#[cfg(feature = "prometheus")]
+pub mod prometheus;
+#[cfg(feature = "prometheusremotewrite")]
+pub mod prometheusremotewrite;
 #[cfg(any(feature = "otlp", feature = "otlphttp", feature = "kafka"))]
 mod queue;
 
@@ -57,6 +63,10 @@ pub fn register(registry: &mut Registry) -> Result<(), RegistryError> {
     registry.register_exporter(loadbalancing::factory())?;
     #[cfg(feature = "kafka")]
     registry.register_exporter(kafka::factory())?;
+    #[cfg(feature = "prometheus")]
+    registry.register_exporter(prometheus::factory())?;
+    #[cfg(feature = "prometheusremotewrite")]
+    registry.register_exporter(prometheusremotewrite::factory())?;
     let _ = &registry;
     Ok(())
 }

@@ -28,7 +28,7 @@
 //! shutdown deadline), `_enqueue_failed_*` (items refused at the queue: the sender was told),
 //! `otelcol_exporter_queue_size` / `_capacity` (items).
 
-mod auth;
+pub(crate) mod auth;
 mod compression;
 mod config;
 #[cfg(test)]
@@ -78,7 +78,7 @@ struct Settings {
     queue: SendingQueueConfig,
 }
 
-fn client_tls(tls: &ClientTlsConfig) -> Result<TlsConfig, ConfigError> {
+pub(crate) fn client_tls(tls: &ClientTlsConfig) -> Result<TlsConfig, ConfigError> {
     let tls_error = |e: otlp_transport::client::ConfigError| ConfigError::bad_value("tls", e);
     let mut config = TlsConfig::new();
     if let Some(path) = &tls.ca_file {
@@ -127,7 +127,7 @@ fn transport_retry(retry: &RetryOnFailureConfig, queued: bool) -> TransportRetry
 }
 
 /// The builder with the authenticator's headers, when `auth` names one.
-fn with_auth(
+pub(crate) fn with_auth(
     builder: ExporterBuilder,
     auth: Option<&ClientAuthConfig>,
 ) -> Result<(ExporterBuilder, Option<Arc<auth::ExtensionHeaders>>), ConfigError> {

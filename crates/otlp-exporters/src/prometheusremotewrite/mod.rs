@@ -1,0 +1,437 @@
+//! The `prometheusremotewrite` exporter (alias `prometheus_remote_write`, the Go collector's
+//! newer name): metrics as Prometheus remote write 1.0 requests — `prometheus.WriteRequest`
+//! protobuf, snappy-compressed, `POST`ed with `Content-Encoding: snappy`,
+//! `Content-Type: application/x-protobuf` and `X-Prometheus-Remote-Write-Version: 0.1.0` —
+//! to Prometheus (`--web.enable-remote-write-receiver`), Mimir, Cortex, Thanos, ….
+//!
+//! # Keys and defaults (otelcol-contrib's)
+//!
+//! `endpoint` (required), `timeout` (5 s), `headers` (not the four the exporter sets), `tls`,
+//! `auth`, `compression` (`snappy` only), `namespace`, `external_labels`,
+//! `add_metric_suffixes` (true), `send_metadata` (false), `resource_to_telemetry_conversion`,
+//! `target_info::enabled` (true), `export_created_metric::enabled` (false),
+//! `max_batch_size_bytes` (3 000 000), `remote_write_queue` (`enabled` true, `queue_size`
+//! 10 000 requests, `num_consumers` 5), `retry_on_failure` (the otlp exporter's),
+//! `protobuf_message` (`prometheus.WriteRequest` only), `max_batch_request_parallelism`
+//! (accepted). Refused by name: `wal`, `scope_info`, `sending_queue` (Go offers
+//! `remote_write_queue` instead), remote write 2.0.
+//!
+//! # Delivery
+//!
+//! The translation is [`convert`]'s. With the queue (the default) a request is acknowledged
+//! once queued; the queue sends it in requests under `max_batch_size_bytes` and retries on
+//! connection failures, timeouts, 429 and 5xx with `retry_on_failure`'s backoff (and the
+//! server's `Retry-After`); any other status (400 for out-of-order samples, say) fails the
+//! request for good, counted and logged. Without the queue `consume` returns once every
+//! request was answered, and a failure goes back to the caller (retryable or not) without a
+//! retry here: Go's exporterhelper retries even then, so keep the queue on unless something in
+//! front retries. What the translation drops (delta sums and histograms, exponential
+//! histograms, names that sanitize to nothing) is counted in
+//! `otelcol_exporter_prometheusremotewrite_translated_dropped_points_total` (ours) and logged
+//! at debug, and the rest of the request is sent, as Go does.
+//!
+//! # Counting
+//!
+//! `otelcol_exporter_sent_metric_points_total`, `_send_failed_metric_points_total`,
+//! `_enqueue_failed_metric_points_total`, `otelcol_exporter_queue_size` / `_capacity` (as the
+//! otlp exporter), plus `otelcol_exporter_prometheusremotewrite_sent_batches_total` and
+//! `otelcol_exporter_prometheusremotewrite_failed_batches_total` (the remote write requests).
+
+mod config;
+pub mod convert;
+#[cfg(test)]
+mod tests;
+pub mod wire;
+
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use async_trait::async_trait;
+use otlp_batch::{BatchExporter, DrainError, Encoded, ExportFailure, PartialSuccess};
+use otlp_pipeline::Signal;
+use otlp_pipeline::component::{Consumer, Exporter, ExporterContext, Host, SignalSet};
+use otlp_pipeline::config::{ComponentId, ConfigError};
+use otlp_pipeline::data::Telemetry;
+use otlp_pipeline::error::{BoxError, ConsumeError, Refused};
+use otlp_pipeline::factory::{ComponentConfig, FnFactory};
+use otlp_pipeline::telemetry::{Counter, Metrics, Registration};
+use otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest;
+use otlp_transport::client::{ExportError, OtlpExporter, Protocol, RetryConfig as TransportRetry};
+use tokio::time::Instant;
+
+pub use config::{
+    Enabled, PrometheusRemoteWriteConfig, RemoteWriteQueueConfig, ResourceToTelemetry,
+};
+use convert::Settings;
+
+use crate::queue::{AnyQueue, Enqueue, SignalCounters};
+
+/// The sender: translation, batching, compression and one POST per batch.
+pub(crate) struct Sender {
+    id: ComponentId,
+    client: OtlpExporter,
+    settings: Settings,
+    max_batch_bytes: usize,
+    dropped: Counter,
+    sent_batches: Counter,
+    failed_batches: Counter,
+}
+
+/// Why a send failed, and whether to retry.
+struct SendFailure {
+    retryable: bool,
+    retry_after: Option<std::time::Duration>,
+    message: String,
+}
+
+impl Sender {
+    /// Translates and sends `request`; the points dropped by the translation are counted, not
+    /// failed.
+    async fn send(&self, request: &ExportMetricsServiceRequest) -> Result<(), SendFailure> {
+        let converted = convert::convert(request, &self.settings);
+        if converted.dropped_points > 0 {
+            self.dropped.add(converted.dropped_points);
+            tracing::debug!(exporter = %self.id, dropped = converted.dropped_points, reasons = ?converted.errors, "points not translated to remote write");
+        }
+        let headers = [
+            (
+                http::header::CONTENT_ENCODING,
+                http::HeaderValue::from_static("snappy"),
+            ),
+            (
+                http::HeaderName::from_static("x-prometheus-remote-write-version"),
+                http::HeaderValue::from_static(wire::VERSION),
+            ),
+        ];
+        for batch in convert::batches(converted, self.max_batch_bytes) {
+            let body = batch.encode_compressed().map_err(|e| SendFailure {
+                retryable: false,
+                retry_after: None,
+                message: e.to_string(),
+            })?;
+            let result = self
+                .client
+                .post_body(Signal::Metrics, wire::CONTENT_TYPE, &headers, body.into())
+                .await;
+            match result {
+                Ok(()) => self.sent_batches.add(1),
+                Err(error) => {
+                    self.failed_batches.add(1);
+                    return Err(SendFailure {
+                        retryable: error.is_retryable(),
+                        retry_after: error.retry_after(),
+                        message: match &error {
+                            ExportError::Rejected { .. } => {
+                                format!("the remote write endpoint refused the request: {error}")
+                            }
+                            _ => error.to_string(),
+                        },
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl BatchExporter<Encoded<ExportMetricsServiceRequest>> for Sender {
+    async fn export(
+        &self,
+        batch: &Encoded<ExportMetricsServiceRequest>,
+    ) -> Result<Option<PartialSuccess>, ExportFailure> {
+        let request = batch
+            .decode_request()
+            .map_err(|e| ExportFailure::permanent(format!("undecodable queued request: {e}")))?;
+        match self.send(&request).await {
+            Ok(()) => Ok(None),
+            Err(failure) if failure.retryable => {
+                let f = ExportFailure::retryable(failure.message);
+                Err(match failure.retry_after {
+                    Some(delay) => f.with_retry_after(delay),
+                    None => f,
+                })
+            }
+            Err(failure) => {
+                tracing::warn!(exporter = %self.id, error = %failure.message, "remote write failed permanently; the points are dropped");
+                Err(ExportFailure::permanent(failure.message))
+            }
+        }
+    }
+}
+
+/// The queue's settings, when `remote_write_queue::enabled`.
+struct QueueSettings {
+    config: otlp_batch::BatchQueueConfig,
+    enqueue: Enqueue,
+}
+
+/// The `prometheusremotewrite` exporter.
+pub struct PrometheusRemoteWriteExporter {
+    sender: Arc<Sender>,
+    auth: Option<Arc<crate::otlp::auth::ExtensionHeaders>>,
+    queue: Option<QueueSettings>,
+    counters: SignalCounters,
+    metrics: Arc<Metrics>,
+    running: OnceLock<AnyQueue>,
+    registrations: Mutex<Vec<Registration>>,
+}
+
+impl std::fmt::Debug for PrometheusRemoteWriteExporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PrometheusRemoteWriteExporter")
+            .field("id", &self.sender.id)
+            .field("endpoint", self.sender.client.endpoint(Signal::Metrics))
+            .finish_non_exhaustive()
+    }
+}
+
+impl PrometheusRemoteWriteExporter {
+    /// An exporter for `ctx` (connects on the first send).
+    pub fn new(
+        ctx: ExporterContext,
+        config: PrometheusRemoteWriteConfig,
+    ) -> Result<PrometheusRemoteWriteExporter, ConfigError> {
+        config.validate()?;
+        let builder = OtlpExporter::builder()
+            .protocol(Protocol::HttpProtobuf)
+            .signal_endpoint(Signal::Metrics, config.endpoint.trim())
+            .headers(config.headers.clone())
+            .timeout(config.timeout)
+            .insecure(config.tls.insecure)
+            .tls(crate::otlp::client_tls(&config.tls)?)
+            .user_agent(format!("otlp-rs collector/{}", env!("CARGO_PKG_VERSION")))
+            // The queue retries (`post_body` makes one attempt).
+            .retry(TransportRetry::disabled());
+        let (builder, auth) = crate::otlp::with_auth(builder, config.auth.as_ref())?;
+        let client = builder
+            .build()
+            .map_err(|e| ConfigError::bad_value("endpoint", e))?;
+        let metrics = Metrics::from_resources(&ctx.resources);
+        let id = ctx.id.as_str();
+        let labels = [("exporter", id)];
+        let mut external_labels: Vec<(String, String)> = config
+            .external_labels
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        external_labels.sort();
+        let settings = Settings {
+            namer: otlp_model::prometheus::translator::MetricNamer {
+                namespace: config.namespace.clone(),
+                with_suffixes: config.add_metric_suffixes,
+            },
+            external_labels,
+            resource_to_telemetry: config.resource_to_telemetry_conversion.enabled,
+            target_info: config.target_info.enabled,
+            created: config.export_created_metric.enabled,
+            metadata: config.send_metadata,
+        };
+        let sender = Sender {
+            id: ctx.id.clone(),
+            client,
+            settings,
+            max_batch_bytes: config.max_batch_size_bytes,
+            dropped: metrics.counter(
+                "otelcol_exporter_prometheusremotewrite_translated_dropped_points_total",
+                "Metric points the prometheusremotewrite exporter could not translate (delta, exponential histograms, invalid names). [otlp-rs]",
+                &labels,
+            ),
+            sent_batches: metrics.counter(
+                "otelcol_exporter_prometheusremotewrite_sent_batches_total",
+                "Remote write requests accepted by the endpoint. [otlp-rs]",
+                &labels,
+            ),
+            failed_batches: metrics.counter(
+                "otelcol_exporter_prometheusremotewrite_failed_batches_total",
+                "Remote write requests that failed (each attempt). [otlp-rs]",
+                &labels,
+            ),
+        };
+        let queue = crate::queue::batch_queue_config(
+            &config.remote_write_queue.as_sending_queue(),
+            &config.retry_on_failure,
+            config.timeout,
+        )?
+        .map(|(config, enqueue)| QueueSettings { config, enqueue });
+        let counters = SignalCounters::per_signal(&metrics, id);
+        let [_, counters, _, _] = counters;
+        Ok(PrometheusRemoteWriteExporter {
+            sender: Arc::new(sender),
+            auth,
+            queue,
+            counters,
+            metrics,
+            running: OnceLock::new(),
+            registrations: Mutex::new(Vec::new()),
+        })
+    }
+
+    async fn accept(&self, data: Telemetry) -> Result<(), Refused> {
+        if data.signal() != Signal::Metrics {
+            return Ok(());
+        }
+        let items = data.item_count() as u64;
+        let Some(settings) = &self.queue else {
+            let Some(request) = data.metrics() else {
+                return Ok(());
+            };
+            return match self.sender.send(request).await {
+                Ok(()) => {
+                    self.counters.sent.add(items);
+                    Ok(())
+                }
+                Err(failure) => {
+                    self.counters.send_failed.add(items);
+                    let error = if failure.retryable {
+                        let e = ConsumeError::retryable(failure.message);
+                        match failure.retry_after {
+                            Some(d) => e.with_retry_after(d),
+                            None => e,
+                        }
+                    } else {
+                        ConsumeError::permanent(failure.message)
+                    };
+                    Err(Refused {
+                        error,
+                        data: Some(data),
+                    })
+                }
+            };
+        };
+        let Some(queue) = self.running.get() else {
+            self.counters.enqueue_failed.add(items);
+            return Err(Refused {
+                error: ConsumeError::retryable("the exporter is not started"),
+                data: Some(data),
+            });
+        };
+        queue
+            .put(&data, settings.enqueue)
+            .await
+            .map_err(|not_queued| not_queued.refused(data, &self.counters.enqueue_failed))
+    }
+}
+
+#[async_trait]
+impl Consumer for PrometheusRemoteWriteExporter {
+    async fn consume(&self, data: Telemetry) -> Result<(), ConsumeError> {
+        self.accept(data).await.map_err(|refused| refused.error)
+    }
+
+    async fn consume_or_return(&self, data: Telemetry) -> Result<(), Refused> {
+        self.accept(data).await
+    }
+}
+
+/// The queue's exporter: only metrics reach it.
+struct Exporters(Arc<Sender>);
+
+impl crate::queue::SignalExporters for Exporters {
+    fn traces(
+        &self,
+    ) -> Arc<dyn BatchExporter<Encoded<otlp_proto::collector::trace::v1::ExportTraceServiceRequest>>>
+    {
+        Arc::new(Nothing)
+    }
+    fn metrics(&self) -> Arc<dyn BatchExporter<Encoded<ExportMetricsServiceRequest>>> {
+        Arc::clone(&self.0) as _
+    }
+    fn logs(
+        &self,
+    ) -> Arc<dyn BatchExporter<Encoded<otlp_proto::collector::logs::v1::ExportLogsServiceRequest>>>
+    {
+        Arc::new(Nothing)
+    }
+    fn profiles(
+        &self,
+    ) -> Arc<
+        dyn BatchExporter<
+            Encoded<otlp_proto::collector::profiles::v1development::ExportProfilesServiceRequest>,
+        >,
+    > {
+        Arc::new(Nothing)
+    }
+}
+
+/// Refuses everything: the exporter serves metrics only.
+struct Nothing;
+
+#[async_trait]
+impl<R: otlp_batch::ExportRequest> BatchExporter<R> for Nothing {
+    async fn export(&self, _: &R) -> Result<Option<PartialSuccess>, ExportFailure> {
+        Err(ExportFailure::permanent(
+            "the prometheusremotewrite exporter exports metrics only",
+        ))
+    }
+}
+
+#[async_trait]
+impl Exporter for PrometheusRemoteWriteExporter {
+    async fn start(&self, host: &Host) -> Result<(), BoxError> {
+        if self.sender.client.skips_certificate_verification() {
+            tracing::warn!(exporter = %self.sender.id, "tls::insecure_skip_verify is set: the server certificate is not verified");
+        }
+        if let Some(auth) = &self.auth {
+            auth.bind(host)?;
+        }
+        let Some(settings) = &self.queue else {
+            return Ok(());
+        };
+        let queue = AnyQueue::spawn(
+            Signal::Metrics,
+            settings.config.clone(),
+            &Exporters(Arc::clone(&self.sender)),
+        )
+        .map_err(|e| format!("cannot open the sending queue: {e}"))?;
+        let registrations =
+            queue.register_metrics(&self.metrics, self.sender.id.as_str(), Signal::Metrics);
+        self.registrations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(registrations);
+        self.running
+            .set(queue)
+            .map_err(|_| "the exporter was already started")?;
+        Ok(())
+    }
+
+    async fn shutdown(&self, deadline: Instant) -> Result<(), BoxError> {
+        let Some(queue) = self.running.get() else {
+            return Ok(());
+        };
+        match queue.shutdown(deadline.into_std()).await {
+            Ok(_) | Err(DrainError::Closed) => Ok(()),
+            Err(DrainError::Failed(report)) => {
+                tracing::warn!(exporter = %self.sender.id, %report, "some points failed while draining the queue");
+                Ok(())
+            }
+            Err(DrainError::DeadlineExceeded(report)) => {
+                if report.failed_items > 0 {
+                    tracing::error!(exporter = %self.sender.id, %report, "the queue did not drain by the shutdown deadline");
+                    return Err(format!(
+                        "{} points were not exported by the shutdown deadline",
+                        report.failed_items
+                    )
+                    .into());
+                }
+                Ok(())
+            }
+            Err(other) => {
+                tracing::warn!(exporter = %self.sender.id, error = %other, "draining the queue");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The `prometheusremotewrite` exporter factory (metrics; alias `prometheus_remote_write`).
+pub fn factory() -> impl otlp_pipeline::ExporterFactory {
+    FnFactory::exporter(
+        "prometheusremotewrite",
+        SignalSet::from(Signal::Metrics),
+        |ctx, config: PrometheusRemoteWriteConfig| {
+            Ok(Box::new(PrometheusRemoteWriteExporter::new(ctx, config)?))
+        },
+    )
+    .with_aliases(&["prometheus_remote_write"])
+}
