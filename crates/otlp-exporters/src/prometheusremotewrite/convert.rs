@@ -75,7 +75,9 @@ const MAX_ERRORS: usize = 8;
 
 struct Builder<'a> {
     settings: &'a Settings,
-    index: HashMap<Vec<Label>, usize>,
+    /// Series by the hash of their labels (candidates compared in full).
+    index: HashMap<u64, Vec<usize>>,
+    hasher: std::collections::hash_map::RandomState,
     out: Converted,
     families: HashMap<String, usize>,
 }
@@ -121,9 +123,38 @@ fn labels(
     external: &[(String, String)],
     extras: &[(&str, String)],
 ) -> Vec<Label> {
+    with_extras(&base_labels(resource, attrs, scope, external), extras)
+}
+
+/// `base` (sorted by name) with `extras` set (replacing labels of the same name), sorted.
+fn with_extras(base: &[Label], extras: &[(&str, String)]) -> Vec<Label> {
+    let mut out = Vec::with_capacity(base.len() + extras.len());
+    out.extend(
+        base.iter()
+            .filter(|l| !extras.iter().any(|(n, _)| *n == l.name))
+            .cloned(),
+    );
+    for (name, value) in extras {
+        out.push(Label {
+            name: (*name).to_owned(),
+            value: value.clone(),
+        });
+    }
+    out.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+/// The labels of a point before its series' own (`__name__`, `le`, `quantile`), sorted.
+fn base_labels(
+    resource: &[KeyValue],
+    attrs: &[&KeyValue],
+    scope: &[(String, String)],
+    external: &[(String, String)],
+) -> Vec<Label> {
     let mut sorted: Vec<&KeyValue> = attrs.to_vec();
     sorted.sort_by(|a, b| a.key.cmp(&b.key));
-    let mut map: Vec<(String, String)> = Vec::with_capacity(sorted.len() + extras.len() + 4);
+    let mut map: Vec<(String, String)> =
+        Vec::with_capacity(sorted.len() + scope.len() + external.len() + 2);
     let put = |map: &mut Vec<(String, String)>, name: String, value: String, join: bool| match map
         .iter_mut()
         .find(|(n, _)| *n == name)
@@ -158,30 +189,34 @@ fn labels(
             map.push((name.clone(), value.clone()));
         }
     }
-    for (name, value) in extras {
-        put(&mut map, (*name).to_owned(), value.clone(), false);
-    }
     let mut labels: Vec<Label> = map
         .into_iter()
         .map(|(name, value)| Label { name, value })
         .collect();
-    labels.sort_by(|a, b| a.name.cmp(&b.name));
+    labels.sort_unstable_by(|a, b| a.name.cmp(&b.name));
     labels
 }
 
 impl Builder<'_> {
     fn sample(&mut self, labels: Vec<Label>, value: f64, timestamp: i64) {
+        use std::hash::{BuildHasher, Hash, Hasher};
         let sample = Sample { value, timestamp };
-        match self.index.get(&labels) {
-            Some(&i) => self.out.series[i].samples.push(sample),
-            None => {
-                self.index.insert(labels.clone(), self.out.series.len());
-                self.out.series.push(TimeSeries {
-                    labels,
-                    samples: vec![sample],
-                });
-            }
+        let mut hasher = self.hasher.build_hasher();
+        labels.hash(&mut hasher);
+        let key = hasher.finish();
+        let candidates = self.index.entry(key).or_default();
+        if let Some(&i) = candidates
+            .iter()
+            .find(|&&i| self.out.series[i].labels == labels)
+        {
+            self.out.series[i].samples.push(sample);
+            return;
         }
+        candidates.push(self.out.series.len());
+        self.out.series.push(TimeSeries {
+            labels,
+            samples: vec![sample],
+        });
     }
 
     fn drop(&mut self, points: usize, reason: String) {
@@ -294,15 +329,10 @@ impl Builder<'_> {
                             latest = latest.max(p.time_unix_nano);
                             let attrs =
                                 attrs_of(&p.attributes, resource, settings.resource_to_telemetry);
+                            let base = base_labels(resource, &attrs, &scope, external);
                             let ts = millis(p.time_unix_nano);
                             let value = number(p.value.as_ref(), p.flags);
-                            let l = labels(
-                                resource,
-                                &attrs,
-                                &scope,
-                                external,
-                                &[("__name__", name.clone())],
-                            );
+                            let l = with_extras(&base, &[("__name__", name.clone())]);
                             self.sample(l, value, ts);
                             if settings.created && s.is_monotonic && p.start_time_unix_nano != 0 {
                                 self.created(
@@ -321,27 +351,16 @@ impl Builder<'_> {
                             latest = latest.max(p.time_unix_nano);
                             let attrs =
                                 attrs_of(&p.attributes, resource, settings.resource_to_telemetry);
+                            let base = base_labels(resource, &attrs, &scope, external);
                             let ts = millis(p.time_unix_nano);
                             let stale = p.flags & NO_RECORDED_VALUE != 0;
                             let or_stale =
                                 |v: f64| if stale { f64::from_bits(STALE_NAN) } else { v };
                             if let Some(sum) = p.sum {
-                                let l = labels(
-                                    resource,
-                                    &attrs,
-                                    &scope,
-                                    external,
-                                    &[("__name__", format!("{name}_sum"))],
-                                );
+                                let l = with_extras(&base, &[("__name__", format!("{name}_sum"))]);
                                 self.sample(l, or_stale(sum), ts);
                             }
-                            let l = labels(
-                                resource,
-                                &attrs,
-                                &scope,
-                                external,
-                                &[("__name__", format!("{name}_count"))],
-                            );
+                            let l = with_extras(&base, &[("__name__", format!("{name}_count"))]);
                             self.sample(l, or_stale(p.count as f64), ts);
                             let mut cumulative = 0u64;
                             for (i, bound) in p.explicit_bounds.iter().enumerate() {
@@ -349,11 +368,8 @@ impl Builder<'_> {
                                     break;
                                 };
                                 cumulative = cumulative.saturating_add(*count);
-                                let l = labels(
-                                    resource,
-                                    &attrs,
-                                    &scope,
-                                    external,
+                                let l = with_extras(
+                                    &base,
                                     &[
                                         ("__name__", format!("{name}_bucket")),
                                         ("le", format_float(*bound)),
@@ -361,11 +377,8 @@ impl Builder<'_> {
                                 );
                                 self.sample(l, or_stale(cumulative as f64), ts);
                             }
-                            let l = labels(
-                                resource,
-                                &attrs,
-                                &scope,
-                                external,
+                            let l = with_extras(
+                                &base,
                                 &[
                                     ("__name__", format!("{name}_bucket")),
                                     ("le", "+Inf".to_owned()),
@@ -389,32 +402,18 @@ impl Builder<'_> {
                             latest = latest.max(p.time_unix_nano);
                             let attrs =
                                 attrs_of(&p.attributes, resource, settings.resource_to_telemetry);
+                            let base = base_labels(resource, &attrs, &scope, external);
                             let ts = millis(p.time_unix_nano);
                             let stale = p.flags & NO_RECORDED_VALUE != 0;
                             let or_stale =
                                 |v: f64| if stale { f64::from_bits(STALE_NAN) } else { v };
-                            let l = labels(
-                                resource,
-                                &attrs,
-                                &scope,
-                                external,
-                                &[("__name__", format!("{name}_sum"))],
-                            );
+                            let l = with_extras(&base, &[("__name__", format!("{name}_sum"))]);
                             self.sample(l, or_stale(p.sum), ts);
-                            let l = labels(
-                                resource,
-                                &attrs,
-                                &scope,
-                                external,
-                                &[("__name__", format!("{name}_count"))],
-                            );
+                            let l = with_extras(&base, &[("__name__", format!("{name}_count"))]);
                             self.sample(l, or_stale(p.count as f64), ts);
                             for q in &p.quantile_values {
-                                let l = labels(
-                                    resource,
-                                    &attrs,
-                                    &scope,
-                                    external,
+                                let l = with_extras(
+                                    &base,
                                     &[
                                         ("__name__", name.clone()),
                                         ("quantile", format_float(q.quantile)),
@@ -543,6 +542,7 @@ pub fn convert(request: &ExportMetricsServiceRequest, settings: &Settings) -> Co
     let mut builder = Builder {
         settings,
         index: HashMap::new(),
+        hasher: std::collections::hash_map::RandomState::new(),
         out: Converted::default(),
         families: HashMap::new(),
     };
