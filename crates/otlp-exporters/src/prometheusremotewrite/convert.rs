@@ -199,11 +199,9 @@ fn base_labels(
 
 impl Builder<'_> {
     fn sample(&mut self, labels: Vec<Label>, value: f64, timestamp: i64) {
-        use std::hash::{BuildHasher, Hash, Hasher};
+        use std::hash::BuildHasher;
         let sample = Sample { value, timestamp };
-        let mut hasher = self.hasher.build_hasher();
-        labels.hash(&mut hasher);
-        let key = hasher.finish();
+        let key = self.hasher.hash_one(&labels);
         let candidates = self.index.entry(key).or_default();
         if let Some(&i) = candidates
             .iter()
