@@ -10,14 +10,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../../otlp-transport/tests/interop_support/peers.rs"]
-#[allow(dead_code, unreachable_pub)]
-mod peers;
+mod support;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use otlp_exporters::prometheus::{PrometheusConfig, PrometheusExporter};
 use otlp_pipeline::Signal;
@@ -35,19 +33,9 @@ use otlp_proto::metrics::v1::{
     SummaryDataPoint, metric::Data, number_data_point,
 };
 use otlp_proto::resource::v1::Resource;
-use peers::{Peer, require};
 use prost::Message as _;
+use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// Kills the Go collector (through its child handle, by PID) when the test ends.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// The settings both exporters get (besides `endpoint`).
 const SETTINGS: &str = "namespace: app
@@ -59,21 +47,6 @@ const SETTINGS: &str = "namespace: app
 
 fn value(v: any_value::Value) -> Option<AnyValue> {
     Some(AnyValue { value: Some(v) })
-}
-
-fn kv(key: &str, v: &str) -> KeyValue {
-    KeyValue {
-        key: key.into(),
-        value: value(any_value::Value::StringValue(v.into())),
-        ..Default::default()
-    }
-}
-
-fn now_nanos() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
 }
 
 fn number(
@@ -274,14 +247,6 @@ fn requests() -> Vec<ExportMetricsServiceRequest> {
         number(AsDouble(4.0), t1, t2, attrs()),
     )];
     vec![request(first), request(second)]
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// An HTTP/1.0 request: (status line, body).

@@ -7,12 +7,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../../otlp-transport/tests/interop_support/peers.rs"]
-#[allow(dead_code, unreachable_pub)]
-mod peers;
+mod support;
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use otlp_exporters::prometheus::{PrometheusConfig, PrometheusExporter};
 use otlp_pipeline::Signal;
@@ -21,41 +19,14 @@ use otlp_pipeline::config::parse_config;
 use otlp_pipeline::data::Telemetry;
 use otlp_pipeline::testing::id;
 use otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest;
-use otlp_proto::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
+use otlp_proto::common::v1::InstrumentationScope;
 use otlp_proto::metrics::v1::{
     AggregationTemporality, Gauge, Histogram, HistogramDataPoint, Metric, NumberDataPoint,
     ResourceMetrics, ScopeMetrics, Sum, metric::Data, number_data_point,
 };
 use otlp_proto::resource::v1::Resource;
-use peers::{Peer, require};
+use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// Kills Prometheus (by its PID, through the child handle) when the test ends.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn kv(key: &str, value: &str) -> KeyValue {
-    KeyValue {
-        key: key.into(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(value.into())),
-        }),
-        ..Default::default()
-    }
-}
-
-fn now_nanos() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-}
 
 fn point(value: f64, start: u64, time: u64) -> NumberDataPoint {
     NumberDataPoint {
@@ -175,26 +146,6 @@ async fn start_exporter(yaml: &str) -> (PrometheusExporter, std::net::SocketAddr
     exporter.consume(Telemetry::new(first)).await.unwrap();
     exporter.consume(Telemetry::new(second)).await.unwrap();
     (exporter, addr)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn percent_encode(text: &str) -> String {
-    let mut out = String::new();
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// An HTTP/1.0 GET: (status line, body).
