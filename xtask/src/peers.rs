@@ -1319,14 +1319,17 @@ connectors: []
         assert!(component_names(COMPONENTS, "connectors").is_empty());
     }
 
-    /// What `otelcol-go components` prints at v0.165.0 (stability maps shortened).
+    /// What `otelcol-go components` prints at v0.165.0 (stability maps left out).
     const OTELCOL_GO_COMPONENTS: &str = "\
 buildinfo:
     command: otelcol-go
+    description: OpenTelemetry Collector (core components), the otlp-rs interop peer
     version: 0.165.0
 receivers:
     - name: otlp
       module: go.opentelemetry.io/collector/receiver/otlpreceiver v0.165.0
+    - name: prometheus
+      module: github.com/open-telemetry/opentelemetry-collector-contrib/receiver/prometheusreceiver v0.165.1
 processors:
     - name: batch
       module: go.opentelemetry.io/collector/processor/batchprocessor v0.165.0
@@ -1337,15 +1340,21 @@ exporters:
       module: go.opentelemetry.io/collector/exporter/debugexporter v0.165.0
     - name: otlp_grpc
       module: go.opentelemetry.io/collector/exporter/otlpexporter v0.165.0
-      stability:
-        logs: Stable
     - name: otlp_http
       module: go.opentelemetry.io/collector/exporter/otlphttpexporter v0.165.0
+    - name: prometheus
+      module: github.com/open-telemetry/opentelemetry-collector-contrib/exporter/prometheusexporter v0.165.1
+    - name: prometheus_remote_write
+      module: github.com/open-telemetry/opentelemetry-collector-contrib/exporter/prometheusremotewriteexporter v0.165.1
 connectors: []
 extensions: []
 providers:
     - scheme: env
       module: go.opentelemetry.io/collector/confmap/provider/envprovider v1.71.0
+    - scheme: file
+      module: go.opentelemetry.io/collector/confmap/provider/fileprovider v1.71.0
+    - scheme: yaml
+      module: go.opentelemetry.io/collector/confmap/provider/yamlprovider v1.71.0
 ";
 
     #[test]
@@ -1365,8 +1374,15 @@ providers:
     const OTELCOL_CONTRIB_GO_COMPONENTS: &str = "\
 buildinfo:
     command: otelcol-contrib-go
+    description: OpenTelemetry Collector (core and a few contrib components), the otlp-rs interop peer
     version: 0.160.0
 receivers:
+    - name: file_log
+      module: github.com/open-telemetry/opentelemetry-collector-contrib/receiver/filelogreceiver v0.160.0
+    - name: fluent_forward
+      module: github.com/open-telemetry/opentelemetry-collector-contrib/receiver/fluentforwardreceiver v0.160.0
+    - name: host_metrics
+      module: github.com/open-telemetry/opentelemetry-collector-contrib/receiver/hostmetricsreceiver v0.160.0
     - name: kafka
       module: github.com/open-telemetry/opentelemetry-collector-contrib/receiver/kafkareceiver v0.160.0
     - name: otlp
@@ -1374,6 +1390,8 @@ receivers:
 processors:
     - name: batch
       module: go.opentelemetry.io/collector/processor/batchprocessor v0.160.0
+    - name: metrics_transform
+      module: github.com/open-telemetry/opentelemetry-collector-contrib/processor/metricstransformprocessor v0.160.0
     - name: tail_sampling
       module: github.com/open-telemetry/opentelemetry-collector-contrib/processor/tailsamplingprocessor v0.160.0
 exporters:
@@ -1388,10 +1406,22 @@ exporters:
     - name: otlp_http
       module: go.opentelemetry.io/collector/exporter/otlphttpexporter v0.160.0
 connectors: []
-extensions: []
+extensions:
+    - name: bearertokenauth
+      module: github.com/open-telemetry/opentelemetry-collector-contrib/extension/bearertokenauthextension v0.160.0
+    - name: file_storage
+      module: github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage v0.160.0
+    - name: pprof
+      module: github.com/open-telemetry/opentelemetry-collector-contrib/extension/pprofextension v0.160.0
+    - name: zpages
+      module: go.opentelemetry.io/collector/extension/zpagesextension v0.160.0
 providers:
     - scheme: env
       module: go.opentelemetry.io/collector/confmap/provider/envprovider v1.66.0
+    - scheme: file
+      module: go.opentelemetry.io/collector/confmap/provider/fileprovider v1.66.0
+    - scheme: yaml
+      module: go.opentelemetry.io/collector/confmap/provider/yamlprovider v1.66.0
 ";
 
     #[test]
@@ -1408,7 +1438,13 @@ providers:
         assert!(!exporters.contains(&"otlp"));
         assert_eq!(
             component_names(OTELCOL_CONTRIB_GO_COMPONENTS, "receivers"),
-            ["kafka", "otlp"]
+            [
+                "file_log",
+                "fluent_forward",
+                "host_metrics",
+                "kafka",
+                "otlp"
+            ]
         );
     }
 
