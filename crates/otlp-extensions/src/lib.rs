@@ -36,8 +36,6 @@ pub mod file_storage;
 pub mod health_check;
 #[cfg(feature = "healthcheckv2")]
 pub mod healthcheckv2;
-#[cfg(any(feature = "zpages", feature = "pprof", feature = "healthcheckv2"))]
-mod http_server;
 #[cfg(feature = "pprof")]
 pub mod pprof;
 #[cfg(feature = "zpages")]

@@ -25,6 +25,7 @@
 //! | [`memory`] | [`MemoryPressure`]: the memory state the `memory_limiter` processor and the receivers' admission hook share |
 //! | [`allocator`] | [`CountingAllocator`](allocator::CountingAllocator): a global allocator wrapper that counts the heap in use, which the memory limiter then measures |
 //! | [`status`] | [`ServiceStatus`]: whether the pipelines are up (receivers report, `health_check` reads), and the addresses servers bound |
+//! | [`http_server`] | the async HTTP/1.1 server of the pages that read queries or headers (zpages, pprof, healthcheckv2, the prometheus exporter): bounded connections, header timeout |
 //! | [`topology`] | [`ServiceTopology`]: the pipelines and extensions as built, build info and start time (the `zpages` pages read it) |
 //! | [`task`] | [`BackgroundTask`](task::BackgroundTask): a component's timer task between `start` and `shutdown`, started once, stopped by a deadline; [`every`](task::every) |
 //! | [`config::fields`] | configuration pieces components of every kind use |
@@ -185,6 +186,7 @@ pub mod data;
 pub mod error;
 pub mod factory;
 pub mod graph;
+pub mod http_server;
 pub mod memory;
 pub mod registry;
 pub mod status;

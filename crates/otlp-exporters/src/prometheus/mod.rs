@@ -373,7 +373,7 @@ impl Consumer for PrometheusExporter {
 #[async_trait]
 impl Exporter for PrometheusExporter {
     async fn start(&self, _host: &Host) -> Result<(), BoxError> {
-        let server = server::Server::bind(&self.endpoint, Arc::clone(&self.shared)).await?;
+        let server = server::bind(&self.endpoint, Arc::clone(&self.shared)).await?;
         tracing::info!(endpoint = %server.local_addr(), "prometheus exporter serving /metrics");
         *self.server.lock().await = Some(server);
         Ok(())

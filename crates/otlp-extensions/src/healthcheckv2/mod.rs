@@ -59,7 +59,7 @@ use otlp_pipeline::topology::TopologySnapshot;
 use otlp_pipeline::{ServiceStatus, ServiceTopology};
 
 use crate::health_check::{HealthCheck, HealthCheckConfig, ResponseBody};
-use crate::http_server::{Request, Response, Server, sync_handler};
+use otlp_pipeline::http_server::{Request, Response, Server, sync_handler};
 
 /// otelcol's default HTTP endpoint.
 pub const DEFAULT_HTTP_ENDPOINT: &str = "localhost:13133";

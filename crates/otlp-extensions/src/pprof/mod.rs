@@ -46,7 +46,7 @@ use otlp_pipeline::error::BoxError;
 use otlp_pipeline::factory::{ComponentConfig, FnFactory};
 use otlp_pipeline::telemetry::check_endpoint;
 
-use crate::http_server::{Handler, Request, Response, Server, escape};
+use otlp_pipeline::http_server::{Handler, Request, Response, Server, escape};
 
 /// otelcol's default endpoint.
 pub const DEFAULT_ENDPOINT: &str = "localhost:1777";

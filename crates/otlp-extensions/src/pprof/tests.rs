@@ -74,6 +74,7 @@ fn request(query: &str) -> Request {
         method: Method::GET,
         path: "/debug/pprof/profile".into(),
         query: query.into(),
+        headers: http::HeaderMap::new(),
     }
 }
 

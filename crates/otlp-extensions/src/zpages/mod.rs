@@ -50,7 +50,7 @@ use otlp_pipeline::factory::{ComponentConfig, FnFactory};
 use otlp_pipeline::telemetry::{SelfSpans, SpanSubscription, check_endpoint};
 use otlp_pipeline::{ServiceStatus, ServiceTopology};
 
-use crate::http_server::{Request, Response, Server, sync_handler};
+use otlp_pipeline::http_server::{Request, Response, Server, sync_handler};
 
 /// otelcol's default endpoint.
 pub const DEFAULT_ENDPOINT: &str = "localhost:55679";

@@ -10,7 +10,7 @@ use otlp_pipeline::config::duration;
 use otlp_pipeline::telemetry::{BUCKETS, SampleSet, SelfSpans, SpanRecord, process_rss};
 use otlp_pipeline::topology::{BuildInfo, TopologySnapshot};
 
-use crate::http_server::{Request, Response, escape, percent_encode};
+use otlp_pipeline::http_server::{Request, Response, escape, percent_encode};
 
 /// A rendered page, or the error answer.
 pub(crate) type Page = Result<String, Response>;

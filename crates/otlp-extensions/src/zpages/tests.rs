@@ -18,6 +18,7 @@ fn request(path_and_query: &str) -> Request {
         method: Method::GET,
         path: path.into(),
         query: query.into(),
+        headers: http::HeaderMap::new(),
     }
 }
 

@@ -1,6 +1,8 @@
-//! A small async HTTP/1.1 server for the extensions whose pages read the query string or take
-//! time to answer (`zpages`, `pprof`, `healthcheckv2`): otlp-pipeline's `HttpServer` hands its
-//! synchronous handler only the method and the path.
+//! A small async HTTP/1.1 server for the components whose pages read the query string or the
+//! request headers, or take time to answer (the `zpages`, `pprof` and `healthcheckv2`
+//! extensions, the `prometheus` exporter's scrape endpoint): [`HttpServer`](crate::telemetry::HttpServer)
+//! hands its synchronous handler only the method and the path. Shared here, below the
+//! component crates, so that none of them writes its own accept loop.
 //!
 //! Bounded: at most [`MAX_CONNECTIONS`] connections (more are closed at once), request heads
 //! within [`HEADER_TIMEOUT`], request bodies never read. Every response gets the configured
@@ -24,25 +26,30 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
 
-use otlp_pipeline::telemetry::resolve_endpoint;
+use crate::telemetry::resolve_endpoint;
 
 /// Connections served at once.
-pub(crate) const MAX_CONNECTIONS: usize = 64;
+pub const MAX_CONNECTIONS: usize = 64;
 
 /// The time a client has to send a request head (otelcol's `read_header_timeout` default).
-pub(crate) const HEADER_TIMEOUT: Duration = Duration::from_secs(60);
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What a handler sees of a request.
 #[derive(Debug, Clone)]
-pub(crate) struct Request {
-    pub(crate) method: Method,
-    pub(crate) path: String,
-    pub(crate) query: String,
+pub struct Request {
+    /// The method.
+    pub method: Method,
+    /// The path.
+    pub path: String,
+    /// The query string (without `?`).
+    pub query: String,
+    /// The request headers.
+    pub headers: http::HeaderMap,
 }
 
 impl Request {
     /// The first value of query parameter `key`, percent-decoded (`+` is a space).
-    pub(crate) fn param(&self, key: &str) -> Option<String> {
+    pub fn param(&self, key: &str) -> Option<String> {
         self.query.split('&').find_map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             (percent_decode(k) == key).then(|| percent_decode(v))
@@ -50,7 +57,7 @@ impl Request {
     }
 
     /// `true` for GET and HEAD.
-    pub(crate) fn is_get(&self) -> bool {
+    pub fn is_get(&self) -> bool {
         self.method == Method::GET || self.method == Method::HEAD
     }
 }
@@ -66,7 +73,7 @@ fn hex(b: u8) -> Option<u8> {
 
 /// Percent-decodes a query component (invalid escapes are kept as written; invalid UTF-8 is
 /// replaced).
-pub(crate) fn percent_decode(text: &str) -> String {
+pub fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -92,8 +99,7 @@ pub(crate) fn percent_decode(text: &str) -> String {
 }
 
 /// Percent-encodes a query component (everything but unreserved characters).
-#[cfg_attr(not(feature = "zpages"), allow(dead_code))]
-pub(crate) fn percent_encode(text: &str) -> String {
+pub fn percent_encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -107,19 +113,20 @@ pub(crate) fn percent_encode(text: &str) -> String {
 
 /// A handler's answer.
 #[derive(Debug, Clone)]
-pub(crate) struct Response {
-    pub(crate) status: StatusCode,
-    pub(crate) content_type: &'static str,
-    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
-    pub(crate) body: Bytes,
+pub struct Response {
+    /// The status.
+    pub status: StatusCode,
+    /// `Content-Type`.
+    pub content_type: &'static str,
+    /// More headers.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// The body.
+    pub body: Bytes,
 }
 
 impl Response {
-    pub(crate) fn new(
-        status: StatusCode,
-        content_type: &'static str,
-        body: impl Into<Bytes>,
-    ) -> Response {
+    /// An answer with no extra headers.
+    pub fn new(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Response {
         Response {
             status,
             content_type,
@@ -129,46 +136,40 @@ impl Response {
     }
 
     /// `200` with an HTML page.
-    #[cfg_attr(not(any(feature = "zpages", feature = "pprof")), allow(dead_code))]
-    pub(crate) fn html(body: String) -> Response {
+    pub fn html(body: String) -> Response {
         Response::new(StatusCode::OK, "text/html; charset=utf-8", body)
     }
 
     /// A plain-text answer.
-    pub(crate) fn text(status: StatusCode, body: impl Into<Bytes>) -> Response {
+    pub fn text(status: StatusCode, body: impl Into<Bytes>) -> Response {
         Response::new(status, "text/plain; charset=utf-8", body)
     }
 
     /// Go's `404 page not found`.
-    pub(crate) fn not_found() -> Response {
+    pub fn not_found() -> Response {
         Response::text(StatusCode::NOT_FOUND, "404 page not found\n")
     }
 
     /// `405` for anything but GET/HEAD.
-    pub(crate) fn method_not_allowed() -> Response {
+    pub fn method_not_allowed() -> Response {
         Response::text(StatusCode::METHOD_NOT_ALLOWED, "use GET\n")
     }
 
     /// Adds a header.
-    #[cfg_attr(not(feature = "pprof"), allow(dead_code))]
-    pub(crate) fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Response {
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Response {
         self.headers.push((name, value));
         self
     }
 }
 
 /// A boxed response future.
-pub(crate) type ResponseFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
+pub type ResponseFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
 
 /// A request handler.
-pub(crate) type Handler = Arc<dyn Fn(Request) -> ResponseFuture + Send + Sync>;
+pub type Handler = Arc<dyn Fn(Request) -> ResponseFuture + Send + Sync>;
 
 /// A handler from a synchronous function.
-#[cfg_attr(
-    not(any(feature = "zpages", feature = "healthcheckv2")),
-    allow(dead_code)
-)]
-pub(crate) fn sync_handler(f: impl Fn(Request) -> Response + Send + Sync + 'static) -> Handler {
+pub fn sync_handler(f: impl Fn(Request) -> Response + Send + Sync + 'static) -> Handler {
     Arc::new(move |request| {
         let response = f(request);
         Box::pin(async move { response })
@@ -176,7 +177,7 @@ pub(crate) fn sync_handler(f: impl Fn(Request) -> Response + Send + Sync + 'stat
 }
 
 /// The running server; stops on [`shutdown`](Server::shutdown) or when dropped.
-pub(crate) struct Server {
+pub struct Server {
     local_addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
@@ -185,7 +186,7 @@ pub(crate) struct Server {
 impl Server {
     /// Binds `endpoint` (`host:port`) and serves `handler`, adding `extra` headers to every
     /// response.
-    pub(crate) async fn bind(
+    pub async fn bind(
         endpoint: &str,
         handler: Handler,
         extra: Vec<(HeaderName, HeaderValue)>,
@@ -205,12 +206,12 @@ impl Server {
     }
 
     /// The address bound.
-    pub(crate) fn local_addr(&self) -> SocketAddr {
+    pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
     }
 
     /// Stops accepting and closes every connection.
-    pub(crate) async fn shutdown(&mut self) {
+    pub async fn shutdown(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -278,10 +279,12 @@ async fn accept_loop(
                     let extra = Arc::clone(&extra);
                     connections.spawn(async move {
                         let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                            let (parts, _body) = request.into_parts();
                             let request = Request {
-                                method: request.method().clone(),
-                                path: request.uri().path().to_owned(),
-                                query: request.uri().query().unwrap_or("").to_owned(),
+                                method: parts.method,
+                                path: parts.uri.path().to_owned(),
+                                query: parts.uri.query().unwrap_or("").to_owned(),
+                                headers: parts.headers,
                             };
                             let future = handler(request);
                             let extra = Arc::clone(&extra);
@@ -305,8 +308,7 @@ async fn accept_loop(
 }
 
 /// Escapes text for HTML element content and attribute values.
-#[cfg(any(feature = "zpages", feature = "pprof"))]
-pub(crate) fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -331,6 +333,7 @@ mod tests {
             method: Method::GET,
             path: "/".into(),
             query: "zspanname=POST%20%2fv1%2ftraces&ztype=1&x=a+b&bad=%zz&e".into(),
+            headers: http::HeaderMap::new(),
         };
         assert_eq!(
             request.param("zspanname").as_deref(),
