@@ -18,7 +18,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -37,25 +37,21 @@ use otlp_proto::metrics::v1::{
 };
 use otlp_proto::resource::v1::Resource;
 
-fn peer(var: &str) -> PathBuf {
-    let from_env = std::env::var_os(var)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from);
-    let from_file = || {
-        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/peers/peers.env");
-        let text = std::fs::read_to_string(file).ok()?;
-        text.lines().find_map(|line| {
-            let (key, value) = line.trim().split_once('=')?;
-            (key.trim() == var).then(|| PathBuf::from(value.trim().trim_matches('"')))
-        })
-    };
-    match from_env.or_else(from_file).filter(|p| p.is_file()) {
-        Some(path) => path,
-        None => panic!(
-            "{var} is unset and target/peers/peers.env names no such peer: run `cargo xtask test` \
-             (it installs the interop peers and sets their variables)"
-        ),
-    }
+#[path = "../../otlp-transport/tests/interop_support/peers.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod peers;
+
+use peers::Peer;
+
+/// The installed peer (see `interop_support/peers.rs`); a missing one fails the test.
+fn peer(peer: Peer) -> PathBuf {
+    peers::locate(peer).unwrap_or_else(|| {
+        panic!(
+            "{} is unset and target/peers/peers.env names no such peer: run `cargo xtask test` \
+             (it installs the interop peers and sets their variables)",
+            peer.env_var()
+        )
+    })
 }
 
 /// The couchbase transforms of config 011, with `aggregation_type: sum` added to its two
@@ -723,7 +719,7 @@ fn ours(
 
 #[test]
 fn same_metrics_as_otelcol_contrib_metrics_transform() {
-    let otelcol = peer("OTLP_PEER_OTELCOL_CONTRIB_GO");
+    let otelcol = peer(Peer::OtelcolContribGo);
     let dir = std::env::temp_dir().join(format!("otlp-mt-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();

@@ -27,25 +27,21 @@ use otlp_proto::logs::v1::LogRecord;
 use otlp_receivers::fluentforward::{FluentForwardConfig, FluentForwardReceiver};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-fn peer(var: &str) -> PathBuf {
-    let from_env = std::env::var_os(var)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from);
-    let from_file = || {
-        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/peers/peers.env");
-        let text = std::fs::read_to_string(file).ok()?;
-        text.lines().find_map(|line| {
-            let (key, value) = line.trim().split_once('=')?;
-            (key.trim() == var).then(|| PathBuf::from(value.trim().trim_matches('"')))
-        })
-    };
-    match from_env.or_else(from_file).filter(|p| p.is_file()) {
-        Some(path) => path,
-        None => panic!(
-            "{var} is unset and target/peers/peers.env names no such peer: run `cargo xtask test` \
-             (it installs the interop peers and sets their variables)"
-        ),
-    }
+#[path = "../../otlp-transport/tests/interop_support/peers.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod peers;
+
+use peers::Peer;
+
+/// The installed peer (see `interop_support/peers.rs`); a missing one fails the test.
+fn peer(peer: Peer) -> PathBuf {
+    peers::locate(peer).unwrap_or_else(|| {
+        panic!(
+            "{} is unset and target/peers/peers.env names no such peer: run `cargo xtask test` \
+             (it installs the interop peers and sets their variables)",
+            peer.env_var()
+        )
+    })
 }
 
 /// The sender script: every mode, deterministic content; prints the record count sent.
@@ -244,7 +240,7 @@ async fn wait_for(mut count: impl FnMut() -> usize, n: usize) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fluent_logger_and_raw_msgpack_senders_into_ours() {
-    let python = peer("OTLP_PEER_PYTHON");
+    let python = peer(Peer::Python);
     let dir = temp_dir("ours");
     let script = write_script(&dir);
     let probe = Probe::new();
@@ -333,7 +329,7 @@ async fn fluent_logger_and_raw_msgpack_senders_into_ours() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fluent_logger_buffer_is_sent_in_one_write_once_the_receiver_is_up() {
-    let python = peer("OTLP_PEER_PYTHON");
+    let python = peer(Peer::Python);
     let dir = temp_dir("buffered");
     let script = write_script(&dir);
     let port = free_port();
@@ -448,8 +444,8 @@ impl Drop for Killed {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn same_records_as_otelcol_contrib_fluent_forward() {
-    let python = peer("OTLP_PEER_PYTHON");
-    let otelcol = peer("OTLP_PEER_OTELCOL_CONTRIB_GO");
+    let python = peer(Peer::Python);
+    let otelcol = peer(Peer::OtelcolContribGo);
     let dir = temp_dir("differential");
     let script = write_script(&dir);
 

@@ -16,7 +16,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
@@ -25,25 +25,21 @@ use otlp_proto::common::v1::any_value;
 use otlp_proto::metrics::v1::{AggregationTemporality, metric, number_data_point};
 use otlp_receivers::hostmetrics::{HostMetricsConfig, HostScrapers, ScrapeReport};
 
-fn peer(var: &str) -> PathBuf {
-    let from_env = std::env::var_os(var)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from);
-    let from_file = || {
-        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/peers/peers.env");
-        let text = std::fs::read_to_string(file).ok()?;
-        text.lines().find_map(|line| {
-            let (key, value) = line.trim().split_once('=')?;
-            (key.trim() == var).then(|| PathBuf::from(value.trim().trim_matches('"')))
-        })
-    };
-    match from_env.or_else(from_file).filter(|p| p.is_file()) {
-        Some(path) => path,
-        None => panic!(
-            "{var} is unset and target/peers/peers.env names no such peer: run `cargo xtask test` \
-             (it installs the interop peers and sets their variables)"
-        ),
-    }
+#[path = "../../otlp-transport/tests/interop_support/peers.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod peers;
+
+use peers::Peer;
+
+/// The installed peer (see `interop_support/peers.rs`); a missing one fails the test.
+fn peer(peer: Peer) -> PathBuf {
+    peers::locate(peer).unwrap_or_else(|| {
+        panic!(
+            "{} is unset and target/peers/peers.env names no such peer: run `cargo xtask test` \
+             (it installs the interop peers and sets their variables)",
+            peer.env_var()
+        )
+    })
 }
 
 fn config(scrapers_yaml: &str) -> HostMetricsConfig {
@@ -536,7 +532,7 @@ fn ours(request: &ExportMetricsServiceRequest) -> Batch {
 
 /// Runs the Go collector with `scrapers` until it printed `batches` batches.
 fn go_batches(scrapers: &str, batches: usize) -> Vec<Batch> {
-    let otelcol = peer("OTLP_PEER_OTELCOL_CONTRIB_GO");
+    let otelcol = peer(Peer::OtelcolContribGo);
     let dir = tempfile::tempdir().expect("temp dir");
     let config = dir.path().join("config.yaml");
     std::fs::write(
