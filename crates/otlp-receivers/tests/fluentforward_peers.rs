@@ -20,12 +20,10 @@ use std::time::Duration;
 use otlp_pipeline::Signal;
 use otlp_pipeline::component::{Host, NextConsumers, Receiver, ReceiverContext};
 use otlp_pipeline::testing::Probe;
-use otlp_proto::Message as _;
 use otlp_proto::collector::logs::v1::ExportLogsServiceRequest;
 use otlp_proto::common::v1::{AnyValue, any_value};
 use otlp_proto::logs::v1::LogRecord;
 use otlp_receivers::fluentforward::{FluentForwardConfig, FluentForwardReceiver};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[path = "../../otlp-transport/tests/interop_support/peers.rs"]
 #[allow(dead_code, unreachable_pub)]
@@ -377,59 +375,25 @@ async fn fluent_logger_buffer_is_sent_in_one_write_once_the_receiver_is_up() {
 }
 
 /// A minimal OTLP/HTTP logs endpoint: decodes each POST's protobuf body.
-async fn otlp_http_sink(listener: tokio::net::TcpListener, records: Arc<Mutex<Vec<LogRecord>>>) {
-    loop {
-        let Ok((mut stream, _)) = listener.accept().await else {
-            return;
-        };
-        let records = Arc::clone(&records);
-        tokio::spawn(async move {
-            let mut buffer = Vec::new();
-            loop {
-                // Headers.
-                let header_end = loop {
-                    if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-                        break at + 4;
-                    }
-                    let mut chunk = [0u8; 8192];
-                    match stream.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-                    }
-                };
-                let head = String::from_utf8_lossy(&buffer[..header_end]).to_ascii_lowercase();
-                let length: usize = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:"))
-                    .and_then(|v| v.trim().parse().ok())
-                    .unwrap_or(0);
-                while buffer.len() < header_end + length {
-                    let mut chunk = [0u8; 8192];
-                    match stream.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-                    }
-                }
-                let body: Vec<u8> = buffer
-                    .drain(..header_end + length)
-                    .skip(header_end)
-                    .collect();
-                if head.starts_with("post /v1/logs") {
-                    let request = ExportLogsServiceRequest::decode(body.as_slice()).unwrap();
-                    records.lock().unwrap().extend(
-                        request
-                            .resource_logs
-                            .into_iter()
-                            .flat_map(|r| r.scope_logs)
-                            .flat_map(|s| s.log_records),
-                    );
-                }
-                let response = b"HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\n\r\n";
-                if stream.write_all(response).await.is_err() {
-                    return;
-                }
-            }
-        });
+/// The OTLP/HTTP sink the Go collector exports to: the transport's own receiver, keeping
+/// every log record.
+struct LogSink(Arc<Mutex<Vec<LogRecord>>>);
+
+#[async_trait::async_trait]
+impl otlp_transport::server::ExportHandler for LogSink {
+    async fn export_logs(
+        &self,
+        request: ExportLogsServiceRequest,
+        _context: otlp_transport::server::RequestContext,
+    ) -> Result<Option<otlp_transport::PartialSuccess>, otlp_transport::status::Refusal> {
+        self.0.lock().unwrap().extend(
+            request
+                .resource_logs
+                .into_iter()
+                .flat_map(|r| r.scope_logs)
+                .flat_map(|s| s.log_records),
+        );
+        Ok(None)
     }
 }
 
@@ -450,10 +414,13 @@ async fn same_records_as_otelcol_contrib_fluent_forward() {
     let script = write_script(&dir);
 
     // Go: fluent_forward → otlp_http → the sink.
-    let sink = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sink_port = sink.local_addr().unwrap().port();
     let go_records = Arc::new(Mutex::new(Vec::new()));
-    tokio::spawn(otlp_http_sink(sink, Arc::clone(&go_records)));
+    let sink = otlp_transport::server::Receiver::new(LogSink(Arc::clone(&go_records)))
+        .http("127.0.0.1:0".parse().unwrap())
+        .start()
+        .await
+        .unwrap();
+    let sink_port = sink.http_local_addr().unwrap().port();
     let go_port = free_port();
     let config = dir.join("otelcol.yaml");
     std::fs::write(

@@ -29,63 +29,25 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
-use otlp_proto::Message as _;
 use otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use otlp_proto::metrics::v1::{Metric, metric};
 use peers::{Peer, require};
 use support::*;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A minimal OTLP/HTTP metrics endpoint: decodes each `POST /v1/metrics` protobuf body.
-async fn otlp_http_sink(
-    listener: tokio::net::TcpListener,
-    requests: Arc<Mutex<Vec<ExportMetricsServiceRequest>>>,
-) {
-    loop {
-        let Ok((mut stream, _)) = listener.accept().await else {
-            return;
-        };
-        let requests = Arc::clone(&requests);
-        tokio::spawn(async move {
-            let mut buffer = Vec::new();
-            loop {
-                let header_end = loop {
-                    if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-                        break at + 4;
-                    }
-                    let mut chunk = [0u8; 16384];
-                    match stream.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-                    }
-                };
-                let head = String::from_utf8_lossy(&buffer[..header_end]).to_ascii_lowercase();
-                let length: usize = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:"))
-                    .and_then(|v| v.trim().parse().ok())
-                    .unwrap_or(0);
-                while buffer.len() < header_end + length {
-                    let mut chunk = [0u8; 16384];
-                    match stream.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-                    }
-                }
-                let body: Vec<u8> = buffer
-                    .drain(..header_end + length)
-                    .skip(header_end)
-                    .collect();
-                if head.starts_with("post /v1/metrics") {
-                    let request = ExportMetricsServiceRequest::decode(body.as_slice()).unwrap();
-                    requests.lock().unwrap().push(request);
-                }
-                let response = b"HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\n\r\n";
-                if stream.write_all(response).await.is_err() {
-                    return;
-                }
-            }
-        });
+/// The OTLP/HTTP sink the Go collector exports to: the transport's own receiver, keeping
+/// every request.
+struct MetricsSink(Arc<Mutex<Vec<ExportMetricsServiceRequest>>>);
+
+#[async_trait::async_trait]
+impl otlp_transport::server::ExportHandler for MetricsSink {
+    async fn export_metrics(
+        &self,
+        request: ExportMetricsServiceRequest,
+        _context: otlp_transport::server::RequestContext,
+    ) -> Result<Option<otlp_transport::PartialSuccess>, otlp_transport::status::Refusal> {
+        self.0.lock().unwrap().push(request);
+        Ok(None)
     }
 }
 
@@ -220,10 +182,13 @@ async fn same_shape_as_the_go_prometheus_receiver() {
     let node = start_node_exporter(&node_exporter, &dir);
 
     // Go: prometheus → otlp_http → the sink.
-    let sink = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sink_port = sink.local_addr().unwrap().port();
     let go_requests = Arc::new(Mutex::new(Vec::new()));
-    tokio::spawn(otlp_http_sink(sink, Arc::clone(&go_requests)));
+    let sink = otlp_transport::server::Receiver::new(MetricsSink(Arc::clone(&go_requests)))
+        .http("127.0.0.1:0".parse().unwrap())
+        .start()
+        .await
+        .unwrap();
+    let sink_port = sink.http_local_addr().unwrap().port();
     let receiver = format!(
         "config:\n  scrape_configs:\n    - job_name: node\n      scrape_interval: 1s\n      \
          static_configs: [{{targets: ['{}']}}]\n",
