@@ -121,13 +121,13 @@ fn labels(
     attrs: &[&KeyValue],
     scope: &[(String, String)],
     external: &[(String, String)],
-    extras: &[(&str, String)],
+    extras: &[(&str, &str)],
 ) -> Vec<Label> {
     with_extras(&base_labels(resource, attrs, scope, external), extras)
 }
 
 /// `base` (sorted by name) with `extras` set (replacing labels of the same name), sorted.
-fn with_extras(base: &[Label], extras: &[(&str, String)]) -> Vec<Label> {
+fn with_extras(base: &[Label], extras: &[(&str, &str)]) -> Vec<Label> {
     let mut out = Vec::with_capacity(base.len() + extras.len());
     out.extend(
         base.iter()
@@ -137,7 +137,7 @@ fn with_extras(base: &[Label], extras: &[(&str, String)]) -> Vec<Label> {
     for (name, value) in extras {
         out.push(Label {
             name: (*name).to_owned(),
-            value: value.clone(),
+            value: (*value).to_owned(),
         });
     }
     out.sort_unstable_by(|a, b| a.name.cmp(&b.name));
@@ -301,6 +301,7 @@ impl Builder<'_> {
                     );
                     continue;
                 };
+                let names = SeriesNames::of(&name);
                 // Go writes the metadata of every metric it names, written or not.
                 self.family(kind, &name, &metric.description, &unit_name(&metric.unit));
                 if let Some(problem) = problem {
@@ -317,7 +318,7 @@ impl Builder<'_> {
                                 &attrs_of(&p.attributes, resource, settings.resource_to_telemetry),
                                 &scope,
                                 external,
-                                &[("__name__", name.clone())],
+                                &[("__name__", name.as_str())],
                             );
                             self.sample(l, value, millis(p.time_unix_nano));
                         }
@@ -330,17 +331,10 @@ impl Builder<'_> {
                             let base = base_labels(resource, &attrs, &scope, external);
                             let ts = millis(p.time_unix_nano);
                             let value = number(p.value.as_ref(), p.flags);
-                            let l = with_extras(&base, &[("__name__", name.clone())]);
+                            let l = with_extras(&base, &[("__name__", name.as_str())]);
                             self.sample(l, value, ts);
                             if settings.created && s.is_monotonic && p.start_time_unix_nano != 0 {
-                                self.created(
-                                    resource,
-                                    &attrs,
-                                    &scope,
-                                    &name,
-                                    p.start_time_unix_nano,
-                                    ts,
-                                );
+                                self.created(&base, &names.created, p.start_time_unix_nano, ts);
                             }
                         }
                     }
@@ -355,10 +349,10 @@ impl Builder<'_> {
                             let or_stale =
                                 |v: f64| if stale { f64::from_bits(STALE_NAN) } else { v };
                             if let Some(sum) = p.sum {
-                                let l = with_extras(&base, &[("__name__", format!("{name}_sum"))]);
+                                let l = with_extras(&base, &[("__name__", names.sum.as_str())]);
                                 self.sample(l, or_stale(sum), ts);
                             }
-                            let l = with_extras(&base, &[("__name__", format!("{name}_count"))]);
+                            let l = with_extras(&base, &[("__name__", names.count.as_str())]);
                             self.sample(l, or_stale(p.count as f64), ts);
                             let mut cumulative = 0u64;
                             for (i, bound) in p.explicit_bounds.iter().enumerate() {
@@ -369,29 +363,19 @@ impl Builder<'_> {
                                 let l = with_extras(
                                     &base,
                                     &[
-                                        ("__name__", format!("{name}_bucket")),
-                                        ("le", format_float(*bound)),
+                                        ("__name__", names.bucket.as_str()),
+                                        ("le", format_float(*bound).as_str()),
                                     ],
                                 );
                                 self.sample(l, or_stale(cumulative as f64), ts);
                             }
                             let l = with_extras(
                                 &base,
-                                &[
-                                    ("__name__", format!("{name}_bucket")),
-                                    ("le", "+Inf".to_owned()),
-                                ],
+                                &[("__name__", names.bucket.as_str()), ("le", "+Inf")],
                             );
                             self.sample(l, or_stale(p.count as f64), ts);
                             if settings.created && p.start_time_unix_nano != 0 {
-                                self.created(
-                                    resource,
-                                    &attrs,
-                                    &scope,
-                                    &name,
-                                    p.start_time_unix_nano,
-                                    ts,
-                                );
+                                self.created(&base, &names.created, p.start_time_unix_nano, ts);
                             }
                         }
                     }
@@ -405,29 +389,22 @@ impl Builder<'_> {
                             let stale = p.flags & NO_RECORDED_VALUE != 0;
                             let or_stale =
                                 |v: f64| if stale { f64::from_bits(STALE_NAN) } else { v };
-                            let l = with_extras(&base, &[("__name__", format!("{name}_sum"))]);
+                            let l = with_extras(&base, &[("__name__", names.sum.as_str())]);
                             self.sample(l, or_stale(p.sum), ts);
-                            let l = with_extras(&base, &[("__name__", format!("{name}_count"))]);
+                            let l = with_extras(&base, &[("__name__", names.count.as_str())]);
                             self.sample(l, or_stale(p.count as f64), ts);
                             for q in &p.quantile_values {
                                 let l = with_extras(
                                     &base,
                                     &[
-                                        ("__name__", name.clone()),
-                                        ("quantile", format_float(q.quantile)),
+                                        ("__name__", name.as_str()),
+                                        ("quantile", format_float(q.quantile).as_str()),
                                     ],
                                 );
                                 self.sample(l, or_stale(q.value), ts);
                             }
                             if settings.created && p.start_time_unix_nano != 0 {
-                                self.created(
-                                    resource,
-                                    &attrs,
-                                    &scope,
-                                    &name,
-                                    p.start_time_unix_nano,
-                                    ts,
-                                );
+                                self.created(&base, &names.created, p.start_time_unix_nano, ts);
                             }
                         }
                     }
@@ -451,29 +428,21 @@ impl Builder<'_> {
                 } else {
                     format!("{}_target_info", settings.namer.namespace)
                 };
-                let l = labels(resource, &attrs, &[], external, &[("__name__", name)]);
+                let l = labels(
+                    resource,
+                    &attrs,
+                    &[],
+                    external,
+                    &[("__name__", name.as_str())],
+                );
                 self.sample(l, 1.0, millis(latest));
             }
         }
     }
 
-    fn created(
-        &mut self,
-        resource: &[KeyValue],
-        attrs: &[&KeyValue],
-        scope: &[(String, String)],
-        name: &str,
-        start: u64,
-        ts: i64,
-    ) {
-        let base = name.strip_suffix("_total").unwrap_or(name);
-        let l = labels(
-            resource,
-            attrs,
-            scope,
-            &self.settings.external_labels,
-            &[("__name__", format!("{base}_created"))],
-        );
+    /// The `_created` sample of a point whose labels (before `__name__`) are `base`.
+    fn created(&mut self, base: &[Label], created_name: &str, start: u64, ts: i64) {
+        let l = with_extras(base, &[("__name__", created_name)]);
         self.sample(l, millis(start) as f64, ts);
     }
 }
@@ -505,6 +474,25 @@ fn scope_labels(
         }
     }
     out
+}
+
+/// The series names of one metric, built once for all its points.
+struct SeriesNames {
+    sum: String,
+    count: String,
+    bucket: String,
+    created: String,
+}
+
+impl SeriesNames {
+    fn of(name: &str) -> SeriesNames {
+        SeriesNames {
+            sum: format!("{name}_sum"),
+            count: format!("{name}_count"),
+            bucket: format!("{name}_bucket"),
+            created: format!("{}_created", name.strip_suffix("_total").unwrap_or(name)),
+        }
+    }
 }
 
 /// A point's attributes, plus the resource's it lacks with `resource_to_telemetry`.
