@@ -11,8 +11,11 @@
 //! | Prometheus 2.42.0, see [`PROMETHEUS`] | the Debian bookworm package `prometheus`, member `usr/bin/prometheus` | `target/peers/bin/prometheus` |
 //! | Prometheus node_exporter 1.5.0, see [`NODE_EXPORTER`] | the Debian bookworm package `prometheus-node-exporter`, member `usr/bin/prometheus-node-exporter` | `target/peers/bin/node_exporter` |
 //! | otelcol-go, the OpenTelemetry Collector core v0.165.0 with contrib v0.165.1 Prometheus components (`otlp`, `prometheus` receivers; `batch`, `memory_limiter` processors; `otlp_grpc`, `otlp_http`, `debug`, `prometheus`, `prometheus_remote_write` exporters), see [`OTELCOL_GO`] | our own module `xtask/peers/otelcol-go/` (`main.go`, `go.mod`, `go.sum`), its dependencies from the Go module proxy, built with `go build` | `target/peers/bin/otelcol-go` |
-//! | otelcol-contrib-go, the OpenTelemetry Collector v0.160.0 with contrib components (`otlp`, `kafka`, `file_log`, `host_metrics`, `fluent_forward` receivers; `batch`, `tail_sampling`, `metrics_transform` processors; `otlp_grpc`, `otlp_http`, `debug`, `kafka`, `load_balancing` exporters; `file_storage`, `pprof`, `zpages`, `bearertokenauth` extensions), see [`OTELCOL_CONTRIB_GO`] | our own module `xtask/peers/otelcol-contrib-go/`, built like otelcol-go (sharing its module cache) | `target/peers/bin/otelcol-contrib-go` |
+//! | otelcol-contrib-go, the OpenTelemetry Collector v0.160.0 with contrib components (`otlp`, `kafka`, `file_log`, `host_metrics`, `fluent_forward`, `zipkin` receivers; `batch`, `tail_sampling`, `metrics_transform` processors; `otlp_grpc`, `otlp_http`, `debug`, `kafka`, `load_balancing` exporters; `file_storage`, `pprof`, `zpages`, `bearertokenauth` extensions), see [`OTELCOL_CONTRIB_GO`] | our own module `xtask/peers/otelcol-contrib-go/`, built like otelcol-go (sharing its module cache) | `target/peers/bin/otelcol-contrib-go` |
 //! | Apache Kafka 4.0.2, a single-node KRaft broker, see [`kafka`] | the jars `xtask/peers/kafka/pom.xml` names, from Maven Central with `mvn`; our launcher `xtask/peers/kafka/kafka-broker.sh` | `target/peers/kafka/libs/`, `target/peers/bin/kafka-broker` |
+//! | the OpenTelemetry Python SDK 1.45.1 with its Zipkin exporters (v2 JSON, v2 protobuf), see [`ZIPKIN_VENV`] | PyPI | `target/peers/venv-zipkin/` |
+//! | `py_zipkin` 1.2.8 (Zipkin v1 and v2 JSON), see [`PY_ZIPKIN_VENV`] | PyPI | `target/peers/venv-py-zipkin/` |
+//! | the Zipkin server 3.5.1 (in-memory storage), see [`zipkin`] | Maven Central's `io.zipkin:zipkin-server:3.5.1:jar:exec`, with `mvn` | `target/peers/bin/zipkin-server.jar` |
 //! | Chromium (Debian's `chromium`), the headless browser of the CORS test, see [`chromium`] | `apt-get install -y chromium` as root, when `/usr/bin/chromium` is missing (a system package: it pulls in many libraries) | `/usr/bin/chromium` |
 //!
 //! Needed on `PATH`: `python3` (CPython 3.10 or newer, with `pip` and `venv`), and for the two
@@ -60,8 +63,9 @@
 //!
 //! [`ensure`] writes `target/peers/peers.env`, one `NAME=absolute path` line for each of
 //! [`ENV_PYTHON`], [`ENV_ROTEL`], [`ENV_OTELCOL`], [`ENV_PROMETHEUS`], [`ENV_NODE_EXPORTER`],
-//! [`ENV_OTELCOL_GO`], [`ENV_OTELCOL_CONTRIB_GO`] and [`ENV_KAFKA`] (the launcher; no quoting,
-//! paths are written as they are).
+//! [`ENV_OTELCOL_GO`], [`ENV_OTELCOL_CONTRIB_GO`], [`ENV_KAFKA`] (the launcher),
+//! [`ENV_PYTHON_ZIPKIN`], [`ENV_PY_ZIPKIN`] and [`ENV_ZIPKIN`] (the jar; no quoting, paths are
+//! written as they are).
 //! `cargo xtask test` calls [`ensure`] and exports [`Peers::env`] to the test processes, so a test
 //! finds its peer with `std::env::var("OTLP_PEER_ROTEL")` without depending on this crate.
 //!
@@ -81,6 +85,7 @@ use crate::Result;
 
 pub mod chromium;
 pub mod kafka;
+pub mod zipkin;
 
 /// Where the peers live, relative to the workspace root.
 pub const PEERS_DIR: &str = "target/peers";
@@ -104,6 +109,12 @@ pub const ENV_OTELCOL_GO: &str = "OTLP_PEER_OTELCOL_GO";
 pub const ENV_OTELCOL_CONTRIB_GO: &str = "OTLP_PEER_OTELCOL_CONTRIB_GO";
 /// Names the `kafka-broker` launcher (see [`kafka`]).
 pub const ENV_KAFKA: &str = "OTLP_PEER_KAFKA";
+/// The Zipkin venv's Python ([`ZIPKIN_VENV`]).
+pub const ENV_PYTHON_ZIPKIN: &str = "OTLP_PEER_PYTHON_ZIPKIN";
+/// The `py_zipkin` venv's Python ([`PY_ZIPKIN_VENV`]).
+pub const ENV_PY_ZIPKIN: &str = "OTLP_PEER_PY_ZIPKIN";
+/// The Zipkin server's executable jar ([`zipkin`]).
+pub const ENV_ZIPKIN: &str = "OTLP_PEER_ZIPKIN";
 
 /// The interpreter that creates the venv and runs `pip download`; looked up on `PATH`.
 const PYTHON3: &str = "python3";
@@ -172,6 +183,76 @@ pub const PYTHON_IMPORTS: &[&str] = &[
     "opentelemetry.exporter.otlp.json.http.trace_exporter",
     "fluent.sender",
 ];
+
+/// A Python virtual environment of exactly pinned packages.
+#[derive(Debug, Clone, Copy)]
+pub struct Venv {
+    /// The lock's key.
+    pub key: &'static str,
+    /// Its directory under `target/peers/`.
+    pub dir: &'static str,
+    /// What it is for (printed).
+    pub what: &'static str,
+    /// Every package, pinned exactly (direct ones and what they pull in).
+    pub packages: &'static [(&'static str, &'static str)],
+    /// What its Python must import after the install.
+    pub imports: &'static [&'static str],
+}
+
+/// The OTLP venv: the SDK, its three OTLP exporters and fluent-logger.
+pub const OTLP_VENV: Venv = Venv {
+    key: "python",
+    dir: "venv",
+    what: "the OpenTelemetry Python SDK with its OTLP exporters",
+    packages: PYTHON_PACKAGES,
+    imports: PYTHON_IMPORTS,
+};
+
+/// The Zipkin venv: the same SDK with its Zipkin exporters (v2 JSON and v2 protobuf). Its own
+/// venv because `opentelemetry-exporter-zipkin-proto-http` 1.45.1 requires `protobuf~=3.12`,
+/// which the OTLP exporters' `protobuf` 7 excludes.
+///
+/// To move: install the direct three (and `protobuf==3.20.3`) in a scratch venv and copy its
+/// `pip freeze` here.
+pub const ZIPKIN_VENV: Venv = Venv {
+    key: "python_zipkin",
+    dir: "venv-zipkin",
+    what: "the OpenTelemetry Python SDK with its Zipkin exporters",
+    packages: &[
+        // Direct.
+        ("opentelemetry-sdk", "1.45.1"),
+        ("opentelemetry-exporter-zipkin-json", "1.45.1"),
+        ("opentelemetry-exporter-zipkin-proto-http", "1.45.1"),
+        // What they pull in.
+        ("opentelemetry-api", "1.45.1"),
+        ("opentelemetry-semantic-conventions", "0.66b1"),
+        ("protobuf", "3.20.3"),
+        ("requests", "2.34.2"),
+        ("urllib3", "2.8.0"),
+        ("certifi", "2026.10.19.post1"),
+        ("charset-normalizer", "3.5.3"),
+        ("idna", "3.21"),
+        ("typing-extensions", "4.16.0"),
+    ],
+    imports: &[
+        "opentelemetry.sdk.trace",
+        "opentelemetry.exporter.zipkin.json",
+        "opentelemetry.exporter.zipkin.proto.http",
+    ],
+};
+
+/// `py_zipkin` (Yelp's Zipkin instrumentation, which sends Zipkin v1 and v2 JSON), in a venv of
+/// its own so that nothing of OpenTelemetry's can shape what it sends.
+pub const PY_ZIPKIN_VENV: Venv = Venv {
+    key: "py_zipkin",
+    dir: "venv-py-zipkin",
+    what: "py_zipkin",
+    packages: &[("py-zipkin", "1.2.8"), ("typing-extensions", "4.16.0")],
+    imports: &["py_zipkin.zipkin", "py_zipkin.encoding"],
+};
+
+/// The venvs, built in this order.
+pub const VENVS: [Venv; 3] = [OTLP_VENV, ZIPKIN_VENV, PY_ZIPKIN_VENV];
 
 /// A binary shipped inside a PyPI wheel.
 #[derive(Debug, Clone, Copy)]
@@ -333,6 +414,7 @@ pub const OTELCOL_CONTRIB_GO: GoBinary = GoBinary {
         ("receivers", "file_log"),
         ("receivers", "host_metrics"),
         ("receivers", "fluent_forward"),
+        ("receivers", "zipkin"),
         ("processors", "batch"),
         ("processors", "tail_sampling"),
         ("processors", "metrics_transform"),
@@ -373,11 +455,17 @@ pub struct Peers {
     pub otelcol_contrib_go: PathBuf,
     /// `target/peers/bin/kafka-broker`, the Kafka broker's launcher.
     pub kafka: PathBuf,
+    /// `target/peers/venv-zipkin/bin/python` ([`ZIPKIN_VENV`]).
+    pub python_zipkin: PathBuf,
+    /// `target/peers/venv-py-zipkin/bin/python` ([`PY_ZIPKIN_VENV`]).
+    pub py_zipkin: PathBuf,
+    /// `target/peers/bin/zipkin-server.jar`, the Zipkin server's executable jar.
+    pub zipkin: PathBuf,
 }
 
 impl Peers {
     /// The environment variables that name the peers, for `Command::envs`.
-    pub fn env(&self) -> [(&'static str, &Path); 8] {
+    pub fn env(&self) -> [(&'static str, &Path); 11] {
         [
             (ENV_PYTHON, self.python.as_path()),
             (ENV_ROTEL, self.rotel.as_path()),
@@ -387,6 +475,9 @@ impl Peers {
             (ENV_OTELCOL_GO, self.otelcol_go.as_path()),
             (ENV_OTELCOL_CONTRIB_GO, self.otelcol_contrib_go.as_path()),
             (ENV_KAFKA, self.kafka.as_path()),
+            (ENV_PYTHON_ZIPKIN, self.python_zipkin.as_path()),
+            (ENV_PY_ZIPKIN, self.py_zipkin.as_path()),
+            (ENV_ZIPKIN, self.zipkin.as_path()),
         ]
     }
 
@@ -424,15 +515,20 @@ pub fn ensure(root: &Path) -> Result<Peers> {
         otelcol_go: dir.join("bin").join(OTELCOL_GO.name),
         otelcol_contrib_go: dir.join("bin").join(OTELCOL_CONTRIB_GO.name),
         kafka: dir.join("bin").join(kafka::LAUNCHER),
+        python_zipkin: dir.join(ZIPKIN_VENV.dir).join("bin").join("python"),
+        py_zipkin: dir.join(PY_ZIPKIN_VENV.dir).join("bin").join("python"),
+        zipkin: dir.join("bin").join(zipkin::JAR),
     };
 
     let mut installed = Vec::new();
-    let python_spec = python_spec();
-    if !python_is_current(&dir, &lock, &python_spec) {
-        forget(&dir, &mut lock, "python")?;
-        let entry = install_python(&dir, &python_spec)?;
-        remember(&dir, &mut lock, "python", entry)?;
-        installed.push("python venv");
+    for venv in VENVS {
+        let spec = python_spec(&venv);
+        if !python_is_current(&dir, &lock, &venv, &spec) {
+            forget(&dir, &mut lock, venv.key)?;
+            let entry = install_python(&dir, &venv, &spec)?;
+            remember(&dir, &mut lock, venv.key, entry)?;
+            installed.push(venv.dir);
+        }
     }
     for (key, binary) in [("rotel", ROTEL), ("otelcol", OTELCOL)] {
         if !binary_is_current(&dir, &lock, key, &binary_spec(&binary), binary.name) {
@@ -469,6 +565,13 @@ pub fn ensure(root: &Path) -> Result<Peers> {
         remember(&dir, &mut lock, kafka::LOCK_KEY, entry)?;
         installed.push(kafka::LAUNCHER);
     }
+    let zipkin_spec = zipkin::spec();
+    if !binary_is_current(&dir, &lock, zipkin::LOCK_KEY, &zipkin_spec, zipkin::JAR) {
+        forget(&dir, &mut lock, zipkin::LOCK_KEY)?;
+        let entry = zipkin::install(&dir, &zipkin_spec)?;
+        remember(&dir, &mut lock, zipkin::LOCK_KEY, entry)?;
+        installed.push(zipkin::JAR);
+    }
     if chromium::ensure()? {
         installed.push(chromium::PACKAGE);
     }
@@ -478,7 +581,7 @@ pub fn ensure(root: &Path) -> Result<Peers> {
     if installed.is_empty() {
         println!(
             "peers: up to date ({}=={}, {}=={}, opentelemetry-sdk=={}, {}={}, {}={}, {} {}, {} {}, \
-             kafka {})",
+             kafka {}, zipkin {})",
             ROTEL.package,
             ROTEL.version,
             OTELCOL.package,
@@ -493,6 +596,7 @@ pub fn ensure(root: &Path) -> Result<Peers> {
             OTELCOL_CONTRIB_GO.name,
             OTELCOL_CONTRIB_GO.release,
             kafka::VERSION,
+            zipkin::VERSION,
         );
     } else {
         println!(
@@ -529,9 +633,10 @@ fn pinned_version(package: &str) -> &'static str {
 // ---------------------------------------------------------------------------------------------
 // The lock.
 
-/// What the venv is installed from; any change re-installs it.
-fn python_spec() -> String {
-    let mut pins: Vec<String> = PYTHON_PACKAGES
+/// What a venv is installed from; any change re-installs it.
+fn python_spec(venv: &Venv) -> String {
+    let mut pins: Vec<String> = venv
+        .packages
         .iter()
         .map(|(name, version)| format!("{name}=={version}"))
         .collect();
@@ -640,15 +745,16 @@ fn entry_spec<'a>(lock: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
     lock.get(key)?.get("spec")?.as_str()
 }
 
-fn python_is_current(dir: &Path, lock: &Map<String, Value>, spec: &str) -> bool {
-    let venv = dir.join("venv");
+fn python_is_current(dir: &Path, lock: &Map<String, Value>, venv: &Venv, spec: &str) -> bool {
+    let path = dir.join(venv.dir);
     // `exists` follows the `bin/python` symlink, so a removed base interpreter counts as missing.
-    entry_spec(lock, "python") == Some(spec)
-        && venv.join("pyvenv.cfg").is_file()
-        && venv.join("bin").join("python").exists()
-        && PYTHON_IMPORTS
+    entry_spec(lock, venv.key) == Some(spec)
+        && path.join("pyvenv.cfg").is_file()
+        && path.join("bin").join("python").exists()
+        && venv
+            .imports
             .iter()
-            .all(|module| site_packages_have(&venv, module))
+            .all(|module| site_packages_have(&path, module))
 }
 
 /// Whether `venv/lib/python*/site-packages/` holds the package directory of `module`.
@@ -698,14 +804,14 @@ fn file_stamp(path: &Path) -> Result<(u64, u64)> {
 // ---------------------------------------------------------------------------------------------
 // The venv.
 
-fn install_python(dir: &Path, spec: &str) -> Result<Value> {
+fn install_python(dir: &Path, spec_venv: &Venv, spec: &str) -> Result<Value> {
     let base_version = python3_version()?;
-    let venv = dir.join("venv");
+    let venv = dir.join(spec_venv.dir);
     println!(
-        "peers: creating {} with {PYTHON3} {base_version} and opentelemetry-sdk=={} ({} pinned packages) ...",
+        "peers: creating {} with {PYTHON3} {base_version} and {} ({} pinned packages) ...",
         venv.display(),
-        pinned_version("opentelemetry-sdk"),
-        PYTHON_PACKAGES.len()
+        spec_venv.what,
+        spec_venv.packages.len()
     );
     remove_path(&venv)?;
     run(
@@ -713,7 +819,8 @@ fn install_python(dir: &Path, spec: &str) -> Result<Value> {
         "creating the venv (on Debian, `apt-get install python3-venv` provides `venv`)",
     )?;
     let python = venv.join("bin").join("python");
-    let pins: Vec<String> = PYTHON_PACKAGES
+    let pins: Vec<String> = spec_venv
+        .packages
         .iter()
         .map(|(name, version)| format!("{name}=={version}"))
         .collect();
@@ -730,10 +837,14 @@ fn install_python(dir: &Path, spec: &str) -> Result<Value> {
             .args(PIP_FLAGS),
         "pip check in the venv",
     )?;
-    let imports = format!("import {}", PYTHON_IMPORTS.join(", "));
+    let imports = format!("import {}", spec_venv.imports.join(", "));
     run(
         Command::new(&python).args(["-c", &imports]),
-        "importing the OpenTelemetry exporters in the venv",
+        &format!(
+            "importing {} in {}",
+            spec_venv.imports.join(", "),
+            venv.display()
+        ),
     )?;
     let freeze = run(
         Command::new(&python)
@@ -753,7 +864,8 @@ fn install_python(dir: &Path, spec: &str) -> Result<Value> {
     .trim()
     .to_string();
     println!(
-        "peers: venv ready ({venv_version}, {} packages)",
+        "peers: {} ready ({venv_version}, {} packages)",
+        spec_venv.dir,
         packages.len()
     );
     Ok(json!({
@@ -1387,6 +1499,8 @@ receivers:
       module: github.com/open-telemetry/opentelemetry-collector-contrib/receiver/kafkareceiver v0.160.0
     - name: otlp
       module: go.opentelemetry.io/collector/receiver/otlpreceiver v0.160.0
+    - name: zipkin
+      module: github.com/open-telemetry/opentelemetry-collector-contrib/receiver/zipkinreceiver v0.160.0
 processors:
     - name: batch
       module: go.opentelemetry.io/collector/processor/batchprocessor v0.160.0
@@ -1443,7 +1557,8 @@ providers:
                 "fluent_forward",
                 "host_metrics",
                 "kafka",
-                "otlp"
+                "otlp",
+                "zipkin"
             ]
         );
     }
@@ -1610,14 +1725,17 @@ providers:
 
     #[test]
     fn pins_are_exact_and_unique() {
-        let mut names: Vec<&str> = PYTHON_PACKAGES.iter().map(|(name, _)| *name).collect();
-        names.sort_unstable();
-        names.dedup();
-        assert_eq!(
-            names.len(),
-            PYTHON_PACKAGES.len(),
-            "a package is pinned twice"
-        );
+        for venv in VENVS {
+            let mut names: Vec<&str> = venv.packages.iter().map(|(name, _)| *name).collect();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(
+                names.len(),
+                venv.packages.len(),
+                "a package is pinned twice in {}",
+                venv.dir
+            );
+        }
         for binary in [PROMETHEUS, NODE_EXPORTER] {
             // An exact Debian version: upstream, revision, nothing to resolve.
             assert!(binary.version.contains('-'), "{}", binary.version);
@@ -1648,9 +1766,20 @@ providers:
         let dir = std::env::temp_dir().join(format!("xtask-peers-lock-{}", std::process::id()));
         fs::create_dir_all(dir.join("bin")).unwrap();
         let mut lock = Map::new();
-        remember(&dir, &mut lock, "python", json!({ "spec": python_spec() })).unwrap();
+        remember(
+            &dir,
+            &mut lock,
+            "python",
+            json!({ "spec": python_spec(&OTLP_VENV) }),
+        )
+        .unwrap();
         assert_eq!(read_lock(&dir), lock);
-        assert!(!python_is_current(&dir, &lock, "opentelemetry-sdk==0.0.0"));
+        assert!(!python_is_current(
+            &dir,
+            &lock,
+            &OTLP_VENV,
+            "opentelemetry-sdk==0.0.0"
+        ));
 
         let binary = dir.join("bin").join(ROTEL.name);
         fs::write(&binary, b"binary").unwrap();

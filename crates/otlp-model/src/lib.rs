@@ -17,6 +17,9 @@
 //! - [`time`]: OTLP timestamps as RFC 3339 and Go time text;
 //! - `prometheus` (feature `prometheus`): OTLP → Prometheus names, units, label values and
 //!   the text format 0.0.4 encoder, shared by the SDK and the collector's exporters;
+//! - `zipkin` (feature `zipkin`): the Zipkin v2 span model, its v1/v2 JSON and v2 protobuf
+//!   codecs and the translations to and from OTLP, shared by the collector's `zipkin`
+//!   receiver and exporter;
 //! - [`prelude`]: the traits, builders and macros above in one `use`.
 //!
 //! The protobuf crate is re-exported as [`proto`], so a user of this crate needs no second
@@ -26,8 +29,9 @@
 //!
 //! Only `otlp-proto` (plus `thiserror` and `rand`). Never an async runtime, a network stack
 //! (tokio, tonic, hyper) or any crate above it in the workspace (`otlp-propagation` and up):
-//! `cargo xtask tidy` enforces this. The one cargo feature, `prometheus` (off by default),
-//! adds `tracing` for the encoder's warnings.
+//! `cargo xtask tidy` enforces this. The cargo feature `prometheus` (off by default) adds
+//! `tracing` for the encoder's warnings; `zipkin` (off by default) adds `serde`, `serde_json`,
+//! `prost` and `base64` for the Zipkin codecs.
 //!
 //! # Example
 //!
@@ -92,6 +96,8 @@ pub mod prometheus;
 pub mod semconv;
 pub mod time;
 pub mod views;
+#[cfg(feature = "zipkin")]
+pub mod zipkin;
 
 pub use attributes::{AnyValueExt, AttributesExt, IntoAnyValue, kv};
 
