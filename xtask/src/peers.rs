@@ -1676,6 +1676,9 @@ providers:
             otelcol_go: PathBuf::from("/w/target/peers/bin/otelcol-go"),
             otelcol_contrib_go: PathBuf::from("/w/target/peers/bin/otelcol-contrib-go"),
             kafka: PathBuf::from("/w/target/peers/bin/kafka-broker"),
+            python_zipkin: PathBuf::from("/w/target/peers/venv-zipkin/bin/python"),
+            py_zipkin: PathBuf::from("/w/target/peers/venv-py-zipkin/bin/python"),
+            zipkin: PathBuf::from("/w/target/peers/bin/zipkin-server.jar"),
         };
         assert_eq!(
             peers.env_file_contents(),
@@ -1686,7 +1689,10 @@ providers:
              OTLP_PEER_NODE_EXPORTER=/w/target/peers/bin/node_exporter\n\
              OTLP_PEER_OTELCOL_GO=/w/target/peers/bin/otelcol-go\n\
              OTLP_PEER_OTELCOL_CONTRIB_GO=/w/target/peers/bin/otelcol-contrib-go\n\
-             OTLP_PEER_KAFKA=/w/target/peers/bin/kafka-broker\n"
+             OTLP_PEER_KAFKA=/w/target/peers/bin/kafka-broker\n\
+             OTLP_PEER_PYTHON_ZIPKIN=/w/target/peers/venv-zipkin/bin/python\n\
+             OTLP_PEER_PY_ZIPKIN=/w/target/peers/venv-py-zipkin/bin/python\n\
+             OTLP_PEER_ZIPKIN=/w/target/peers/bin/zipkin-server.jar\n"
         );
         assert!(
             peers

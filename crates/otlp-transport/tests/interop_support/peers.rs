@@ -23,12 +23,19 @@ pub enum Peer {
     OtelcolGo,
     /// `otelcol-contrib-go`: the Go OpenTelemetry Collector v0.160.0 with contrib components
     /// (kafka, load_balancing, tail_sampling, file_log, host_metrics, fluent_forward,
-    /// metrics_transform, file_storage, pprof, bearertokenauth; core's otlp, batch,
+    /// metrics_transform, zipkin, file_storage, pprof, bearertokenauth; core's otlp, batch,
     /// otlp_grpc, otlp_http, debug, zpages), built by `cargo xtask peers`.
     OtelcolContribGo,
     /// `kafka-broker`: the launcher of an Apache Kafka 4.0.2 broker (single KRaft node on
     /// loopback); see `interop_support/kafka.rs` for the broker the tests share.
     Kafka,
+    /// The Zipkin venv's Python: OpenTelemetry Python 1.45.1 with its Zipkin exporters (v2 JSON
+    /// and v2 protobuf).
+    PythonZipkin,
+    /// The `py_zipkin` 1.2.8 venv's Python (Zipkin v1 and v2 JSON).
+    PyZipkin,
+    /// `zipkin-server.jar`: the Zipkin 3.5.1 server (run with `java -jar`).
+    Zipkin,
 }
 
 impl Peer {
@@ -42,6 +49,9 @@ impl Peer {
             Peer::OtelcolGo => "OTLP_PEER_OTELCOL_GO",
             Peer::OtelcolContribGo => "OTLP_PEER_OTELCOL_CONTRIB_GO",
             Peer::Kafka => "OTLP_PEER_KAFKA",
+            Peer::PythonZipkin => "OTLP_PEER_PYTHON_ZIPKIN",
+            Peer::PyZipkin => "OTLP_PEER_PY_ZIPKIN",
+            Peer::Zipkin => "OTLP_PEER_ZIPKIN",
         }
     }
 
@@ -55,6 +65,9 @@ impl Peer {
             Peer::OtelcolGo => "otelcol-go",
             Peer::OtelcolContribGo => "otelcol-contrib-go",
             Peer::Kafka => "kafka-broker (Apache Kafka 4.0.2)",
+            Peer::PythonZipkin => "python (OpenTelemetry Python SDK with its Zipkin exporters)",
+            Peer::PyZipkin => "python (py_zipkin)",
+            Peer::Zipkin => "zipkin-server.jar (Zipkin 3.5.1)",
         }
     }
 }
