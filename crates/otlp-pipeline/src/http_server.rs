@@ -5,8 +5,11 @@
 //! component crates, so that none of them writes its own accept loop.
 //!
 //! Bounded: at most [`MAX_CONNECTIONS`] connections (more are closed at once), request heads
-//! within [`HEADER_TIMEOUT`], request bodies never read. Every response gets the configured
-//! extra headers (otelcol's `response_headers`).
+//! within [`HEADER_TIMEOUT`], request bodies never read — unless the server is bound with
+//! [`Server::bind_with_body`] (the `zipkin` receiver), which reads each body up to a limit
+//! within [`BODY_TIMEOUT`] (a longer, late or broken one reaches the handler as
+//! [`Request::body_error`], with the answer to give). Every
+//! response gets the configured extra headers (otelcol's `response_headers`).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -34,9 +37,19 @@ pub const MAX_CONNECTIONS: usize = 64;
 /// The time a client has to send a request head (otelcol's `read_header_timeout` default).
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The time a client has to send a request body, when bodies are read.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// What a handler sees of a request.
 #[derive(Debug, Clone)]
 pub struct Request {
+    /// The client's address.
+    pub peer: Option<SocketAddr>,
+    /// The body (empty unless the server reads bodies, see [`Server::bind_with_body`]).
+    pub body: Bytes,
+    /// Why the body could not be read (too long, too late, broken), as the answer to give:
+    /// `413`, `408` or `400`. `body` is then empty.
+    pub body_error: Option<(StatusCode, String)>,
     /// The method.
     pub method: Method,
     /// The path.
@@ -191,13 +204,31 @@ impl Server {
         handler: Handler,
         extra: Vec<(HeaderName, HeaderValue)>,
     ) -> io::Result<Server> {
+        Server::bind_with_body(endpoint, handler, extra, 0).await
+    }
+
+    /// [`bind`](Server::bind), reading each request's body (up to `max_body` bytes; see
+    /// [`Request::body_error`] for a longer one) into [`Request::body`]. `max_body` 0 reads
+    /// none.
+    pub async fn bind_with_body(
+        endpoint: &str,
+        handler: Handler,
+        extra: Vec<(HeaderName, HeaderValue)>,
+        max_body: usize,
+    ) -> io::Result<Server> {
         let addr = resolve_endpoint(endpoint).await?;
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|e| io::Error::new(e.kind(), format!("cannot bind {addr}: {e}")))?;
         let local_addr = listener.local_addr()?;
         let (stop, stop_rx) = oneshot::channel();
-        let task = tokio::spawn(accept_loop(listener, handler, Arc::new(extra), stop_rx));
+        let task = tokio::spawn(accept_loop(
+            listener,
+            handler,
+            Arc::new(extra),
+            max_body,
+            stop_rx,
+        ));
         Ok(Server {
             local_addr,
             stop: Some(stop),
@@ -258,10 +289,35 @@ fn into_response(
     out
 }
 
+/// Reads a body of at most `max_body` bytes; `Err` is the answer to give instead.
+async fn read_body(
+    body: hyper::body::Incoming,
+    max_body: usize,
+) -> Result<Bytes, (StatusCode, String)> {
+    use http_body_util::BodyExt;
+    let limited = http_body_util::Limited::new(body, max_body);
+    match tokio::time::timeout(BODY_TIMEOUT, limited.collect()).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => Err((
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the request body is larger than {max_body} bytes"),
+        )),
+        Ok(Err(error)) => Err((
+            StatusCode::BAD_REQUEST,
+            format!("reading the request body: {error}"),
+        )),
+        Err(_) => Err((
+            StatusCode::REQUEST_TIMEOUT,
+            "the request body did not arrive in time".to_owned(),
+        )),
+    }
+}
+
 async fn accept_loop(
     listener: TcpListener,
     handler: Handler,
     extra: Arc<Vec<(HeaderName, HeaderValue)>>,
+    max_body: usize,
     mut stop: oneshot::Receiver<()>,
 ) {
     let mut connections = JoinSet::new();
@@ -270,7 +326,7 @@ async fn accept_loop(
             _ = &mut stop => break,
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
+                Ok((stream, peer)) => {
                     if connections.len() >= MAX_CONNECTIONS {
                         drop(stream);
                         continue;
@@ -279,16 +335,29 @@ async fn accept_loop(
                     let extra = Arc::clone(&extra);
                     connections.spawn(async move {
                         let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
-                            let (parts, _body) = request.into_parts();
-                            let request = Request {
-                                method: parts.method,
-                                path: parts.uri.path().to_owned(),
-                                query: parts.uri.query().unwrap_or("").to_owned(),
-                                headers: parts.headers,
-                            };
-                            let future = handler(request);
+                            let (parts, body) = request.into_parts();
+                            let handler = Arc::clone(&handler);
                             let extra = Arc::clone(&extra);
-                            async move { Ok::<_, Infallible>(into_response(future.await, &extra)) }
+                            async move {
+                                let (body, body_error) = if max_body == 0 {
+                                    (Bytes::new(), None)
+                                } else {
+                                    match read_body(body, max_body).await {
+                                        Ok(body) => (body, None),
+                                        Err(answer) => (Bytes::new(), Some(answer)),
+                                    }
+                                };
+                                let request = Request {
+                                    peer: Some(peer),
+                                    body,
+                                    body_error,
+                                    method: parts.method,
+                                    path: parts.uri.path().to_owned(),
+                                    query: parts.uri.query().unwrap_or("").to_owned(),
+                                    headers: parts.headers,
+                                };
+                                Ok::<_, Infallible>(into_response(handler(request).await, &extra))
+                            }
                         });
                         let _ = http1::Builder::new()
                             .timer(TokioTimer::new())
@@ -330,6 +399,9 @@ mod tests {
     #[test]
     fn query_parameters() {
         let request = Request {
+            peer: None,
+            body: Bytes::new(),
+            body_error: None,
             method: Method::GET,
             path: "/".into(),
             query: "zspanname=POST%20%2fv1%2ftraces&ztype=1&x=a+b&bad=%zz&e".into(),

@@ -9,6 +9,7 @@
 //! | `hostmetrics` (`host_metrics`) | host metrics of otelcol-contrib's ten Linux scrapers (cpu, disk, filesystem, load, memory, network, paging, processes, process, system) read from `/proc`, `/sys` and `statvfs`, with `root_path`, per-metric `enabled`/`attributes`/`aggregation_strategy` and the scrapers' filters; one failing scraper does not stop the others | [`hostmetrics`] |
 //! | `filelog` (`file_log`) | log records from files (doublestar globs; rotation, truncation and deletion recognised by fingerprint; utf-8/utf-16/ascii/nop; multiline) through stanza's operators (json, regex, severity, time, container parsers, router, filter, move/copy/add/remove/retain/flatten, a subset of expr); offsets checkpointed in a `file_storage` extension only after the pipeline accepted (at-least-once) | [`filelog`] |
 //! | `prometheus` | scrapes Prometheus endpoints of `static_configs` (otelcol-contrib v0.165.1's keys: `global`, `scrape_configs` with relabeling, `sample_limit`, `body_size_limit`; service discovery and `target_allocator` refused by name) over HTTP/1.1 with gzip; text 0.0.4 and OpenMetrics 1.0 translated as the Go receiver does (counters, gauges, histograms, summaries, `up` and the `scrape_*` metrics) | [`prometheus`] |
+//! | `zipkin` | spans as Zipkin v1 JSON, v2 JSON and v2 protobuf over HTTP (`/api/v1/spans`, `/api/v2/spans`; gzip, deflate, zstd), translated into OTLP as otelcol-contrib's receiver does (resources by local service, scopes by `otel.library.name`, status, events, links; `parse_string_tags`); `202` once the pipeline accepted, `400`/`413`/`415` for bad input | [`zipkin`] |
 //!
 //! All are on by default; a custom collector picks with `default-features = false` and
 //! `features = [...]`. [`register`] adds the enabled ones to a [`Registry`].
@@ -40,6 +41,8 @@ pub mod kafka;
 pub mod otlp;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
+#[cfg(feature = "zipkin")]
+pub mod zipkin;
 
 use otlp_pipeline::{Registry, RegistryError};
 
@@ -57,6 +60,8 @@ pub fn register(registry: &mut Registry) -> Result<(), RegistryError> {
     registry.register_receiver(filelog::factory())?;
     #[cfg(feature = "prometheus")]
     registry.register_receiver(prometheus::factory())?;
+    #[cfg(feature = "zipkin")]
+    registry.register_receiver(zipkin::factory())?;
     let _ = &registry;
     Ok(())
 }

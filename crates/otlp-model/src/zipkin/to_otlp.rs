@@ -103,6 +103,8 @@ pub(crate) const RESOURCE_TAGS: &[&str] = &[
     SERVICE_NAME_SOURCE,
     LIBRARY_NAME,
     LIBRARY_VERSION,
+    SCOPE_NAME,
+    SCOPE_VERSION,
     "opencensus.starttime",
     "opencensus.exporterversion",
     "opencensus.resourcetype",
@@ -114,6 +116,10 @@ pub(crate) const SERVICE_NAME_SOURCE: &str = "otlp.service.name.source";
 pub(crate) const LIBRARY_NAME: &str = "otel.library.name";
 /// The scope's version tag.
 pub(crate) const LIBRARY_VERSION: &str = "otel.library.version";
+/// The scope's name tag in newer senders.
+pub(crate) const SCOPE_NAME: &str = "otel.scope.name";
+/// The scope's version tag in newer senders.
+pub(crate) const SCOPE_VERSION: &str = "otel.scope.version";
 /// The status code tag.
 pub(crate) const STATUS_CODE: &str = "otel.status_code";
 /// The status message tag.
@@ -131,9 +137,9 @@ const MAX_LINKS: usize = 128;
 
 /// Endpoint attribute keys.
 pub(crate) const LOCAL_ADDRESS: &str = "network.local.address";
-pub(crate) const LOCAL_PORT: &str = "network.local.port";
+pub(crate) const LOCAL_PORT: &str = "net.host.port";
 pub(crate) const PEER_ADDRESS: &str = "network.peer.address";
-pub(crate) const PEER_PORT: &str = "network.peer.port";
+pub(crate) const PEER_PORT: &str = "net.peer.port";
 pub(crate) const PEER_SERVICE: &str = "service.peer.name";
 
 fn is_resource_tag(key: &str) -> bool {
@@ -162,7 +168,11 @@ fn resource_of(span: &Span, tags: &mut BTreeMap<String, String>) -> Resource {
             attributes.push(kv(key, Value::StringValue(service.to_owned())));
             let moved: Vec<String> = tags
                 .keys()
-                .filter(|k| is_resource_tag(k) && *k != LIBRARY_NAME && *k != LIBRARY_VERSION)
+                .filter(|k| {
+                    is_resource_tag(k)
+                        && ![LIBRARY_NAME, LIBRARY_VERSION, SCOPE_NAME, SCOPE_VERSION]
+                            .contains(&k.as_str())
+                })
                 .cloned()
                 .collect();
             for key in moved {
@@ -187,13 +197,24 @@ fn resource_of(span: &Span, tags: &mut BTreeMap<String, String>) -> Resource {
 
 fn scope_of(tags: &mut BTreeMap<String, String>) -> InstrumentationScope {
     let mut scope = InstrumentationScope::default();
-    if let Some(name) = tags.remove(LIBRARY_NAME).filter(|n| !n.is_empty()) {
-        scope.name = name;
-        if let Some(version) = tags.remove(LIBRARY_VERSION) {
-            scope.version = version;
+    for (name_key, version_key) in [(SCOPE_NAME, SCOPE_VERSION), (LIBRARY_NAME, LIBRARY_VERSION)] {
+        if let Some(name) = tags.remove(name_key).filter(|n| !n.is_empty()) {
+            let version = tags.remove(version_key);
+            if scope.name.is_empty() {
+                scope.name = name;
+                scope.version = version.unwrap_or_default();
+            }
         }
     }
     scope
+}
+
+/// The scope name a span's tags give (for grouping).
+fn scope_name(span: &Span) -> &str {
+    [SCOPE_NAME, LIBRARY_NAME]
+        .iter()
+        .find_map(|key| span.tags.get(*key).filter(|n| !n.is_empty()))
+        .map_or("", String::as_str)
 }
 
 fn span_kind(kind: Option<Kind>, tags: &mut BTreeMap<String, String>) -> SpanKind {
@@ -310,8 +331,15 @@ fn put(attributes: &mut Vec<KeyValue>, key: &str, value: Value) {
     }
 }
 
+/// As Go's `net.IP.String()`: an IPv4-mapped IPv6 address prints as IPv4.
 fn ip_text(ip: IpAddr) -> String {
-    ip.to_string()
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => v6.to_string(),
+        },
+        IpAddr::V4(v4) => v4.to_string(),
+    }
 }
 
 fn otlp_span(
@@ -440,7 +468,7 @@ pub fn to_otlp(
     for span in &spans {
         let mut tags = span.tags.clone();
         let service = span.local_service_name();
-        let library = tags.get(LIBRARY_NAME).cloned().unwrap_or_default();
+        let library = scope_name(span).to_owned();
         let new_resource = previous_service.as_deref() != Some(service);
         if new_resource {
             resource_spans.push(ResourceSpans {
