@@ -122,11 +122,12 @@ async fn formats_and_encodings_are_accepted_and_counted() {
     assert_eq!(accepted("http_v2_json"), 4.0);
     assert_eq!(accepted("http_v2_proto"), 2.0);
     assert_eq!(accepted("http_v1_json"), 1.0);
-    let received = probe.received.lock().unwrap();
-    let first = received[0].traces().unwrap();
-    let resource = first.resource_spans[0].resource.as_ref().unwrap();
+    let first = probe.received.lock().unwrap()[0].clone();
+    let resource = first.traces().unwrap().resource_spans[0]
+        .resource
+        .clone()
+        .unwrap();
     assert_eq!(resource.attributes[0].key, "service.name");
-    drop(received);
     receiver
         .shutdown(tokio::time::Instant::now())
         .await
@@ -246,8 +247,7 @@ async fn parse_string_tags_and_metadata() {
         br#"[{"traceId":"1","id":"2","timestamp":1,"tags":{"n":"42","f":"1.5","b":"true"}}]"#;
     let (status, _) = post(&addr, "/", &[("X-Tenant", "acme")], body).await;
     assert_eq!(status, 202);
-    let received = probe.received.lock().unwrap();
-    let data = &received[0];
+    let data = probe.received.lock().unwrap()[0].clone();
     let client = data.context().client().unwrap();
     assert_eq!(client.metadata.get("x-tenant"), Some("acme"));
     let span = &data.traces().unwrap().resource_spans[0].scope_spans[0].spans[0];
@@ -262,7 +262,6 @@ async fn parse_string_tags_and_metadata() {
     assert_eq!(value("n"), Some(Value::IntValue(42)));
     assert_eq!(value("f"), Some(Value::DoubleValue(1.5)));
     assert_eq!(value("b"), Some(Value::BoolValue(true)));
-    drop(received);
     receiver
         .shutdown(tokio::time::Instant::now())
         .await
