@@ -10,6 +10,7 @@
 //! | `loadbalancing` (`load_balancing`) | routes each trace (service, metric, …) to one backend over the Go exporter's consistent-hashing ring; an `otlp` exporter per backend, static or DNS resolver | [`loadbalancing`] |
 //! | `prometheus` | holds the metrics it receives (delta sums and histograms accumulated, series expired after `metric_expiration`) and serves them to scrapes on `GET /metrics`: text 0.0.4 or OpenMetrics 1.0, names and labels as otelcol-contrib's exporter writes them | [`prometheus`] |
 //! | `prometheusremotewrite` (`prometheus_remote_write`) | remote write 1.0 (protobuf, snappy) to Prometheus, Mimir, Cortex, Thanos: otelcol-contrib's translation, `external_labels`, `target_info`, split under `max_batch_size_bytes`, the queue with retries | [`prometheusremotewrite`] |
+//! | `zipkin` | traces as Zipkin v2 JSON or v2 protobuf to a Zipkin server (or any Zipkin API), translated as otelcol-contrib's exporter does, with compression, the queue and retries | [`zipkin`] |
 //! | `kafka` | OTLP as Kafka messages (otelcol-contrib's keys; librdkafka), acknowledged once Kafka acknowledged, split to fit `max_message_bytes`, with the same queue | [`kafka`] |
 //!
 //! `otlp` and `otlphttp` share one directory (one implementation, two transports), each behind
@@ -46,6 +47,8 @@ pub mod prometheus;
 pub mod prometheusremotewrite;
 #[cfg(any(feature = "otlp", feature = "otlphttp", feature = "kafka"))]
 mod queue;
+#[cfg(feature = "zipkin")]
+pub mod zipkin;
 
 use otlp_pipeline::{Registry, RegistryError};
 
@@ -67,6 +70,8 @@ pub fn register(registry: &mut Registry) -> Result<(), RegistryError> {
     registry.register_exporter(prometheus::factory())?;
     #[cfg(feature = "prometheusremotewrite")]
     registry.register_exporter(prometheusremotewrite::factory())?;
+    #[cfg(feature = "zipkin")]
+    registry.register_exporter(zipkin::factory())?;
     let _ = &registry;
     Ok(())
 }

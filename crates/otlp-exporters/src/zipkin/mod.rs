@@ -1,0 +1,391 @@
+//! The `zipkin` exporter: traces as Zipkin v2 JSON (default) or v2 protobuf, `POST`ed to a
+//! Zipkin server (`http://zipkin:9411/api/v2/spans`) or anything that speaks its API
+//! (Jaeger's and otelcol's `zipkin` receivers), translated as otelcol-contrib's exporter does
+//! ([`otlp_model::zipkin`] documents the mapping).
+//!
+//! # Keys and defaults (otelcol-contrib's)
+//!
+//! `endpoint` (required; the URL as given, no path is added), `format` (`json` | `proto`),
+//! `default_service_name` (accepted; otelcol does not use it either), `timeout` (5 s),
+//! `headers`, `compression` (none by default; `gzip`, `zstd`, `deflate`), `tls`, `auth`,
+//! `proxy_url`, `sending_queue` and `retry_on_failure` (the otlp exporter's); Go's HTTP
+//! client tuning keys are accepted.
+//!
+//! # Delivery
+//!
+//! With the queue (the default) a request is acknowledged once queued; the queue sends it and
+//! retries connection failures, timeouts, 429 and 5xx with `retry_on_failure`'s backoff (and
+//! the server's `Retry-After`). Otelcol retries every non-2xx answer, 400 included; here any
+//! other 4xx fails the request for good (counted and logged), since sending the same body
+//! again cannot succeed. A request that cannot be translated (a span without a trace or span
+//! id, an event attribute that is NaN) fails for good, as in otelcol. Without the queue
+//! `consume` returns once the server answered.
+//!
+//! # Counting
+//!
+//! `otelcol_exporter_sent_spans_total`, `_send_failed_spans_total`,
+//! `_enqueue_failed_spans_total`, `otelcol_exporter_queue_size` / `_capacity`.
+
+mod config;
+#[cfg(test)]
+mod tests;
+
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use async_trait::async_trait;
+use otlp_batch::{BatchExporter, DrainError, Encoded, ExportFailure, PartialSuccess};
+use otlp_model::zipkin;
+use otlp_pipeline::Signal;
+use otlp_pipeline::component::{Consumer, Exporter, ExporterContext, Host, SignalSet};
+use otlp_pipeline::config::ConfigError;
+use otlp_pipeline::data::Telemetry;
+use otlp_pipeline::error::{BoxError, ConsumeError, Refused};
+use otlp_pipeline::factory::{ComponentConfig, FnFactory};
+use otlp_pipeline::telemetry::{Metrics, Registration};
+use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
+use otlp_transport::client::{ExportError, OtlpExporter, Protocol, RetryConfig as TransportRetry};
+use otlp_transport::compression::{Compression, compress};
+use tokio::time::Instant;
+
+use config::Format;
+pub use config::{DEFAULT_SERVICE_NAME, ZipkinExporterConfig};
+
+use crate::queue::{AnyQueue, Enqueue, SignalCounters};
+
+/// Encodes a request as the exporter sends it: the body and its content type (for tests and
+/// benchmarks).
+pub fn encode_request(
+    request: &ExportTraceServiceRequest,
+    proto: bool,
+) -> Result<(Vec<u8>, &'static str), zipkin::FromOtlpError> {
+    let spans = zipkin::from_otlp(request)?;
+    Ok(if proto {
+        (zipkin::encode_v2_proto(&spans), "application/x-protobuf")
+    } else {
+        (zipkin::encode_v2_json(&spans), "application/json")
+    })
+}
+
+/// Why a send failed, and whether to retry.
+struct SendFailure {
+    retryable: bool,
+    retry_after: Option<std::time::Duration>,
+    message: String,
+}
+
+/// The sender: translation, encoding, compression and one POST.
+struct Sender {
+    id: String,
+    client: OtlpExporter,
+    format: Format,
+    compression: Compression,
+}
+
+impl Sender {
+    async fn send(&self, request: &ExportTraceServiceRequest) -> Result<(), SendFailure> {
+        let permanent = |message: String| SendFailure {
+            retryable: false,
+            retry_after: None,
+            message,
+        };
+        let (body, content_type) =
+            encode_request(request, self.format == Format::Proto).map_err(|e| {
+                permanent(format!(
+                    "failed to push trace data via Zipkin exporter: {e}"
+                ))
+            })?;
+        let mut headers = Vec::new();
+        let body = match self.compression {
+            Compression::None => body,
+            compression => {
+                let token = match compression {
+                    Compression::Gzip => "gzip",
+                    Compression::Zstd => "zstd",
+                    _ => "deflate",
+                };
+                headers.push((
+                    http::header::CONTENT_ENCODING,
+                    http::HeaderValue::from_static(token),
+                ));
+                compress(compression, &body).map_err(|e| permanent(e.to_string()))?
+            }
+        };
+        self.client
+            .post_body(Signal::Traces, content_type, &headers, body.into())
+            .await
+            .map_err(|error| SendFailure {
+                retryable: error.is_retryable(),
+                retry_after: error.retry_after(),
+                message: match &error {
+                    ExportError::Rejected { .. } => {
+                        format!("the Zipkin endpoint refused the spans: {error}")
+                    }
+                    _ => error.to_string(),
+                },
+            })
+    }
+}
+
+#[async_trait]
+impl BatchExporter<Encoded<ExportTraceServiceRequest>> for Sender {
+    async fn export(
+        &self,
+        batch: &Encoded<ExportTraceServiceRequest>,
+    ) -> Result<Option<PartialSuccess>, ExportFailure> {
+        let request = batch
+            .decode_request()
+            .map_err(|e| ExportFailure::permanent(format!("undecodable queued request: {e}")))?;
+        match self.send(&request).await {
+            Ok(()) => Ok(None),
+            Err(failure) if failure.retryable => {
+                let f = ExportFailure::retryable(failure.message);
+                Err(match failure.retry_after {
+                    Some(delay) => f.with_retry_after(delay),
+                    None => f,
+                })
+            }
+            Err(failure) => {
+                tracing::warn!(exporter = %self.id, error = %failure.message, "sending to Zipkin failed permanently; the spans are dropped");
+                Err(ExportFailure::permanent(failure.message))
+            }
+        }
+    }
+}
+
+struct QueueSettings {
+    config: otlp_batch::BatchQueueConfig,
+    enqueue: Enqueue,
+}
+
+/// The `zipkin` exporter.
+pub struct ZipkinExporter {
+    sender: Arc<Sender>,
+    auth: Option<Arc<crate::otlp::auth::ExtensionHeaders>>,
+    queue: Option<QueueSettings>,
+    counters: SignalCounters,
+    metrics: Arc<Metrics>,
+    running: OnceLock<AnyQueue>,
+    registrations: Mutex<Vec<Registration>>,
+}
+
+impl std::fmt::Debug for ZipkinExporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZipkinExporter")
+            .field("id", &self.sender.id)
+            .field("endpoint", self.sender.client.endpoint(Signal::Traces))
+            .finish_non_exhaustive()
+    }
+}
+
+impl ZipkinExporter {
+    /// An exporter for `ctx` (connects on the first send).
+    pub fn new(ctx: ExporterContext, config: ZipkinExporterConfig) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let mut builder = OtlpExporter::builder()
+            .protocol(Protocol::HttpProtobuf)
+            .signal_endpoint(Signal::Traces, config.endpoint.trim())
+            .headers(config.headers.clone())
+            .timeout(config.timeout)
+            .insecure(config.tls.insecure)
+            .tls(crate::otlp::client_tls(&config.tls)?)
+            .user_agent(format!("otlp-rs collector/{}", env!("CARGO_PKG_VERSION")))
+            // The queue retries (`post_body` makes one attempt).
+            .retry(TransportRetry::disabled());
+        if let Some(url) = config.proxy_url.as_deref().filter(|p| !p.trim().is_empty()) {
+            builder = builder.proxy_url(url);
+        }
+        let (builder, auth) = crate::otlp::with_auth(builder, config.auth.as_ref())?;
+        let client = builder
+            .build()
+            .map_err(|e| ConfigError::bad_value("endpoint", e))?;
+        let metrics = Metrics::from_resources(&ctx.resources);
+        let queue = crate::queue::batch_queue_config(
+            &config.sending_queue,
+            &config.retry_on_failure,
+            config.timeout,
+        )?
+        .map(|(config, enqueue)| QueueSettings { config, enqueue });
+        let [counters, _, _, _] = SignalCounters::per_signal(&metrics, ctx.id.as_str());
+        Ok(ZipkinExporter {
+            sender: Arc::new(Sender {
+                id: ctx.id.to_string(),
+                client,
+                format: config.format()?,
+                compression: config.compression()?,
+            }),
+            auth,
+            queue,
+            counters,
+            metrics,
+            running: OnceLock::new(),
+            registrations: Mutex::new(Vec::new()),
+        })
+    }
+
+    async fn accept(&self, data: Telemetry) -> Result<(), Refused> {
+        if data.signal() != Signal::Traces {
+            return Ok(());
+        }
+        let items = data.item_count() as u64;
+        let Some(settings) = &self.queue else {
+            let Some(request) = data.traces() else {
+                return Ok(());
+            };
+            return match self.sender.send(request).await {
+                Ok(()) => {
+                    self.counters.sent.add(items);
+                    Ok(())
+                }
+                Err(failure) => {
+                    self.counters.send_failed.add(items);
+                    let error = if failure.retryable {
+                        let e = ConsumeError::retryable(failure.message);
+                        match failure.retry_after {
+                            Some(d) => e.with_retry_after(d),
+                            None => e,
+                        }
+                    } else {
+                        ConsumeError::permanent(failure.message)
+                    };
+                    Err(Refused {
+                        error,
+                        data: Some(data),
+                    })
+                }
+            };
+        };
+        let Some(queue) = self.running.get() else {
+            self.counters.enqueue_failed.add(items);
+            return Err(Refused {
+                error: ConsumeError::retryable("the exporter is not started"),
+                data: Some(data),
+            });
+        };
+        queue
+            .put(&data, settings.enqueue)
+            .await
+            .map_err(|not_queued| not_queued.refused(data, &self.counters.enqueue_failed))
+    }
+}
+
+#[async_trait]
+impl Consumer for ZipkinExporter {
+    async fn consume(&self, data: Telemetry) -> Result<(), ConsumeError> {
+        self.accept(data).await.map_err(|refused| refused.error)
+    }
+
+    async fn consume_or_return(&self, data: Telemetry) -> Result<(), Refused> {
+        self.accept(data).await
+    }
+}
+
+/// The queue's exporters: only traces reach it.
+struct Exporters(Arc<Sender>);
+
+impl crate::queue::SignalExporters for Exporters {
+    fn traces(&self) -> Arc<dyn BatchExporter<Encoded<ExportTraceServiceRequest>>> {
+        Arc::clone(&self.0) as _
+    }
+    fn metrics(
+        &self,
+    ) -> Arc<
+        dyn BatchExporter<Encoded<otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest>>,
+    > {
+        Arc::new(Nothing)
+    }
+    fn logs(
+        &self,
+    ) -> Arc<dyn BatchExporter<Encoded<otlp_proto::collector::logs::v1::ExportLogsServiceRequest>>>
+    {
+        Arc::new(Nothing)
+    }
+    fn profiles(
+        &self,
+    ) -> Arc<
+        dyn BatchExporter<
+            Encoded<otlp_proto::collector::profiles::v1development::ExportProfilesServiceRequest>,
+        >,
+    > {
+        Arc::new(Nothing)
+    }
+}
+
+/// Refuses everything: the exporter serves traces only.
+struct Nothing;
+
+#[async_trait]
+impl<R: otlp_batch::ExportRequest> BatchExporter<R> for Nothing {
+    async fn export(&self, _: &R) -> Result<Option<PartialSuccess>, ExportFailure> {
+        Err(ExportFailure::permanent(
+            "the zipkin exporter exports traces only",
+        ))
+    }
+}
+
+#[async_trait]
+impl Exporter for ZipkinExporter {
+    async fn start(&self, host: &Host) -> Result<(), BoxError> {
+        if self.sender.client.skips_certificate_verification() {
+            tracing::warn!(exporter = %self.sender.id, "tls::insecure_skip_verify is set: the server certificate is not verified");
+        }
+        if let Some(auth) = &self.auth {
+            auth.bind(host)?;
+        }
+        let Some(settings) = &self.queue else {
+            return Ok(());
+        };
+        let queue = AnyQueue::spawn(
+            Signal::Traces,
+            settings.config.clone(),
+            &Exporters(Arc::clone(&self.sender)),
+        )
+        .map_err(|e| format!("cannot open the sending queue: {e}"))?;
+        let registrations =
+            queue.register_metrics(&self.metrics, self.sender.id.as_str(), Signal::Traces);
+        self.registrations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(registrations);
+        self.running
+            .set(queue)
+            .map_err(|_| "the exporter was already started")?;
+        Ok(())
+    }
+
+    async fn shutdown(&self, deadline: Instant) -> Result<(), BoxError> {
+        let Some(queue) = self.running.get() else {
+            return Ok(());
+        };
+        match queue.shutdown(deadline.into_std()).await {
+            Ok(_) | Err(DrainError::Closed) => Ok(()),
+            Err(DrainError::Failed(report)) => {
+                tracing::warn!(exporter = %self.sender.id, %report, "some spans failed while draining the queue");
+                Ok(())
+            }
+            Err(DrainError::DeadlineExceeded(report)) => {
+                if report.failed_items > 0 {
+                    tracing::error!(exporter = %self.sender.id, %report, "the queue did not drain by the shutdown deadline");
+                    return Err(format!(
+                        "{} spans were not exported by the shutdown deadline",
+                        report.failed_items
+                    )
+                    .into());
+                }
+                Ok(())
+            }
+            Err(other) => {
+                tracing::warn!(exporter = %self.sender.id, error = %other, "draining the queue");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The `zipkin` exporter factory (traces).
+pub fn factory() -> impl otlp_pipeline::ExporterFactory {
+    FnFactory::exporter(
+        "zipkin",
+        SignalSet::from(Signal::Traces),
+        |ctx, config: ZipkinExporterConfig| Ok(Box::new(ZipkinExporter::new(ctx, config)?)),
+    )
+}
