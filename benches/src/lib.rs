@@ -4,3 +4,4 @@
 //! on peers (such as `opentelemetry-proto`) to compare against them on the same payloads.
 
 pub mod payloads;
+pub mod zipkin;

@@ -69,7 +69,8 @@ mod tests {
                 "hostmetrics",
                 "kafka",
                 "otlp",
-                "prometheus"
+                "prometheus",
+                "zipkin"
             ]
         );
         assert_eq!(
@@ -97,7 +98,8 @@ mod tests {
                 "otlp",
                 "otlphttp",
                 "prometheus",
-                "prometheusremotewrite"
+                "prometheusremotewrite",
+                "zipkin"
             ]
         );
         assert_eq!(

@@ -89,6 +89,7 @@ fn components_lists_the_builtins() {
             "fluentforward",
             "hostmetrics",
             "prometheus",
+            "zipkin",
         ],
     );
     expect(
@@ -117,6 +118,7 @@ fn components_lists_the_builtins() {
             "loadbalancing",
             "prometheus",
             "prometheusremotewrite",
+            "zipkin",
         ],
     );
     expect(
@@ -126,6 +128,7 @@ fn components_lists_the_builtins() {
     // Aliases are listed beside their type.
     for (section, entry) in [
         ("exporters", "otlphttp (otlp_http)"),
+        ("exporters", "debug (logging)"),
         ("exporters", "otlp (otlp_grpc)"),
         ("processors", "resourcedetection (resource_detection)"),
         ("connectors", "spanmetrics (span_metrics)"),

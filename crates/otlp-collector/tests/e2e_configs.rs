@@ -307,6 +307,11 @@ fn plan(files: &[PathBuf], sink: &RunningSink, scratch: &Path) -> Plan {
                 ("tls", map(vec![("insecure", Value::Bool(true))])),
             ]),
             "otlphttp" | "otlp_http" => map(vec![("endpoint", s(format!("http://{}", sink.http)))]),
+            // The sink's Zipkin endpoint (otlp-rs's own zipkin receiver in front of it).
+            "zipkin" => map(vec![(
+                "endpoint",
+                s(format!("http://{}/api/v2/spans", sink.zipkin)),
+            )]),
             // Every backend is the sink (the config's hostnames are the deployment's).
             "loadbalancing" | "load_balancing" => map(vec![
                 (
@@ -704,7 +709,7 @@ async fn shared_otelcol_configs_that_validate_also_run() {
 }
 
 /// How many of `../shared/otelcol-configs` validated when this was last raised.
-const SHARED_CONFIGS_VALIDATING: usize = 16;
+const SHARED_CONFIGS_VALIDATING: usize = 19;
 
 /// One case: `validate` as written (or without the components otlp-rs does not build in),
 /// then a run on free ports and test sinks.
@@ -874,7 +879,7 @@ fn expected_problems(name: &str) -> &'static [&'static str] {
             "processors::batch::timeout",
             "processors::bacth: unknown processor type \"bacth\"; did you mean \"batch\"",
             "exporters::otlpp/backend: unknown exporter type \"otlpp\"",
-            "receivers::zipkin: unknown receiver type \"zipkin\"",
+            "service::pipelines::logs: receiver \"zipkin\" does not support logs",
             "service::pipelines::traces: references processor \"batch\" more than once",
             "service::pipelines::traces: references exporter \"otlp/missing\", which is not defined",
             "service::pipelines::metrics: the pipeline has no exporters",

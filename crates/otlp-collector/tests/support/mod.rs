@@ -816,7 +816,34 @@ pub struct RunningSink {
     pub sink: Sink,
     pub grpc: SocketAddr,
     pub http: SocketAddr,
+    /// A Zipkin endpoint (`POST /api/v2/spans`, otlp-rs's own `zipkin` receiver) recording
+    /// into the same sink, for configs with a `zipkin` exporter.
+    pub zipkin: SocketAddr,
     receiver: Option<RunningReceiver>,
+    zipkin_receiver: Option<otlp_receivers::zipkin::ZipkinReceiver>,
+}
+
+/// Hands what the sink's Zipkin receiver decodes to the sink, as if it came over OTLP/HTTP.
+struct ZipkinToSink(Sink);
+
+#[async_trait::async_trait]
+impl otlp_pipeline::component::Consumer for ZipkinToSink {
+    async fn consume(
+        &self,
+        data: otlp_pipeline::data::Telemetry,
+    ) -> Result<(), otlp_pipeline::error::ConsumeError> {
+        if let Some(traces) = data.traces() {
+            let context = RequestContext::new(
+                otlp_transport::Signal::Traces,
+                otlp_transport::server::Transport::Http,
+            );
+            self.0
+                .export_traces(traces.clone(), context)
+                .await
+                .map_err(|e| otlp_pipeline::error::ConsumeError::permanent(e.to_string()))?;
+        }
+        Ok(())
+    }
 }
 
 impl RunningSink {
@@ -843,17 +870,48 @@ impl RunningSink {
             .start()
             .await
             .expect("starting the sink");
+        let zipkin = otlp_receivers::zipkin::ZipkinReceiver::new(
+            otlp_pipeline::component::ReceiverContext::new(
+                "zipkin/sink"
+                    .parse::<otlp_pipeline::config::ComponentId>()
+                    .unwrap(),
+                otlp_pipeline::component::NextConsumers::new().with(
+                    otlp_pipeline::Signal::Traces,
+                    Arc::new(ZipkinToSink(sink.clone())),
+                ),
+            ),
+            otlp_receivers::zipkin::ZipkinConfig {
+                endpoint: "127.0.0.1:0".into(),
+                ..Default::default()
+            },
+        )
+        .expect("the sink's zipkin receiver");
+        otlp_pipeline::component::Receiver::start(
+            &zipkin,
+            &otlp_pipeline::component::Host::empty(),
+        )
+        .await
+        .expect("starting the sink's zipkin receiver");
         RunningSink {
             sink,
             grpc: receiver.grpc_local_addr().unwrap(),
             http: receiver.http_local_addr().unwrap(),
+            zipkin: zipkin.local_addr().unwrap(),
             receiver: Some(receiver),
+            zipkin_receiver: Some(zipkin),
         }
     }
 
     pub async fn stop(mut self) {
         if let Some(receiver) = self.receiver.take() {
             receiver.shutdown(Duration::from_secs(2)).await;
+        }
+        if let Some(zipkin) = self.zipkin_receiver.take() {
+            let _ = otlp_pipeline::component::Receiver::shutdown(
+                &zipkin,
+                tokio::time::Instant::now() + Duration::from_secs(2),
+            )
+            .await;
         }
     }
 }

@@ -10,6 +10,10 @@
 //! concurrent requests never interleave).
 //!
 //! Always acknowledges (`Ok`): it has nothing to fail. Counted in `otelcol_exporter_sent_*`.
+//!
+//! Also answers to `logging`, the name of its predecessor (removed from otelcol in v0.111 but
+//! still in configs people run), whose `loglevel` key is read too: `debug` prints
+//! `detailed`, `info` `normal`, `warn` and `error` `basic`; it wins over `verbosity`.
 
 mod format;
 #[cfg(test)]
@@ -57,6 +61,9 @@ pub struct DebugConfig {
     pub sampling_thereafter: u64,
     /// Print through `tracing` (true) or to standard output (false).
     pub use_internal_logger: bool,
+    /// The `logging` exporter's key: `debug`, `info`, `warn` or `error` (see the module docs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loglevel: Option<String>,
 }
 
 impl Default for DebugConfig {
@@ -66,11 +73,44 @@ impl Default for DebugConfig {
             sampling_initial: 2,
             sampling_thereafter: 1,
             use_internal_logger: true,
+            loglevel: None,
         }
     }
 }
 
-impl ComponentConfig for DebugConfig {}
+impl DebugConfig {
+    /// The verbosity, `loglevel` applied.
+    pub fn effective_verbosity(&self) -> Verbosity {
+        match self
+            .loglevel
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("debug") => Verbosity::Detailed,
+            Some("info") => Verbosity::Normal,
+            Some("warn" | "error") => Verbosity::Basic,
+            _ => self.verbosity,
+        }
+    }
+}
+
+impl ComponentConfig for DebugConfig {
+    fn validate(&self) -> Result<(), otlp_pipeline::config::ConfigError> {
+        match self
+            .loglevel
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("debug" | "info" | "warn" | "error") => Ok(()),
+            Some(other) => Err(otlp_pipeline::config::ConfigError::bad_value(
+                "loglevel",
+                format!("{other:?} is not one of debug, info, warn, error"),
+            )),
+        }
+    }
+}
 
 /// zap's sampler: per one-second window, the first `initial` pass, then every
 /// `thereafter`-th.
@@ -136,7 +176,7 @@ impl DebugExporter {
     pub fn output(&self, data: &Telemetry) -> Option<String> {
         self.sampler
             .sample()
-            .then(|| render(data, self.config.verbosity))
+            .then(|| render(data, self.config.effective_verbosity()))
     }
 }
 
@@ -167,6 +207,8 @@ impl Exporter for DebugExporter {}
 /// The `debug` exporter factory.
 pub fn factory() -> impl otlp_pipeline::ExporterFactory {
     FnFactory::exporter("debug", SignalSet::ALL, |ctx, config: DebugConfig| {
+        config.validate()?;
         Ok(Box::new(DebugExporter::new(ctx, config)))
     })
+    .with_aliases(&["logging"])
 }

@@ -91,3 +91,20 @@ async fn sampling_and_counting() {
         Some(4.0)
     );
 }
+
+#[test]
+fn logging_s_loglevel_sets_the_verbosity() {
+    use otlp_pipeline::factory::ComponentConfig;
+    let config: DebugConfig = serde_yaml_ng::from_str("loglevel: debug").unwrap();
+    assert_eq!(config.effective_verbosity(), Verbosity::Detailed);
+    let config: DebugConfig =
+        serde_yaml_ng::from_str("{loglevel: info, verbosity: basic}").unwrap();
+    assert_eq!(config.effective_verbosity(), Verbosity::Normal);
+    let config: DebugConfig = serde_yaml_ng::from_str("verbosity: detailed").unwrap();
+    assert_eq!(config.effective_verbosity(), Verbosity::Detailed);
+    let bad: DebugConfig = serde_yaml_ng::from_str("loglevel: loud").unwrap();
+    assert!(bad.validate().unwrap_err().to_string().contains("loglevel"));
+    let mut registry = otlp_pipeline::Registry::default();
+    registry.register_exporter(super::factory()).unwrap();
+    assert!(registry.exporter("logging").is_some());
+}
