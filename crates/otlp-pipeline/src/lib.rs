@@ -186,6 +186,7 @@ pub mod data;
 pub mod error;
 pub mod factory;
 pub mod graph;
+pub mod grpc_server;
 pub mod http_server;
 pub mod memory;
 pub mod registry;

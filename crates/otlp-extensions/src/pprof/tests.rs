@@ -71,6 +71,9 @@ async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String, Vec<u8>) {
 
 fn request(query: &str) -> Request {
     Request {
+        peer: None,
+        body: Default::default(),
+        body_error: None,
         method: Method::GET,
         path: "/debug/pprof/profile".into(),
         query: query.into(),

@@ -15,6 +15,9 @@ fn request(path_and_query: &str) -> Request {
         .split_once('?')
         .unwrap_or((path_and_query, ""));
     Request {
+        peer: None,
+        body: Default::default(),
+        body_error: None,
         method: Method::GET,
         path: path.into(),
         query: query.into(),

@@ -411,7 +411,8 @@ pub struct ReplyBody {
 }
 
 impl ReplyBody {
-    pub(crate) fn new(data: impl Into<Bytes>, trailers: Option<::http::HeaderMap>) -> ReplyBody {
+    /// A body of one data chunk (none when empty), then `trailers`.
+    pub fn new(data: impl Into<Bytes>, trailers: Option<::http::HeaderMap>) -> ReplyBody {
         let data: Bytes = data.into();
         ReplyBody {
             data: (!data.is_empty()).then_some(data),
