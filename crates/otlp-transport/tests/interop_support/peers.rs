@@ -23,7 +23,7 @@ pub enum Peer {
     OtelcolGo,
     /// `otelcol-contrib-go`: the Go OpenTelemetry Collector v0.160.0 with contrib components
     /// (kafka, load_balancing, tail_sampling, file_log, host_metrics, fluent_forward,
-    /// metrics_transform, zipkin, file_storage, pprof, bearertokenauth; core's otlp, batch,
+    /// metrics_transform, zipkin, jaeger, file_storage, pprof, bearertokenauth; core's otlp, batch,
     /// otlp_grpc, otlp_http, debug, zpages), built by `cargo xtask peers`.
     OtelcolContribGo,
     /// `kafka-broker`: the launcher of an Apache Kafka 4.0.2 broker (single KRaft node on
@@ -36,6 +36,10 @@ pub enum Peer {
     PyZipkin,
     /// `zipkin-server.jar`: the Zipkin 3.5.1 server (run with `java -jar`).
     Zipkin,
+    /// The Jaeger venv's Python: OpenTelemetry Python 1.21.0 with its Jaeger exporters.
+    PythonJaeger,
+    /// The `jaeger-client` 4.8.0 venv's Python (with Apache Thrift's library).
+    JaegerClient,
 }
 
 impl Peer {
@@ -52,6 +56,8 @@ impl Peer {
             Peer::PythonZipkin => "OTLP_PEER_PYTHON_ZIPKIN",
             Peer::PyZipkin => "OTLP_PEER_PY_ZIPKIN",
             Peer::Zipkin => "OTLP_PEER_ZIPKIN",
+            Peer::PythonJaeger => "OTLP_PEER_PYTHON_JAEGER",
+            Peer::JaegerClient => "OTLP_PEER_JAEGER_CLIENT",
         }
     }
 
@@ -68,6 +74,8 @@ impl Peer {
             Peer::PythonZipkin => "python (OpenTelemetry Python SDK with its Zipkin exporters)",
             Peer::PyZipkin => "python (py_zipkin)",
             Peer::Zipkin => "zipkin-server.jar (Zipkin 3.5.1)",
+            Peer::PythonJaeger => "python (OpenTelemetry Python 1.21.0 with its Jaeger exporters)",
+            Peer::JaegerClient => "python (jaeger-client 4.8.0)",
         }
     }
 }
