@@ -67,6 +67,7 @@ mod tests {
                 "filelog",
                 "fluentforward",
                 "hostmetrics",
+                "jaeger",
                 "kafka",
                 "otlp",
                 "prometheus",

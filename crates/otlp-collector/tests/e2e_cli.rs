@@ -90,6 +90,7 @@ fn components_lists_the_builtins() {
             "hostmetrics",
             "prometheus",
             "zipkin",
+            "jaeger",
         ],
     );
     expect(

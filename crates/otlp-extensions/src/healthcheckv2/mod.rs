@@ -83,11 +83,20 @@ pub struct HealthCheckV2Config {
     /// Legacy: not supported.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls: Option<Value>,
-    /// v2: the HTTP service.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// v2: the HTTP service (`http:` with nothing under it serves it with its defaults, as
+    /// Jaeger's own configs write it).
+    #[serde(
+        default,
+        deserialize_with = "otlp_pipeline::config::fields::null_as_default",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub http: Option<HttpConfig>,
-    /// v2: the gRPC service.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// v2: the gRPC service (likewise).
+    #[serde(
+        default,
+        deserialize_with = "otlp_pipeline::config::fields::null_as_default",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub grpc: Option<GrpcConfig>,
     /// v2: which component errors count as unhealthy.
     pub component_health: ComponentHealthConfig,

@@ -292,3 +292,14 @@ async fn grpc_health_check_answers_a_real_grpc_client() {
     extension.shutdown(Instant::now()).await.unwrap();
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
 }
+
+#[test]
+fn a_protocol_key_with_nothing_under_it_is_served_with_its_defaults() {
+    // Jaeger's own configs (jaeger-kafka-collector) write `http:` alone.
+    let config = parse("use_v2: true\nhttp:\n").unwrap();
+    assert_eq!(config.http, Some(HttpConfig::default()));
+    assert!(config.grpc.is_none());
+    let config = parse("use_v2: true\ngrpc:\n").unwrap();
+    assert_eq!(config.grpc, Some(GrpcConfig::default()));
+    assert!(parse("use_v2: true\n").is_err());
+}
