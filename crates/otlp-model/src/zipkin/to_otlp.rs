@@ -343,7 +343,7 @@ fn ip_text(ip: IpAddr) -> String {
 }
 
 fn otlp_span(
-    span: &Span,
+    mut span: Span,
     mut tags: BTreeMap<String, String>,
     parse_string_tags: bool,
 ) -> Result<OtlpSpan, ZipkinError> {
@@ -435,12 +435,12 @@ fn otlp_span(
         span_id: span.id.to_be_bytes().to_vec(),
         trace_state,
         parent_span_id,
-        name: span.name.clone(),
+        events: events(&span)?,
+        name: std::mem::take(&mut span.name),
         kind: kind as i32,
         start_time_unix_nano: start,
         end_time_unix_nano: end,
         attributes,
-        events: events(span)?,
         links,
         status,
         ..OtlpSpan::default()
@@ -465,14 +465,14 @@ pub fn to_otlp(
     let mut resource_spans: Vec<ResourceSpans> = Vec::new();
     let mut previous_service: Option<String> = None;
     let mut previous_library: Option<String> = None;
-    for span in &spans {
-        let mut tags = span.tags.clone();
+    for mut span in spans {
+        let library = scope_name(&span).to_owned();
+        let mut tags = std::mem::take(&mut span.tags);
         let service = span.local_service_name();
-        let library = scope_name(span).to_owned();
         let new_resource = previous_service.as_deref() != Some(service);
         if new_resource {
             resource_spans.push(ResourceSpans {
-                resource: Some(resource_of(span, &mut tags)),
+                resource: Some(resource_of(&span, &mut tags)),
                 ..ResourceSpans::default()
             });
             previous_service = Some(service.to_owned());

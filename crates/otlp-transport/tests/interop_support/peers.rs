@@ -40,6 +40,9 @@ pub enum Peer {
     PythonJaeger,
     /// The `jaeger-client` 4.8.0 venv's Python (with Apache Thrift's library).
     JaegerClient,
+    /// `jaeger`: the Jaeger v1.75.0 backend (Jaeger v2, `cmd/jaeger`), built by `cargo xtask
+    /// peers`.
+    Jaeger,
 }
 
 impl Peer {
@@ -58,6 +61,7 @@ impl Peer {
             Peer::Zipkin => "OTLP_PEER_ZIPKIN",
             Peer::PythonJaeger => "OTLP_PEER_PYTHON_JAEGER",
             Peer::JaegerClient => "OTLP_PEER_JAEGER_CLIENT",
+            Peer::Jaeger => "OTLP_PEER_JAEGER",
         }
     }
 
@@ -76,6 +80,7 @@ impl Peer {
             Peer::Zipkin => "zipkin-server.jar (Zipkin 3.5.1)",
             Peer::PythonJaeger => "python (OpenTelemetry Python 1.21.0 with its Jaeger exporters)",
             Peer::JaegerClient => "python (jaeger-client 4.8.0)",
+            Peer::Jaeger => "jaeger (Jaeger v1.75.0)",
         }
     }
 }
