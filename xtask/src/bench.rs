@@ -13,6 +13,8 @@
 //!    default) with the collectors interleaved, so that drift hits all alike.
 //! 3. Unless `--quick`: the Kafka pair, ours against the Go collector's on one broker
 //!    ([`kafka`]); `--kafka` runs this part alone.
+//! 4. Unless `--quick`: the Zipkin and Jaeger translations against the Go collector's on the
+//!    same bodies ([`translators`]); `--translators` runs this part alone.
 //!
 //! An *item* is a span, a metric data point or a log record. Per case: items/s arriving at the
 //! sink in the steady window (from 1 s after the load started to its end), the collector's
@@ -46,6 +48,7 @@ use serde_json::Value;
 use crate::Result;
 
 mod kafka;
+mod translators;
 
 /// Items per second of the fixed-rate scenarios.
 const FIXED_RATE: u64 = 20_000;
@@ -245,6 +248,8 @@ struct Options {
     quick: bool,
     /// `--kafka`: only the Kafka pair comparison ([`kafka`]).
     kafka_only: bool,
+    /// `--translators`: only the Zipkin and Jaeger translations against Go's ([`translators`]).
+    translators_only: bool,
     criterion: bool,
     repeats: usize,
     duration: f64,
@@ -254,6 +259,7 @@ fn parse(args: &[&str]) -> Result<Options> {
     let mut options = Options {
         quick: false,
         kafka_only: false,
+        translators_only: false,
         criterion: true,
         repeats: 3,
         duration: 10.0,
@@ -264,6 +270,7 @@ fn parse(args: &[&str]) -> Result<Options> {
         match *arg {
             "--quick" => options.quick = true,
             "--kafka" => options.kafka_only = true,
+            "--translators" => options.translators_only = true,
             "--no-criterion" => options.criterion = false,
             "--repeats" => {
                 let value = iter.next().ok_or("--repeats needs a value")?;
@@ -285,12 +292,12 @@ fn parse(args: &[&str]) -> Result<Options> {
             }
             other => {
                 return Err(format!(
-                    "bench: unknown argument {other:?} (expected --quick, --kafka, --no-criterion, --repeats N, --duration SECONDS)"
+                    "bench: unknown argument {other:?} (expected --quick, --kafka, --translators, --no-criterion, --repeats N, --duration SECONDS)"
                 ));
             }
         }
     }
-    if options.quick || options.kafka_only {
+    if options.quick || options.kafka_only || options.translators_only {
         options.criterion = false;
     }
     if options.quick {
@@ -331,8 +338,12 @@ pub fn run(root: &Path, args: &[&str]) -> Result {
         loadgen: release.join("loadgen"),
         sink: release.join("sink"),
     };
+    let translators_bin = release.join("translators");
     if options.kafka_only {
         return kafka::run(root, &bins, &peers.kafka, &options);
+    }
+    if options.translators_only {
+        return translators::run(root, &translators_bin, &peers.translators_go, &options);
     }
     let work = root.join("target/bench-e2e");
     let _ = fs::remove_dir_all(&work);
@@ -410,6 +421,7 @@ pub fn run(root: &Path, args: &[&str]) -> Result {
         write(&root.join("docs/benchmarks.svg"), &svg)?;
         eprintln!("bench: wrote docs/benchmarks.md and docs/benchmarks.svg ({elapsed:.0} s)");
         kafka::run(root, &bins, &peers.kafka, &options)?;
+        translators::run(root, &translators_bin, &peers.translators_go, &options)?;
     }
     Ok(())
 }
@@ -1453,6 +1465,7 @@ mod tests {
         let options = Options {
             quick: false,
             kafka_only: false,
+            translators_only: false,
             criterion: false,
             repeats: 1,
             duration: 10.0,

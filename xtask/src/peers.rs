@@ -13,6 +13,7 @@
 //! | otelcol-go, the OpenTelemetry Collector core v0.165.0 with contrib v0.165.1 Prometheus components (`otlp`, `prometheus` receivers; `batch`, `memory_limiter` processors; `otlp_grpc`, `otlp_http`, `debug`, `prometheus`, `prometheus_remote_write` exporters), see [`OTELCOL_GO`] | our own module `xtask/peers/otelcol-go/` (`main.go`, `go.mod`, `go.sum`), its dependencies from the Go module proxy, built with `go build` | `target/peers/bin/otelcol-go` |
 //! | otelcol-contrib-go, the OpenTelemetry Collector v0.160.0 with contrib components (`otlp`, `kafka`, `file_log`, `host_metrics`, `fluent_forward`, `zipkin`, `jaeger` receivers; `batch`, `tail_sampling`, `metrics_transform` processors; `otlp_grpc`, `otlp_http`, `debug`, `kafka`, `load_balancing` exporters; `file_storage`, `pprof`, `zpages`, `bearertokenauth` extensions), see [`OTELCOL_CONTRIB_GO`] | our own module `xtask/peers/otelcol-contrib-go/`, built like otelcol-go (sharing its module cache) | `target/peers/bin/otelcol-contrib-go` |
 //! | Jaeger v1.75.0 (`cmd/jaeger`, Jaeger v2), see [`JAEGER`] | the Go module `github.com/jaegertracing/jaeger` as a tool of `xtask/peers/jaeger/go.mod`, built with `go build` | `target/peers/bin/jaeger` |
+//! | otelcol-translators-go: the Go collector's Zipkin and Jaeger translations timed on a body (v0.160.0), see [`TRANSLATORS_GO`] | `xtask/peers/otelcol-contrib-go/translators/main.go`, built from the contrib module | `target/peers/bin/otelcol-translators-go` |
 //! | Apache Kafka 4.0.2, a single-node KRaft broker, see [`kafka`] | the jars `xtask/peers/kafka/pom.xml` names, from Maven Central with `mvn`; our launcher `xtask/peers/kafka/kafka-broker.sh` | `target/peers/kafka/libs/`, `target/peers/bin/kafka-broker` |
 //! | the OpenTelemetry Python SDK 1.45.1 with its Zipkin exporters (v2 JSON, v2 protobuf), see [`ZIPKIN_VENV`] | PyPI | `target/peers/venv-zipkin/` |
 //! | `py_zipkin` 1.2.8 (Zipkin v1 and v2 JSON), see [`PY_ZIPKIN_VENV`] | PyPI | `target/peers/venv-py-zipkin/` |
@@ -68,7 +69,8 @@
 //! [`ENV_PYTHON`], [`ENV_ROTEL`], [`ENV_OTELCOL`], [`ENV_PROMETHEUS`], [`ENV_NODE_EXPORTER`],
 //! [`ENV_OTELCOL_GO`], [`ENV_OTELCOL_CONTRIB_GO`], [`ENV_KAFKA`] (the launcher),
 //! [`ENV_PYTHON_ZIPKIN`], [`ENV_PY_ZIPKIN`], [`ENV_ZIPKIN`] (the jar), [`ENV_PYTHON_JAEGER`],
-//! [`ENV_JAEGER_CLIENT`] and [`ENV_JAEGER`] (no quoting, paths are written as they are).
+//! [`ENV_JAEGER_CLIENT`], [`ENV_JAEGER`] and [`ENV_TRANSLATORS_GO`] (no quoting, paths are
+//! written as they are).
 //! `cargo xtask test` calls [`ensure`] and exports [`Peers::env`] to the test processes, so a test
 //! finds its peer with `std::env::var("OTLP_PEER_ROTEL")` without depending on this crate.
 //!
@@ -124,6 +126,8 @@ pub const ENV_PYTHON_JAEGER: &str = "OTLP_PEER_PYTHON_JAEGER";
 pub const ENV_JAEGER_CLIENT: &str = "OTLP_PEER_JAEGER_CLIENT";
 /// The Jaeger backend ([`JAEGER`]).
 pub const ENV_JAEGER: &str = "OTLP_PEER_JAEGER";
+/// The Go translations' timer ([`TRANSLATORS_GO`]).
+pub const ENV_TRANSLATORS_GO: &str = "OTLP_PEER_TRANSLATORS_GO";
 
 /// The interpreter that creates the venv and runs `pip download`; looked up on `PATH`.
 const PYTHON3: &str = "python3";
@@ -537,11 +541,26 @@ pub const JAEGER: GoBinary = GoBinary {
     reports_release: false,
 };
 
+/// The Go collector's Zipkin and Jaeger translations timed on a body
+/// (`xtask/peers/otelcol-contrib-go/translators/main.go`, a second program of the contrib
+/// module, so at the same v0.160.0 as its receivers): the Go side of `cargo xtask bench
+/// --translators`. Checked by its usage message (it has no `components`).
+pub const TRANSLATORS_GO: GoBinary = GoBinary {
+    source: "xtask/peers/otelcol-contrib-go",
+    files: &["translators/main.go", "go.mod", "go.sum"],
+    release: "0.160.0",
+    name: "otelcol-translators-go",
+    components: &[],
+    package: "./translators",
+    reports_release: false,
+};
+
 /// The Go binaries, with their lock keys, built in this order.
-const GO_BINARIES: [(&str, GoBinary); 3] = [
+const GO_BINARIES: [(&str, GoBinary); 4] = [
     ("otelcol_go", OTELCOL_GO),
     ("otelcol_contrib_go", OTELCOL_CONTRIB_GO),
     ("jaeger", JAEGER),
+    ("translators_go", TRANSLATORS_GO),
 ];
 
 /// The installed peers, by absolute path.
@@ -575,11 +594,13 @@ pub struct Peers {
     pub jaeger_client: PathBuf,
     /// `target/peers/bin/jaeger` ([`JAEGER`]).
     pub jaeger: PathBuf,
+    /// `target/peers/bin/otelcol-translators-go` ([`TRANSLATORS_GO`]).
+    pub translators_go: PathBuf,
 }
 
 impl Peers {
     /// The environment variables that name the peers, for `Command::envs`.
-    pub fn env(&self) -> [(&'static str, &Path); 14] {
+    pub fn env(&self) -> [(&'static str, &Path); 15] {
         [
             (ENV_PYTHON, self.python.as_path()),
             (ENV_ROTEL, self.rotel.as_path()),
@@ -595,6 +616,7 @@ impl Peers {
             (ENV_PYTHON_JAEGER, self.python_jaeger.as_path()),
             (ENV_JAEGER_CLIENT, self.jaeger_client.as_path()),
             (ENV_JAEGER, self.jaeger.as_path()),
+            (ENV_TRANSLATORS_GO, self.translators_go.as_path()),
         ]
     }
 
@@ -638,6 +660,7 @@ pub fn ensure(root: &Path) -> Result<Peers> {
         python_jaeger: dir.join(JAEGER_VENV.dir).join("bin").join("python"),
         jaeger_client: dir.join(JAEGER_CLIENT_VENV.dir).join("bin").join("python"),
         jaeger: dir.join("bin").join(JAEGER.name),
+        translators_go: dir.join("bin").join(TRANSLATORS_GO.name),
     };
 
     let mut installed = Vec::new();
@@ -1450,6 +1473,23 @@ fn install_go_binary(dir: &Path, source: &Path, binary: &GoBinary, spec: &str) -
 
 /// Runs `<binary> --version` (which must name [`GoBinary::release`]) and `<binary> components`.
 fn verify_go_binary(binary: &GoBinary, path: &Path) -> Result<String> {
+    if !binary.reports_release && binary.components.is_empty() {
+        let output = Command::new(path)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("running {}: {e}", path.display()))?;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if output.status.code() != Some(2) || !stderr.contains("usage:") {
+            return Err(format!(
+                "{} without arguments did not print its usage: {stderr}",
+                binary.name
+            ));
+        }
+        return Ok(format!(
+            "{} {} (usage checked)",
+            binary.name, binary.release
+        ));
+    }
     if !binary.reports_release {
         check_components(binary.name, path, binary.components)?;
         return Ok(format!(
@@ -1774,7 +1814,12 @@ providers:
         let names: Vec<&str> = GO_BINARIES.iter().map(|(_, b)| b.name).collect();
         assert_eq!(
             names,
-            [OTELCOL_GO.name, OTELCOL_CONTRIB_GO.name, JAEGER.name]
+            [
+                OTELCOL_GO.name,
+                OTELCOL_CONTRIB_GO.name,
+                JAEGER.name,
+                TRANSLATORS_GO.name
+            ]
         );
         let go_mod =
             fs::read_to_string(workspace_root().join(JAEGER.source).join("go.mod")).unwrap();
@@ -1828,6 +1873,7 @@ providers:
             python_jaeger: PathBuf::from("/w/target/peers/venv-jaeger/bin/python"),
             jaeger_client: PathBuf::from("/w/target/peers/venv-jaeger-client/bin/python"),
             jaeger: PathBuf::from("/w/target/peers/bin/jaeger"),
+            translators_go: PathBuf::from("/w/target/peers/bin/otelcol-translators-go"),
         };
         assert_eq!(
             peers.env_file_contents(),
@@ -1844,7 +1890,8 @@ providers:
              OTLP_PEER_ZIPKIN=/w/target/peers/bin/zipkin-server.jar\n\
              OTLP_PEER_PYTHON_JAEGER=/w/target/peers/venv-jaeger/bin/python\n\
              OTLP_PEER_JAEGER_CLIENT=/w/target/peers/venv-jaeger-client/bin/python\n\
-             OTLP_PEER_JAEGER=/w/target/peers/bin/jaeger\n"
+             OTLP_PEER_JAEGER=/w/target/peers/bin/jaeger\n\
+             OTLP_PEER_TRANSLATORS_GO=/w/target/peers/bin/otelcol-translators-go\n"
         );
         assert!(
             peers

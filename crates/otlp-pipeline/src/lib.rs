@@ -25,7 +25,8 @@
 //! | [`memory`] | [`MemoryPressure`]: the memory state the `memory_limiter` processor and the receivers' admission hook share |
 //! | [`allocator`] | [`CountingAllocator`](allocator::CountingAllocator): a global allocator wrapper that counts the heap in use, which the memory limiter then measures |
 //! | [`status`] | [`ServiceStatus`]: whether the pipelines are up (receivers report, `health_check` reads), and the addresses servers bound |
-//! | [`http_server`] | the async HTTP/1.1 server of the pages that read queries or headers (zpages, pprof, healthcheckv2, the prometheus exporter): bounded connections, header timeout |
+//! | [`http_server`] | the async HTTP/1.1 server of the pages that read queries or headers (zpages, pprof, healthcheckv2, the prometheus exporter) and of the receivers that read bodies (zipkin, jaeger's `thrift_http`): bounded connections, header timeout, body limit |
+//! | [`grpc_server`] | the unary gRPC server (HTTP/2, framing, inflation, message limit) of the components that answer gRPC methods other than OTLP's (jaeger's `PostSpans`, healthcheckv2's `Health/Check`) |
 //! | [`topology`] | [`ServiceTopology`]: the pipelines and extensions as built, build info and start time (the `zpages` pages read it) |
 //! | [`task`] | [`BackgroundTask`](task::BackgroundTask): a component's timer task between `start` and `shutdown`, started once, stopped by a deadline; [`every`](task::every) |
 //! | [`config::fields`] | configuration pieces components of every kind use |
