@@ -12,34 +12,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
-use std::sync::{Arc, Mutex};
+mod span_support;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use otlp_pipeline::Signal;
 use otlp_pipeline::component::{Host, NextConsumers, Receiver, ReceiverContext};
 use otlp_pipeline::testing::Probe;
 use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
-use otlp_proto::common::v1::{AnyValue, KeyValue, any_value};
 use otlp_receivers::jaeger::{JaegerConfig, JaegerReceiver};
-
-#[path = "../../otlp-transport/tests/interop_support/peers.rs"]
-#[allow(dead_code, unreachable_pub)]
-mod peers;
-
-use peers::Peer;
-
-fn peer(peer: Peer) -> PathBuf {
-    peers::locate(peer).unwrap_or_else(|| {
-        panic!(
-            "{} is unset and target/peers/peers.env names no such peer: run `cargo xtask test` \
-             (it installs the interop peers and sets their variables)",
-            peer.env_var()
-        )
-    })
-}
+use span_support::{
+    GoCollector, Peer, assert_same_spans, free_port, free_udp_port, peer, post, run_python,
+    spans_in, temp_dir, wait_for,
+};
 
 /// Receives datagrams on a socket of its own and forwards each, unchanged, to both agents.
 const FORWARD: &str = r#"
@@ -211,198 +197,6 @@ for p in http:
 print(2 + 2 * 3)
 "#;
 
-struct TraceSink(Arc<Mutex<Vec<ExportTraceServiceRequest>>>);
-
-#[async_trait::async_trait]
-impl otlp_transport::server::ExportHandler for TraceSink {
-    async fn export_traces(
-        &self,
-        request: ExportTraceServiceRequest,
-        _context: otlp_transport::server::RequestContext,
-    ) -> Result<Option<otlp_transport::PartialSuccess>, otlp_transport::status::Refusal> {
-        self.0.lock().unwrap().push(request);
-        Ok(None)
-    }
-}
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn free_udp_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn canon(value: Option<&AnyValue>) -> String {
-    use any_value::Value;
-    match value.and_then(|v| v.value.as_ref()) {
-        None => "empty".into(),
-        Some(Value::StringValue(s)) => format!("str:{s:?}"),
-        Some(Value::BoolValue(b)) => format!("bool:{b}"),
-        Some(Value::IntValue(i)) => format!("int:{i}"),
-        Some(Value::DoubleValue(d)) => format!("double:{d}"),
-        Some(Value::BytesValue(b)) => format!("bytes:{b:?}"),
-        Some(other) => format!("{other:?}"),
-    }
-}
-
-fn canon_attributes(attributes: &[KeyValue]) -> String {
-    let sorted: BTreeMap<_, _> = attributes
-        .iter()
-        .map(|kv| (kv.key.clone(), canon(kv.value.as_ref())))
-        .collect();
-    format!("{sorted:?}")
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// One line per span with its resource and scope, sorted (Go groups protobuf spans through a
-/// map, so resources come out in random order; attributes are compared as sorted maps).
-fn canon_spans(requests: &[ExportTraceServiceRequest]) -> Vec<String> {
-    let mut out = Vec::new();
-    for request in requests {
-        for rs in &request.resource_spans {
-            let resource =
-                canon_attributes(rs.resource.as_ref().map_or(&[][..], |r| &r.attributes));
-            for ss in &rs.scope_spans {
-                let scope = ss
-                    .scope
-                    .as_ref()
-                    .map(|s| format!("{}/{}", s.name, s.version))
-                    .unwrap_or_default();
-                for s in &ss.spans {
-                    let events: Vec<String> = s
-                        .events
-                        .iter()
-                        .map(|e| {
-                            format!(
-                                "{}@{} {}",
-                                e.name,
-                                e.time_unix_nano,
-                                canon_attributes(&e.attributes)
-                            )
-                        })
-                        .collect();
-                    let mut links: Vec<String> = s
-                        .links
-                        .iter()
-                        .map(|l| {
-                            format!(
-                                "{}/{} {}",
-                                hex(&l.trace_id),
-                                hex(&l.span_id),
-                                canon_attributes(&l.attributes)
-                            )
-                        })
-                        .collect();
-                    links.sort();
-                    let status = s
-                        .status
-                        .as_ref()
-                        .map(|st| format!("{}:{}", st.code, st.message))
-                        .unwrap_or_else(|| "0:".into());
-                    out.push(format!(
-                        "span {} {} parent={} name={:?} kind={} flags={} {}..{} status={status} state={:?}\n  \
-                         resource={resource}\n  scope={scope:?}\n  attributes={}\n  events={events:?}\n  links={links:?}",
-                        hex(&s.trace_id),
-                        hex(&s.span_id),
-                        hex(&s.parent_span_id),
-                        s.name,
-                        s.kind,
-                        s.flags,
-                        s.start_time_unix_nano,
-                        s.end_time_unix_nano,
-                        s.trace_state,
-                        canon_attributes(&s.attributes),
-                    ));
-                }
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn spans_in(requests: &[ExportTraceServiceRequest]) -> usize {
-    requests
-        .iter()
-        .flat_map(|r| &r.resource_spans)
-        .flat_map(|r| &r.scope_spans)
-        .map(|s| s.spans.len())
-        .sum()
-}
-
-async fn wait_for(mut count: impl FnMut() -> usize, n: usize) -> usize {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while count() < n && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    count()
-}
-
-fn run_python(python: &Path, dir: &Path, name: &str, script: &str, args: &[String]) -> usize {
-    std::fs::write(dir.join("forward.py"), FORWARD).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, script).unwrap();
-    let out = Command::new(python)
-        .arg(&path)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{name} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .lines()
-        .last()
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
-/// A blocking HTTP/1.1 POST; the status.
-fn post(port: u16, path: &str, content_type: &str, body: &[u8]) -> u16 {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    write!(
-        stream,
-        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\
-         Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .unwrap();
-    stream.write_all(body).unwrap();
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    answer.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0)
-}
-
 struct Ports {
     grpc: u16,
     http: u16,
@@ -429,56 +223,19 @@ fn protocols_yaml(p: &Ports) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn same_otlp_as_otelcol_contrib_jaeger_for_real_senders() {
-    let otelcol = peer(Peer::OtelcolContribGo);
     let python = peer(Peer::PythonJaeger);
     let jaeger_client = peer(Peer::JaegerClient);
-    let dir = std::env::temp_dir().join(format!("otlp-jaeger-differential-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("jaeger-differential");
 
     // Go: jaeger → otlp_http → the sink.
-    let go_requests = Arc::new(Mutex::new(Vec::new()));
-    let sink = otlp_transport::server::Receiver::new(TraceSink(Arc::clone(&go_requests)))
-        .http("127.0.0.1:0".parse().unwrap())
-        .start()
-        .await
-        .unwrap();
-    let sink_port = sink.http_local_addr().unwrap().port();
     let go = ports();
-    let config = dir.join("otelcol.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "receivers:\n  jaeger:\n{}\
-             exporters:\n  otlp_http:\n    endpoint: http://127.0.0.1:{sink_port}\n    compression: none\n\
-             service:\n  telemetry:\n    metrics:\n      level: none\n\
-             \x20 pipelines:\n    traces:\n      receivers: [jaeger]\n      exporters: [otlp_http]\n",
-            protocols_yaml(&go)
-        ),
+    let collector = GoCollector::start(
+        &dir,
+        &format!("  jaeger:\n{}", protocols_yaml(&go)),
+        "jaeger",
+        &[go.grpc, go.http],
     )
-    .unwrap();
-    let log_path = dir.join("otelcol.log");
-    let log = std::fs::File::create(&log_path).unwrap();
-    let _go = Killed(
-        Command::new(&otelcol)
-            .arg("--config")
-            .arg(&config)
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", go.grpc)).is_err()
-        || std::net::TcpStream::connect(("127.0.0.1", go.http)).is_err()
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "otelcol-contrib-go did not listen: {}",
-            std::fs::read_to_string(&log_path).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    .await;
 
     // Ours.
     let ours = ports();
@@ -531,6 +288,7 @@ async fn same_otlp_as_otelcol_contrib_jaeger_for_real_senders() {
             &d,
             "otel_jaeger.py",
             OTEL_SENDER,
+            &[("forward.py", FORWARD)],
             &[s(g[3]), s(o[3]), s(g[1]), s(o[1]), s(g[0]), s(o[0])],
         );
         let client = run_python(
@@ -538,6 +296,7 @@ async fn same_otlp_as_otelcol_contrib_jaeger_for_real_senders() {
             &d,
             "jaeger_client_sender.py",
             JAEGER_CLIENT_SENDER,
+            &[("forward.py", FORWARD)],
             &[s(g[3]), s(o[3]), s(g[2]), s(o[2]), s(g[1]), s(o[1])],
         );
         otel + client
@@ -545,10 +304,9 @@ async fn same_otlp_as_otelcol_contrib_jaeger_for_real_senders() {
     .await
     .unwrap();
 
-    let go_count = wait_for(|| spans_in(&go_requests.lock().unwrap()), sent).await;
+    let go_count = wait_for(|| spans_in(&collector.requests.lock().unwrap()), sent).await;
     assert_eq!(go_count, sent, "spans otelcol exported");
     assert_eq!(wait_for(|| probe.items(), sent).await, sent);
-    let go = canon_spans(&go_requests.lock().unwrap());
     let ours: Vec<ExportTraceServiceRequest> = probe
         .received
         .lock()
@@ -556,11 +314,7 @@ async fn same_otlp_as_otelcol_contrib_jaeger_for_real_senders() {
         .iter()
         .filter_map(|t| t.traces().cloned())
         .collect();
-    let ours = canon_spans(&ours);
-    for (o, g) in ours.iter().zip(&go) {
-        assert_eq!(o, g, "ours (left) and otelcol's (right) differ");
-    }
-    assert_eq!(ours.len(), go.len());
+    assert_same_spans(&ours, &collector.requests.lock().unwrap(), "jaeger");
     receiver
         .shutdown(tokio::time::Instant::now() + Duration::from_secs(5))
         .await

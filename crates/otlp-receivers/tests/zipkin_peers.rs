@@ -10,34 +10,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
-use std::sync::{Arc, Mutex};
+mod span_support;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use otlp_pipeline::Signal;
 use otlp_pipeline::component::{Host, NextConsumers, Receiver, ReceiverContext};
 use otlp_pipeline::testing::Probe;
 use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
-use otlp_proto::common::v1::{AnyValue, KeyValue, any_value};
 use otlp_receivers::zipkin::{ZipkinConfig, ZipkinReceiver};
-
-#[path = "../../otlp-transport/tests/interop_support/peers.rs"]
-#[allow(dead_code, unreachable_pub)]
-mod peers;
-
-use peers::Peer;
-
-fn peer(peer: Peer) -> PathBuf {
-    peers::locate(peer).unwrap_or_else(|| {
-        panic!(
-            "{} is unset and target/peers/peers.env names no such peer: run `cargo xtask test` \
-             (it installs the interop peers and sets their variables)",
-            peer.env_var()
-        )
-    })
-}
+use span_support::{
+    GoCollector, Peer, assert_same_spans, free_port, peer, post, run_python, spans_in, temp_dir,
+    wait_for,
+};
 
 /// OpenTelemetry Python: one set of spans, exported by each Zipkin exporter to every URL base
 /// given (so both receivers get the same bytes). Prints the number of spans per export.
@@ -186,137 +172,6 @@ const BAD: &[(&str, &str, &[u8])] = &[
     ("/api/v1/spans", "application/json", b"[{\"traceId\":\"0000000000000001\",\"id\":\"0000000000000002\",\"binaryAnnotations\":[{\"key\":\"k\",\"value\":1}]}]"),
 ];
 
-/// The OTLP endpoint the Go collector exports to: keeps every request.
-struct TraceSink(Arc<Mutex<Vec<ExportTraceServiceRequest>>>);
-
-#[async_trait::async_trait]
-impl otlp_transport::server::ExportHandler for TraceSink {
-    async fn export_traces(
-        &self,
-        request: ExportTraceServiceRequest,
-        _context: otlp_transport::server::RequestContext,
-    ) -> Result<Option<otlp_transport::PartialSuccess>, otlp_transport::status::Refusal> {
-        self.0.lock().unwrap().push(request);
-        Ok(None)
-    }
-}
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("otlp-zipkin-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn canon(value: Option<&AnyValue>) -> String {
-    use any_value::Value;
-    match value.and_then(|v| v.value.as_ref()) {
-        None => "empty".into(),
-        Some(Value::StringValue(s)) => format!("str:{s:?}"),
-        Some(Value::BoolValue(b)) => format!("bool:{b}"),
-        Some(Value::IntValue(i)) => format!("int:{i}"),
-        Some(Value::DoubleValue(d)) => format!("double:{d}"),
-        Some(other) => format!("{other:?}"),
-    }
-}
-
-fn canon_attributes(attributes: &[KeyValue]) -> String {
-    let sorted: BTreeMap<_, _> = attributes
-        .iter()
-        .map(|kv| (kv.key.clone(), canon(kv.value.as_ref())))
-        .collect();
-    format!("{sorted:?}")
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// One line per span, with its resource and scope, in a canonical order.
-fn canon_spans(requests: &[ExportTraceServiceRequest]) -> Vec<String> {
-    let mut out = Vec::new();
-    for request in requests {
-        for rs in &request.resource_spans {
-            let resource =
-                canon_attributes(rs.resource.as_ref().map_or(&[][..], |r| &r.attributes));
-            for ss in &rs.scope_spans {
-                let scope = ss
-                    .scope
-                    .as_ref()
-                    .map(|s| format!("{}/{}", s.name, s.version))
-                    .unwrap_or_default();
-                for s in &ss.spans {
-                    let mut events: Vec<String> = s
-                        .events
-                        .iter()
-                        .map(|e| {
-                            format!(
-                                "{}@{} {} -{}",
-                                e.name,
-                                e.time_unix_nano,
-                                canon_attributes(&e.attributes),
-                                e.dropped_attributes_count
-                            )
-                        })
-                        .collect();
-                    events.sort();
-                    let links: Vec<String> = s
-                        .links
-                        .iter()
-                        .map(|l| {
-                            format!(
-                                "{}/{}/{} {} -{}",
-                                hex(&l.trace_id),
-                                hex(&l.span_id),
-                                l.trace_state,
-                                canon_attributes(&l.attributes),
-                                l.dropped_attributes_count
-                            )
-                        })
-                        .collect();
-                    let status = s
-                        .status
-                        .as_ref()
-                        .map(|st| format!("{}:{}", st.code, st.message))
-                        .unwrap_or_else(|| "0:".into());
-                    out.push(format!(
-                        "span {} {} parent={} name={:?} kind={} {}..{} status={status} state={:?}\n  \
-                         resource={resource}\n  scope={scope:?}\n  attributes={}\n  events={events:?}\n  links={links:?}",
-                        hex(&s.trace_id),
-                        hex(&s.span_id),
-                        hex(&s.parent_span_id),
-                        s.name,
-                        s.kind,
-                        s.start_time_unix_nano,
-                        s.end_time_unix_nano,
-                        s.trace_state,
-                        canon_attributes(&s.attributes),
-                    ));
-                }
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 async fn start_ours(probe: Arc<Probe>, parse_string_tags: bool) -> ZipkinReceiver {
     let ctx = ReceiverContext::new(
         otlp_pipeline::testing::id("zipkin"),
@@ -335,103 +190,24 @@ async fn start_ours(probe: Arc<Probe>, parse_string_tags: bool) -> ZipkinReceive
     receiver
 }
 
-/// A blocking HTTP/1.1 POST; the status.
-fn post(port: u16, path: &str, content_type: &str, body: &[u8]) -> u16 {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    write!(
-        stream,
-        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\
-         Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .unwrap();
-    stream.write_all(body).unwrap();
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    answer.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0)
-}
-
-fn run_python(python: &Path, dir: &Path, name: &str, script: &str, args: &[String]) -> usize {
-    let path = dir.join(name);
-    std::fs::write(&path, script).unwrap();
-    let out = Command::new(python).arg(&path).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{name} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
-}
-
-fn spans_in(requests: &[ExportTraceServiceRequest]) -> usize {
-    requests
-        .iter()
-        .flat_map(|r| &r.resource_spans)
-        .flat_map(|r| &r.scope_spans)
-        .map(|s| s.spans.len())
-        .sum()
-}
-
-async fn wait_for(mut count: impl FnMut() -> usize, n: usize) -> usize {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while count() < n && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    count()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn same_otlp_as_otelcol_contrib_zipkin_for_real_senders_and_the_corpus() {
-    let otelcol = peer(Peer::OtelcolContribGo);
     let python = peer(Peer::PythonZipkin);
     let py_zipkin = peer(Peer::PyZipkin);
-    let dir = temp_dir("differential");
+    let dir = temp_dir("zipkin-differential");
 
     for parse_string_tags in [false, true] {
         // Go: zipkin → otlp_http → the sink.
-        let go_requests = Arc::new(Mutex::new(Vec::new()));
-        let sink = otlp_transport::server::Receiver::new(TraceSink(Arc::clone(&go_requests)))
-            .http("127.0.0.1:0".parse().unwrap())
-            .start()
-            .await
-            .unwrap();
-        let sink_port = sink.http_local_addr().unwrap().port();
         let go_port = free_port();
-        let config = dir.join("otelcol.yaml");
-        std::fs::write(
-            &config,
-            format!(
-                "receivers:\n  zipkin:\n    endpoint: 127.0.0.1:{go_port}\n    parse_string_tags: {parse_string_tags}\n\
-                 exporters:\n  otlp_http:\n    endpoint: http://127.0.0.1:{sink_port}\n    compression: none\n\
-                 service:\n  telemetry:\n    metrics:\n      level: none\n\
-                 \x20 pipelines:\n    traces:\n      receivers: [zipkin]\n      exporters: [otlp_http]\n"
+        let go = GoCollector::start(
+            &dir,
+            &format!(
+                "  zipkin:\n    endpoint: 127.0.0.1:{go_port}\n    parse_string_tags: {parse_string_tags}\n"
             ),
+            "zipkin",
+            &[go_port],
         )
-        .unwrap();
-        let log_path = dir.join("otelcol.log");
-        let log = std::fs::File::create(&log_path).unwrap();
-        let _go = Killed(
-            Command::new(&otelcol)
-                .arg("--config")
-                .arg(&config)
-                .stdout(log.try_clone().unwrap())
-                .stderr(log)
-                .spawn()
-                .unwrap(),
-        );
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", go_port)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "otelcol-contrib-go did not listen: {}",
-                std::fs::read_to_string(&log_path).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        .await;
         let probe = Probe::new();
         let receiver = start_ours(Arc::clone(&probe), parse_string_tags).await;
         let our_port = receiver.local_addr().unwrap().port();
@@ -443,9 +219,16 @@ async fn same_otlp_as_otelcol_contrib_zipkin_for_real_senders_and_the_corpus() {
                 format!("http://127.0.0.1:{go_port}"),
                 format!("http://127.0.0.1:{our_port}"),
             ];
-            let otel = run_python(&py, &d, "otel_zipkin.py", OTEL_SENDER, &bases);
+            let otel = run_python(&py, &d, "otel_zipkin.py", OTEL_SENDER, &[], &bases);
             let ports = vec![go_port.to_string(), our_port.to_string()];
-            let pyz = run_python(&pz, &d, "py_zipkin_sender.py", PY_ZIPKIN_SENDER, &ports);
+            let pyz = run_python(
+                &pz,
+                &d,
+                "py_zipkin_sender.py",
+                PY_ZIPKIN_SENDER,
+                &[],
+                &ports,
+            );
             let mut corpus_spans = 0;
             for (path, content_type, body) in corpus() {
                 assert_eq!(
@@ -475,10 +258,9 @@ async fn same_otlp_as_otelcol_contrib_zipkin_for_real_senders_and_the_corpus() {
         .await
         .unwrap();
 
-        let go_count = wait_for(|| spans_in(&go_requests.lock().unwrap()), sent).await;
+        let go_count = wait_for(|| spans_in(&go.requests.lock().unwrap()), sent).await;
         assert_eq!(go_count, sent, "spans otelcol exported");
         assert_eq!(wait_for(|| probe.items(), sent).await, sent);
-        let go = canon_spans(&go_requests.lock().unwrap());
         let ours: Vec<ExportTraceServiceRequest> = probe
             .received
             .lock()
@@ -486,14 +268,11 @@ async fn same_otlp_as_otelcol_contrib_zipkin_for_real_senders_and_the_corpus() {
             .iter()
             .filter_map(|t| t.traces().cloned())
             .collect();
-        let ours = canon_spans(&ours);
-        for (o, g) in ours.iter().zip(&go) {
-            assert_eq!(
-                o, g,
-                "parse_string_tags={parse_string_tags}: ours (left) and otelcol's (right) differ"
-            );
-        }
-        assert_eq!(ours.len(), go.len());
+        assert_same_spans(
+            &ours,
+            &go.requests.lock().unwrap(),
+            &format!("parse_string_tags={parse_string_tags}"),
+        );
         receiver
             .shutdown(tokio::time::Instant::now() + Duration::from_secs(5))
             .await
