@@ -465,6 +465,102 @@ pub(crate) trait SignalExporters {
     fn profiles(&self) -> Arc<dyn BatchExporter<Encoded<ExportProfilesServiceRequest>>>;
 }
 
+#[cfg(any(feature = "zipkin", feature = "prometheusremotewrite"))]
+/// Refuses every request: the signals an exporter of one signal does not serve (they never
+/// reach its queue; the queue needs an exporter for each all the same).
+pub(crate) struct Unserved(pub(crate) &'static str);
+
+#[cfg(any(feature = "zipkin", feature = "prometheusremotewrite"))]
+#[async_trait::async_trait]
+impl<R: otlp_batch::ExportRequest> BatchExporter<R> for Unserved {
+    async fn export(
+        &self,
+        _: &R,
+    ) -> Result<Option<otlp_batch::PartialSuccess>, otlp_batch::ExportFailure> {
+        Err(otlp_batch::ExportFailure::permanent(self.0))
+    }
+}
+
+/// The [`SignalExporters`] of an exporter of traces only (`zipkin`).
+#[cfg(feature = "zipkin")]
+pub(crate) struct TracesOnly(
+    pub(crate) Arc<dyn BatchExporter<Encoded<ExportTraceServiceRequest>>>,
+    pub(crate) &'static str,
+);
+
+#[cfg(feature = "zipkin")]
+impl SignalExporters for TracesOnly {
+    fn traces(&self) -> Arc<dyn BatchExporter<Encoded<ExportTraceServiceRequest>>> {
+        Arc::clone(&self.0)
+    }
+    fn metrics(&self) -> Arc<dyn BatchExporter<Encoded<ExportMetricsServiceRequest>>> {
+        Arc::new(Unserved(self.1))
+    }
+    fn logs(&self) -> Arc<dyn BatchExporter<Encoded<ExportLogsServiceRequest>>> {
+        Arc::new(Unserved(self.1))
+    }
+    fn profiles(&self) -> Arc<dyn BatchExporter<Encoded<ExportProfilesServiceRequest>>> {
+        Arc::new(Unserved(self.1))
+    }
+}
+
+/// The [`SignalExporters`] of an exporter of metrics only (`prometheusremotewrite`).
+#[cfg(feature = "prometheusremotewrite")]
+pub(crate) struct MetricsOnly(
+    pub(crate) Arc<dyn BatchExporter<Encoded<ExportMetricsServiceRequest>>>,
+    pub(crate) &'static str,
+);
+
+#[cfg(feature = "prometheusremotewrite")]
+impl SignalExporters for MetricsOnly {
+    fn traces(&self) -> Arc<dyn BatchExporter<Encoded<ExportTraceServiceRequest>>> {
+        Arc::new(Unserved(self.1))
+    }
+    fn metrics(&self) -> Arc<dyn BatchExporter<Encoded<ExportMetricsServiceRequest>>> {
+        Arc::clone(&self.0)
+    }
+    fn logs(&self) -> Arc<dyn BatchExporter<Encoded<ExportLogsServiceRequest>>> {
+        Arc::new(Unserved(self.1))
+    }
+    fn profiles(&self) -> Arc<dyn BatchExporter<Encoded<ExportProfilesServiceRequest>>> {
+        Arc::new(Unserved(self.1))
+    }
+}
+
+#[cfg(any(feature = "zipkin", feature = "prometheusremotewrite"))]
+/// Drains `queue` at shutdown by `deadline`, as the exporters of one signal report it: failures
+/// while draining are logged (the queue already counted them), items still queued at the
+/// deadline are the shutdown's error.
+pub(crate) async fn drain(
+    queue: &AnyQueue,
+    deadline: std::time::Instant,
+    exporter: &str,
+    items: &str,
+) -> Result<(), otlp_pipeline::error::BoxError> {
+    match queue.shutdown(deadline).await {
+        Ok(_) | Err(DrainError::Closed) => Ok(()),
+        Err(DrainError::Failed(report)) => {
+            tracing::warn!(exporter, %report, "some {items} failed while draining the queue");
+            Ok(())
+        }
+        Err(DrainError::DeadlineExceeded(report)) => {
+            if report.failed_items > 0 {
+                tracing::error!(exporter, %report, "the queue did not drain by the shutdown deadline");
+                return Err(format!(
+                    "{} {items} were not exported by the shutdown deadline",
+                    report.failed_items
+                )
+                .into());
+            }
+            Ok(())
+        }
+        Err(other) => {
+            tracing::warn!(exporter, error = %other, "draining the queue");
+            Ok(())
+        }
+    }
+}
+
 /// An exporter whose every send is an `exporter/<id>/<signal>` span (otelcol's name) in the
 /// [`SelfSpans`] the graph put in scope while the exporter started.
 struct Traced<R> {

@@ -46,7 +46,7 @@ pub mod wire;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use async_trait::async_trait;
-use otlp_batch::{BatchExporter, DrainError, Encoded, ExportFailure, PartialSuccess};
+use otlp_batch::{BatchExporter, Encoded, ExportFailure, PartialSuccess};
 use otlp_pipeline::Signal;
 use otlp_pipeline::component::{Consumer, Exporter, ExporterContext, Host, SignalSet};
 use otlp_pipeline::config::{ComponentId, ConfigError};
@@ -323,48 +323,6 @@ impl Consumer for PrometheusRemoteWriteExporter {
     }
 }
 
-/// The queue's exporter: only metrics reach it.
-struct Exporters(Arc<Sender>);
-
-impl crate::queue::SignalExporters for Exporters {
-    fn traces(
-        &self,
-    ) -> Arc<dyn BatchExporter<Encoded<otlp_proto::collector::trace::v1::ExportTraceServiceRequest>>>
-    {
-        Arc::new(Nothing)
-    }
-    fn metrics(&self) -> Arc<dyn BatchExporter<Encoded<ExportMetricsServiceRequest>>> {
-        Arc::clone(&self.0) as _
-    }
-    fn logs(
-        &self,
-    ) -> Arc<dyn BatchExporter<Encoded<otlp_proto::collector::logs::v1::ExportLogsServiceRequest>>>
-    {
-        Arc::new(Nothing)
-    }
-    fn profiles(
-        &self,
-    ) -> Arc<
-        dyn BatchExporter<
-            Encoded<otlp_proto::collector::profiles::v1development::ExportProfilesServiceRequest>,
-        >,
-    > {
-        Arc::new(Nothing)
-    }
-}
-
-/// Refuses everything: the exporter serves metrics only.
-struct Nothing;
-
-#[async_trait]
-impl<R: otlp_batch::ExportRequest> BatchExporter<R> for Nothing {
-    async fn export(&self, _: &R) -> Result<Option<PartialSuccess>, ExportFailure> {
-        Err(ExportFailure::permanent(
-            "the prometheusremotewrite exporter exports metrics only",
-        ))
-    }
-}
-
 #[async_trait]
 impl Exporter for PrometheusRemoteWriteExporter {
     async fn start(&self, host: &Host) -> Result<(), BoxError> {
@@ -380,7 +338,10 @@ impl Exporter for PrometheusRemoteWriteExporter {
         let queue = AnyQueue::spawn(
             Signal::Metrics,
             settings.config.clone(),
-            &Exporters(Arc::clone(&self.sender)),
+            &crate::queue::MetricsOnly(
+                Arc::clone(&self.sender) as _,
+                "the prometheusremotewrite exporter exports metrics only",
+            ),
         )
         .map_err(|e| format!("cannot open the sending queue: {e}"))?;
         let registrations =
@@ -399,28 +360,13 @@ impl Exporter for PrometheusRemoteWriteExporter {
         let Some(queue) = self.running.get() else {
             return Ok(());
         };
-        match queue.shutdown(deadline.into_std()).await {
-            Ok(_) | Err(DrainError::Closed) => Ok(()),
-            Err(DrainError::Failed(report)) => {
-                tracing::warn!(exporter = %self.sender.id, %report, "some points failed while draining the queue");
-                Ok(())
-            }
-            Err(DrainError::DeadlineExceeded(report)) => {
-                if report.failed_items > 0 {
-                    tracing::error!(exporter = %self.sender.id, %report, "the queue did not drain by the shutdown deadline");
-                    return Err(format!(
-                        "{} points were not exported by the shutdown deadline",
-                        report.failed_items
-                    )
-                    .into());
-                }
-                Ok(())
-            }
-            Err(other) => {
-                tracing::warn!(exporter = %self.sender.id, error = %other, "draining the queue");
-                Ok(())
-            }
-        }
+        crate::queue::drain(
+            queue,
+            deadline.into_std(),
+            self.sender.id.as_str(),
+            "points",
+        )
+        .await
     }
 }
 

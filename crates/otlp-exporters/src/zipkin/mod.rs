@@ -33,7 +33,7 @@ mod tests;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use async_trait::async_trait;
-use otlp_batch::{BatchExporter, DrainError, Encoded, ExportFailure, PartialSuccess};
+use otlp_batch::{BatchExporter, Encoded, ExportFailure, PartialSuccess};
 use otlp_model::zipkin;
 use otlp_pipeline::Signal;
 use otlp_pipeline::component::{Consumer, Exporter, ExporterContext, Host, SignalSet};
@@ -279,49 +279,6 @@ impl Consumer for ZipkinExporter {
     }
 }
 
-/// The queue's exporters: only traces reach it.
-struct Exporters(Arc<Sender>);
-
-impl crate::queue::SignalExporters for Exporters {
-    fn traces(&self) -> Arc<dyn BatchExporter<Encoded<ExportTraceServiceRequest>>> {
-        Arc::clone(&self.0) as _
-    }
-    fn metrics(
-        &self,
-    ) -> Arc<
-        dyn BatchExporter<Encoded<otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest>>,
-    > {
-        Arc::new(Nothing)
-    }
-    fn logs(
-        &self,
-    ) -> Arc<dyn BatchExporter<Encoded<otlp_proto::collector::logs::v1::ExportLogsServiceRequest>>>
-    {
-        Arc::new(Nothing)
-    }
-    fn profiles(
-        &self,
-    ) -> Arc<
-        dyn BatchExporter<
-            Encoded<otlp_proto::collector::profiles::v1development::ExportProfilesServiceRequest>,
-        >,
-    > {
-        Arc::new(Nothing)
-    }
-}
-
-/// Refuses everything: the exporter serves traces only.
-struct Nothing;
-
-#[async_trait]
-impl<R: otlp_batch::ExportRequest> BatchExporter<R> for Nothing {
-    async fn export(&self, _: &R) -> Result<Option<PartialSuccess>, ExportFailure> {
-        Err(ExportFailure::permanent(
-            "the zipkin exporter exports traces only",
-        ))
-    }
-}
-
 #[async_trait]
 impl Exporter for ZipkinExporter {
     async fn start(&self, host: &Host) -> Result<(), BoxError> {
@@ -337,7 +294,10 @@ impl Exporter for ZipkinExporter {
         let queue = AnyQueue::spawn(
             Signal::Traces,
             settings.config.clone(),
-            &Exporters(Arc::clone(&self.sender)),
+            &crate::queue::TracesOnly(
+                Arc::clone(&self.sender) as _,
+                "the zipkin exporter exports traces only",
+            ),
         )
         .map_err(|e| format!("cannot open the sending queue: {e}"))?;
         let registrations =
@@ -356,28 +316,7 @@ impl Exporter for ZipkinExporter {
         let Some(queue) = self.running.get() else {
             return Ok(());
         };
-        match queue.shutdown(deadline.into_std()).await {
-            Ok(_) | Err(DrainError::Closed) => Ok(()),
-            Err(DrainError::Failed(report)) => {
-                tracing::warn!(exporter = %self.sender.id, %report, "some spans failed while draining the queue");
-                Ok(())
-            }
-            Err(DrainError::DeadlineExceeded(report)) => {
-                if report.failed_items > 0 {
-                    tracing::error!(exporter = %self.sender.id, %report, "the queue did not drain by the shutdown deadline");
-                    return Err(format!(
-                        "{} spans were not exported by the shutdown deadline",
-                        report.failed_items
-                    )
-                    .into());
-                }
-                Ok(())
-            }
-            Err(other) => {
-                tracing::warn!(exporter = %self.sender.id, error = %other, "draining the queue");
-                Ok(())
-            }
-        }
+        crate::queue::drain(queue, deadline.into_std(), self.sender.id.as_str(), "spans").await
     }
 }
 
