@@ -44,6 +44,8 @@ pub mod kafka;
 pub mod otlp;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
+#[cfg(any(feature = "zipkin", feature = "jaeger"))]
+mod span_intake;
 #[cfg(feature = "zipkin")]
 pub mod zipkin;
 

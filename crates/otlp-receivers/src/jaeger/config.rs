@@ -210,25 +210,13 @@ impl Default for UdpProtocol {
     }
 }
 
-/// The encodings the HTTP protocol decodes.
-pub(crate) const SUPPORTED_ENCODINGS: &[&str] = &["gzip", "zstd", "zlib", "deflate"];
-
 impl HttpProtocol {
     pub(crate) fn max_body(&self) -> usize {
-        match self.max_request_body_size {
-            0 => 20 << 20,
-            n => usize::try_from(n).unwrap_or(usize::MAX),
-        }
+        crate::span_intake::max_body(self.max_request_body_size)
     }
 
     pub(crate) fn encodings(&self) -> Vec<String> {
-        match &self.compression_algorithms {
-            None => SUPPORTED_ENCODINGS
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect(),
-            Some(list) => list.iter().filter(|s| !s.is_empty()).cloned().collect(),
-        }
+        crate::span_intake::encodings(self.compression_algorithms.as_ref())
     }
 }
 
@@ -331,7 +319,7 @@ impl ComponentConfig for JaegerConfig {
             refuse("protocols::thrift_http::cors", http.cors.is_some())?;
             refuse("protocols::thrift_http::auth", http.auth.is_some())?;
             for encoding in http.encodings() {
-                if !SUPPORTED_ENCODINGS.contains(&encoding.as_str()) {
+                if !crate::span_intake::SUPPORTED_ENCODINGS.contains(&encoding.as_str()) {
                     return Err(ConfigError::bad_value(
                         "protocols::thrift_http::compression_algorithms",
                         format!("{encoding:?} is not supported (only gzip, zstd, zlib, deflate)"),

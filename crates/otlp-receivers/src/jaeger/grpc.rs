@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use prost::Message as _;
 
-use otlp_pipeline::data::{ClientInfo, Metadata};
 use otlp_pipeline::grpc_server::{Answer, Call, Handler, Server};
 use otlp_transport::grpc_wire::GrpcCode;
 
@@ -57,10 +56,8 @@ impl Service {
                 );
             }
         };
-        let mut client = ClientInfo::new(call.peer);
-        if self.include_metadata {
-            client = client.with_metadata(Metadata::from_headers(Arc::new(call.headers)));
-        }
+        let client =
+            crate::span_intake::client(call.peer, self.include_metadata.then_some(&call.headers));
         match self
             .shared
             .deliver(translated, client, &self.counters)

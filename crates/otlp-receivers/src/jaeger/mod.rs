@@ -65,7 +65,7 @@ mod tests;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
-use http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use http::{Method, StatusCode, header};
 use tokio::time::Instant;
 
 pub use config::{
@@ -78,14 +78,15 @@ use otlp_pipeline::component::{
     Consumer, Host, NextConsumers, Receiver, ReceiverContext, SignalSet,
 };
 use otlp_pipeline::config::{ComponentId, ConfigError};
-use otlp_pipeline::data::{ClientInfo, Context, Metadata, Telemetry};
+use otlp_pipeline::data::ClientInfo;
 use otlp_pipeline::error::{BoxError, ConsumeError};
 use otlp_pipeline::factory::FnFactory;
 use otlp_pipeline::http_server::{Request, Response, Server};
-use otlp_pipeline::telemetry::{Counter, Metrics};
+use otlp_pipeline::telemetry::Metrics;
 use otlp_pipeline::{ServiceStatus, Signal};
 use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
-use otlp_transport::compression::{Compression, CompressionError, decompress};
+
+use crate::span_intake::{self, SpanCounters};
 
 /// Decodes a Thrift binary `Batch` (the `thrift_http` body) and translates it (for tests and
 /// benchmarks).
@@ -112,11 +113,7 @@ pub fn translate_post_spans(message: &[u8]) -> Result<ExportTraceServiceRequest,
 }
 
 /// The counters of one transport.
-pub(crate) struct Counters {
-    pub(crate) accepted: Counter,
-    pub(crate) refused: Counter,
-    pub(crate) failed: Counter,
-}
+pub(crate) type Counters = SpanCounters;
 
 /// What every server of the receiver shares.
 pub(crate) struct Shared {
@@ -132,24 +129,7 @@ impl Shared {
         client: ClientInfo,
         counters: &Counters,
     ) -> Result<(), ConsumeError> {
-        let spans: u64 = request
-            .resource_spans
-            .iter()
-            .flat_map(|r| &r.scope_spans)
-            .map(|s| s.spans.len() as u64)
-            .sum();
-        let data = Telemetry::new(request).with_context(Context::with_client(client));
-        match self.next.consume(data).await {
-            Ok(()) => {
-                counters.accepted.add(spans);
-                Ok(())
-            }
-            Err(error) => {
-                counters.refused.add(spans);
-                tracing::warn!(receiver = %self.id, spans, %error, "the pipeline refused Jaeger spans");
-                Err(error)
-            }
-        }
+        span_intake::deliver(self.next.as_ref(), &self.id, request, client, counters).await
     }
 }
 
@@ -176,9 +156,6 @@ impl HttpHandler {
         if request.method != Method::POST {
             return Response::text(StatusCode::METHOD_NOT_ALLOWED, "");
         }
-        if let Some((status, message)) = request.body_error.clone() {
-            return self.bad(status, message);
-        }
         let content_type = request
             .headers
             .get(header::CONTENT_TYPE)
@@ -200,41 +177,9 @@ impl HttpHandler {
                 format!("Unsupported content type: {content_type}"),
             );
         }
-        let encoding = request
-            .headers
-            .get(header::CONTENT_ENCODING)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .trim()
-            .to_owned();
-        let compression = match encoding.as_str() {
-            "" | "identity" => Compression::None,
-            token if self.encodings.iter().any(|e| e == token) => match token {
-                "gzip" => Compression::Gzip,
-                "zstd" => Compression::Zstd,
-                _ => Compression::Deflate,
-            },
-            token => {
-                return self.bad(
-                    StatusCode::BAD_REQUEST,
-                    format!("unsupported Content-Encoding: {token}"),
-                );
-            }
-        };
-        let body = match decompress(compression, &request.body, self.max_body) {
+        let body = match span_intake::body(&request, &self.encodings, self.max_body) {
             Ok(body) => body,
-            Err(CompressionError::TooLarge { limit }) => {
-                return self.bad(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("the request body inflates to more than {limit} bytes"),
-                );
-            }
-            Err(error) => {
-                return self.bad(
-                    StatusCode::BAD_REQUEST,
-                    format!("cannot decompress the {encoding} body: {error}"),
-                );
-            }
+            Err((status, message)) => return self.bad(status, message),
         };
         let translated = match translate_thrift_batch(&body) {
             Ok(t) => t,
@@ -245,11 +190,10 @@ impl HttpHandler {
                 );
             }
         };
-        let mut client = ClientInfo::new(request.peer);
-        if self.include_metadata {
-            client =
-                client.with_metadata(Metadata::from_headers(Arc::new(request.headers.clone())));
-        }
+        let client = span_intake::client(
+            request.peer,
+            self.include_metadata.then_some(&request.headers),
+        );
         match self
             .shared
             .deliver(translated, client, &self.counters)
@@ -327,24 +271,15 @@ impl JaegerReceiver {
     }
 
     fn counters(&self, transport: &str) -> Counters {
-        let labels = [("receiver", self.id.as_str()), ("transport", transport)];
-        Counters {
-            accepted: self.metrics.counter(
-                "otelcol_receiver_accepted_spans_total",
-                "Number of spans successfully pushed into the pipeline. [alpha]",
-                &labels,
-            ),
-            refused: self.metrics.counter(
-                "otelcol_receiver_refused_spans_total",
-                "Number of spans that could not be pushed into the pipeline. [alpha]",
-                &labels,
-            ),
-            failed: self.metrics.counter(
+        SpanCounters::new(
+            &self.metrics,
+            self.id.as_str(),
+            transport,
+            (
                 "otelcol_receiver_jaeger_failed_requests_total",
                 "Jaeger requests and datagrams refused as bad input or dropped on a full queue. [otlp-rs]",
-                &labels,
             ),
-        }
+        )
     }
 }
 
@@ -409,16 +344,7 @@ impl Receiver for JaegerReceiver {
                 max_body: http.max_body(),
                 encodings: http.encodings(),
             });
-            let extra: Vec<(HeaderName, HeaderValue)> = http
-                .response_headers
-                .iter()
-                .filter_map(|(k, v)| {
-                    Some((
-                        HeaderName::try_from(k.as_str()).ok()?,
-                        HeaderValue::try_from(v.as_str()).ok()?,
-                    ))
-                })
-                .collect();
+            let extra = span_intake::response_headers(&http.response_headers);
             let handler: otlp_pipeline::http_server::Handler = Arc::new(move |request| {
                 let handler = Arc::clone(&handler);
                 Box::pin(async move { handler.handle(request).await })

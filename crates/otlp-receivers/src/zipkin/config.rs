@@ -94,27 +94,15 @@ impl Default for ZipkinConfig {
     }
 }
 
-/// The encodings this receiver decodes, by otelcol's names.
-pub(crate) const SUPPORTED_ENCODINGS: &[&str] = &["gzip", "zstd", "zlib", "deflate"];
-
 impl ZipkinConfig {
     /// The body limit in bytes.
     pub(crate) fn max_body(&self) -> usize {
-        match self.max_request_body_size {
-            0 => DEFAULT_MAX_REQUEST_BODY_SIZE as usize,
-            n => usize::try_from(n).unwrap_or(usize::MAX),
-        }
+        crate::span_intake::max_body(self.max_request_body_size)
     }
 
     /// The accepted encodings (an empty token is identity and always accepted).
     pub(crate) fn encodings(&self) -> Vec<String> {
-        match &self.compression_algorithms {
-            None => SUPPORTED_ENCODINGS
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect(),
-            Some(list) => list.iter().filter(|s| !s.is_empty()).cloned().collect(),
-        }
+        crate::span_intake::encodings(self.compression_algorithms.as_ref())
     }
 }
 
@@ -146,7 +134,7 @@ impl ComponentConfig for ZipkinConfig {
             }
         }
         for encoding in self.encodings() {
-            if !SUPPORTED_ENCODINGS.contains(&encoding.as_str()) {
+            if !crate::span_intake::SUPPORTED_ENCODINGS.contains(&encoding.as_str()) {
                 return Err(ConfigError::bad_value(
                     "compression_algorithms",
                     format!("{encoding:?} is not supported (only gzip, zstd, zlib, deflate)"),

@@ -35,7 +35,7 @@ mod config;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
-use http::{HeaderName, HeaderValue, StatusCode, header};
+use http::{StatusCode, header};
 use tokio::time::Instant;
 
 pub use config::{DEFAULT_ENDPOINT, DEFAULT_MAX_REQUEST_BODY_SIZE, ZipkinConfig};
@@ -45,14 +45,14 @@ use otlp_pipeline::component::{
     Consumer, Host, NextConsumers, Receiver, ReceiverContext, SignalSet,
 };
 use otlp_pipeline::config::{ComponentId, ConfigError};
-use otlp_pipeline::data::{ClientInfo, Context, Metadata, Telemetry};
 use otlp_pipeline::error::BoxError;
 use otlp_pipeline::factory::FnFactory;
 use otlp_pipeline::http_server::{Request, Response, Server};
-use otlp_pipeline::telemetry::{Counter, Metrics};
+use otlp_pipeline::telemetry::Metrics;
 use otlp_pipeline::{ServiceStatus, Signal};
 use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
-use otlp_transport::compression::{Compression, CompressionError, decompress};
+
+use crate::span_intake::{self, SpanCounters};
 
 /// The wire formats, by otelcol's transport names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,13 +95,6 @@ impl Format {
     }
 }
 
-/// The counters of one transport.
-struct Counters {
-    accepted: Counter,
-    refused: Counter,
-    failed: Counter,
-}
-
 /// What the request handler shares.
 struct Shared {
     id: String,
@@ -110,20 +103,21 @@ struct Shared {
     include_metadata: bool,
     max_body: usize,
     encodings: Vec<String>,
-    counters: [Counters; 4],
+    counters: [SpanCounters; 4],
 }
 
-/// Why a request was not taken.
+/// Why a request was not taken: the answer's status and body.
 struct Failure {
     status: StatusCode,
-    message: String,
+    body: String,
 }
 
 impl Failure {
-    fn bad(message: impl Into<String>) -> Failure {
+    /// A reason, as Go's `http.Error` writes it (the text and a newline).
+    fn reason(status: StatusCode, message: impl std::fmt::Display) -> Failure {
         Failure {
-            status: StatusCode::BAD_REQUEST,
-            message: message.into(),
+            status,
+            body: format!("{message}\n"),
         }
     }
 }
@@ -149,40 +143,6 @@ pub fn translate_body(
 }
 
 impl Shared {
-    fn body(&self, request: &Request) -> Result<Vec<u8>, Failure> {
-        let encoding = request
-            .headers
-            .get(header::CONTENT_ENCODING)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .trim();
-        let compression = match encoding {
-            "" | "identity" => Compression::None,
-            token if self.encodings.iter().any(|e| e == token) => match token {
-                "gzip" => Compression::Gzip,
-                "zlib" | "deflate" => Compression::Deflate,
-                "zstd" => Compression::Zstd,
-                _ => {
-                    return Err(Failure::bad(format!(
-                        "unsupported Content-Encoding: {token}"
-                    )));
-                }
-            },
-            token => {
-                return Err(Failure::bad(format!(
-                    "unsupported Content-Encoding: {token}"
-                )));
-            }
-        };
-        decompress(compression, &request.body, self.max_body).map_err(|error| match error {
-            CompressionError::TooLarge { limit } => Failure {
-                status: StatusCode::PAYLOAD_TOO_LARGE,
-                message: format!("the request body inflates to more than {limit} bytes"),
-            },
-            other => Failure::bad(format!("cannot decompress the {encoding} body: {other}")),
-        })
-    }
-
     async fn handle(&self, request: Request) -> Response {
         let format = Format::of(&request);
         let counters = &self.counters[format.index()];
@@ -191,14 +151,9 @@ impl Shared {
             Err(failure) => {
                 if failure.status.is_client_error() {
                     counters.failed.add(1);
-                    tracing::debug!(receiver = %self.id, transport = format.transport(), status = failure.status.as_u16(), error = %failure.message, "refused a Zipkin request");
+                    tracing::debug!(receiver = %self.id, transport = format.transport(), status = failure.status.as_u16(), error = %failure.body.trim_end(), "refused a Zipkin request");
                 }
-                let body = if failure.message.starts_with('"') {
-                    failure.message
-                } else {
-                    format!("{}\n", failure.message)
-                };
-                Response::text(failure.status, body)
+                Response::text(failure.status, failure.body)
             }
         }
     }
@@ -207,63 +162,44 @@ impl Shared {
         &self,
         request: &Request,
         format: Format,
-        counters: &Counters,
+        counters: &SpanCounters,
     ) -> Result<(), Failure> {
         if format == Format::V1Thrift {
-            return Err(Failure {
-                status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                message: "Zipkin v1 Thrift is not supported; send v1 or v2 JSON or v2 protobuf"
-                    .into(),
-            });
+            return Err(Failure::reason(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Zipkin v1 Thrift is not supported; send v1 or v2 JSON or v2 protobuf",
+            ));
         }
-        if let Some((status, message)) = &request.body_error {
-            return Err(Failure {
-                status: *status,
-                message: message.clone(),
-            });
-        }
-        let body = self.body(request)?;
+        let body = span_intake::body(request, &self.encodings, self.max_body)
+            .map_err(|(status, message)| Failure::reason(status, message))?;
         let translated = translate_body(
             &body,
             format == Format::V1Json,
             format == Format::V2Proto,
             self.parse_string_tags,
         )
-        .map_err(|e| Failure::bad(e.to_string()))?;
+        .map_err(|e| Failure::reason(StatusCode::BAD_REQUEST, e))?;
         drop(body);
-        let spans: u64 = translated
-            .resource_spans
-            .iter()
-            .flat_map(|r| &r.scope_spans)
-            .map(|s| s.spans.len() as u64)
-            .sum();
-        let mut client = ClientInfo::new(request.peer);
-        if self.include_metadata {
-            client =
-                client.with_metadata(Metadata::from_headers(Arc::new(request.headers.clone())));
-        }
-        let data = Telemetry::new(translated).with_context(Context::with_client(client));
-        match self.next.consume(data).await {
-            Ok(()) => {
-                counters.accepted.add(spans);
-                Ok(())
-            }
-            Err(error) => {
-                counters.refused.add(spans);
-                tracing::warn!(receiver = %self.id, spans, %error, "the pipeline refused Zipkin spans");
-                Err(if error.is_permanent() {
+        let client = span_intake::client(
+            request.peer,
+            self.include_metadata.then_some(&request.headers),
+        );
+        span_intake::deliver(self.next.as_ref(), &self.id, translated, client, counters)
+            .await
+            .map_err(|error| {
+                // Go's bodies, quotes included, no newline.
+                if error.is_permanent() {
                     Failure {
                         status: StatusCode::BAD_REQUEST,
-                        message: "\"Bad Request\"".into(),
+                        body: "\"Bad Request\"".into(),
                     }
                 } else {
                     Failure {
                         status: StatusCode::INTERNAL_SERVER_ERROR,
-                        message: "\"Internal Server Error\"".into(),
+                        body: "\"Internal Server Error\"".into(),
                     }
-                })
-            }
-        }
+                }
+            })
     }
 }
 
@@ -309,28 +245,16 @@ impl ZipkinReceiver {
         *self.bound.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn counters(&self, format: Format) -> Counters {
-        let labels = [
-            ("receiver", self.id.as_str()),
-            ("transport", format.transport()),
-        ];
-        Counters {
-            accepted: self.metrics.counter(
-                "otelcol_receiver_accepted_spans_total",
-                "Number of spans successfully pushed into the pipeline. [alpha]",
-                &labels,
-            ),
-            refused: self.metrics.counter(
-                "otelcol_receiver_refused_spans_total",
-                "Number of spans that could not be pushed into the pipeline. [alpha]",
-                &labels,
-            ),
-            failed: self.metrics.counter(
+    fn counters(&self, format: Format) -> SpanCounters {
+        SpanCounters::new(
+            &self.metrics,
+            self.id.as_str(),
+            format.transport(),
+            (
                 "otelcol_receiver_zipkin_failed_requests_total",
                 "Zipkin requests answered with a 4xx status (undecodable, too large, unsupported). [otlp-rs]",
-                &labels,
             ),
-        }
+        )
     }
 }
 
@@ -355,17 +279,7 @@ impl Receiver for ZipkinReceiver {
                 self.counters(Format::V2Proto),
             ],
         });
-        let extra: Vec<(HeaderName, HeaderValue)> = self
-            .config
-            .response_headers
-            .iter()
-            .filter_map(|(k, v)| {
-                Some((
-                    HeaderName::try_from(k.as_str()).ok()?,
-                    HeaderValue::try_from(v.as_str()).ok()?,
-                ))
-            })
-            .collect();
+        let extra = span_intake::response_headers(&self.config.response_headers);
         let handler: otlp_pipeline::http_server::Handler = Arc::new(move |request| {
             let shared = Arc::clone(&shared);
             Box::pin(async move { shared.handle(request).await })
