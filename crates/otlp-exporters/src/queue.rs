@@ -465,6 +465,68 @@ pub(crate) trait SignalExporters {
     fn profiles(&self) -> Arc<dyn BatchExporter<Encoded<ExportProfilesServiceRequest>>>;
 }
 
+/// Why one POST of an exporter of one signal failed, and whether to retry: what its queue
+/// and its unqueued path both make of it.
+#[cfg(any(feature = "zipkin", feature = "prometheusremotewrite"))]
+pub(crate) struct SendFailure {
+    pub(crate) retryable: bool,
+    pub(crate) retry_after: Option<Duration>,
+    pub(crate) message: String,
+}
+
+#[cfg(any(feature = "zipkin", feature = "prometheusremotewrite"))]
+impl SendFailure {
+    /// A failure no retry can mend (the request cannot be translated or encoded).
+    pub(crate) fn permanent(message: impl Into<String>) -> SendFailure {
+        SendFailure {
+            retryable: false,
+            retry_after: None,
+            message: message.into(),
+        }
+    }
+
+    /// From the transport's error; a refusal says `refused` before the server's answer.
+    pub(crate) fn from_export(
+        error: &otlp_transport::client::ExportError,
+        refused: &str,
+    ) -> SendFailure {
+        SendFailure {
+            retryable: error.is_retryable(),
+            retry_after: error.retry_after(),
+            message: match error {
+                otlp_transport::client::ExportError::Rejected { .. } => {
+                    format!("{refused}: {error}")
+                }
+                _ => error.to_string(),
+            },
+        }
+    }
+
+    /// What the queue makes of it.
+    pub(crate) fn into_export_failure(self) -> otlp_batch::ExportFailure {
+        if !self.retryable {
+            return otlp_batch::ExportFailure::permanent(self.message);
+        }
+        let failure = otlp_batch::ExportFailure::retryable(self.message);
+        match self.retry_after {
+            Some(delay) => failure.with_retry_after(delay),
+            None => failure,
+        }
+    }
+
+    /// What the caller of an unqueued exporter gets.
+    pub(crate) fn into_consume_error(self) -> ConsumeError {
+        if !self.retryable {
+            return ConsumeError::permanent(self.message);
+        }
+        let error = ConsumeError::retryable(self.message);
+        match self.retry_after {
+            Some(delay) => error.with_retry_after(delay),
+            None => error,
+        }
+    }
+}
+
 #[cfg(any(feature = "zipkin", feature = "prometheusremotewrite"))]
 /// Refuses every request: the signals an exporter of one signal does not serve (they never
 /// reach its queue; the queue needs an exporter for each all the same).

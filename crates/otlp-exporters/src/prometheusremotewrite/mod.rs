@@ -55,7 +55,7 @@ use otlp_pipeline::error::{BoxError, ConsumeError, Refused};
 use otlp_pipeline::factory::{ComponentConfig, FnFactory};
 use otlp_pipeline::telemetry::{Counter, Metrics, Registration};
 use otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest;
-use otlp_transport::client::{ExportError, OtlpExporter, Protocol, RetryConfig as TransportRetry};
+use otlp_transport::client::{OtlpExporter, Protocol, RetryConfig as TransportRetry};
 use tokio::time::Instant;
 
 pub use config::{
@@ -63,7 +63,7 @@ pub use config::{
 };
 use convert::Settings;
 
-use crate::queue::{AnyQueue, Enqueue, SignalCounters};
+use crate::queue::{AnyQueue, Enqueue, SendFailure, SignalCounters};
 
 /// The sender: translation, batching, compression and one POST per batch.
 pub(crate) struct Sender {
@@ -74,13 +74,6 @@ pub(crate) struct Sender {
     dropped: Counter,
     sent_batches: Counter,
     failed_batches: Counter,
-}
-
-/// Why a send failed, and whether to retry.
-struct SendFailure {
-    retryable: bool,
-    retry_after: Option<std::time::Duration>,
-    message: String,
 }
 
 impl Sender {
@@ -103,11 +96,9 @@ impl Sender {
             ),
         ];
         for batch in convert::batches(converted, self.max_batch_bytes) {
-            let body = batch.encode_compressed().map_err(|e| SendFailure {
-                retryable: false,
-                retry_after: None,
-                message: e.to_string(),
-            })?;
+            let body = batch
+                .encode_compressed()
+                .map_err(|e| SendFailure::permanent(e.to_string()))?;
             let result = self
                 .client
                 .post_body(Signal::Metrics, wire::CONTENT_TYPE, &headers, body.into())
@@ -116,16 +107,10 @@ impl Sender {
                 Ok(()) => self.sent_batches.add(1),
                 Err(error) => {
                     self.failed_batches.add(1);
-                    return Err(SendFailure {
-                        retryable: error.is_retryable(),
-                        retry_after: error.retry_after(),
-                        message: match &error {
-                            ExportError::Rejected { .. } => {
-                                format!("the remote write endpoint refused the request: {error}")
-                            }
-                            _ => error.to_string(),
-                        },
-                    });
+                    return Err(SendFailure::from_export(
+                        &error,
+                        "the remote write endpoint refused the request",
+                    ));
                 }
             }
         }
@@ -142,20 +127,12 @@ impl BatchExporter<Encoded<ExportMetricsServiceRequest>> for Sender {
         let request = batch
             .decode_request()
             .map_err(|e| ExportFailure::permanent(format!("undecodable queued request: {e}")))?;
-        match self.send(&request).await {
-            Ok(()) => Ok(None),
-            Err(failure) if failure.retryable => {
-                let f = ExportFailure::retryable(failure.message);
-                Err(match failure.retry_after {
-                    Some(delay) => f.with_retry_after(delay),
-                    None => f,
-                })
-            }
-            Err(failure) => {
+        self.send(&request).await.map(|()| None).map_err(|failure| {
+            if !failure.retryable {
                 tracing::warn!(exporter = %self.id, error = %failure.message, "remote write failed permanently; the points are dropped");
-                Err(ExportFailure::permanent(failure.message))
             }
-        }
+            failure.into_export_failure()
+        })
     }
 }
 
@@ -282,15 +259,7 @@ impl PrometheusRemoteWriteExporter {
                 }
                 Err(failure) => {
                     self.counters.send_failed.add(items);
-                    let error = if failure.retryable {
-                        let e = ConsumeError::retryable(failure.message);
-                        match failure.retry_after {
-                            Some(d) => e.with_retry_after(d),
-                            None => e,
-                        }
-                    } else {
-                        ConsumeError::permanent(failure.message)
-                    };
+                    let error = failure.into_consume_error();
                     Err(Refused {
                         error,
                         data: Some(data),

@@ -43,14 +43,14 @@ use otlp_pipeline::error::{BoxError, ConsumeError, Refused};
 use otlp_pipeline::factory::{ComponentConfig, FnFactory};
 use otlp_pipeline::telemetry::{Metrics, Registration};
 use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
-use otlp_transport::client::{ExportError, OtlpExporter, Protocol, RetryConfig as TransportRetry};
+use otlp_transport::client::{OtlpExporter, Protocol, RetryConfig as TransportRetry};
 use otlp_transport::compression::{Compression, compress};
 use tokio::time::Instant;
 
 use config::Format;
 pub use config::{DEFAULT_SERVICE_NAME, ZipkinExporterConfig};
 
-use crate::queue::{AnyQueue, Enqueue, SignalCounters};
+use crate::queue::{AnyQueue, Enqueue, SendFailure, SignalCounters};
 
 /// Encodes a request as the exporter sends it: the body and its content type (for tests and
 /// benchmarks).
@@ -66,13 +66,6 @@ pub fn encode_request(
     })
 }
 
-/// Why a send failed, and whether to retry.
-struct SendFailure {
-    retryable: bool,
-    retry_after: Option<std::time::Duration>,
-    message: String,
-}
-
 /// The sender: translation, encoding, compression and one POST.
 struct Sender {
     id: String,
@@ -83,11 +76,7 @@ struct Sender {
 
 impl Sender {
     async fn send(&self, request: &ExportTraceServiceRequest) -> Result<(), SendFailure> {
-        let permanent = |message: String| SendFailure {
-            retryable: false,
-            retry_after: None,
-            message,
-        };
+        let permanent = SendFailure::permanent;
         let (body, content_type) =
             encode_request(request, self.format == Format::Proto).map_err(|e| {
                 permanent(format!(
@@ -98,11 +87,7 @@ impl Sender {
         let body = match self.compression {
             Compression::None => body,
             compression => {
-                let token = match compression {
-                    Compression::Gzip => "gzip",
-                    Compression::Zstd => "zstd",
-                    _ => "deflate",
-                };
+                let token = compression.http_token().unwrap_or("identity");
                 headers.push((
                     http::header::CONTENT_ENCODING,
                     http::HeaderValue::from_static(token),
@@ -113,15 +98,8 @@ impl Sender {
         self.client
             .post_body(Signal::Traces, content_type, &headers, body.into())
             .await
-            .map_err(|error| SendFailure {
-                retryable: error.is_retryable(),
-                retry_after: error.retry_after(),
-                message: match &error {
-                    ExportError::Rejected { .. } => {
-                        format!("the Zipkin endpoint refused the spans: {error}")
-                    }
-                    _ => error.to_string(),
-                },
+            .map_err(|error| {
+                SendFailure::from_export(&error, "the Zipkin endpoint refused the spans")
             })
     }
 }
@@ -135,20 +113,12 @@ impl BatchExporter<Encoded<ExportTraceServiceRequest>> for Sender {
         let request = batch
             .decode_request()
             .map_err(|e| ExportFailure::permanent(format!("undecodable queued request: {e}")))?;
-        match self.send(&request).await {
-            Ok(()) => Ok(None),
-            Err(failure) if failure.retryable => {
-                let f = ExportFailure::retryable(failure.message);
-                Err(match failure.retry_after {
-                    Some(delay) => f.with_retry_after(delay),
-                    None => f,
-                })
-            }
-            Err(failure) => {
+        self.send(&request).await.map(|()| None).map_err(|failure| {
+            if !failure.retryable {
                 tracing::warn!(exporter = %self.id, error = %failure.message, "sending to Zipkin failed permanently; the spans are dropped");
-                Err(ExportFailure::permanent(failure.message))
             }
-        }
+            failure.into_export_failure()
+        })
     }
 }
 
@@ -238,15 +208,7 @@ impl ZipkinExporter {
                 }
                 Err(failure) => {
                     self.counters.send_failed.add(items);
-                    let error = if failure.retryable {
-                        let e = ConsumeError::retryable(failure.message);
-                        match failure.retry_after {
-                            Some(d) => e.with_retry_after(d),
-                            None => e,
-                        }
-                    } else {
-                        ConsumeError::permanent(failure.message)
-                    };
+                    let error = failure.into_consume_error();
                     Err(Refused {
                         error,
                         data: Some(data),
