@@ -17,7 +17,6 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, header};
@@ -25,9 +24,7 @@ use http_body_util::{BodyExt as _, Limited};
 use hyper::server::conn::http2;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::net::TcpStream;
 
 use otlp_transport::compression::{Compression, decompress};
 use otlp_transport::grpc_wire::{
@@ -36,7 +33,7 @@ use otlp_transport::grpc_wire::{
 };
 use otlp_transport::server::ReplyBody;
 
-use crate::telemetry::resolve_endpoint;
+use crate::listening::Listening;
 
 /// Connections served at once.
 pub const MAX_CONNECTIONS: usize = 256;
@@ -176,101 +173,51 @@ async fn call(
 }
 
 /// The running server; stops on [`shutdown`](Server::shutdown) or when dropped.
-pub struct Server {
-    local_addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
-}
+pub struct Server(Listening);
 
 impl Server {
     /// Binds `endpoint` (`host:port`) and serves `handler`, with request messages of at most
     /// `max_message` bytes (before and after inflation).
     pub async fn bind(endpoint: &str, handler: Handler, max_message: usize) -> io::Result<Server> {
-        let addr = resolve_endpoint(endpoint).await?;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|e| io::Error::new(e.kind(), format!("cannot bind {addr}: {e}")))?;
-        let local_addr = listener.local_addr()?;
-        let (stop, stop_rx) = oneshot::channel();
-        let task = tokio::spawn(accept_loop(listener, handler, max_message, stop_rx));
-        Ok(Server {
-            local_addr,
-            stop: Some(stop),
-            task: Some(task),
-        })
+        let serve =
+            move |stream, peer| serve_connection(stream, peer, Arc::clone(&handler), max_message);
+        Ok(Server(
+            Listening::bind(endpoint, MAX_CONNECTIONS, serve).await?,
+        ))
     }
 
     /// The address bound.
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.0.local_addr()
     }
 
     /// Stops accepting and closes every connection.
     pub async fn shutdown(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(task) = &self.task {
-            task.abort();
-        }
+        self.0.shutdown().await;
     }
 }
 
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Server")
-            .field("local_addr", &self.local_addr)
+            .field("local_addr", &self.local_addr())
             .finish_non_exhaustive()
     }
 }
 
-async fn accept_loop(
-    listener: TcpListener,
+async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
     handler: Handler,
     max_message: usize,
-    mut stop: oneshot::Receiver<()>,
 ) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            _ = &mut stop => break,
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    if connections.len() >= MAX_CONNECTIONS {
-                        continue;
-                    }
-                    let handler = Arc::clone(&handler);
-                    connections.spawn(async move {
-                        let service = service_fn(move |request| {
-                            let handler = Arc::clone(&handler);
-                            async move {
-                                Ok::<_, Infallible>(response(
-                                    call(handler, request, peer, max_message).await,
-                                ))
-                            }
-                        });
-                        let _ = http2::Builder::new(TokioExecutor::new())
-                            .timer(TokioTimer::new())
-                            .max_concurrent_streams(MAX_STREAMS)
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
-                    });
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "accepting a connection failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-        }
-    }
-    connections.abort_all();
+    let service = service_fn(move |request| {
+        let handler = Arc::clone(&handler);
+        async move { Ok::<_, Infallible>(response(call(handler, request, peer, max_message).await)) }
+    });
+    let _ = http2::Builder::new(TokioExecutor::new())
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(MAX_STREAMS)
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
 }

@@ -25,11 +25,9 @@ use http_body_util::Full;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::net::TcpStream;
 
-use crate::telemetry::resolve_endpoint;
+use crate::listening::Listening;
 
 /// Connections served at once.
 pub const MAX_CONNECTIONS: usize = 64;
@@ -190,11 +188,7 @@ pub fn sync_handler(f: impl Fn(Request) -> Response + Send + Sync + 'static) -> 
 }
 
 /// The running server; stops on [`shutdown`](Server::shutdown) or when dropped.
-pub struct Server {
-    local_addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
-}
+pub struct Server(Listening);
 
 impl Server {
     /// Binds `endpoint` (`host:port`) and serves `handler`, adding `extra` headers to every
@@ -216,54 +210,36 @@ impl Server {
         extra: Vec<(HeaderName, HeaderValue)>,
         max_body: usize,
     ) -> io::Result<Server> {
-        let addr = resolve_endpoint(endpoint).await?;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|e| io::Error::new(e.kind(), format!("cannot bind {addr}: {e}")))?;
-        let local_addr = listener.local_addr()?;
-        let (stop, stop_rx) = oneshot::channel();
-        let task = tokio::spawn(accept_loop(
-            listener,
-            handler,
-            Arc::new(extra),
-            max_body,
-            stop_rx,
-        ));
-        Ok(Server {
-            local_addr,
-            stop: Some(stop),
-            task: Some(task),
-        })
+        let extra = Arc::new(extra);
+        let serve = move |stream, peer| {
+            serve_connection(
+                stream,
+                peer,
+                Arc::clone(&handler),
+                Arc::clone(&extra),
+                max_body,
+            )
+        };
+        Ok(Server(
+            Listening::bind(endpoint, MAX_CONNECTIONS, serve).await?,
+        ))
     }
 
     /// The address bound.
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.0.local_addr()
     }
 
     /// Stops accepting and closes every connection.
     pub async fn shutdown(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(task) = &self.task {
-            task.abort();
-        }
+        self.0.shutdown().await;
     }
 }
 
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Server")
-            .field("local_addr", &self.local_addr)
+            .field("local_addr", &self.local_addr())
             .finish_non_exhaustive()
     }
 }
@@ -313,67 +289,43 @@ async fn read_body(
     }
 }
 
-async fn accept_loop(
-    listener: TcpListener,
+async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
     handler: Handler,
     extra: Arc<Vec<(HeaderName, HeaderValue)>>,
     max_body: usize,
-    mut stop: oneshot::Receiver<()>,
 ) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            _ = &mut stop => break,
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    if connections.len() >= MAX_CONNECTIONS {
-                        drop(stream);
-                        continue;
-                    }
-                    let handler = Arc::clone(&handler);
-                    let extra = Arc::clone(&extra);
-                    connections.spawn(async move {
-                        let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
-                            let (parts, body) = request.into_parts();
-                            let handler = Arc::clone(&handler);
-                            let extra = Arc::clone(&extra);
-                            async move {
-                                let (body, body_error) = if max_body == 0 {
-                                    (Bytes::new(), None)
-                                } else {
-                                    match read_body(body, max_body).await {
-                                        Ok(body) => (body, None),
-                                        Err(answer) => (Bytes::new(), Some(answer)),
-                                    }
-                                };
-                                let request = Request {
-                                    peer: Some(peer),
-                                    body,
-                                    body_error,
-                                    method: parts.method,
-                                    path: parts.uri.path().to_owned(),
-                                    query: parts.uri.query().unwrap_or("").to_owned(),
-                                    headers: parts.headers,
-                                };
-                                Ok::<_, Infallible>(into_response(handler(request).await, &extra))
-                            }
-                        });
-                        let _ = http1::Builder::new()
-                            .timer(TokioTimer::new())
-                            .header_read_timeout(HEADER_TIMEOUT)
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
-                    });
+    let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
+        let (parts, body) = request.into_parts();
+        let handler = Arc::clone(&handler);
+        let extra = Arc::clone(&extra);
+        async move {
+            let (body, body_error) = if max_body == 0 {
+                (Bytes::new(), None)
+            } else {
+                match read_body(body, max_body).await {
+                    Ok(body) => (body, None),
+                    Err(answer) => (Bytes::new(), Some(answer)),
                 }
-                Err(error) => {
-                    tracing::warn!(%error, "accepting a connection failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
+            };
+            let request = Request {
+                peer: Some(peer),
+                body,
+                body_error,
+                method: parts.method,
+                path: parts.uri.path().to_owned(),
+                query: parts.uri.query().unwrap_or("").to_owned(),
+                headers: parts.headers,
+            };
+            Ok::<_, Infallible>(into_response(handler(request).await, &extra))
         }
-    }
-    connections.abort_all();
+    });
+    let _ = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
 }
 
 /// Escapes text for HTML element content and attribute values.

@@ -189,6 +189,7 @@ pub mod factory;
 pub mod graph;
 pub mod grpc_server;
 pub mod http_server;
+mod listening;
 pub mod memory;
 pub mod registry;
 pub mod status;
