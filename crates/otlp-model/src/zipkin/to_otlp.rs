@@ -466,10 +466,14 @@ pub fn to_otlp(
     let mut previous_service: Option<String> = None;
     let mut previous_library: Option<String> = None;
     for mut span in spans {
-        let library = scope_name(&span).to_owned();
+        let new_resource = previous_service.as_deref() != Some(span.local_service_name());
+        // The scope's name is copied only when a new scope starts.
+        let new_scope = new_resource || previous_library.as_deref() != Some(scope_name(&span));
+        if new_scope {
+            previous_library = Some(scope_name(&span).to_owned());
+        }
         let mut tags = std::mem::take(&mut span.tags);
         let service = span.local_service_name();
-        let new_resource = previous_service.as_deref() != Some(service);
         if new_resource {
             resource_spans.push(ResourceSpans {
                 resource: Some(resource_of(&span, &mut tags)),
@@ -480,12 +484,11 @@ pub fn to_otlp(
         let Some(resource) = resource_spans.last_mut() else {
             continue;
         };
-        if new_resource || previous_library.as_deref() != Some(library.as_str()) {
+        if new_scope {
             resource.scope_spans.push(ScopeSpans {
                 scope: Some(scope_of(&mut tags)),
                 ..ScopeSpans::default()
             });
-            previous_library = Some(library);
         }
         let translated = otlp_span(span, tags, parse_string_tags)?;
         if let Some(scope) = resource.scope_spans.last_mut() {

@@ -466,7 +466,13 @@ pub(crate) fn from_proto(batch: &proto::Batch) -> Result<ExportTraceServiceReque
     groups.push((batch_process, Vec::new()));
     for span in &batch.spans {
         let process = span.process.as_ref().or(batch_process);
-        match groups.iter_mut().find(|(p, _)| *p == process) {
+        // The batch's own process is the usual one: the same reference, no deep comparison.
+        let same = |p: &Option<&proto::Process>| match (p, process) {
+            (Some(a), Some(b)) => std::ptr::eq(*a, b) || *a == b,
+            (None, None) => true,
+            _ => false,
+        };
+        match groups.iter_mut().find(|(p, _)| same(p)) {
             Some((_, spans)) => spans.push(span),
             None => groups.push((process, vec![span])),
         }
