@@ -527,6 +527,128 @@ impl SendFailure {
     }
 }
 
+/// The sender of an exporter of one signal: one translation and POST per request, no retry
+/// of its own.
+#[cfg(any(feature = "zipkin", feature = "prometheusremotewrite"))]
+#[async_trait::async_trait]
+pub(crate) trait OneSignalSender: Send + Sync {
+    /// Sends `data` (of the exporter's signal).
+    async fn send_telemetry(&self, data: &Telemetry) -> Result<(), SendFailure>;
+}
+
+/// The delivery of an exporter of one signal (`zipkin`, `prometheusremotewrite`): through its
+/// sending queue once started, or straight through its sender when the queue is off; the
+/// counters and the queue's metrics registered once started.
+#[cfg(any(feature = "zipkin", feature = "prometheusremotewrite"))]
+pub(crate) struct OneSignalQueue {
+    signal: Signal,
+    exporter: String,
+    settings: Option<(BatchQueueConfig, Enqueue)>,
+    counters: SignalCounters,
+    metrics: Arc<Metrics>,
+    running: std::sync::OnceLock<AnyQueue>,
+    registrations: std::sync::Mutex<Vec<Registration>>,
+}
+
+#[cfg(any(feature = "zipkin", feature = "prometheusremotewrite"))]
+impl OneSignalQueue {
+    /// The delivery of `exporter`'s `signal` with `settings` (`None`: the queue is off).
+    pub(crate) fn new(
+        signal: Signal,
+        exporter: &str,
+        settings: Option<(BatchQueueConfig, Enqueue)>,
+        metrics: Arc<Metrics>,
+    ) -> OneSignalQueue {
+        let [traces, metrics_, logs, profiles] = SignalCounters::per_signal(&metrics, exporter);
+        let counters = match signal {
+            Signal::Traces => traces,
+            Signal::Metrics => metrics_,
+            Signal::Logs => logs,
+            Signal::Profiles => profiles,
+        };
+        OneSignalQueue {
+            signal,
+            exporter: exporter.to_owned(),
+            settings,
+            counters,
+            metrics,
+            running: std::sync::OnceLock::new(),
+            registrations: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Takes `data`: queued, or sent by `sender` when the queue is off. Other signals are
+    /// accepted and dropped (the graph never routes them here).
+    pub(crate) async fn accept(
+        &self,
+        data: Telemetry,
+        sender: &dyn OneSignalSender,
+    ) -> Result<(), Refused> {
+        if data.signal() != self.signal {
+            return Ok(());
+        }
+        let items = data.item_count() as u64;
+        let Some((_, enqueue)) = &self.settings else {
+            return match sender.send_telemetry(&data).await {
+                Ok(()) => {
+                    self.counters.sent.add(items);
+                    Ok(())
+                }
+                Err(failure) => {
+                    self.counters.send_failed.add(items);
+                    Err(Refused {
+                        error: failure.into_consume_error(),
+                        data: Some(data),
+                    })
+                }
+            };
+        };
+        let Some(queue) = self.running.get() else {
+            self.counters.enqueue_failed.add(items);
+            return Err(Refused {
+                error: ConsumeError::retryable("the exporter is not started"),
+                data: Some(data),
+            });
+        };
+        queue
+            .put(&data, *enqueue)
+            .await
+            .map_err(|not_queued| not_queued.refused(data, &self.counters.enqueue_failed))
+    }
+
+    /// Opens the queue (when on) with `exporters` and registers its metrics.
+    pub(crate) fn start(
+        &self,
+        exporters: &impl SignalExporters,
+    ) -> Result<(), otlp_pipeline::error::BoxError> {
+        let Some((config, _)) = &self.settings else {
+            return Ok(());
+        };
+        let queue = AnyQueue::spawn(self.signal, config.clone(), exporters)
+            .map_err(|e| format!("cannot open the sending queue: {e}"))?;
+        let registrations = queue.register_metrics(&self.metrics, &self.exporter, self.signal);
+        self.registrations
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend(registrations);
+        self.running
+            .set(queue)
+            .map_err(|_| "the exporter was already started")?;
+        Ok(())
+    }
+
+    /// Drains the queue by `deadline` ([`drain`]).
+    pub(crate) async fn shutdown(
+        &self,
+        deadline: std::time::Instant,
+    ) -> Result<(), otlp_pipeline::error::BoxError> {
+        match self.running.get() {
+            Some(queue) => drain(queue, deadline, &self.exporter, item_words(self.signal)).await,
+            None => Ok(()),
+        }
+    }
+}
+
 #[cfg(any(feature = "zipkin", feature = "prometheusremotewrite"))]
 /// Refuses every request: the signals an exporter of one signal does not serve (they never
 /// reach its queue; the queue needs an exporter for each all the same).

@@ -43,7 +43,7 @@ pub mod convert;
 mod tests;
 pub mod wire;
 
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use otlp_batch::{BatchExporter, Encoded, ExportFailure, PartialSuccess};
@@ -53,7 +53,7 @@ use otlp_pipeline::config::{ComponentId, ConfigError};
 use otlp_pipeline::data::Telemetry;
 use otlp_pipeline::error::{BoxError, ConsumeError, Refused};
 use otlp_pipeline::factory::{ComponentConfig, FnFactory};
-use otlp_pipeline::telemetry::{Counter, Metrics, Registration};
+use otlp_pipeline::telemetry::{Counter, Metrics};
 use otlp_proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use otlp_transport::client::{OtlpExporter, Protocol, RetryConfig as TransportRetry};
 use tokio::time::Instant;
@@ -63,7 +63,7 @@ pub use config::{
 };
 use convert::Settings;
 
-use crate::queue::{AnyQueue, Enqueue, SendFailure, SignalCounters};
+use crate::queue::SendFailure;
 
 /// The sender: translation, batching, compression and one POST per batch.
 pub(crate) struct Sender {
@@ -119,6 +119,16 @@ impl Sender {
 }
 
 #[async_trait]
+impl crate::queue::OneSignalSender for Sender {
+    async fn send_telemetry(&self, data: &Telemetry) -> Result<(), SendFailure> {
+        match data.metrics() {
+            Some(request) => self.send(request).await,
+            None => Ok(()),
+        }
+    }
+}
+
+#[async_trait]
 impl BatchExporter<Encoded<ExportMetricsServiceRequest>> for Sender {
     async fn export(
         &self,
@@ -136,21 +146,11 @@ impl BatchExporter<Encoded<ExportMetricsServiceRequest>> for Sender {
     }
 }
 
-/// The queue's settings, when `remote_write_queue::enabled`.
-struct QueueSettings {
-    config: otlp_batch::BatchQueueConfig,
-    enqueue: Enqueue,
-}
-
 /// The `prometheusremotewrite` exporter.
 pub struct PrometheusRemoteWriteExporter {
     sender: Arc<Sender>,
     auth: Option<Arc<crate::otlp::auth::ExtensionHeaders>>,
-    queue: Option<QueueSettings>,
-    counters: SignalCounters,
-    metrics: Arc<Metrics>,
-    running: OnceLock<AnyQueue>,
-    registrations: Mutex<Vec<Registration>>,
+    delivery: crate::queue::OneSignalQueue,
 }
 
 impl std::fmt::Debug for PrometheusRemoteWriteExporter {
@@ -228,67 +228,31 @@ impl PrometheusRemoteWriteExporter {
             &config.remote_write_queue.as_sending_queue(),
             &config.retry_on_failure,
             config.timeout,
-        )?
-        .map(|(config, enqueue)| QueueSettings { config, enqueue });
-        let counters = SignalCounters::per_signal(&metrics, id);
-        let [_, counters, _, _] = counters;
+        )?;
         Ok(PrometheusRemoteWriteExporter {
             sender: Arc::new(sender),
             auth,
-            queue,
-            counters,
-            metrics,
-            running: OnceLock::new(),
-            registrations: Mutex::new(Vec::new()),
+            delivery: crate::queue::OneSignalQueue::new(
+                Signal::Metrics,
+                ctx.id.as_str(),
+                queue,
+                metrics,
+            ),
         })
-    }
-
-    async fn accept(&self, data: Telemetry) -> Result<(), Refused> {
-        if data.signal() != Signal::Metrics {
-            return Ok(());
-        }
-        let items = data.item_count() as u64;
-        let Some(settings) = &self.queue else {
-            let Some(request) = data.metrics() else {
-                return Ok(());
-            };
-            return match self.sender.send(request).await {
-                Ok(()) => {
-                    self.counters.sent.add(items);
-                    Ok(())
-                }
-                Err(failure) => {
-                    self.counters.send_failed.add(items);
-                    let error = failure.into_consume_error();
-                    Err(Refused {
-                        error,
-                        data: Some(data),
-                    })
-                }
-            };
-        };
-        let Some(queue) = self.running.get() else {
-            self.counters.enqueue_failed.add(items);
-            return Err(Refused {
-                error: ConsumeError::retryable("the exporter is not started"),
-                data: Some(data),
-            });
-        };
-        queue
-            .put(&data, settings.enqueue)
-            .await
-            .map_err(|not_queued| not_queued.refused(data, &self.counters.enqueue_failed))
     }
 }
 
 #[async_trait]
 impl Consumer for PrometheusRemoteWriteExporter {
     async fn consume(&self, data: Telemetry) -> Result<(), ConsumeError> {
-        self.accept(data).await.map_err(|refused| refused.error)
+        self.delivery
+            .accept(data, self.sender.as_ref())
+            .await
+            .map_err(|refused| refused.error)
     }
 
     async fn consume_or_return(&self, data: Telemetry) -> Result<(), Refused> {
-        self.accept(data).await
+        self.delivery.accept(data, self.sender.as_ref()).await
     }
 }
 
@@ -301,41 +265,14 @@ impl Exporter for PrometheusRemoteWriteExporter {
         if let Some(auth) = &self.auth {
             auth.bind(host)?;
         }
-        let Some(settings) = &self.queue else {
-            return Ok(());
-        };
-        let queue = AnyQueue::spawn(
-            Signal::Metrics,
-            settings.config.clone(),
-            &crate::queue::MetricsOnly(
-                Arc::clone(&self.sender) as _,
-                "the prometheusremotewrite exporter exports metrics only",
-            ),
-        )
-        .map_err(|e| format!("cannot open the sending queue: {e}"))?;
-        let registrations =
-            queue.register_metrics(&self.metrics, self.sender.id.as_str(), Signal::Metrics);
-        self.registrations
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend(registrations);
-        self.running
-            .set(queue)
-            .map_err(|_| "the exporter was already started")?;
-        Ok(())
+        self.delivery.start(&crate::queue::MetricsOnly(
+            Arc::clone(&self.sender) as _,
+            "the prometheusremotewrite exporter exports metrics only",
+        ))
     }
 
     async fn shutdown(&self, deadline: Instant) -> Result<(), BoxError> {
-        let Some(queue) = self.running.get() else {
-            return Ok(());
-        };
-        crate::queue::drain(
-            queue,
-            deadline.into_std(),
-            self.sender.id.as_str(),
-            "points",
-        )
-        .await
+        self.delivery.shutdown(deadline.into_std()).await
     }
 }
 

@@ -30,7 +30,7 @@ mod config;
 #[cfg(test)]
 mod tests;
 
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use otlp_batch::{BatchExporter, Encoded, ExportFailure, PartialSuccess};
@@ -41,7 +41,7 @@ use otlp_pipeline::config::ConfigError;
 use otlp_pipeline::data::Telemetry;
 use otlp_pipeline::error::{BoxError, ConsumeError, Refused};
 use otlp_pipeline::factory::{ComponentConfig, FnFactory};
-use otlp_pipeline::telemetry::{Metrics, Registration};
+use otlp_pipeline::telemetry::Metrics;
 use otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
 use otlp_transport::client::{OtlpExporter, Protocol, RetryConfig as TransportRetry};
 use otlp_transport::compression::{Compression, compress};
@@ -50,7 +50,7 @@ use tokio::time::Instant;
 use config::Format;
 pub use config::{DEFAULT_SERVICE_NAME, ZipkinExporterConfig};
 
-use crate::queue::{AnyQueue, Enqueue, SendFailure, SignalCounters};
+use crate::queue::SendFailure;
 
 /// Encodes a request as the exporter sends it: the body and its content type (for tests and
 /// benchmarks).
@@ -105,6 +105,16 @@ impl Sender {
 }
 
 #[async_trait]
+impl crate::queue::OneSignalSender for Sender {
+    async fn send_telemetry(&self, data: &Telemetry) -> Result<(), SendFailure> {
+        match data.traces() {
+            Some(request) => self.send(request).await,
+            None => Ok(()),
+        }
+    }
+}
+
+#[async_trait]
 impl BatchExporter<Encoded<ExportTraceServiceRequest>> for Sender {
     async fn export(
         &self,
@@ -122,20 +132,11 @@ impl BatchExporter<Encoded<ExportTraceServiceRequest>> for Sender {
     }
 }
 
-struct QueueSettings {
-    config: otlp_batch::BatchQueueConfig,
-    enqueue: Enqueue,
-}
-
 /// The `zipkin` exporter.
 pub struct ZipkinExporter {
     sender: Arc<Sender>,
     auth: Option<Arc<crate::otlp::auth::ExtensionHeaders>>,
-    queue: Option<QueueSettings>,
-    counters: SignalCounters,
-    metrics: Arc<Metrics>,
-    running: OnceLock<AnyQueue>,
-    registrations: Mutex<Vec<Registration>>,
+    delivery: crate::queue::OneSignalQueue,
 }
 
 impl std::fmt::Debug for ZipkinExporter {
@@ -173,9 +174,7 @@ impl ZipkinExporter {
             &config.sending_queue,
             &config.retry_on_failure,
             config.timeout,
-        )?
-        .map(|(config, enqueue)| QueueSettings { config, enqueue });
-        let [counters, _, _, _] = SignalCounters::per_signal(&metrics, ctx.id.as_str());
+        )?;
         Ok(ZipkinExporter {
             sender: Arc::new(Sender {
                 id: ctx.id.to_string(),
@@ -184,60 +183,27 @@ impl ZipkinExporter {
                 compression: config.compression()?,
             }),
             auth,
-            queue,
-            counters,
-            metrics,
-            running: OnceLock::new(),
-            registrations: Mutex::new(Vec::new()),
+            delivery: crate::queue::OneSignalQueue::new(
+                Signal::Traces,
+                ctx.id.as_str(),
+                queue,
+                metrics,
+            ),
         })
-    }
-
-    async fn accept(&self, data: Telemetry) -> Result<(), Refused> {
-        if data.signal() != Signal::Traces {
-            return Ok(());
-        }
-        let items = data.item_count() as u64;
-        let Some(settings) = &self.queue else {
-            let Some(request) = data.traces() else {
-                return Ok(());
-            };
-            return match self.sender.send(request).await {
-                Ok(()) => {
-                    self.counters.sent.add(items);
-                    Ok(())
-                }
-                Err(failure) => {
-                    self.counters.send_failed.add(items);
-                    let error = failure.into_consume_error();
-                    Err(Refused {
-                        error,
-                        data: Some(data),
-                    })
-                }
-            };
-        };
-        let Some(queue) = self.running.get() else {
-            self.counters.enqueue_failed.add(items);
-            return Err(Refused {
-                error: ConsumeError::retryable("the exporter is not started"),
-                data: Some(data),
-            });
-        };
-        queue
-            .put(&data, settings.enqueue)
-            .await
-            .map_err(|not_queued| not_queued.refused(data, &self.counters.enqueue_failed))
     }
 }
 
 #[async_trait]
 impl Consumer for ZipkinExporter {
     async fn consume(&self, data: Telemetry) -> Result<(), ConsumeError> {
-        self.accept(data).await.map_err(|refused| refused.error)
+        self.delivery
+            .accept(data, self.sender.as_ref())
+            .await
+            .map_err(|refused| refused.error)
     }
 
     async fn consume_or_return(&self, data: Telemetry) -> Result<(), Refused> {
-        self.accept(data).await
+        self.delivery.accept(data, self.sender.as_ref()).await
     }
 }
 
@@ -250,35 +216,14 @@ impl Exporter for ZipkinExporter {
         if let Some(auth) = &self.auth {
             auth.bind(host)?;
         }
-        let Some(settings) = &self.queue else {
-            return Ok(());
-        };
-        let queue = AnyQueue::spawn(
-            Signal::Traces,
-            settings.config.clone(),
-            &crate::queue::TracesOnly(
-                Arc::clone(&self.sender) as _,
-                "the zipkin exporter exports traces only",
-            ),
-        )
-        .map_err(|e| format!("cannot open the sending queue: {e}"))?;
-        let registrations =
-            queue.register_metrics(&self.metrics, self.sender.id.as_str(), Signal::Traces);
-        self.registrations
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend(registrations);
-        self.running
-            .set(queue)
-            .map_err(|_| "the exporter was already started")?;
-        Ok(())
+        self.delivery.start(&crate::queue::TracesOnly(
+            Arc::clone(&self.sender) as _,
+            "the zipkin exporter exports traces only",
+        ))
     }
 
     async fn shutdown(&self, deadline: Instant) -> Result<(), BoxError> {
-        let Some(queue) = self.running.get() else {
-            return Ok(());
-        };
-        crate::queue::drain(queue, deadline.into_std(), self.sender.id.as_str(), "spans").await
+        self.delivery.shutdown(deadline.into_std()).await
     }
 }
 
